@@ -1,0 +1,1351 @@
+/*
+ * konnect.core - the libcurl layer of lua-konnect.
+ *
+ *   core.new(opts)                    -> conn | nil, errmsg
+ *   conn:request(method, url, headers, body)
+ *                                     -> res | nil, terr
+ *   conn:close()                      (also __gc and __close; idempotent)
+ *   core.multi(opts)                  -> m | nil, errmsg
+ *   m:request_many(items, concurrency) -> results (res or terr per item)
+ *   m:close()                         (also __gc and __close; idempotent)
+ *   core.version(), core.curl_version()
+ *
+ * Ground rules (see HACKING.md / DESIGN.md):
+ *   - no Lua API call inside a libcurl callback: callbacks append to C
+ *     buffers owned by the userdata, Lua values are built after the transfer;
+ *   - every allocation hangs off a userdata, so __gc reclaims it even when a
+ *     Lua error unwinds through us;
+ *   - runtime failures (including bad argument types for request) return
+ *     nil, terr; only a wrong `self` raises;
+ *   - curl_global_init happens lazily in the process that makes a handle,
+ *     never curl_global_cleanup;
+ *   - a handle created in another process (before a fork) is never used or
+ *     cleaned up in this one.
+ */
+#include <limits.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#include "compat.h"
+
+#define KC_VERSION          "0.1.0"
+#define KC_CONN_MT          "konnect.core.Connection"
+#define KC_MULTI_MT         "konnect.core.Multi"
+
+#define KC_DEFAULT_MAX_BODY        ((size_t)4 * 1024 * 1024)
+#define KC_MAX_MAX_BODY            ((size_t)1024 * 1024 * 1024)
+#define KC_MAX_HEADER_BYTES        ((size_t)256 * 1024)
+#define KC_BUF_KEEP                ((size_t)256 * 1024)
+#define KC_DEFAULT_TIMEOUT_MS      30000L
+#define KC_DEFAULT_CONNECT_MS      10000L
+#define KC_MAX_TIMEOUT_S           86400.0
+#define KC_DEFAULT_CONCURRENCY     8
+#define KC_MAX_CONCURRENCY         256
+#define KC_MAX_METHOD_LEN          32
+
+#if LIBCURL_VERSION_NUM < 0x074200
+#error "konnect.core needs libcurl >= 7.66.0 (curl_multi_poll)"
+#endif
+
+/* ------------------------------------------------------------------ */
+/* Error kinds and the curl code -> kind table                         */
+/* ------------------------------------------------------------------ */
+
+#define KC_KINDS(X)                               \
+    X(KC_TIMEOUT,          "timeout")             \
+    X(KC_CONNECT,          "connect")             \
+    X(KC_TLS,              "tls")                 \
+    X(KC_NETWORK,          "network")             \
+    X(KC_TOO_LARGE,        "too_large")           \
+    X(KC_INVALID_ARGUMENT, "invalid_argument")
+
+typedef enum {
+#define KC_KIND_ENUM(id, name) id,
+    KC_KINDS(KC_KIND_ENUM)
+#undef KC_KIND_ENUM
+    KC_NKINDS
+} kc_kind;
+
+static const char *const kc_kind_names[KC_NKINDS] = {
+#define KC_KIND_NAME(id, name) name,
+    KC_KINDS(KC_KIND_NAME)
+#undef KC_KIND_NAME
+};
+
+/* Anything not listed here is KC_NETWORK (RECV_ERROR, SEND_ERROR,
+ * GOT_NOTHING, PARTIAL_FILE, HTTP2, ...).  CURLE_WRITE_ERROR is too_large
+ * only when our own cap flag says so; see kc_classify(). */
+#define KC_CURL_ERRORS(X)                                  \
+    X(CURLE_OPERATION_TIMEDOUT,        KC_TIMEOUT)         \
+    X(CURLE_COULDNT_RESOLVE_HOST,      KC_CONNECT)         \
+    X(CURLE_COULDNT_RESOLVE_PROXY,     KC_CONNECT)         \
+    X(CURLE_COULDNT_CONNECT,           KC_CONNECT)         \
+    X(CURLE_SSL_CONNECT_ERROR,         KC_TLS)             \
+    X(CURLE_PEER_FAILED_VERIFICATION,  KC_TLS)             \
+    X(CURLE_SSL_CACERT_BADFILE,        KC_TLS)             \
+    X(CURLE_SSL_CERTPROBLEM,           KC_TLS)             \
+    X(CURLE_SSL_CIPHER,                KC_TLS)             \
+    X(CURLE_SSL_ISSUER_ERROR,          KC_TLS)             \
+    X(CURLE_SSL_PINNEDPUBKEYNOTMATCH,  KC_TLS)             \
+    X(CURLE_SSL_CRL_BADFILE,           KC_TLS)             \
+    X(CURLE_SSL_SHUTDOWN_FAILED,       KC_TLS)             \
+    X(CURLE_SSL_INVALIDCERTSTATUS,     KC_TLS)             \
+    X(CURLE_SSL_ENGINE_NOTFOUND,       KC_TLS)             \
+    X(CURLE_SSL_ENGINE_SETFAILED,      KC_TLS)             \
+    X(CURLE_SSL_ENGINE_INITFAILED,     KC_TLS)             \
+    X(CURLE_FILESIZE_EXCEEDED,         KC_TOO_LARGE)       \
+    X(CURLE_UNSUPPORTED_PROTOCOL,      KC_INVALID_ARGUMENT) \
+    X(CURLE_URL_MALFORMAT,             KC_INVALID_ARGUMENT)
+
+static const struct {
+    CURLcode code;
+    kc_kind kind;
+} kc_errmap[] = {
+#define KC_ERR_ROW(code, kind) { code, kind },
+    KC_CURL_ERRORS(KC_ERR_ROW)
+#undef KC_ERR_ROW
+};
+
+/* ------------------------------------------------------------------ */
+/* Options                                                             */
+/* ------------------------------------------------------------------ */
+
+enum { KC_S_CA_FILE, KC_S_CA_PATH, KC_S_PROXY, KC_S_USER_AGENT, KC_NSTR };
+
+/* String options: the Lua name, the libcurl option, and the matching
+ * option for an HTTPS proxy (so the same trust store applies to it). */
+static const struct {
+    const char *name;
+    CURLoption opt;
+    int has_proxy_opt;
+    CURLoption proxy_opt;
+} kc_str_opts[KC_NSTR] = {
+    { "ca_file",    CURLOPT_CAINFO,    1, CURLOPT_PROXY_CAINFO },
+    { "ca_path",    CURLOPT_CAPATH,    1, CURLOPT_PROXY_CAPATH },
+    { "proxy",      CURLOPT_PROXY,     0, CURLOPT_PROXY },
+    { "user_agent", CURLOPT_USERAGENT, 0, CURLOPT_USERAGENT },
+};
+
+typedef struct {
+    long timeout_ms;
+    long connect_timeout_ms;
+    size_t max_body;
+    long http_version;          /* CURL_HTTP_VERSION_NONE: libcurl's default */
+    char *str[KC_NSTR];         /* owned copies (kept to rebuild after fork) */
+} kc_opts;
+
+static void kc_opts_free(kc_opts *o)
+{
+    int i;
+    for (i = 0; i < KC_NSTR; i++) {
+        free(o->str[i]);
+        o->str[i] = NULL;
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* Buffers and the per-transfer state                                  */
+/* ------------------------------------------------------------------ */
+
+typedef struct {
+    char *data;
+    size_t len, cap;
+} kc_buf;
+
+/* One response header: offsets into kc_xfer.hdr (name already lowercased). */
+typedef struct {
+    size_t name, name_len, value, value_len;
+} kc_hdr;
+
+enum { KC_FIT = 0, KC_TOO_BIG_BODY = 1, KC_TOO_BIG_HEADERS = 2 };
+
+/* Everything one libcurl easy handle needs; owned by a userdata. */
+typedef struct {
+    CURL *easy;
+    struct curl_slist *slist;   /* request headers of the current transfer */
+    kc_buf body;                /* response body */
+    kc_buf hdr;                 /* response header bytes (last block only) */
+    kc_hdr *hdrs;
+    size_t nhdrs, hdrs_cap;
+    size_t max_body;
+    int too_large;              /* KC_TOO_BIG_* set by a callback */
+    int oom;                    /* a callback ran out of memory */
+    int attached;               /* multi: added to the CURLM */
+    int index;                  /* multi: position in the current batch */
+    char errbuf[CURL_ERROR_SIZE];
+} kc_xfer;
+
+typedef struct {
+    kc_opts opts;
+    kc_xfer x;
+    pid_t pid;                  /* process that created x.easy */
+    int closed;
+} kc_conn;
+
+typedef struct {
+    kc_opts opts;
+    CURLM *multi;
+    kc_xfer **pool;             /* each xfer separately allocated: curl keeps
+                                   pointers to it (errbuf, callback data) */
+    int npool;
+    pid_t pid;                  /* process that created multi and the pool */
+    int closed;
+} kc_multi;
+
+static int buf_append(kc_buf *b, const char *p, size_t n, size_t limit)
+{
+    if (n > b->cap - b->len) {
+        size_t need = b->len + n;
+        size_t ncap = b->cap ? b->cap : 4096;
+        char *d;
+        while (ncap < need)
+            ncap = ncap > SIZE_MAX / 2 ? need : ncap * 2;
+        if (ncap > limit && limit >= need)
+            ncap = limit;
+        d = realloc(b->data, ncap);
+        if (d == NULL)
+            return -1;
+        b->data = d;
+        b->cap = ncap;
+    }
+    if (n > 0)
+        memcpy(b->data + b->len, p, n);
+    b->len += n;
+    return 0;
+}
+
+static void buf_free(kc_buf *b)
+{
+    free(b->data);
+    b->data = NULL;
+    b->len = b->cap = 0;
+}
+
+/* Empty the buffer; give back memory a big response made it grow to. */
+static void buf_reset(kc_buf *b)
+{
+    if (b->cap > KC_BUF_KEEP)
+        buf_free(b);
+    else
+        b->len = 0;
+}
+
+/* Forget the previous transfer's response and request headers. */
+static void xfer_reset(kc_xfer *x)
+{
+    buf_reset(&x->body);
+    buf_reset(&x->hdr);
+    x->nhdrs = 0;
+    x->too_large = KC_FIT;
+    x->oom = 0;
+    x->errbuf[0] = '\0';
+    if (x->slist != NULL) {
+        curl_slist_free_all(x->slist);
+        x->slist = NULL;
+    }
+}
+
+/* Free what we own.  The easy handle is cleaned up only when `ours`: a
+ * handle inherited across fork() shares its sockets (and TLS state) with the
+ * parent; curl_easy_cleanup() could write a TLS close_notify on the parent's
+ * connection.  Such a handle is deliberately leaked. */
+static void xfer_release(kc_xfer *x, int ours)
+{
+    if (x->easy != NULL && ours)
+        curl_easy_cleanup(x->easy);
+    x->easy = NULL;
+    x->attached = 0;
+    if (x->slist != NULL)
+        curl_slist_free_all(x->slist);
+    x->slist = NULL;
+    buf_free(&x->body);
+    buf_free(&x->hdr);
+    free(x->hdrs);
+    x->hdrs = NULL;
+    x->nhdrs = x->hdrs_cap = 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* libcurl callbacks: pure C, no Lua                                   */
+/* ------------------------------------------------------------------ */
+
+static size_t on_body(char *p, size_t size, size_t nmemb, void *ud)
+{
+    kc_xfer *x = ud;
+    size_t n = size * nmemb;
+    if (n > x->max_body - x->body.len) {
+        x->too_large = KC_TOO_BIG_BODY;
+        return 0;
+    }
+    if (buf_append(&x->body, p, n, x->max_body) != 0) {
+        x->oom = 1;
+        return 0;
+    }
+    return n;
+}
+
+static int is_blank(char c)
+{
+    return c == ' ' || c == '\t';
+}
+
+static size_t on_header(char *p, size_t size, size_t nmemb, void *ud)
+{
+    kc_xfer *x = ud;
+    size_t n = size * nmemb, len = n, i;
+    const char *colon, *v;
+    size_t vlen;
+    kc_hdr *h;
+
+    while (len > 0 && (p[len - 1] == '\r' || p[len - 1] == '\n'))
+        len--;
+    if (len >= 5 && memcmp(p, "HTTP/", 5) == 0) {
+        /* A status line starts a new header block (1xx, proxy CONNECT,
+         * final response): keep only the last one. */
+        x->hdr.len = 0;
+        x->nhdrs = 0;
+        return n;
+    }
+    if (len == 0)
+        return n;
+    if (len + 2 > KC_MAX_HEADER_BYTES - x->hdr.len) {
+        x->too_large = KC_TOO_BIG_HEADERS;
+        return 0;
+    }
+
+    if (is_blank(p[0])) {
+        /* obsolete line folding: continue the previous value, which is the
+         * last thing in the buffer */
+        if (x->nhdrs == 0)
+            return n;
+        v = p;
+        vlen = len;
+        while (vlen > 0 && is_blank(*v)) {
+            v++;
+            vlen--;
+        }
+        if (vlen == 0)
+            return n;
+        h = &x->hdrs[x->nhdrs - 1];
+        if (buf_append(&x->hdr, " ", 1, SIZE_MAX) != 0 ||
+            buf_append(&x->hdr, v, vlen, SIZE_MAX) != 0) {
+            x->oom = 1;
+            return 0;
+        }
+        h->value_len += vlen + 1;
+        return n;
+    }
+
+    colon = memchr(p, ':', len);
+    if (colon == NULL || colon == p)
+        return n;                       /* not a header line: ignore */
+
+    if (x->nhdrs == x->hdrs_cap) {
+        size_t ncap = x->hdrs_cap ? x->hdrs_cap * 2 : 16;
+        kc_hdr *nh = realloc(x->hdrs, ncap * sizeof *nh);
+        if (nh == NULL) {
+            x->oom = 1;
+            return 0;
+        }
+        x->hdrs = nh;
+        x->hdrs_cap = ncap;
+    }
+
+    v = colon + 1;
+    vlen = len - (size_t)(v - p);
+    while (vlen > 0 && is_blank(*v)) {
+        v++;
+        vlen--;
+    }
+    while (vlen > 0 && is_blank(v[vlen - 1]))
+        vlen--;
+
+    h = &x->hdrs[x->nhdrs];
+    h->name = x->hdr.len;
+    h->name_len = (size_t)(colon - p);
+    if (buf_append(&x->hdr, p, h->name_len, SIZE_MAX) != 0) {
+        x->oom = 1;
+        return 0;
+    }
+    for (i = h->name; i < h->name + h->name_len; i++) {
+        char c = x->hdr.data[i];
+        if (c >= 'A' && c <= 'Z')
+            x->hdr.data[i] = (char)(c - 'A' + 'a');
+    }
+    h->value = x->hdr.len;
+    h->value_len = vlen;
+    if (buf_append(&x->hdr, v, vlen, SIZE_MAX) != 0) {
+        x->oom = 1;
+        return 0;
+    }
+    x->nhdrs++;
+    return n;
+}
+
+/* ------------------------------------------------------------------ */
+/* Handles                                                             */
+/* ------------------------------------------------------------------ */
+
+static int kc_curl_ready = 0;
+
+/* curl_global_init in the process that first needs it (not at luaopen:
+ * nginx forks its workers after init_by_lua). */
+static CURLcode kc_global_init(void)
+{
+    CURLcode rc;
+    if (kc_curl_ready)
+        return CURLE_OK;
+    rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+    if (rc == CURLE_OK)
+        kc_curl_ready = 1;
+    return rc;
+}
+
+static const char *kc_default_user_agent(void)
+{
+    static char ua[96];
+    if (ua[0] == '\0') {
+        const curl_version_info_data *vi = curl_version_info(CURLVERSION_NOW);
+        const char *cv = vi && vi->version ? vi->version : "unknown";
+        size_t n = strlen(cv);
+        const char prefix[] = "konnect.core/" KC_VERSION " libcurl/";
+        if (n > sizeof ua - sizeof prefix)
+            n = sizeof ua - sizeof prefix;
+        memcpy(ua, prefix, sizeof prefix - 1);
+        memcpy(ua + sizeof prefix - 1, cv, n);
+        ua[sizeof prefix - 1 + n] = '\0';
+    }
+    return ua;
+}
+
+#define KC_SET(e, opt, val) \
+    do { if ((rc = curl_easy_setopt((e), (opt), (val))) != CURLE_OK) goto fail; } while (0)
+
+/* Create x->easy with every option that does not change per request.
+ * Returns NULL on success, else a static message. */
+static const char *xfer_open(kc_xfer *x, const kc_opts *o, int in_multi)
+{
+    CURLcode rc = CURLE_OK;
+    CURL *e;
+    int i;
+
+    x->max_body = o->max_body;
+    if (kc_global_init() != CURLE_OK)
+        return "curl_global_init failed";
+    e = curl_easy_init();
+    if (e == NULL)
+        return "curl_easy_init failed";
+
+    KC_SET(e, CURLOPT_NOSIGNAL, 1L);
+#if LIBCURL_VERSION_NUM >= 0x075500
+    KC_SET(e, CURLOPT_PROTOCOLS_STR, "http,https");
+    KC_SET(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+#else
+    KC_SET(e, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+    KC_SET(e, CURLOPT_REDIR_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
+    KC_SET(e, CURLOPT_FOLLOWLOCATION, 0L);
+    KC_SET(e, CURLOPT_SSL_VERIFYPEER, 1L);
+    KC_SET(e, CURLOPT_SSL_VERIFYHOST, 2L);
+    KC_SET(e, CURLOPT_PROXY_SSL_VERIFYPEER, 1L);
+    KC_SET(e, CURLOPT_PROXY_SSL_VERIFYHOST, 2L);
+    KC_SET(e, CURLOPT_TIMEOUT_MS, o->timeout_ms);
+    KC_SET(e, CURLOPT_CONNECTTIMEOUT_MS, o->connect_timeout_ms);
+    KC_SET(e, CURLOPT_TCP_KEEPALIVE, 1L);
+    KC_SET(e, CURLOPT_WRITEFUNCTION, on_body);
+    KC_SET(e, CURLOPT_WRITEDATA, (void *)x);
+    KC_SET(e, CURLOPT_HEADERFUNCTION, on_header);
+    KC_SET(e, CURLOPT_HEADERDATA, (void *)x);
+    KC_SET(e, CURLOPT_ERRORBUFFER, x->errbuf);
+    KC_SET(e, CURLOPT_PRIVATE, (void *)x);
+    if (o->http_version != CURL_HTTP_VERSION_NONE) {
+        KC_SET(e, CURLOPT_HTTP_VERSION, o->http_version);
+        if (in_multi && o->http_version == CURL_HTTP_VERSION_2TLS)
+            KC_SET(e, CURLOPT_PIPEWAIT, 1L);
+    }
+    KC_SET(e, CURLOPT_USERAGENT,
+           o->str[KC_S_USER_AGENT] ? o->str[KC_S_USER_AGENT] : kc_default_user_agent());
+    for (i = 0; i < KC_NSTR; i++) {
+        if (o->str[i] == NULL || i == KC_S_USER_AGENT)
+            continue;
+        KC_SET(e, kc_str_opts[i].opt, o->str[i]);
+        if (kc_str_opts[i].has_proxy_opt)
+            KC_SET(e, kc_str_opts[i].proxy_opt, o->str[i]);
+    }
+    x->easy = e;
+    return NULL;
+
+fail:
+    curl_easy_cleanup(e);
+    if (rc == CURLE_UNSUPPORTED_PROTOCOL || rc == CURLE_NOT_BUILT_IN)
+        return "option not supported by this libcurl build";
+    return "could not configure the curl handle";
+}
+
+#undef KC_SET
+
+/* ------------------------------------------------------------------ */
+/* Lua values                                                          */
+/* ------------------------------------------------------------------ */
+
+/* Push terr = { kind, message, code, sent }. */
+static void push_terr(lua_State *L, kc_kind kind, const char *msg,
+                      int has_code, long code, int sent)
+{
+    lua_createtable(L, 0, 4);
+    lua_pushstring(L, kc_kind_names[kind]);
+    lua_setfield(L, -2, "kind");
+    lua_pushstring(L, msg);
+    lua_setfield(L, -2, "message");
+    if (has_code) {
+        lua_pushinteger(L, (lua_Integer)code);
+        lua_setfield(L, -2, "code");
+    }
+    lua_pushboolean(L, sent);
+    lua_setfield(L, -2, "sent");
+}
+
+static int return_terr(lua_State *L, kc_kind kind, const char *msg)
+{
+    lua_pushnil(L);
+    push_terr(L, kind, msg, 0, 0, 0);
+    return 2;
+}
+
+static kc_kind kc_classify(const kc_xfer *x, CURLcode rc)
+{
+    size_t i;
+    if (x->too_large != KC_FIT)
+        return KC_TOO_LARGE;
+    if (x->oom)
+        return KC_NETWORK;
+    for (i = 0; i < sizeof kc_errmap / sizeof kc_errmap[0]; i++)
+        if (kc_errmap[i].code == rc)
+            return kc_errmap[i].kind;
+    return KC_NETWORK;
+}
+
+static void push_curl_error(lua_State *L, kc_xfer *x, CURLcode rc)
+{
+    kc_kind kind = kc_classify(x, rc);
+    int sent = 1;
+    size_t n;
+
+    switch (kind) {
+    case KC_CONNECT:
+    case KC_TLS:
+    case KC_INVALID_ARGUMENT:
+        sent = 0;
+        break;
+    case KC_TIMEOUT: {
+        /* Nothing went out unless request bytes were written.  The request
+         * size is reset by libcurl at the start of every transfer. */
+        long reqsize = 0;
+        curl_easy_getinfo(x->easy, CURLINFO_REQUEST_SIZE, &reqsize);
+        sent = reqsize > 0;
+        break;
+    }
+    default:
+        sent = 1;
+    }
+
+    n = strlen(x->errbuf);
+    while (n > 0 && (x->errbuf[n - 1] == '\n' || x->errbuf[n - 1] == '\r'))
+        x->errbuf[--n] = '\0';
+
+    if (x->too_large == KC_TOO_BIG_HEADERS)
+        lua_pushfstring(L, "response headers larger than %d bytes",
+                        (int)KC_MAX_HEADER_BYTES);
+    else if (kind == KC_TOO_LARGE)
+        lua_pushfstring(L, "response body larger than max_body (%d bytes)",
+                        (int)x->max_body);
+    else if (x->oom)
+        lua_pushliteral(L, "out of memory while reading the response");
+    else
+        lua_pushstring(L, n > 0 ? x->errbuf : curl_easy_strerror(rc));
+    push_terr(L, kind, lua_tostring(L, -1), 1, (long)rc, sent);
+    lua_remove(L, -2);
+}
+
+static void push_response(lua_State *L, kc_xfer *x)
+{
+    long status = 0, ver = CURL_HTTP_VERSION_NONE;
+    double total = 0;
+    const char *vs;
+    size_t i;
+
+    curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
+    curl_easy_getinfo(x->easy, CURLINFO_TOTAL_TIME, &total);
+    curl_easy_getinfo(x->easy, CURLINFO_HTTP_VERSION, &ver);
+    switch (ver) {
+    case CURL_HTTP_VERSION_1_0: vs = "1.0"; break;
+    case CURL_HTTP_VERSION_1_1: vs = "1.1"; break;
+    case CURL_HTTP_VERSION_2_0: vs = "2"; break;
+#if LIBCURL_VERSION_NUM >= 0x074200
+    case CURL_HTTP_VERSION_3: vs = "3"; break;
+#endif
+    default: vs = NULL;
+    }
+
+    lua_createtable(L, 0, 5);
+    lua_pushinteger(L, (lua_Integer)status);
+    lua_setfield(L, -2, "status");
+
+    lua_createtable(L, 0, (int)(x->nhdrs < 64 ? x->nhdrs : 64));
+    for (i = 0; i < x->nhdrs; i++) {
+        const kc_hdr *h = &x->hdrs[i];
+        lua_pushlstring(L, x->hdr.data + h->name, h->name_len);
+        lua_pushvalue(L, -1);
+        lua_rawget(L, -3);
+        if (lua_isnil(L, -1)) {
+            lua_pop(L, 1);
+            lua_pushlstring(L, x->hdr.data + h->value, h->value_len);
+        } else {
+            lua_pushliteral(L, ", ");
+            lua_pushlstring(L, x->hdr.data + h->value, h->value_len);
+            lua_concat(L, 3);
+        }
+        lua_rawset(L, -3);
+    }
+    lua_setfield(L, -2, "headers");
+
+    lua_pushlstring(L, x->body.data ? x->body.data : "", x->body.len);
+    lua_setfield(L, -2, "body");
+    lua_pushnumber(L, (lua_Number)total);
+    lua_setfield(L, -2, "time");
+    if (vs != NULL) {
+        lua_pushstring(L, vs);
+        lua_setfield(L, -2, "http_version");
+    }
+}
+
+/* Push a transfer's outcome: res on success, terr otherwise. */
+static void push_outcome(lua_State *L, kc_xfer *x, CURLcode rc)
+{
+    if (rc == CURLE_OK && x->too_large == KC_FIT && !x->oom)
+        push_response(L, x);
+    else
+        push_curl_error(L, x, rc);
+}
+
+/* Done with a transfer: drop the request headers (the handle must not keep
+ * a pointer to them) and give back large buffers. */
+static void xfer_finish(kc_xfer *x)
+{
+    if (x->easy != NULL)
+        curl_easy_setopt(x->easy, CURLOPT_HTTPHEADER, (struct curl_slist *)NULL);
+    xfer_reset(x);
+}
+
+/* ------------------------------------------------------------------ */
+/* Options parsing                                                     */
+/* ------------------------------------------------------------------ */
+
+static char *kc_strdup(const char *s, size_t n)
+{
+    char *d = malloc(n + 1);
+    if (d != NULL) {
+        memcpy(d, s, n);
+        d[n] = '\0';
+    }
+    return d;
+}
+
+/* Seconds (fractional allowed) -> milliseconds, rounded up. */
+static int seconds_to_ms(lua_State *L, int idx, long *ms)
+{
+    lua_Number s;
+    if (lua_type(L, idx) != LUA_TNUMBER)
+        return 0;
+    s = lua_tonumber(L, idx);
+    if (!(s > 0 && s <= KC_MAX_TIMEOUT_S))
+        return 0;
+    *ms = (long)ceil((double)s * 1000.0);
+    return 1;
+}
+
+/* Fill `o` from the options table at `idx`.  Returns 0, or 1 with an error
+ * message pushed. */
+static int parse_opts(lua_State *L, int idx, kc_opts *o)
+{
+    o->timeout_ms = KC_DEFAULT_TIMEOUT_MS;
+    o->connect_timeout_ms = KC_DEFAULT_CONNECT_MS;
+    o->max_body = KC_DEFAULT_MAX_BODY;
+    o->http_version = CURL_HTTP_VERSION_NONE;
+
+    if (lua_isnoneornil(L, idx))
+        return 0;
+    if (!lua_istable(L, idx)) {
+        lua_pushliteral(L, "options must be a table");
+        return 1;
+    }
+    idx = kc_absindex(L, idx);
+    lua_pushnil(L);
+    while (lua_next(L, idx) != 0) {
+        const char *k;
+        int i;
+        if (lua_type(L, -2) != LUA_TSTRING) {
+            lua_pushliteral(L, "option names must be strings");
+            return 1;
+        }
+        k = lua_tostring(L, -2);
+        if (strcmp(k, "timeout") == 0) {
+            if (!seconds_to_ms(L, -1, &o->timeout_ms)) {
+                lua_pushliteral(L, "option 'timeout' must be a number of seconds > 0");
+                return 1;
+            }
+        } else if (strcmp(k, "connect_timeout") == 0) {
+            if (!seconds_to_ms(L, -1, &o->connect_timeout_ms)) {
+                lua_pushliteral(L, "option 'connect_timeout' must be a number of seconds > 0");
+                return 1;
+            }
+        } else if (strcmp(k, "max_body") == 0) {
+            lua_Number v = lua_type(L, -1) == LUA_TNUMBER ? lua_tonumber(L, -1) : -1;
+            if (!(v >= 1 && v <= (lua_Number)KC_MAX_MAX_BODY && v == floor(v))) {
+                lua_pushliteral(L, "option 'max_body' must be an integer number of bytes >= 1");
+                return 1;
+            }
+            o->max_body = (size_t)v;
+        } else if (strcmp(k, "http_version") == 0) {
+            const char *v = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "";
+            if (strcmp(v, "1.1") == 0)
+                o->http_version = CURL_HTTP_VERSION_1_1;
+            else if (strcmp(v, "2") == 0)
+                o->http_version = CURL_HTTP_VERSION_2TLS;
+            else {
+                lua_pushliteral(L, "option 'http_version' must be \"1.1\" or \"2\"");
+                return 1;
+            }
+        } else {
+            for (i = 0; i < KC_NSTR; i++)
+                if (strcmp(k, kc_str_opts[i].name) == 0)
+                    break;
+            if (i == KC_NSTR) {
+                lua_pushfstring(L, "unknown option '%s'", k);
+                return 1;
+            } else {
+                size_t n;
+                const char *s;
+                if (lua_type(L, -1) != LUA_TSTRING) {
+                    lua_pushfstring(L, "option '%s' must be a string", k);
+                    return 1;
+                }
+                s = lua_tolstring(L, -1, &n);
+                if (n == 0 || strlen(s) != n) {
+                    lua_pushfstring(L, "option '%s' must be a non-empty string without NUL bytes", k);
+                    return 1;
+                }
+                free(o->str[i]);
+                o->str[i] = kc_strdup(s, n);
+                if (o->str[i] == NULL) {
+                    lua_pushliteral(L, "out of memory");
+                    return 1;
+                }
+            }
+        }
+        lua_pop(L, 1);
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Per-request setup, shared by conn:request and m:request_many        */
+/* ------------------------------------------------------------------ */
+
+static int has_ctl(const char *s, size_t n, int allow_space)
+{
+    size_t i;
+    for (i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x20 || c == 0x7f) {
+            if (!(allow_space && c == '\t'))
+                return 1;
+        } else if (c == ' ' && !allow_space) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static int prefix_ci(const char *s, const char *prefix)
+{
+    for (; *prefix; s++, prefix++) {
+        char c = *s;
+        if (c >= 'A' && c <= 'Z')
+            c = (char)(c - 'A' + 'a');
+        if (c != *prefix)
+            return 0;
+    }
+    return 1;
+}
+
+/* Set method, URL, headers and body for the next transfer on x->easy from
+ * the Lua values at absolute stack slots mi, ui, hi, bi.  Lua strings are
+ * not copied for the body: the caller keeps them alive until the transfer
+ * ends.  Returns NULL or an invalid_argument message (x is then reset). */
+static const char *xfer_prepare(lua_State *L, kc_xfer *x,
+                                int mi, int ui, int hi, int bi)
+{
+    CURL *e = x->easy;
+    const char *method, *url, *body = NULL;
+    size_t mlen, ulen, blen = 0, i, nh = 0;
+    int has_ct = 0, with_fields;
+
+    if (lua_type(L, mi) != LUA_TSTRING)
+        return "method must be a string";
+    method = lua_tolstring(L, mi, &mlen);
+    if (mlen == 0 || mlen > KC_MAX_METHOD_LEN)
+        return "method must be an upper-case HTTP method name";
+    for (i = 0; i < mlen; i++)
+        if (method[i] < 'A' || method[i] > 'Z')
+            return "method must be an upper-case HTTP method name";
+    if (lua_type(L, ui) != LUA_TSTRING)
+        return "url must be a string";
+    url = lua_tolstring(L, ui, &ulen);
+    if (ulen == 0 || has_ctl(url, ulen, 0))
+        return "url must be a non-empty string without spaces or control characters";
+    if (!lua_isnoneornil(L, hi)) {
+        if (!lua_istable(L, hi))
+            return "headers must be an array of \"Name: value\" strings";
+        nh = kc_len(L, hi);
+    }
+    if (!lua_isnoneornil(L, bi)) {
+        if (lua_type(L, bi) != LUA_TSTRING)
+            return "body must be a string or nil";
+        body = lua_tolstring(L, bi, &blen);
+    }
+
+    xfer_reset(x);
+    for (i = 1; i <= nh; i++) {
+        const char *h;
+        size_t hl;
+        struct curl_slist *ns;
+        lua_rawgeti(L, hi, (int)i);
+        if (lua_type(L, -1) != LUA_TSTRING) {
+            lua_pop(L, 1);
+            xfer_reset(x);
+            return "headers must be an array of \"Name: value\" strings";
+        }
+        h = lua_tolstring(L, -1, &hl);
+        if (hl == 0 || has_ctl(h, hl, 1)) {
+            lua_pop(L, 1);
+            xfer_reset(x);
+            return "a header contains control characters (CR, LF, NUL ...)";
+        }
+        if (prefix_ci(h, "content-type:") || prefix_ci(h, "content-type;"))
+            has_ct = 1;
+        ns = curl_slist_append(x->slist, h);   /* copies h */
+        lua_pop(L, 1);
+        if (ns == NULL) {
+            xfer_reset(x);
+            return "out of memory";
+        }
+        x->slist = ns;
+    }
+
+    with_fields = body != NULL || strcmp(method, "POST") == 0 ||
+                  strcmp(method, "PUT") == 0 || strcmp(method, "PATCH") == 0;
+    {
+        /* no "Expect: 100-continue" round trip; no made-up form type */
+        const char *extra[2];
+        int nx = 0, k;
+        extra[nx++] = "Expect:";
+        if (with_fields && !has_ct)
+            extra[nx++] = "Content-Type:";
+        for (k = 0; k < nx; k++) {
+            struct curl_slist *ns = curl_slist_append(x->slist, extra[k]);
+            if (ns == NULL) {
+                xfer_reset(x);
+                return "out of memory";
+            }
+            x->slist = ns;
+        }
+    }
+
+    /* Reset whatever the previous request on this handle left behind:
+     * HTTPGET clears NOBODY/UPLOAD and POST mode. */
+    curl_easy_setopt(e, CURLOPT_POSTFIELDS, (char *)NULL);
+    curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)-1);
+    curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
+    curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, (char *)NULL);
+
+    /* refuse an announced Content-Length over the cap up front; a HEAD
+     * response only announces the size, so no cap there */
+    curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE,
+                     (curl_off_t)(strcmp(method, "HEAD") == 0 ? 0 : x->max_body));
+
+    if (strcmp(method, "HEAD") == 0) {
+        curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
+    } else if (with_fields) {
+        /* a body-less POST/PUT/PATCH sends "Content-Length: 0" */
+        curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)blen);
+        curl_easy_setopt(e, CURLOPT_POSTFIELDS, body ? body : "");
+        if (strcmp(method, "POST") != 0)
+            curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method);
+    } else if (strcmp(method, "GET") != 0) {
+        /* DELETE, OPTIONS ... without a body: no body, no Content-Length */
+        curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method);
+    }
+
+    if (curl_easy_setopt(e, CURLOPT_URL, url) != CURLE_OK ||
+        curl_easy_setopt(e, CURLOPT_HTTPHEADER, x->slist) != CURLE_OK) {
+        xfer_finish(x);
+        return "could not set url or headers";
+    }
+    return NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* Connection                                                          */
+/* ------------------------------------------------------------------ */
+
+static kc_conn *check_conn(lua_State *L, int idx)
+{
+    return (kc_conn *)luaL_checkudata(L, idx, KC_CONN_MT);
+}
+
+static int conn_close(lua_State *L)
+{
+    kc_conn *c = check_conn(L, 1);
+    if (!c->closed) {
+        c->closed = 1;
+        xfer_release(&c->x, c->pid == getpid());
+        kc_opts_free(&c->opts);
+    }
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
+static int conn_tostring(lua_State *L)
+{
+    kc_conn *c = check_conn(L, 1);
+    lua_pushfstring(L, KC_CONN_MT ": %p", (void *)c);
+    return 1;
+}
+
+static int core_new(lua_State *L)
+{
+    kc_conn *c;
+    const char *err;
+
+    lua_settop(L, 1);
+    c = (kc_conn *)lua_newuserdata(L, sizeof *c);
+    memset(c, 0, sizeof *c);
+    luaL_getmetatable(L, KC_CONN_MT);
+    lua_setmetatable(L, -2);            /* from here on __gc owns c */
+
+    if (parse_opts(L, 1, &c->opts) != 0) {
+        lua_pushnil(L);
+        lua_insert(L, -2);
+        return 2;
+    }
+    c->pid = getpid();
+    err = xfer_open(&c->x, &c->opts, 0);
+    if (err != NULL) {
+        lua_pushnil(L);
+        lua_pushstring(L, err);
+        return 2;
+    }
+    return 1;
+}
+
+static int conn_request(lua_State *L)
+{
+    kc_conn *c = check_conn(L, 1);
+    const char *err;
+    CURLcode rc;
+
+    lua_settop(L, 5);
+    if (c->closed)
+        return return_terr(L, KC_INVALID_ARGUMENT, "connection is closed");
+    if (c->pid != getpid() || c->x.easy == NULL) {
+        /* Forked since the handle was made: abandon it (see xfer_release)
+         * and build a fresh one with the same options in this process.
+         * (easy == NULL: an earlier rebuild failed; try again.) */
+        c->x.easy = NULL;
+        c->pid = getpid();
+        err = xfer_open(&c->x, &c->opts, 0);
+        if (err != NULL) {
+            lua_pushnil(L);
+            push_terr(L, KC_NETWORK, err, 0, 0, 0);
+            return 2;
+        }
+    }
+    err = xfer_prepare(L, &c->x, 2, 3, 4, 5);
+    if (err != NULL)
+        return return_terr(L, KC_INVALID_ARGUMENT, err);
+
+    rc = curl_easy_perform(c->x.easy);
+    curl_easy_setopt(c->x.easy, CURLOPT_HTTPHEADER, (struct curl_slist *)NULL);
+    if (c->x.slist != NULL) {
+        curl_slist_free_all(c->x.slist);
+        c->x.slist = NULL;
+    }
+    if (rc == CURLE_OK && c->x.too_large == KC_FIT && !c->x.oom) {
+        push_response(L, &c->x);
+        xfer_finish(&c->x);
+        return 1;
+    }
+    lua_pushnil(L);
+    push_curl_error(L, &c->x, rc);
+    xfer_finish(&c->x);
+    return 2;
+}
+
+/* ------------------------------------------------------------------ */
+/* Multi                                                               */
+/* ------------------------------------------------------------------ */
+
+static kc_multi *check_multi(lua_State *L, int idx)
+{
+    return (kc_multi *)luaL_checkudata(L, idx, KC_MULTI_MT);
+}
+
+/* Drop the CURLM and every pooled handle.  Objects created in another
+ * process are abandoned, not cleaned (see xfer_release). */
+static void multi_release(kc_multi *m)
+{
+    int ours = m->pid == getpid();
+    int i;
+    for (i = 0; i < m->npool; i++) {
+        kc_xfer *x = m->pool[i];
+        if (x == NULL)
+            continue;
+        if (ours && x->attached && m->multi != NULL && x->easy != NULL)
+            curl_multi_remove_handle(m->multi, x->easy);
+        x->attached = 0;
+    }
+    if (ours && m->multi != NULL)
+        curl_multi_cleanup(m->multi);
+    m->multi = NULL;
+    for (i = 0; i < m->npool; i++) {
+        if (m->pool[i] != NULL) {
+            xfer_release(m->pool[i], ours);
+            free(m->pool[i]);
+            m->pool[i] = NULL;
+        }
+    }
+    free(m->pool);
+    m->pool = NULL;
+    m->npool = 0;
+}
+
+static const char *multi_open(kc_multi *m)
+{
+    if (kc_global_init() != CURLE_OK)
+        return "curl_global_init failed";
+    m->pid = getpid();
+    m->multi = curl_multi_init();
+    if (m->multi == NULL)
+        return "curl_multi_init failed";
+    curl_multi_setopt(m->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
+    return NULL;
+}
+
+static int multi_close(lua_State *L)
+{
+    kc_multi *m = check_multi(L, 1);
+    if (!m->closed) {
+        m->closed = 1;
+        multi_release(m);
+        kc_opts_free(&m->opts);
+    }
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
+static int multi_tostring(lua_State *L)
+{
+    kc_multi *m = check_multi(L, 1);
+    lua_pushfstring(L, KC_MULTI_MT ": %p", (void *)m);
+    return 1;
+}
+
+static int core_multi(lua_State *L)
+{
+    kc_multi *m;
+    const char *err;
+
+    lua_settop(L, 1);
+    m = (kc_multi *)lua_newuserdata(L, sizeof *m);
+    memset(m, 0, sizeof *m);
+    luaL_getmetatable(L, KC_MULTI_MT);
+    lua_setmetatable(L, -2);
+
+    if (parse_opts(L, 1, &m->opts) != 0) {
+        lua_pushnil(L);
+        lua_insert(L, -2);
+        return 2;
+    }
+    err = multi_open(m);
+    if (err == NULL) {
+        /* check the options once, so a bad one fails here, not per item */
+        kc_xfer probe;
+        memset(&probe, 0, sizeof probe);
+        err = xfer_open(&probe, &m->opts, 1);
+        xfer_release(&probe, 1);
+    }
+    if (err != NULL) {
+        lua_pushnil(L);
+        lua_pushstring(L, err);
+        return 2;
+    }
+    return 1;
+}
+
+/* Grow the pool to `n` transfer slots (handles are created lazily). */
+static int multi_grow(kc_multi *m, int n)
+{
+    kc_xfer **np;
+    if (n <= m->npool)
+        return 0;
+    np = realloc(m->pool, (size_t)n * sizeof *np);
+    if (np == NULL)
+        return -1;
+    m->pool = np;
+    for (; m->npool < n; m->npool++) {
+        kc_xfer *x = calloc(1, sizeof *x);
+        if (x == NULL)
+            return -1;
+        m->pool[m->npool] = x;
+    }
+    return 0;
+}
+
+/* Start item i (1-based) on a free slot.  Returns 1 if started, 0 if its
+ * result (a terr) was stored right away. */
+static int multi_start(lua_State *L, kc_multi *m, int items, int results,
+                       int i, int conc)
+{
+    kc_xfer *x = NULL;
+    const char *err;
+    int s, top = lua_gettop(L);
+
+    lua_rawgeti(L, items, i);
+    if (!lua_istable(L, -1)) {
+        lua_settop(L, top);
+        push_terr(L, KC_INVALID_ARGUMENT,
+                  "an item must be a table { method, url, headers, body }", 0, 0, 0);
+        lua_rawseti(L, results, i);
+        return 0;
+    }
+    for (s = 0; s < conc; s++)
+        if (!m->pool[s]->attached) {
+            x = m->pool[s];
+            break;
+        }
+    if (x == NULL) {                    /* cannot happen: caller counts */
+        lua_settop(L, top);
+        push_terr(L, KC_NETWORK, "no free transfer slot", 0, 0, 0);
+        lua_rawseti(L, results, i);
+        return 0;
+    }
+    if (x->easy == NULL && (err = xfer_open(x, &m->opts, 1)) != NULL) {
+        lua_settop(L, top);
+        push_terr(L, KC_NETWORK, err, 0, 0, 0);
+        lua_rawseti(L, results, i);
+        return 0;
+    }
+    lua_rawgeti(L, top + 1, 1);
+    lua_rawgeti(L, top + 1, 2);
+    lua_rawgeti(L, top + 1, 3);
+    lua_rawgeti(L, top + 1, 4);
+    /* the strings stay reachable from `items` for the whole batch */
+    err = xfer_prepare(L, x, top + 2, top + 3, top + 4, top + 5);
+    lua_settop(L, top);
+    if (err == NULL && curl_multi_add_handle(m->multi, x->easy) != CURLM_OK) {
+        xfer_finish(x);
+        err = "curl_multi_add_handle failed";
+    }
+    if (err != NULL) {
+        push_terr(L, KC_INVALID_ARGUMENT, err, 0, 0, 0);
+        lua_rawseti(L, results, i);
+        return 0;
+    }
+    x->attached = 1;
+    x->index = i;
+    return 1;
+}
+
+static int multi_request_many(lua_State *L)
+{
+    kc_multi *m = check_multi(L, 1);
+    int n, conc, next = 1, inflight = 0, s;
+    size_t len;
+
+    lua_settop(L, 3);
+    if (m->closed)
+        return return_terr(L, KC_INVALID_ARGUMENT, "connection is closed");
+    if (!lua_istable(L, 2))
+        return return_terr(L, KC_INVALID_ARGUMENT, "items must be an array of requests");
+    if (lua_isnil(L, 3)) {
+        conc = KC_DEFAULT_CONCURRENCY;
+    } else {
+        lua_Number c = lua_type(L, 3) == LUA_TNUMBER ? lua_tonumber(L, 3) : 0;
+        if (!(c >= 1 && c == floor(c)))
+            return return_terr(L, KC_INVALID_ARGUMENT,
+                               "concurrency must be an integer >= 1");
+        conc = c > KC_MAX_CONCURRENCY ? KC_MAX_CONCURRENCY : (int)c;
+    }
+    len = kc_len(L, 2);
+    if (len > (size_t)INT_MAX)
+        return return_terr(L, KC_INVALID_ARGUMENT, "too many items");
+    n = (int)len;
+    if (conc > n)
+        conc = n > 0 ? n : 1;
+
+    if (m->pid != getpid()) {
+        /* forked: abandon everything made by the parent, start over */
+        multi_release(m);
+        {
+            const char *err = multi_open(m);
+            if (err != NULL)
+                return return_terr(L, KC_NETWORK, err);
+        }
+    } else {
+        /* a Lua error (out of memory) may have left handles attached */
+        for (s = 0; s < m->npool; s++)
+            if (m->pool[s]->attached) {
+                curl_multi_remove_handle(m->multi, m->pool[s]->easy);
+                m->pool[s]->attached = 0;
+                xfer_finish(m->pool[s]);
+            }
+    }
+    if (multi_grow(m, conc) != 0)
+        return return_terr(L, KC_NETWORK, "out of memory");
+
+    lua_createtable(L, n, 0);           /* results at slot 4 */
+
+    while (next <= n || inflight > 0) {
+        int running = 0, left = 0;
+        CURLMsg *msg;
+        CURLMcode mc;
+
+        while (inflight < conc && next <= n) {
+            inflight += multi_start(L, m, 2, 4, next, conc);
+            next++;
+        }
+        if (inflight == 0)
+            continue;
+
+        mc = curl_multi_perform(m->multi, &running);
+        while ((msg = curl_multi_info_read(m->multi, &left)) != NULL) {
+            kc_xfer *x;
+            char *priv = NULL;
+            CURLcode rc;
+            if (msg->msg != CURLMSG_DONE)
+                continue;
+            rc = msg->data.result;
+            curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &priv);
+            x = (kc_xfer *)(void *)priv;
+            curl_multi_remove_handle(m->multi, msg->easy_handle);
+            if (x == NULL)
+                continue;
+            x->attached = 0;
+            inflight--;
+            curl_easy_setopt(x->easy, CURLOPT_HTTPHEADER, (struct curl_slist *)NULL);
+            push_outcome(L, x, rc);
+            lua_rawseti(L, 4, x->index);
+            xfer_finish(x);
+        }
+        if (mc != CURLM_OK) {
+            /* the multi handle itself failed: fail what is in flight */
+            for (s = 0; s < m->npool; s++) {
+                kc_xfer *x = m->pool[s];
+                if (!x->attached)
+                    continue;
+                curl_multi_remove_handle(m->multi, x->easy);
+                x->attached = 0;
+                inflight--;
+                push_terr(L, KC_NETWORK, curl_multi_strerror(mc), 0, 0, 1);
+                lua_rawseti(L, 4, x->index);
+                xfer_finish(x);
+            }
+            continue;
+        }
+        if (inflight > 0 && running > 0)
+            curl_multi_poll(m->multi, NULL, 0, 1000, NULL);
+    }
+    return 1;
+}
+
+/* ------------------------------------------------------------------ */
+/* Module                                                              */
+/* ------------------------------------------------------------------ */
+
+static int core_version(lua_State *L)
+{
+    lua_pushstring(L, kc_default_user_agent());
+    return 1;
+}
+
+static int core_curl_version(lua_State *L)
+{
+    lua_pushstring(L, curl_version());
+    return 1;
+}
+
+static const luaL_Reg conn_methods[] = {
+    { "request", conn_request },
+    { "close",   conn_close },
+    { NULL, NULL }
+};
+
+static const luaL_Reg conn_meta[] = {
+    { "__gc",       conn_close },
+    { "__close",    conn_close },
+    { "__tostring", conn_tostring },
+    { NULL, NULL }
+};
+
+static const luaL_Reg multi_methods[] = {
+    { "request_many", multi_request_many },
+    { "close",        multi_close },
+    { NULL, NULL }
+};
+
+static const luaL_Reg multi_meta[] = {
+    { "__gc",       multi_close },
+    { "__close",    multi_close },
+    { "__tostring", multi_tostring },
+    { NULL, NULL }
+};
+
+static const luaL_Reg core_funcs[] = {
+    { "new",          core_new },
+    { "multi",        core_multi },
+    { "version",      core_version },
+    { "curl_version", core_curl_version },
+    { NULL, NULL }
+};
+
+static void new_class(lua_State *L, const char *name,
+                      const luaL_Reg *meta, const luaL_Reg *methods)
+{
+    luaL_newmetatable(L, name);
+    kc_setfuncs(L, meta, 0);
+    lua_pushstring(L, name);
+    lua_setfield(L, -2, "__name");
+    lua_newtable(L);
+    kc_setfuncs(L, methods, 0);
+    lua_setfield(L, -2, "__index");
+    lua_pop(L, 1);
+}
+
+LUALIB_API int luaopen_konnect_core(lua_State *L);
+
+LUALIB_API int luaopen_konnect_core(lua_State *L)
+{
+    new_class(L, KC_CONN_MT, conn_meta, conn_methods);
+    new_class(L, KC_MULTI_MT, multi_meta, multi_methods);
+    kc_newlib(L, core_funcs);
+    lua_pushliteral(L, KC_VERSION);
+    lua_setfield(L, -2, "_VERSION");
+    return 1;
+}
