@@ -1,0 +1,94 @@
+-- konnect.retry: which outcomes are retried, and how long to wait.
+--
+-- Idempotent calls (list, get, update, delete, revoke, me) retry on 429, 500,
+-- 502, 503, 504 and on transport failures.  A create (POST) retries only on 429
+-- or when the request surely never left, so a retry can never mint a second
+-- secret.  400, 401, 403, 404 and 409 are never retried.
+
+local type, pairs, tonumber, floor, random = type, pairs, tonumber, math.floor, math.random
+local match, os_time = string.match, os.time
+
+local _M = { _VERSION = "0.1.0" }
+
+local DEFAULTS = { max_attempts = 3, initial = 0.5, max = 8, max_elapsed = 60 }
+_M.DEFAULTS = DEFAULTS
+
+local RETRY_STATUS = { [429] = true, [500] = true, [502] = true, [503] = true, [504] = true }
+-- transport failures worth another try (a certificate problem or an oversize
+-- body will not get better)
+local RETRY_TRANSPORT = { timeout = true, connect = true, network = true }
+
+--- policy(opts) -> normalised policy | nil, message.  `false` turns retries off.
+function _M.policy(opts)
+  if opts == false then
+    return { max_attempts = 1, initial = 0, max = 0, max_elapsed = DEFAULTS.max_elapsed }
+  end
+  if opts == nil or opts == true then opts = {} end
+  if type(opts) ~= "table" then return nil, "retries must be a table or false" end
+  local p = {}
+  for k, default in pairs(DEFAULTS) do
+    local v = opts[k]
+    if v == nil then v = default end
+    if type(v) ~= "number" or v ~= v or v < 0 or v == 1 / 0 then
+      return nil, "retries." .. k .. " must be a non-negative number"
+    end
+    p[k] = v
+  end
+  for k in pairs(opts) do
+    if DEFAULTS[k] == nil then return nil, "retries: unknown option " .. tostring(k) end
+  end
+  p.max_attempts = floor(p.max_attempts)
+  if p.max_attempts < 1 then return nil, "retries.max_attempts must be at least 1" end
+  return p
+end
+
+--- retryable(idempotent, res, terr) -> boolean
+function _M.retryable(idempotent, res, terr)
+  if res then
+    return RETRY_STATUS[res.status] == true and (idempotent or res.status == 429)
+  end
+  if idempotent then return RETRY_TRANSPORT[terr.kind] == true end
+  -- create: only when nothing can have reached the server
+  return terr.sent == false and (terr.kind == "connect" or terr.kind == "timeout")
+end
+
+local MONTHS = { Jan = 1, Feb = 2, Mar = 3, Apr = 4, May = 5, Jun = 6,
+                 Jul = 7, Aug = 8, Sep = 9, Oct = 10, Nov = 11, Dec = 12 }
+
+-- Seconds between the epoch and 1970-01-01 in local time, so that os.time on a
+-- UTC broken-down date gives the right epoch whatever TZ says.
+local function utc_epoch(t)
+  local here = os_time(t)
+  local utc = os_time(os.date("!*t", here))
+  return here + (here - utc)
+end
+
+--- retry_after(value, now) -> seconds | nil.  Delta-seconds or an HTTP-date.
+function _M.retry_after(value, now)
+  if type(value) ~= "string" then return nil end
+  local n = tonumber(match(value, "^%s*(%d+%.?%d*)%s*$"))
+  if n then return n end
+  -- IMF-fixdate: Sun, 06 Nov 1994 08:49:37 GMT
+  local d, mon, y, h, mi, s = match(value, "^%a+, (%d%d?) (%a%a%a) (%d%d%d%d) (%d%d):(%d%d):(%d%d) GMT$")
+  if d and MONTHS[mon] then
+    local at = utc_epoch { year = y + 0, month = MONTHS[mon], day = d + 0,
+                           hour = h + 0, min = mi + 0, sec = s + 0, isdst = false }
+    local wait = at - (now or os_time())
+    return wait > 0 and wait or 0
+  end
+  return nil
+end
+
+--- delay(policy, attempt, retry_after) -> seconds to wait before attempt+1.
+-- Full jitter: uniform in [0, min(max, initial * 2^(attempt-1))]; a server's
+-- Retry-After wins, clamped to the policy's maximum.
+function _M.delay(policy, attempt, retry_after)
+  if retry_after then
+    return retry_after < policy.max and retry_after or policy.max
+  end
+  local cap = policy.initial * 2 ^ (attempt - 1)
+  if cap > policy.max then cap = policy.max end
+  return cap * random()
+end
+
+return _M
