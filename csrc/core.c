@@ -9,6 +9,14 @@
  *   m:request_many(items, concurrency) -> results (res or terr per item)
  *   m:close()                         (also __gc and __close; idempotent)
  *   core.version(), core.curl_version()
+ *   core.sleep(seconds), core.monotime() -> seconds (CLOCK_MONOTONIC)
+ *
+ * Replays: libcurl by itself sends a request again on a fresh connection when
+ * a reused one died before any answer.  For a non-idempotent request that may
+ * duplicate a side effect (a second token minted), so `once` (request's 5th
+ * argument, an item's 5th field) forbids it: the transfer then fails with
+ * kind "network", sent = true.  Otherwise a replayed request says so with
+ * res.resent = true, for the caller's own bookkeeping.
  *
  * Ground rules (see HACKING.md / DESIGN.md):
  *   - no Lua API call inside a libcurl callback: callbacks append to C
@@ -27,6 +35,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
+#include <time.h>
 #include <sys/types.h>
 #include <unistd.h>
 
@@ -176,6 +186,9 @@ typedef struct {
     size_t max_body;
     int too_large;              /* KC_TOO_BIG_* set by a callback */
     int oom;                    /* a callback ran out of memory */
+    int once;                   /* the request must not be replayed */
+    int sends;                  /* times libcurl sent it in this transfer */
+    int replay_blocked;         /* a replay was refused (see `once`) */
     int attached;               /* multi: added to the CURLM */
     int index;                  /* multi: position in the current batch */
     char errbuf[CURL_ERROR_SIZE];
@@ -244,6 +257,8 @@ static void xfer_reset(kc_xfer *x)
     x->nhdrs = 0;
     x->too_large = KC_FIT;
     x->oom = 0;
+    x->sends = 0;
+    x->replay_blocked = 0;
     x->errbuf[0] = '\0';
     if (x->slist != NULL) {
         curl_slist_free_all(x->slist);
@@ -289,6 +304,22 @@ static size_t on_body(char *p, size_t size, size_t nmemb, void *ud)
     }
     return n;
 }
+
+#if LIBCURL_VERSION_NUM >= 0x075000
+/* Called each time libcurl is about to send the request (again). */
+static int on_prereq(void *ud, char *primary_ip, char *local_ip,
+                     int primary_port, int local_port)
+{
+    kc_xfer *x = ud;
+    (void)primary_ip; (void)local_ip; (void)primary_port; (void)local_port;
+    x->sends++;
+    if (x->once && x->sends > 1) {
+        x->replay_blocked = 1;
+        return CURL_PREREQFUNC_ABORT;
+    }
+    return CURL_PREREQFUNC_OK;
+}
+#endif
 
 static int is_blank(char c)
 {
@@ -464,6 +495,10 @@ static const char *xfer_open(kc_xfer *x, const kc_opts *o, int in_multi)
     KC_SET(e, CURLOPT_HEADERDATA, (void *)x);
     KC_SET(e, CURLOPT_ERRORBUFFER, x->errbuf);
     KC_SET(e, CURLOPT_PRIVATE, (void *)x);
+#if LIBCURL_VERSION_NUM >= 0x075000
+    KC_SET(e, CURLOPT_PREREQFUNCTION, on_prereq);
+    KC_SET(e, CURLOPT_PREREQDATA, (void *)x);
+#endif
     if (o->http_version != CURL_HTTP_VERSION_NONE) {
         KC_SET(e, CURLOPT_HTTP_VERSION, o->http_version);
         if (in_multi && o->http_version == CURL_HTTP_VERSION_2TLS)
@@ -559,7 +594,12 @@ static void push_curl_error(lua_State *L, kc_xfer *x, CURLcode rc)
     while (n > 0 && (x->errbuf[n - 1] == '\n' || x->errbuf[n - 1] == '\r'))
         x->errbuf[--n] = '\0';
 
-    if (x->too_large == KC_TOO_BIG_HEADERS)
+    if (x->replay_blocked) {
+        kind = KC_NETWORK;
+        sent = 1;
+        lua_pushliteral(L, "the connection closed before any response; the request "
+                           "may have been processed, so it was not sent again");
+    } else if (x->too_large == KC_TOO_BIG_HEADERS)
         lua_pushfstring(L, "response headers larger than %d bytes",
                         (int)KC_MAX_HEADER_BYTES);
     else if (kind == KC_TOO_LARGE)
@@ -622,6 +662,10 @@ static void push_response(lua_State *L, kc_xfer *x)
     if (vs != NULL) {
         lua_pushstring(L, vs);
         lua_setfield(L, -2, "http_version");
+    }
+    if (x->sends > 1) {
+        lua_pushboolean(L, 1);
+        lua_setfield(L, -2, "resent");
     }
 }
 
@@ -790,7 +834,7 @@ static int prefix_ci(const char *s, const char *prefix)
  * not copied for the body: the caller keeps them alive until the transfer
  * ends.  Returns NULL or an invalid_argument message (x is then reset). */
 static const char *xfer_prepare(lua_State *L, kc_xfer *x,
-                                int mi, int ui, int hi, int bi)
+                                int mi, int ui, int hi, int bi, int oi)
 {
     CURL *e = x->easy;
     const char *method, *url, *body = NULL;
@@ -822,6 +866,11 @@ static const char *xfer_prepare(lua_State *L, kc_xfer *x,
     }
 
     xfer_reset(x);
+    x->once = lua_toboolean(L, oi);
+#if LIBCURL_VERSION_NUM < 0x075000
+    /* no CURLOPT_PREREQFUNCTION: a fresh connection cannot be replayed */
+    curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, (long)x->once);
+#endif
     for (i = 1; i <= nh; i++) {
         const char *h;
         size_t hl;
@@ -961,7 +1010,7 @@ static int conn_request(lua_State *L)
     const char *err;
     CURLcode rc;
 
-    lua_settop(L, 5);
+    lua_settop(L, 6);
     if (c->closed)
         return return_terr(L, KC_INVALID_ARGUMENT, "connection is closed");
     if (c->pid != getpid() || c->x.easy == NULL) {
@@ -977,7 +1026,7 @@ static int conn_request(lua_State *L)
             return 2;
         }
     }
-    err = xfer_prepare(L, &c->x, 2, 3, 4, 5);
+    err = xfer_prepare(L, &c->x, 2, 3, 4, 5, 6);
     if (err != NULL)
         return return_terr(L, KC_INVALID_ARGUMENT, err);
 
@@ -1156,8 +1205,9 @@ static int multi_start(lua_State *L, kc_multi *m, int items, int results,
     lua_rawgeti(L, top + 1, 2);
     lua_rawgeti(L, top + 1, 3);
     lua_rawgeti(L, top + 1, 4);
+    lua_rawgeti(L, top + 1, 5);
     /* the strings stay reachable from `items` for the whole batch */
-    err = xfer_prepare(L, x, top + 2, top + 3, top + 4, top + 5);
+    err = xfer_prepare(L, x, top + 2, top + 3, top + 4, top + 5, top + 6);
     lua_settop(L, top);
     if (err == NULL && curl_multi_add_handle(m->multi, x->easy) != CURLM_OK) {
         xfer_finish(x);
@@ -1291,6 +1341,31 @@ static int core_curl_version(lua_State *L)
     return 1;
 }
 
+/* core.sleep(seconds): block this thread (outside nginx only). */
+static int core_sleep(lua_State *L)
+{
+    lua_Number s = luaL_checknumber(L, 1);
+    struct timespec ts;
+    if (!(s > 0))
+        return 0;
+    if (s > KC_MAX_TIMEOUT_S)
+        s = KC_MAX_TIMEOUT_S;
+    ts.tv_sec = (time_t)s;
+    ts.tv_nsec = (long)((s - (lua_Number)ts.tv_sec) * 1e9);
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
+    return 0;
+}
+
+/* core.monotime() -> seconds from an arbitrary origin, never going back. */
+static int core_monotime(lua_State *L)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    lua_pushnumber(L, (lua_Number)ts.tv_sec + (lua_Number)ts.tv_nsec / 1e9);
+    return 1;
+}
+
 static const luaL_Reg conn_methods[] = {
     { "request", conn_request },
     { "close",   conn_close },
@@ -1322,6 +1397,8 @@ static const luaL_Reg core_funcs[] = {
     { "multi",        core_multi },
     { "version",      core_version },
     { "curl_version", core_curl_version },
+    { "sleep",        core_sleep },
+    { "monotime",     core_monotime },
     { NULL, NULL }
 };
 
