@@ -110,7 +110,7 @@ function _M.run(c, calls, opts, build, ops)
         "list, create, get, update, delete, revoke, me"):format(i)) }
       jobs[i] = false
     else
-      local path, body = build(c, op, unpack(call, 2, op.body and #op.params + 1 or #op.params))
+      local path, body = build(c, op, unpack(call, 2, 1 + #op.params + (op.body and 1 or 0)))
       if not path then
         out[i] = { err = body }
         jobs[i] = false

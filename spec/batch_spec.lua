@@ -1,0 +1,97 @@
+-- client:batch: many calls at once through libcurl's multi interface.
+local fake = require "support.fake"
+local core = require "konnect.core"
+
+local ALICE = fake.ALICE
+local TOKENS = "/v3/users/" .. ALICE .. "/access-tokens"
+local NO_SUCH = "00000000-0000-4000-8000-00000000f00d"
+
+describe("client:batch", function()
+  local client
+  before_each(function()
+    fake.reset()
+    client = fake.client()
+  end)
+
+  it("returns results in input order, mixing values and errors", function()
+    local a = assert(client:create(ALICE, { name = "a1", ttl_seconds = 86400 }))
+    local b = assert(client:create(ALICE, { name = "b1", ttl_seconds = 86400 }))
+    local results, failed = client:batch({
+      { "get", ALICE, a.id },
+      { "get", ALICE, NO_SUCH },
+      { "revoke", ALICE, b.id },
+      { "create", ALICE, { name = "c1", ttl_seconds = 86400 } },
+      { "get", ALICE, "not-a-uuid" },
+      { "list", ALICE },
+      { "update", ALICE, a.id, { name = "a2" } },
+      { "me" },
+      { "frobnicate", ALICE },
+    }, { concurrency = 4 })
+    assert.equal(9, #results)
+    assert.equal(3, failed)
+    assert.equal(a.id, results[1].value.id)
+    assert.equal("not_found", results[2].err.kind)
+    assert.equal("REVOKED", results[3].value.state)
+    assert.matches("^kpat_", results[4].value.konnect_token)
+    assert.equal("invalid_argument", results[5].err.kind)
+    assert.is_table(results[6].value.data)
+    assert.equal("a2", results[7].value.name)
+    assert.equal(ALICE, results[8].value.id)
+    assert.equal("invalid_argument", results[9].err.kind)
+    assert.equal(1, fake.count("POST " .. TOKENS) - 2, "one create in the batch, one request")
+  end)
+
+  it("respects the concurrency limit", function()
+    local tok = assert(client:create(ALICE, { name = "slow", ttl_seconds = 86400 }))
+    local calls = {}
+    for i = 1, 8 do calls[i] = { "get", ALICE, tok.id } end
+    fake.fault { method = "GET", delay = 0.4, count = 8 }
+    local t0 = core.monotime()
+    local results, failed = client:batch(calls, { concurrency = 4 })
+    local dt = core.monotime() - t0
+    assert.equal(0, failed)
+    assert.equal(8, #results)
+    assert.is_true(dt >= 0.75, "8 calls of 0.4 s, 4 at a time, took " .. dt)
+    assert.is_true(dt < 1.6, "took " .. dt)
+
+    fake.fault { method = "GET", delay = 0.4, count = 8 }
+    t0 = core.monotime()
+    assert.equal(0, select(2, client:batch(calls, { concurrency = 8 })))
+    dt = core.monotime() - t0
+    assert.is_true(dt < 0.75, "8 at a time took " .. dt)
+  end)
+
+  it("each call keeps its own retry policy, and creates are never repeated", function()
+    local tok = assert(client:create(ALICE, { name = "target", ttl_seconds = 86400 }))
+    fake.fault { method = "GET", status = 503, count = 2 }
+    fake.fault { method = "POST", status = 503, count = 1 }
+    local results = client:batch({
+      { "get", ALICE, tok.id },
+      { "create", ALICE, { name = "x1", ttl_seconds = 86400 } },
+    }, { concurrency = 2 })
+    assert.equal(tok.id, results[1].value.id)
+    assert.equal(3, fake.count("GET " .. TOKENS .. "/" .. tok.id))
+    assert.equal("server", results[2].err.kind)
+    assert.equal(1, results[2].err.attempts)
+    assert.equal(2, fake.count("POST " .. TOKENS), "the setup create and the batch's one")
+  end)
+
+  it("works over HTTPS (HTTP/2 where offered)", function()
+    local c = fake.client { server_url = fake.https, ca_file = fake.ca, http_version = "2" }
+    local tok = assert(c:create(ALICE, { name = "h2", ttl_seconds = 86400 }))
+    local calls = {}
+    for i = 1, 12 do calls[i] = { "get", ALICE, tok.id } end
+    local results, failed = c:batch(calls, { concurrency = 6 })
+    assert.equal(0, failed)
+    for i = 1, 12 do assert.equal(tok.id, results[i].value.id) end
+  end)
+
+  it("refuses bad arguments", function()
+    assert.equal("invalid_argument", select(2, client:batch("get")).kind)
+    assert.equal("invalid_argument", select(2, client:batch({}, { concurrency = 0 })).kind)
+    assert.equal("invalid_argument", select(2, client:batch({}, { concurrency = 1.5 })).kind)
+    local results, failed = client:batch({})
+    assert.same({}, results)
+    assert.equal(0, failed)
+  end)
+end)
