@@ -1,0 +1,73 @@
+local errors = require "konnect.errors"
+
+describe("konnect.errors", function()
+  local ctx = { operation = "create-personal-access-token", method = "POST",
+                url = "http://127.0.0.1:1/v3/users/x/access-tokens", attempts = 1 }
+
+  it("maps problem+json into fields and one readable line", function()
+    local e = errors.from_http(409, { ["x-kong-request-id"] = "abc123" }, "{}", {
+      status = 409, title = "Conflict", type = "https://httpstatuses.com/409",
+      instance = "kong:trace:1234567890", detail = "Maximum number of tokens reached",
+    }, ctx)
+    assert.equal("conflict", e.kind)
+    assert.equal(409, e.status)
+    assert.equal("Conflict", e.title)
+    assert.equal("kong:trace:1234567890", e.trace_id)
+    assert.equal("abc123", e.request_id)
+    assert.is_nil(e.body)
+    assert.equal("konnect: create-personal-access-token: conflict (409): Maximum number of tokens reached " ..
+                 "[kong:trace:1234567890]", tostring(e))
+    assert.equal("failed: " .. tostring(e), "failed: " .. e)
+    assert.equal(tostring(e) .. "!", e .. "!")
+    assert.is_true(e:is("conflict"))
+    assert.is_false(e:is("not_found"))
+    assert.is_true(errors.is(e, "conflict"))
+    assert.is_false(errors.is({ kind = "conflict" }, "conflict"))
+  end)
+
+  it("lists invalid parameters in the message", function()
+    local e = errors.from_http(400, {}, "{}", {
+      status = 400, title = "Bad Request", instance = "kong:trace:1", detail = "Invalid request",
+      invalid_parameters = { { field = "name", rule = "required", reason = "is a required field", source = "body" } },
+    }, ctx)
+    assert.equal("bad_request", e.kind)
+    assert.equal("Invalid request: name is a required field", e.message)
+    assert.equal("name", e.invalid_parameters[1].field)
+  end)
+
+  it("handles plain JSON, HTML and empty bodies", function()
+    local e = errors.from_http(429, { ["content-type"] = "application/json" }, '{"message":"API rate limit exceeded"}',
+      { message = "API rate limit exceeded" }, ctx)
+    assert.equal("rate_limited", e.kind)
+    assert.equal("API rate limit exceeded", e.message)
+    e = errors.from_http(502, { ["content-type"] = "text/html; charset=utf-8" }, "<html>bad gateway</html>", nil, ctx)
+    assert.equal("server", e.kind)
+    assert.equal("HTTP 502 (text/html body)", e.message)
+    assert.equal("<html>bad gateway</html>", e.body)
+    e = errors.from_http(418, {}, "", nil, ctx)
+    assert.equal("http", e.kind)
+    assert.equal("HTTP 418 with an empty body", e.message)
+    e = errors.from_http(302, { location = "https://elsewhere.example/" }, "", nil, ctx)
+    assert.equal("http", e.kind)
+    assert.equal("redirect not followed (to https://elsewhere.example/)", e.message)
+  end)
+
+  it("caps a huge body", function()
+    local e = errors.from_http(500, {}, ("x"):rep(100000), nil, ctx)
+    assert.is_true(#e.body < 2100)
+  end)
+
+  it("maps every documented status", function()
+    local want = { [400] = "bad_request", [401] = "unauthorized", [403] = "forbidden", [404] = "not_found",
+                   [409] = "conflict", [429] = "rate_limited", [500] = "server", [503] = "server", [422] = "http" }
+    for status, kind in pairs(want) do
+      assert.equal(kind, errors.kind_for_status(status))
+    end
+  end)
+
+  it("passes an existing error through new()", function()
+    local e = errors.new("timeout", { message = "took too long" })
+    assert.equal(e, errors.new(e))
+    assert.equal("konnect: timeout: took too long", tostring(e))
+  end)
+end)

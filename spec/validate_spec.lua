@@ -1,0 +1,130 @@
+local validate = require "konnect.validate"
+
+describe("konnect.validate", function()
+  describe("uuid", function()
+    it("accepts a UUID and rejects anything else", function()
+      local id = "5f9fd312-a987-4628-b4c5-bb4f4fddd5f7"
+      assert.equal(id, validate.uuid(id, "id"))
+      for _, bad in ipairs { "", "5f9fd312", "5f9fd312-a987-4628-b4c5-bb4f4fddd5f7/../x",
+                             "../../v3/users", "5f9fd312-a987-4628-b4c5-bb4f4fddd5fz", "5f9fd312a98746284b4c5bb4f4fddd5f7" } do
+        local v, err = validate.uuid(bad, "token_id")
+        assert.is_nil(v, bad)
+        assert.matches("token_id must be a UUID", err)
+      end
+      local v, err = validate.uuid(42, "user_id")
+      assert.is_nil(v)
+      assert.equal("user_id must be a string UUID, got number", err)
+    end)
+    it("lets user_id be \"me\"", function()
+      assert.equal("me", validate.user_id("me"))
+      assert.is_nil(validate.user_id("you"))
+    end)
+  end)
+
+  describe("name", function()
+    it("follows the contract's PATName pattern", function()
+      for _, good in ipairs { "ci", "ci-token", "Bob's token", "a.b_c d", "été 2026", "ключ", "令牌", "x1" } do
+        assert.equal(good, (validate.name(good)), good)
+      end
+      local cases = {
+        [""] = "must not be empty",
+        ["a"] = "at least 2 characters",
+        ["-ci"] = "must start with a letter or digit",
+        ["ci-"] = "must end with a letter or digit",
+        ["ci/token"] = "may only contain",
+        ["ci\ttoken"] = "control characters",
+        ["ci\0token"] = "control characters",
+        ["ci\194\133x"] = "control characters", -- U+0085 (NEL)
+        ["bad\255utf8"] = "not valid UTF-8",
+        ["over\192\175long"] = "not valid UTF-8",
+        [("n"):rep(257)] = "at most 256 characters",
+      }
+      for input, want in pairs(cases) do
+        local v, err = validate.name(input)
+        assert.is_nil(v, input)
+        assert.matches(want, err, 1, true)
+      end
+      assert.equal(("é"):rep(256), validate.name(("é"):rep(256)), "256 two-byte characters are fine")
+      assert.is_nil(validate.name({}))
+    end)
+  end)
+
+  describe("create_body", function()
+    it("needs exactly one of ttl_seconds and expires_at", function()
+      assert.same({ name = "ci", ttl_seconds = 86400 }, validate.create_body { name = "ci", ttl_seconds = 86400 })
+      assert.same({ name = "ci", expires_at = "2030-01-31T00:00:00Z" },
+        validate.create_body { name = "ci", expires_at = "2030-01-31T00:00:00Z" })
+      local _, err = validate.create_body { name = "ci" }
+      assert.equal("create needs exactly one of ttl_seconds and expires_at (deprecated)", err)
+      _, err = validate.create_body { name = "ci", ttl_seconds = 86400, expires_at = "2030-01-31T00:00:00Z" }
+      assert.equal("create needs exactly one of ttl_seconds and expires_at (deprecated)", err)
+    end)
+    it("checks the ttl range and type", function()
+      assert.is_table(validate.create_body { name = "ci", ttl_seconds = 31536000 })
+      for _, bad in ipairs { 86399, 31536001, 86400.5, 0, -1 } do
+        local v, err = validate.create_body { name = "ci", ttl_seconds = bad }
+        assert.is_nil(v)
+        assert.matches("ttl_seconds", err)
+      end
+      local _, err = validate.create_body { name = "ci", ttl_seconds = "86400" }
+      assert.equal("ttl_seconds must be an integer number of seconds, got string", err)
+    end)
+    it("converts an epoch expires_at and checks ISO strings", function()
+      local b = validate.create_body { name = "ci", expires_at = 1900000000 }
+      assert.equal("2030-03-17T17:46:40Z", b.expires_at)
+      assert.is_table(validate.create_body { name = "ci", expires_at = "2030-01-31T00:00:00.123+02:00" })
+      for _, bad in ipairs { "tomorrow", "2030-01-31", "2030-13-01T00:00:00Z", "2030-01-31T00:00:00" } do
+        local v, err = validate.create_body { name = "ci", expires_at = bad }
+        assert.is_nil(v, bad)
+        assert.matches("RFC 3339", err)
+      end
+    end)
+    it("rejects unknown options instead of ignoring a typo", function()
+      local v, err = validate.create_body { name = "ci", ttl = 86400 }
+      assert.is_nil(v)
+      assert.equal("create: unknown option ttl (expected expires_at, name, ttl_seconds)", err)
+      assert.is_nil((validate.create_body("ci")))
+    end)
+  end)
+
+  describe("update_body", function()
+    it("needs name and nothing else", function()
+      assert.same({ name = "renamed" }, validate.update_body { name = "renamed" })
+      assert.equal("update needs name", select(2, validate.update_body {}))
+      assert.matches("unknown option", select(2, validate.update_body { name = "ok", state = "REVOKED" }))
+    end)
+  end)
+
+  describe("token", function()
+    it("refuses empty tokens and whitespace", function()
+      assert.equal("kpat_x", validate.token("kpat_x"))
+      assert.is_nil(validate.token(""))
+      assert.is_nil(validate.token(nil))
+      assert.is_nil(validate.token("kpat_x\n"))
+      assert.is_nil(validate.token("kpat x"))
+    end)
+  end)
+
+  describe("server_url", function()
+    it("keeps a path prefix and strips trailing slashes", function()
+      local s = validate.server_url("https://gw.example.com/konnect/")
+      assert.equal("https://gw.example.com/konnect", s.base)
+      assert.equal(443, s.port)
+    end)
+    it("refuses plain http except to loopback or when allowed", function()
+      assert.is_table(validate.server_url("http://127.0.0.1:8080"))
+      assert.is_table(validate.server_url("http://localhost:8080"))
+      assert.is_table(validate.server_url("http://[::1]:8080"))
+      local v, err = validate.server_url("http://konnect.example.com")
+      assert.is_nil(v)
+      assert.matches("refusing plain http", err)
+      assert.is_table(validate.server_url("http://konnect.example.com", true))
+    end)
+    it("refuses other schemes, credentials, queries", function()
+      for _, bad in ipairs { "ftp://x", "file:///etc/passwd", "https://user:pw@x", "https://x/?a=b",
+                             "x.com", "https://" } do
+        assert.is_nil(validate.server_url(bad), bad)
+      end
+    end)
+  end)
+end)
