@@ -1,0 +1,90 @@
+# lua-konnect — build, test, demo.  `make help` lists the targets.
+LUA        ?= lua5.4
+PREFIX     ?= /usr/local
+CC         ?= cc
+CFLAGS     ?= -O2 -g
+WARN       := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Werror
+CURL_CFLAGS := $(shell pkg-config --cflags libcurl 2>/dev/null)
+CURL_LIBS   := $(shell pkg-config --libs libcurl 2>/dev/null || echo -lcurl)
+
+# Lua interpreter -> (build dir, include dir)
+lua_dir = $(if $(filter luajit,$1),jit,$(patsubst lua%,%,$1))
+lua_inc = $(if $(filter luajit,$1),/usr/include/luajit-2.1,/usr/include/lua$(patsubst lua%,%,$1))
+
+# The Debian 12 packages everything here needs (see README).
+DEB_PKGS := build-essential pkg-config libcurl4-openssl-dev ca-certificates openssl \
+            lua5.4 liblua5.4-dev lua5.1 liblua5.1-0-dev lua5.3 liblua5.3-dev \
+            luajit2 libluajit2-5.1-dev lua-cjson lua-busted lua-check luarocks \
+            nginx-light libnginx-mod-http-lua curl
+
+CSRC := csrc/core.c
+CHDR := csrc/compat.h
+
+.PHONY: all help deps build build-all test demo install uninstall lint check bench clean fake-start fake-stop
+
+all: build
+
+help:
+	@echo "make deps      install the Debian packages (as root) or print the apt-get line"
+	@echo "make           build konnect.core for LUA=$(LUA) into build/$(call lua_dir,$(LUA))/"
+	@echo "make demo      build, start the fake Konnect, run examples/tour.lua, stop it"
+	@echo "make test      build for Lua 5.4 and LuaJIT, run the busted suites against the fake Konnect"
+	@echo "make check     the suite under valgrind memcheck, plus RSS / fd soak"
+	@echo "make bench     benchmarks against the alternatives (bench/results/)"
+	@echo "make install   copy the module into PREFIX=$(PREFIX) for LUA=$(LUA)"
+
+deps:
+	@missing=$$(for p in $(DEB_PKGS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
+	if [ -z "$$missing" ]; then echo "deps: all Debian packages present"; \
+	elif [ "$$(id -u)" = 0 ]; then echo "deps: installing:" $$missing; \
+	  (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing) >/tmp/lua-konnect-apt.log 2>&1 \
+	  || { tail -20 /tmp/lua-konnect-apt.log; exit 1; }; \
+	else echo "deps: missing packages; run:"; echo "  sudo apt-get install -y $$missing"; exit 1; fi
+
+build: build/$(call lua_dir,$(LUA))/konnect/core.so
+
+build-all:
+	@for l in lua5.4 luajit lua5.1 lua5.3; do $(MAKE) --no-print-directory build LUA=$$l || exit 1; done
+
+build/%/konnect/core.so: $(CSRC) $(CHDR) Makefile
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(WARN) -fPIC -shared -I$(if $(filter jit,$*),/usr/include/luajit-2.1,/usr/include/lua$*) $(CURL_CFLAGS) \
+	  -o $@ $(CSRC) $(CURL_LIBS)
+
+demo: deps
+	@$(MAKE) --no-print-directory build LUA=lua5.4
+	@bash scripts/demo.sh
+
+test: deps
+	@$(MAKE) --no-print-directory build LUA=lua5.4
+	@$(MAKE) --no-print-directory build LUA=luajit
+	@bash scripts/test.sh $(TEST_LUAS)
+
+lint:
+	luacheck lua spec bin fake_konnect examples bench
+
+check: deps build
+	@bash scripts/check.sh
+
+bench: deps
+	@$(MAKE) --no-print-directory build LUA=lua5.4
+	@$(MAKE) --no-print-directory build LUA=luajit
+	@bash bench/run.sh
+
+install: build
+	@v=$(call lua_dir,$(LUA)); [ $$v = jit ] && v=5.1; \
+	install -d $(DESTDIR)$(PREFIX)/lib/lua/$$v/konnect $(DESTDIR)$(PREFIX)/share/lua/$$v/konnect/transport $(DESTDIR)$(PREFIX)/bin; \
+	install -m 0644 build/$(call lua_dir,$(LUA))/konnect/core.so $(DESTDIR)$(PREFIX)/lib/lua/$$v/konnect/core.so; \
+	install -m 0644 lua/konnect/*.lua $(DESTDIR)$(PREFIX)/share/lua/$$v/konnect/; \
+	install -m 0644 lua/konnect/transport/*.lua $(DESTDIR)$(PREFIX)/share/lua/$$v/konnect/transport/; \
+	install -m 0755 bin/konnect-pats $(DESTDIR)$(PREFIX)/bin/konnect-pats; \
+	echo "installed konnect for Lua $$v under $(DESTDIR)$(PREFIX)"
+
+fake-start:
+	@fake_konnect/ctl start
+
+fake-stop:
+	@fake_konnect/ctl stop
+
+clean:
+	rm -rf build

@@ -1,0 +1,49 @@
+rockspec_format = "3.0"
+package = "konnect"
+version = "scm-1"
+source = {
+  url = "git+https://github.com/lua-konnect/lua-konnect.git",
+}
+description = {
+  summary = "Kong Konnect Personal Access Tokens API client: a libcurl C core and an idiomatic Lua API",
+  detailed = [[
+    require "konnect.pats": list, create, get, update, delete and revoke Konnect
+    personal access tokens from Lua scripts, OpenResty and Kong plugins, with
+    structured error objects, safe retries and secret redaction.
+  ]],
+  license = "Apache-2.0",
+  labels = { "konnect", "kong", "api", "openresty", "curl" },
+}
+dependencies = {
+  "lua >= 5.1",
+  "lua-cjson",
+}
+-- Checking for the library, not the header: on Debian/Ubuntu curl/curl.h sits in
+-- a multiarch include directory LuaRocks 3.8 does not search (the compiler does).
+external_dependencies = {
+  CURL = { library = "curl" },
+}
+build = {
+  type = "builtin",
+  modules = {
+    ["konnect.core"] = {
+      sources = { "csrc/core.c" },
+      libraries = { "curl" },
+      incdirs = { "$(CURL_INCDIR)" },
+      libdirs = { "$(CURL_LIBDIR)" },
+    },
+    ["konnect"] = "lua/konnect/init.lua",
+    ["konnect.pats"] = "lua/konnect/pats.lua",
+    ["konnect.http"] = "lua/konnect/http.lua",
+    ["konnect.errors"] = "lua/konnect/errors.lua",
+    ["konnect.json"] = "lua/konnect/json.lua",
+    ["konnect.validate"] = "lua/konnect/validate.lua",
+    ["konnect.retry"] = "lua/konnect/retry.lua",
+    ["konnect.batch"] = "lua/konnect/batch.lua",
+    ["konnect.transport.curl"] = "lua/konnect/transport/curl.lua",
+    ["konnect.transport.cosocket"] = "lua/konnect/transport/cosocket.lua",
+  },
+  install = {
+    bin = { ["konnect-pats"] = "bin/konnect-pats" },
+  },
+}
