@@ -8,6 +8,7 @@
 -- global Konnect API), KONNECT_CA_FILE (a CA bundle, for the fake server's TLS).
 -- It creates one short-lived token, renames, revokes and deletes it.
 local pats = require "konnect.pats"
+io.stdout:setvbuf("line")
 
 local function step(title) io.write(("\n== %s\n"):format(title)) end
 
@@ -55,7 +56,7 @@ step("get it back")
 show(check(client:get(me.id, tok.id)))
 
 step("rename it")
-show(check(client:update(me.id, tok.id, { name = "lua-konnect tour (renamed)" })))
+show(check(client:update(me.id, tok.id, { name = "lua-konnect tour renamed" })))
 
 step("revoke it")
 show(check(client:revoke(me.id, tok.id)))
@@ -68,7 +69,7 @@ local _, err = client:get(me.id, tok.id)
 print("  get after delete -> " .. tostring(err))
 print(("  err.kind = %s, err.status = %s, err:is('not_found') = %s"):format(err.kind, tostring(err.status),
   tostring(err:is("not_found"))))
-local _, verr = client:create(me.id, { name = "x", ttl_seconds = 60 })
+local _, verr = client:create(me.id, { name = "ci", ttl_seconds = 60 })
 print("  bad ttl -> " .. tostring(verr))
 
 print("\ntour complete")

@@ -12,6 +12,7 @@ dir=$PWD/.run/demo
 out=$(fake_konnect/ctl start --dir "$dir") || { echo "could not start the fake Konnect server"; exit 1; }
 eval "$out"
 trap 'fake_konnect/ctl stop --dir "$dir" >/dev/null 2>&1' EXIT
+rm -f "$dir/demo-secret"
 echo "fake Konnect at $FAKE_KONNECT_HTTPS (TLS, throwaway CA) — signed in as the seeded user alice"
 export KONNECT_TOKEN=kpat_fake_alice_bootstrap KONNECT_SERVER_URL=$FAKE_KONNECT_HTTPS KONNECT_CA_FILE=$FAKE_KONNECT_CA
 lua5.4 examples/tour.lua || exit 1
