@@ -40,6 +40,17 @@ if [ -d spec/nginx ] && [ -x spec/nginx/run.sh ]; then
   count "$log"
 fi
 
+echo "== LuaRocks install"
+if bash scripts/rock-check.sh; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
+
+echo "== no secret in any test output"
+# created tokens are kpat_ + 45 random characters; fixtures are kpat_fake_…
+if grep -EHn '[ks]pat_[A-Za-z0-9]{20,}' "$RUN"/*.log; then
+  failed=$((failed + 1)); echo "a secret appeared in the test output above"
+else
+  passed=$((passed + 1)); echo "none found"
+fi
+
 echo "== luacheck"
 if luacheck -q lua spec bin fake_konnect examples bench > "$RUN/luacheck.log" 2>&1; then
   passed=$((passed + 1)); echo "luacheck: clean"

@@ -267,6 +267,14 @@ for name, op in pairs(OPS) do
   Client[name] = function(self, ...) return call(self, op, ...) end
 end
 
+--- client:me() -> the user the token belongs to (GET /v3/users/me); it also
+-- settles what "me" means for this client.
+function Client:me()
+  local me, err = call(self, OPS.me)
+  if me and validate.uuid(me.id, "id") then self.me_id = me.id end
+  return me, err
+end
+
 --- client:find_by_name(user_id, name) -> array of tokens with that name (names are not unique)
 function Client:find_by_name(user_id, name)
   if type(name) ~= "string" or name == "" then

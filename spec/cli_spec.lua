@@ -1,0 +1,690 @@
+-- bin/konnect-pats end to end: the CLI runs as a subprocess against the fake
+-- Konnect server.  The interpreter is $KONNECT_TEST_LUA (default lua5.4), so the
+-- suite drives the CLI under each Lua it runs on.
+local cjson = require "cjson"
+local fake = require "support.fake"
+
+local ALICE, BOB = fake.ALICE, fake.BOB
+local NO_SUCH = "00000000-0000-4000-8000-00000000f00d"
+local DAY = 86400
+local LUA = os.getenv("KONNECT_TEST_LUA") or "lua5.4"
+
+local function esc(s) return (s:gsub("%p", "%%%0")) end -- literal text in a pattern
+
+local function q(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
+
+local function slurp(path)
+  local f = io.open(path, "rb")
+  if not f then return nil end
+  local s = f:read("*a")
+  f:close()
+  return s
+end
+
+local function spit(path, s)
+  local f = assert(io.open(path, "wb"))
+  f:write(s)
+  f:close()
+end
+
+local ROOT
+do
+  local src = debug.getinfo(1, "S").source:sub(2)
+  local dir = src:match("^(.*)/[^/]*$") or "."
+  if dir:sub(1, 1) ~= "/" then
+    local p = io.popen("pwd")
+    dir = p:read("*l") .. "/" .. dir
+    p:close()
+  end
+  ROOT = dir .. "/.."
+end
+local CLI = ROOT .. "/bin/konnect-pats"
+
+local function sh(cmd)
+  local codef = os.tmpname()
+  os.execute(cmd .. "; echo $? > " .. codef)
+  local code = tonumber(slurp(codef))
+  os.remove(codef)
+  return code
+end
+
+--- cli(args, { env = { NAME = value | false }, cwd = dir }) -> { code =, out =, err = }
+-- KONNECT_TOKEN (alice) and KONNECT_SERVER_URL (the fake, plain HTTP) are set
+-- unless env overrides them (false unsets); nothing else from KONNECT_* leaks in.
+local function cli(args, o)
+  o = o or {}
+  local env = { KONNECT_TOKEN = fake.ALICE_TOKEN, KONNECT_SERVER_URL = fake.http }
+  for k, v in pairs(o.env or {}) do env[k] = v end
+  local parts = { "env -u KONNECT_TOKEN -u KONNECT_SERVER_URL -u KONNECT_CA_FILE" }
+  local names = {}
+  for k in pairs(env) do names[#names + 1] = k end
+  table.sort(names)
+  for _, k in ipairs(names) do
+    if env[k] then parts[#parts + 1] = k .. "=" .. q(env[k]) else parts[1] = parts[1] .. " -u " .. k end
+  end
+  parts[#parts + 1] = LUA .. " " .. q(CLI)
+  for _, a in ipairs(args) do parts[#parts + 1] = q(a) end
+  local outf, errf = os.tmpname(), os.tmpname()
+  local code = sh("cd " .. q(o.cwd or ROOT) .. " && " .. table.concat(parts, " ") ..
+    " > " .. outf .. " 2> " .. errf .. " < /dev/null")
+  local r = { code = code, out = slurp(outf), err = slurp(errf) }
+  os.remove(outf)
+  os.remove(errf)
+  return r
+end
+
+local function ok(r, what)
+  assert(r.code == 0, (what or "konnect-pats") .. " exited " .. tostring(r.code) .. ": " .. r.err)
+  return r
+end
+
+local function decode(s)
+  local v = cjson.decode(s)
+  assert.is_table(v, "expected one JSON document, got " .. s)
+  return v
+end
+
+-- the CLI's error line: konnect-pats: <kind> (<status>): <message> [trace id]
+local function error_line(r, kind, status)
+  local pattern = "konnect%-pats: " .. kind .. (status and (" %(" .. status .. "%)") or "") .. ": [^\n]+\n"
+  local line = r.err:match(pattern .. "$") or r.err:match("^" .. pattern)
+  assert(line, "expected a " .. kind .. " error line, stderr was: " .. r.err)
+  return line
+end
+
+local function epoch(s)
+  local y, mo, d, h, mi, sec = s:match("^(%d+)%-(%d+)%-(%d+)T(%d+):(%d+):(%d+)")
+  return os.time { year = y, month = mo, day = d, hour = h, min = mi, sec = sec, isdst = false }
+end
+
+local function lifetime(tok) return epoch(tok.expires_at) - epoch(tok.created_at) end
+
+local function without(t, key)
+  local o = {}
+  for k, v in pairs(t) do if k ~= key then o[k] = v end end
+  return o
+end
+
+local function file_mode(path)
+  local p = io.popen("stat -c %a " .. q(path))
+  local m = p:read("*l")
+  p:close()
+  return m
+end
+
+local function tmpdir()
+  local p = io.popen("mktemp -d")
+  local d = p:read("*l")
+  p:close()
+  return d
+end
+
+local function posts() return fake.count("POST /v3/users/" .. ALICE .. "/access-tokens") end
+
+local COMMANDS = { "whoami", "list", "get", "create", "rename", "revoke", "delete", "rotate", "find" }
+
+describe("konnect-pats", function()
+  local client, dir
+
+  before_each(function()
+    fake.reset()
+    client = fake.client()
+    dir = tmpdir()
+  end)
+
+  after_each(function()
+    os.execute("rm -rf " .. q(dir))
+  end)
+
+  describe("help", function()
+    it("--help documents the commands, the options and the exit statuses, and exits 0", function()
+      for _, args in ipairs { { "--help" }, { "-h" }, { "help" } } do
+        local r = ok(cli(args, { env = { KONNECT_TOKEN = false } }))
+        assert.equal("", r.err)
+        for _, c in ipairs(COMMANDS) do assert.matches("\n  " .. c .. " ", r.out, 1, true) end
+        for _, opt in ipairs { "--json", "--server", "--ca-file", "--timeout", "--token-file", "KONNECT_TOKEN" } do
+          assert.matches(opt, r.out, 1, true)
+        end
+        assert.matches("exit status", r.out, 1, true)
+        for code = 0, 4 do assert.matches("\n  " .. code .. "  ", r.out, 1, true) end
+      end
+    end)
+
+    it("every subcommand has --help, exit 0, without a token or a server", function()
+      for _, c in ipairs(COMMANDS) do
+        for _, args in ipairs { { c, "--help" }, { "help", c }, { "--help", c } } do
+          local r = ok(cli(args, { env = { KONNECT_TOKEN = false, KONNECT_SERVER_URL = "http://127.0.0.1:1" } }))
+          assert.matches("^usage: konnect%-pats " .. c, r.out)
+          assert.equal("", r.err)
+        end
+      end
+      assert.matches("--secret-file", cli({ "create", "--help" }).out, 1, true)
+      assert.matches("--secret-file", cli({ "rotate", "--help" }).out, 1, true)
+      assert.equal(0, fake.requests().total)
+    end)
+
+    it("no command: the help on stderr, exit 2; --version exits 0", function()
+      local r = cli({})
+      assert.equal(2, r.code)
+      assert.equal("", r.out)
+      assert.matches("usage: konnect-pats", r.err, 1, true)
+      r = ok(cli({ "--version" }))
+      assert.matches("^konnect%-pats %(lua%-konnect %d+%.%d+%.%d+", r.out)
+    end)
+  end)
+
+  describe("the access token", function()
+    it("--token is refused with the reason, and its value is never echoed", function()
+      for _, args in ipairs {
+        { "--token", "kpat_on_the_command_line", "list" },
+        { "list", "--token=kpat_on_the_command_line" },
+        { "whoami", "--token", "kpat_on_the_command_line" },
+      } do
+        local r = cli(args)
+        assert.equal(2, r.code)
+        assert.equal("", r.out)
+        assert.matches("--token is refused", r.err, 1, true)
+        assert.matches("KONNECT_TOKEN", r.err, 1, true)
+        assert.matches("--token-file", r.err, 1, true)
+        assert.matches("shell history", r.err, 1, true)
+        assert.not_matches("kpat_on_the_command_line", r.err, 1, true)
+      end
+      assert.equal(0, fake.requests().total)
+    end)
+
+    it("without KONNECT_TOKEN or --token-file: usage error (2) before any request", function()
+      local r = cli({ "list" }, { env = { KONNECT_TOKEN = false } })
+      assert.equal(2, r.code)
+      assert.matches("KONNECT_TOKEN", r.err, 1, true)
+      assert.equal(0, fake.requests().total)
+    end)
+
+    it("--token-file: the file's trimmed contents, preferred to KONNECT_TOKEN", function()
+      local path = dir .. "/token"
+      spit(path, "  " .. fake.ALICE_TOKEN .. "\n\n")
+      local r = ok(cli({ "whoami", "--json", "--token-file", path }, { env = { KONNECT_TOKEN = fake.BOB_TOKEN } }))
+      assert.equal(ALICE, decode(r.out).id)
+      r = ok(cli({ "--token-file=" .. path, "whoami", "--json" }, { env = { KONNECT_TOKEN = false } }))
+      assert.equal(ALICE, decode(r.out).id)
+    end)
+
+    it("--token-file that is missing or empty: usage error (2)", function()
+      local r = cli({ "whoami", "--token-file", dir .. "/nope" })
+      assert.equal(2, r.code)
+      spit(dir .. "/empty", " \n")
+      r = cli({ "whoami", "--token-file", dir .. "/empty" })
+      assert.equal(2, r.code)
+      assert.matches("empty", r.err, 1, true)
+      assert.equal(0, fake.requests().total)
+    end)
+  end)
+
+  describe("whoami", function()
+    it("shows the user; --json is the API's user object", function()
+      local r = ok(cli({ "whoami" }))
+      assert.matches(ALICE, r.out, 1, true)
+      assert.matches("alice@example.test", r.out, 1, true)
+      r = ok(cli({ "whoami", "--json" }))
+      assert.same(assert(client:me()), decode(r.out))
+    end)
+  end)
+
+  describe("list", function()
+    it("a readable table: NAME, ID, STATE, EXPIRES, LAST USED", function()
+      local a = assert(client:create(ALICE, { name = "ci", ttl_seconds = 30 * DAY }))
+      local b = assert(client:create(ALICE, { name = "déploiement nocturne", ttl_seconds = DAY }))
+      assert(fake.client { token = b.konnect_token }:me()) -- b was used just now
+      local r = ok(cli({ "list" }))
+      local lines = {}
+      for l in r.out:gmatch("[^\n]+") do lines[#lines + 1] = l end
+      assert.equal(3, #lines)
+      assert.matches("^NAME +ID +STATE +EXPIRES +LAST USED$", lines[1])
+      assert.matches("^ci +" .. esc(a.id) .. "  ACTIVE  in 30 days +never$", lines[2])
+      assert.matches("^déploiement nocturne  " .. esc(b.id) .. "  ACTIVE  in 1 day +just now$", lines[3])
+      -- columns line up (counting characters, not bytes)
+      local col = lines[1]:find("ID", 1, true)
+      assert.equal(col, (lines[2]:find(a.id, 1, true)))
+      local prefix = lines[3]:sub(1, lines[3]:find(b.id, 1, true) - 1)
+      assert.equal(col - 1, #(prefix:gsub("[\128-\191]", "")), "characters, not bytes")
+    end)
+
+    it("shows expired and revoked tokens as such", function()
+      local a = assert(client:create(ALICE, { name = "gone", ttl_seconds = DAY }))
+      local b = assert(client:create(ALICE, { name = "stopped", ttl_seconds = DAY }))
+      fake.expire(a.id)
+      assert(client:revoke(ALICE, b.id))
+      local r = ok(cli({ "list", ALICE }))
+      local ago = r.out:match("gone +" .. esc(a.id) .. "  EXPIRED  ([%w ]-)  ")
+      assert.is_truthy(ago == "just now" or ago and ago:match(" ago$"), r.out)
+      assert.matches("stopped +" .. esc(b.id) .. "  REVOKED", r.out)
+    end)
+
+    it("--json is the API's list object, for me or an explicit user", function()
+      assert(client:create(ALICE, { name = "one", ttl_seconds = DAY }))
+      assert(client:create(ALICE, { name = "two", ttl_seconds = 2 * DAY }))
+      local want = assert(client:list(ALICE))
+      for _, args in ipairs { { "list", "--json" }, { "--json", "list", ALICE }, { "list", "me", "--json" } } do
+        local r = ok(cli(args))
+        assert.same(want, decode(r.out))
+        assert.equal(1, select(2, r.out:gsub("\n", "")), "one JSON document on one line")
+      end
+    end)
+
+    it("an empty list: data is [] in JSON", function()
+      local r = ok(cli({ "list", "--json" }))
+      assert.matches('"data":[]', r.out, 1, true)
+      assert.same({}, decode(r.out).data)
+      r = ok(cli({ "list" }))
+      assert.equal("(no tokens)\n", r.out)
+    end)
+  end)
+
+  describe("get", function()
+    it("shows one token; --json is the API's token object", function()
+      local t = assert(client:create(ALICE, { name = "ci", ttl_seconds = 7 * DAY }))
+      local r = ok(cli({ "get", "me", t.id }))
+      assert.matches("NAME +ci\n", r.out)
+      assert.matches("ID +" .. esc(t.id), r.out)
+      assert.matches("STATE +ACTIVE", r.out)
+      assert.matches("EXPIRES +%S+ %(in 7 days%)", r.out)
+      assert.matches("LAST USED +never", r.out)
+      r = ok(cli({ "get", ALICE, t.id, "--json" }))
+      assert.same(assert(client:get(ALICE, t.id)), decode(r.out))
+    end)
+  end)
+
+  describe("create", function()
+    it("prints the secret alone on stdout, a summary on stderr", function()
+      local r = ok(cli({ "create", "--name", "ci", "--ttl", "30d" }))
+      local secret = r.out:match("^(kpat_%w+)\n$")
+      assert.is_string(secret, "stdout must be the secret alone: " .. r.out)
+      assert.not_matches(secret, r.err, 1, true)
+      local found = assert(client:find_by_name(ALICE, "ci"))
+      assert.equal(1, #found)
+      assert.matches(found[1].id, r.err, 1, true)
+      assert.matches("in 30 days", r.err, 1, true)
+      assert.is_true(math.abs(lifetime(found[1]) - 30 * DAY) <= 2)
+      -- the secret works
+      local me = ok(cli({ "whoami", "--json" }, { env = { KONNECT_TOKEN = secret } }))
+      assert.equal(ALICE, decode(me.out).id)
+    end)
+
+    it("for an explicit user; --json is the API object with the secret in konnect_token", function()
+      local r = ok(cli({ "create", ALICE, "--json", "--name", "json one", "--ttl", "1d" }))
+      local tok = decode(r.out)
+      assert.matches("^kpat_%w+$", tok.konnect_token)
+      assert.equal("json one", tok.name)
+      assert.same(assert(client:get(ALICE, tok.id)), without(tok, "konnect_token"))
+      assert.not_matches(tok.konnect_token, r.err, 1, true)
+    end)
+
+    it("accepts TTLs as seconds, hours, days, weeks and years", function()
+      local cases = { { "86400", DAY }, { "36h", 36 * 3600 }, { "30d", 30 * DAY }, { "2w", 14 * DAY },
+                      { "1y", 365 * DAY }, { "31536000", 365 * DAY }, { "365d", 365 * DAY } }
+      for i, c in ipairs(cases) do
+        local r = ok(cli({ "create", "--name", "ttl" .. i, "--ttl", c[1], "--json" }))
+        local tok = decode(r.out)
+        assert.is_true(math.abs(lifetime(tok) - c[2]) <= 2, c[1] .. " gave " .. lifetime(tok))
+        assert(client:delete(ALICE, tok.id))
+      end
+    end)
+
+    it("refuses TTLs outside 1 day .. 365 days, or unreadable, with exit 2 and no request", function()
+      for _, ttl in ipairs { "86399", "23h", "1h", "366d", "2y", "53w", "0", "abc", "10m", "-1d", "", "1.5d" } do
+        local r = cli({ "create", "--name", "bad", "--ttl", ttl })
+        assert.equal(2, r.code, "--ttl " .. ttl)
+        assert.equal("", r.out)
+        assert.matches("konnect-pats: usage: --ttl", r.err, 1, true)
+      end
+      assert.equal(0, fake.requests().total)
+    end)
+
+    it("needs --name and --ttl; a name the contract refuses is a usage error (2)", function()
+      assert.equal(2, cli({ "create", "--ttl", "1d" }).code)
+      assert.equal(2, cli({ "create", "--name", "x1" }).code)
+      local r = cli({ "create", "--name", "bad!", "--ttl", "1d" })
+      assert.equal(2, r.code)
+      error_line(r, "invalid_argument")
+      assert.equal(0, fake.requests().total)
+    end)
+
+    it("a conflict (the ten-token limit) exits 1", function()
+      for i = 1, 10 do assert(client:create(ALICE, { name = "t" .. i, ttl_seconds = DAY })) end
+      local r = cli({ "create", "--name", "eleven", "--ttl", "1d" })
+      assert.equal(1, r.code)
+      assert.equal("", r.out)
+      assert.matches("%[kong:trace:%d+%]\n$", error_line(r, "conflict", 409))
+    end)
+  end)
+
+  describe("--secret-file", function()
+    it("writes the secret to a new 0600 file, and nothing about it to stdout", function()
+      local path = dir .. "/secret"
+      local r = ok(cli({ "create", "--name", "filed", "--ttl", "1d", "--secret-file", path }))
+      assert.equal("", r.out)
+      assert.equal("600", file_mode(path))
+      local secret = slurp(path):match("^(kpat_%w+)\n$")
+      assert.is_string(secret)
+      assert.not_matches(secret, r.err, 1, true)
+      assert.matches(path, r.err, 1, true)
+      ok(cli({ "whoami", "--token-file", path }, { env = { KONNECT_TOKEN = false } }))
+    end)
+
+    it("with --json: the token object without konnect_token", function()
+      local path = dir .. "/secret"
+      local r = ok(cli({ "create", "--json", "--name", "filed", "--ttl", "1d", "--secret-file", path }))
+      local tok = decode(r.out)
+      assert.is_nil(tok.konnect_token)
+      assert.not_matches("kpat_", r.out, 1, true)
+      assert.same(assert(client:get(ALICE, tok.id)), tok)
+      assert.equal("600", file_mode(path))
+    end)
+
+    it("refuses an existing file (exit 2) before creating any token", function()
+      local path = dir .. "/secret"
+      spit(path, "precious\n")
+      local r = cli({ "create", "--name", "filed", "--ttl", "1d", "--secret-file", path })
+      assert.equal(2, r.code)
+      assert.matches("already exists", r.err, 1, true)
+      assert.matches("--force", r.err, 1, true)
+      assert.equal("precious\n", slurp(path))
+      assert.equal(0, posts())
+    end)
+
+    it("refuses a planted symlink, even a dangling one", function()
+      local path, target = dir .. "/link", dir .. "/elsewhere"
+      os.execute("ln -s " .. q(target) .. " " .. q(path))
+      local r = cli({ "create", "--name", "filed", "--ttl", "1d", "--secret-file", path })
+      assert.equal(2, r.code)
+      assert.is_nil(slurp(target), "the symlink must not be followed")
+      assert.equal(0, posts())
+    end)
+
+    it("--force replaces an existing file, which ends up 0600", function()
+      local path = dir .. "/secret"
+      spit(path, "old\n")
+      os.execute("chmod 644 " .. q(path))
+      local r = ok(cli({ "create", "--name", "filed", "--ttl", "1d", "--secret-file", path, "--force" }))
+      assert.equal("", r.out)
+      assert.equal("600", file_mode(path))
+      assert.matches("^kpat_%w+\n$", slurp(path))
+      local p = io.popen("ls -A " .. q(dir))
+      local listing = p:read("*a")
+      p:close()
+      assert.equal("secret\n", listing, "no temporary file left behind")
+    end)
+
+    it("when the API call fails: no file left behind, and --force keeps the old file", function()
+      for i = 1, 10 do assert(client:create(ALICE, { name = "t" .. i, ttl_seconds = DAY })) end
+      local path = dir .. "/secret"
+      local r = cli({ "create", "--name", "filed", "--ttl", "1d", "--secret-file", path })
+      assert.equal(1, r.code)
+      assert.is_nil(slurp(path))
+      spit(path, "old\n")
+      r = cli({ "create", "--name", "filed", "--ttl", "1d", "--secret-file", path, "--force" })
+      assert.equal(1, r.code)
+      assert.equal("old\n", slurp(path))
+      local p = io.popen("ls -A " .. q(dir))
+      local listing = p:read("*a")
+      p:close()
+      assert.equal("secret\n", listing)
+    end)
+
+    it("a directory that does not exist is a usage error, before any token is created", function()
+      local r = cli({ "create", "--name", "filed", "--ttl", "1d", "--secret-file", dir .. "/no/such/file" })
+      assert.equal(2, r.code)
+      assert.equal(0, posts())
+    end)
+
+    it("is refused by the commands that print no secret", function()
+      local r = cli({ "list", "--secret-file", dir .. "/x" })
+      assert.equal(2, r.code)
+      assert.is_nil(slurp(dir .. "/x"))
+    end)
+  end)
+
+  describe("rename, revoke, delete, find", function()
+    it("rename: --json is the updated object", function()
+      local t = assert(client:create(ALICE, { name = "before", ttl_seconds = DAY }))
+      local r = ok(cli({ "rename", "me", t.id, "after name" }))
+      assert.matches('to "after name"', r.out, 1, true)
+      assert.equal("after name", assert(client:get(ALICE, t.id)).name)
+      r = ok(cli({ "rename", ALICE, t.id, "third", "--json" }))
+      assert.same(assert(client:get(ALICE, t.id)), decode(r.out))
+    end)
+
+    it("revoke: the token is REVOKED; --json is the revoked object", function()
+      local t = assert(client:create(ALICE, { name = "victim", ttl_seconds = DAY }))
+      local r = ok(cli({ "revoke", "me", t.id }))
+      assert.matches("revoked", r.out, 1, true)
+      assert.equal("REVOKED", assert(client:get(ALICE, t.id)).state)
+      local _, err = fake.client { token = t.konnect_token }:me()
+      assert.equal("unauthorized", err.kind)
+      r = ok(cli({ "revoke", ALICE, t.id, "--json" }))
+      assert.same(assert(client:get(ALICE, t.id)), decode(r.out))
+    end)
+
+    it("delete: the token is gone; a second delete is a 404 (exit 1)", function()
+      local t = assert(client:create(ALICE, { name = "victim", ttl_seconds = DAY }))
+      local r = ok(cli({ "delete", "me", t.id, "--json" }))
+      assert.same({ deleted = true, id = t.id }, decode(r.out))
+      local _, err = client:get(ALICE, t.id)
+      assert.equal("not_found", err.kind)
+      r = cli({ "delete", "me", t.id })
+      assert.equal(1, r.code)
+      error_line(r, "not_found", 404)
+    end)
+
+    it("find: every token with the name; --json an array ([] for none)", function()
+      assert(client:create(ALICE, { name = "dup", ttl_seconds = DAY }))
+      assert(client:create(ALICE, { name = "other", ttl_seconds = DAY }))
+      assert(client:create(ALICE, { name = "dup", ttl_seconds = 2 * DAY }))
+      local r = ok(cli({ "find", "me", "dup", "--json" }))
+      assert.same(assert(client:find_by_name(ALICE, "dup")), decode(r.out))
+      assert.equal(2, #decode(r.out))
+      r = ok(cli({ "find", ALICE, "dup" }))
+      assert.equal(3, select(2, r.out:gsub("\n", "")))
+      assert.not_matches("other", r.out, 1, true)
+      r = ok(cli({ "find", "me", "nothing", "--json" }))
+      assert.equal("[]\n", r.out)
+      r = ok(cli({ "find", "me", "nothing" }))
+      assert.matches("no tokens named", r.out, 1, true)
+    end)
+  end)
+
+  describe("rotate", function()
+    it("prints the new secret alone, revokes the old token, keeps name and lifetime", function()
+      local old = assert(client:create(ALICE, { name = "ci", ttl_seconds = 14 * DAY }))
+      local r = ok(cli({ "rotate", "me", old.id }))
+      local secret = r.out:match("^(kpat_%w+)\n$")
+      assert.is_string(secret, r.out)
+      assert.not_matches(secret, r.err, 1, true)
+      assert.equal("REVOKED", assert(client:get(ALICE, old.id)).state)
+      local list = assert(client:find_by_name(ALICE, "ci"))
+      assert.equal(2, #list)
+      local new = list[1].id == old.id and list[2] or list[1]
+      assert.equal("ACTIVE", new.state)
+      assert.is_true(math.abs(lifetime(new) - 14 * DAY) <= 2)
+      assert.matches(new.id, r.err, 1, true)
+      ok(cli({ "whoami" }, { env = { KONNECT_TOKEN = secret } }))
+    end)
+
+    it("--name, --ttl and --json", function()
+      local old = assert(client:create(ALICE, { name = "ci", ttl_seconds = DAY }))
+      local r = ok(cli({ "rotate", ALICE, old.id, "--name", "ci v2", "--ttl", "2w", "--json" }))
+      local tok = decode(r.out)
+      assert.equal("ci v2", tok.name)
+      assert.matches("^kpat_", tok.konnect_token)
+      assert.is_true(math.abs(lifetime(tok) - 14 * DAY) <= 2)
+      assert.same(assert(client:get(ALICE, tok.id)), without(tok, "konnect_token"))
+    end)
+
+    it("with --secret-file: the new secret only in the 0600 file", function()
+      local old = assert(client:create(ALICE, { name = "ci", ttl_seconds = DAY }))
+      local path = dir .. "/new-secret"
+      local r = ok(cli({ "rotate", "me", old.id, "--secret-file", path }))
+      assert.equal("", r.out)
+      assert.equal("600", file_mode(path))
+      local secret = slurp(path):match("^(kpat_%w+)\n$")
+      assert.not_matches(secret, r.err, 1, true)
+      ok(cli({ "whoami" }, { env = { KONNECT_TOKEN = secret } }))
+    end)
+
+    it("a refused revoke (403): the new secret is printed, the error on stderr, exit 1", function()
+      local old = assert(client:create(ALICE, { name = "ci", ttl_seconds = DAY }))
+      fake.fault { method = "PATCH", path = "/revoke$", status = 403 }
+      local r = cli({ "rotate", "me", old.id })
+      assert.equal(1, r.code)
+      local secret = r.out:match("^(kpat_%w+)\n$")
+      assert.is_string(secret, "the new secret must not be lost: " .. r.out)
+      assert.not_matches(secret, r.err, 1, true)
+      local line = error_line(r, "forbidden", 403)
+      assert.matches("revoking the old one failed", line, 1, true)
+      assert.matches("%[kong:trace:%d+%]\n$", line)
+      assert.equal("ACTIVE", assert(client:get(ALICE, old.id)).state)
+      local me = ok(cli({ "whoami", "--json" }, { env = { KONNECT_TOKEN = secret } }))
+      assert.equal(ALICE, decode(me.out).id)
+    end)
+
+    it("500s exhausting the revoke's retries: the new secret still lands in --secret-file, exit 1", function()
+      local old = assert(client:create(ALICE, { name = "ci", ttl_seconds = DAY }))
+      fake.fault { method = "PATCH", path = "/revoke$", status = 500, count = 3 }
+      local path = dir .. "/new-secret"
+      local r = cli({ "rotate", "me", old.id, "--secret-file", path, "--json" })
+      assert.equal(1, r.code)
+      error_line(r, "server", 500)
+      local tok = decode(r.out)
+      assert.is_nil(tok.konnect_token)
+      assert.equal("600", file_mode(path))
+      local secret = slurp(path):match("^(kpat_%w+)\n$")
+      assert.is_string(secret)
+      assert.equal("ACTIVE", assert(client:get(ALICE, old.id)).state)
+      assert.equal(3, fake.count("PATCH /v3/users/" .. ALICE .. "/access-tokens/" .. old.id .. "/revoke"))
+      ok(cli({ "whoami" }, { env = { KONNECT_TOKEN = secret } }))
+    end)
+
+    it("a token that does not exist: exit 1, nothing created", function()
+      local r = cli({ "rotate", "me", NO_SUCH })
+      assert.equal(1, r.code)
+      assert.equal("", r.out)
+      error_line(r, "not_found", 404)
+      assert.equal(0, posts())
+    end)
+  end)
+
+  describe("errors and exit statuses", function()
+    it("404: exit 1, one line on stderr with kind, status, message and trace id", function()
+      local r = cli({ "get", "me", NO_SUCH })
+      assert.equal(1, r.code)
+      assert.equal("", r.out)
+      assert.matches("^konnect%-pats: not_found %(404%): [^\n]+ %[kong:trace:%d+%]\n$", r.err)
+    end)
+
+    it("a server error after the retries: exit 1", function()
+      fake.fault { method = "GET", path = "/access%-tokens$", status = 503, count = 3 }
+      local r = cli({ "list", ALICE })
+      assert.equal(1, r.code)
+      assert.matches("^konnect%-pats: server %(503%): [^\n]+\n$", r.err)
+    end)
+
+    it("401 (unknown token) and 403 (another user's tokens): exit 4", function()
+      local r = cli({ "list" }, { env = { KONNECT_TOKEN = "kpat_unknown_token_value" } })
+      assert.equal(4, r.code)
+      assert.matches("^konnect%-pats: unauthorized %(401%): [^\n]+\n$", r.err)
+      assert.not_matches("kpat_unknown_token_value", r.err, 1, true)
+      r = cli({ "list", BOB })
+      assert.equal(4, r.code)
+      assert.matches("^konnect%-pats: forbidden %(403%): [^\n]+\n$", r.err)
+    end)
+
+    it("a closed port: exit 3", function()
+      local r = cli({ "list" }, { env = { KONNECT_SERVER_URL = "http://127.0.0.1:1" } })
+      assert.equal(3, r.code)
+      assert.matches("^konnect%-pats: connect: [^\n]+\n$", r.err)
+    end)
+
+    it("https without the CA: exit 3; with --ca-file or KONNECT_CA_FILE it works", function()
+      local r = cli({ "whoami" }, { env = { KONNECT_SERVER_URL = fake.https } })
+      assert.equal(3, r.code)
+      assert.matches("^konnect%-pats: tls: [^\n]+\n$", r.err)
+      ok(cli({ "whoami", "--ca-file", fake.ca }, { env = { KONNECT_SERVER_URL = fake.https } }))
+      ok(cli({ "whoami", "--server", fake.https }, { env = { KONNECT_CA_FILE = fake.ca, KONNECT_SERVER_URL = false } }))
+    end)
+
+    it("a timeout: exit 3", function()
+      fake.fault { method = "GET", path = "^/v3/users/me$", delay = 2, count = 3 }
+      local r = cli({ "whoami", "--timeout", "0.3" })
+      assert.equal(3, r.code)
+      assert.matches("^konnect%-pats: timeout: [^\n]+\n$", r.err)
+    end)
+
+    it("usage errors: exit 2, before any request", function()
+      local cases = {
+        { "frobnicate" },
+        { "list", "--frob" },
+        { "list", "me", "extra" },
+        { "get", "me" },
+        { "get", "me", "not-a-uuid" },
+        { "get", "someone", NO_SUCH },
+        { "rename", "me", NO_SUCH },
+        { "list", "--name", "x1" },
+        { "list", "--ttl", "1d" },
+        { "create", "--name", "x1", "--ttl", "1d", "--force" },
+        { "list", "--timeout", "soon" },
+        { "list", "--timeout" },
+        { "list", "--server", "http://konnect.example.com" },
+        { "list", "--server", "ftp://127.0.0.1" },
+        { "list", "--ca-file", "/no/such/ca.pem" },
+      }
+      for _, args in ipairs(cases) do
+        local r = cli(args)
+        assert.equal(2, r.code, table.concat(args, " ") .. ": " .. r.err)
+        assert.equal("", r.out)
+        assert.matches("^konnect%-pats: [^\n]+\n$", r.err)
+      end
+      assert.equal(0, fake.requests().total)
+    end)
+  end)
+
+  describe("secrets", function()
+    it("appear only where they should: never on stderr, nor in any other command's output", function()
+      local created = ok(cli({ "create", "--name", "ci", "--ttl", "1d" }))
+      local secret = created.out:match("^(kpat_%w+)\n$")
+      local t = assert(client:find_by_name(ALICE, "ci"))[1]
+      local outputs = { created.err }
+      for _, args in ipairs {
+        { "list" }, { "list", "--json" }, { "get", "me", t.id }, { "get", "me", t.id, "--json" },
+        { "find", "me", "ci" }, { "find", "me", "ci", "--json" }, { "whoami" }, { "whoami", "--json" },
+        { "rename", "me", t.id, "ci2", "--json" }, { "revoke", "me", t.id, "--json" }, { "revoke", "me", t.id },
+        { "get", "me", NO_SUCH }, { "list", "--help" }, { "--help" },
+      } do
+        local r = cli(args)
+        outputs[#outputs + 1] = r.out
+        outputs[#outputs + 1] = r.err
+      end
+      -- also when the secret is the credential in use
+      local r = cli({ "list", "--json" }, { env = { KONNECT_TOKEN = secret } })
+      assert.equal(4, r.code) -- revoked above
+      outputs[#outputs + 1] = r.out
+      outputs[#outputs + 1] = r.err
+      for _, s in ipairs(outputs) do
+        assert.not_matches(secret, s, 1, true)
+        assert.not_matches("kpat_", s, 1, true)
+      end
+    end)
+  end)
+
+  describe("installation", function()
+    it("runs from a checkout with no LUA_PATH/LUA_CPATH, from any directory", function()
+      local r = ok(cli({ "whoami", "--json" }, { cwd = dir, env = { LUA_PATH = false, LUA_CPATH = false } }))
+      assert.equal(ALICE, decode(r.out).id)
+    end)
+
+    it("has a portable shebang and is executable", function()
+      local f = assert(io.open(CLI, "rb"))
+      assert.equal("#!/usr/bin/env lua", f:read("*l"))
+      f:close()
+      assert.equal(0, sh("test -x " .. q(CLI)))
+    end)
+  end)
+end)
