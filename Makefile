@@ -14,7 +14,7 @@ lua_inc = $(if $(filter luajit,$1),/usr/include/luajit-2.1,/usr/include/lua$(pat
 # The Debian 12 packages everything here needs (see README).
 DEB_PKGS := build-essential pkg-config libcurl4-openssl-dev ca-certificates openssl \
             lua5.4 liblua5.4-dev lua5.1 liblua5.1-0-dev lua5.3 liblua5.3-dev \
-            luajit2 libluajit2-5.1-dev lua-cjson lua-busted lua-check luarocks \
+            luajit2 libluajit2-5.1-dev lua-cjson lua-busted lua-check luarocks lua-socket lua-yaml \
             nginx-light libnginx-mod-http-lua curl
 
 CSRC := csrc/core.c

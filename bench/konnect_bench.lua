@@ -1,0 +1,147 @@
+-- konnect.pats under benchmark: one workload per process.
+--
+--   lua5.4 bench/konnect_bench.lua get|cycle|revoke_seq|revoke_batch|memory
+--
+-- Environment (set by bench/run.sh): BENCH_BASE (server URL), BENCH_TOKEN,
+-- BENCH_USER, BENCH_IDS (comma-separated token ids), BENCH_N, BENCH_WARMUP,
+-- BENCH_CA, BENCH_CONCURRENCY, BENCH_REPS, BENCH_MEM_AT, BENCH_LABEL.
+-- Prints one JSON line (see bench/lib/benchutil.lua).
+
+local bu = require "benchutil"
+local pats = require "konnect.pats"
+
+local now, env, env_num = bu.now, bu.env, bu.env_num
+
+local workload = arg[1] or "get"
+local base = env("BENCH_BASE") or bu.die("BENCH_BASE is not set")
+local user = env("BENCH_USER") or bu.die("BENCH_USER is not set")
+local ids = bu.split(env("BENCH_IDS"))
+local n = env_num("BENCH_N", 1000)
+local warmup = env_num("BENCH_WARMUP", 50)
+local ca = env("BENCH_CA")
+local jit = rawget(_G, "jit")
+local contender = "konnect.pats " .. (jit and "LuaJIT" or _VERSION:gsub("Lua ", ""))
+local label = env("BENCH_LABEL", workload)
+
+local client = assert(pats.new {
+  token = env("BENCH_TOKEN") or bu.die("BENCH_TOKEN is not set"),
+  server_url = base, ca_file = ca, retries = false,
+})
+
+local function check(v, err, what)
+  if not v then bu.die(("konnect_bench: %s failed: %s"):format(what, tostring(err))) end
+  return v
+end
+
+local function one_get(id)
+  local tok, err = client:get(user, id)
+  check(tok, err, "get")
+  if tok.id ~= id then bu.die("konnect_bench: get returned another token") end
+end
+
+local function one_cycle()
+  local tok = check(client:create(user, { name = "bench-cycle", ttl_seconds = 86400 }))
+  local r = check(client:revoke(user, tok.id))
+  if r.state ~= "REVOKED" then bu.die("konnect_bench: revoke did not revoke") end
+  check(client:delete(user, tok.id))
+end
+
+local k = 0
+local function one_revoke()
+  k = k % #ids + 1
+  local r = check(client:revoke(user, ids[k]))
+  if r.id ~= ids[k] then bu.die("konnect_bench: revoke returned another token") end
+end
+
+-- Per-call times of `n` calls of fn after `warmup` untimed ones.
+local function timed(fn)
+  for _ = 1, warmup do fn() end
+  local times = {}
+  local start = now()
+  for i = 1, n do
+    local t0 = now()
+    fn()
+    times[i] = now() - t0
+  end
+  return times, now() - start
+end
+
+local report
+if workload == "get" then
+  local id = ids[1]
+  local times, total = timed(function() one_get(id) end)
+  report = bu.summarize(contender, label, times, total)
+elseif workload == "cycle" then
+  local times, total = timed(one_cycle)
+  report = bu.summarize(contender, label, times, total, { requests_per_call = 3 })
+elseif workload == "revoke_seq" then
+  local times, total = timed(one_revoke)
+  report = bu.summarize(contender, label, times, total)
+elseif workload == "revoke_batch" then
+  -- One batch of n revokes (ids in turn), `reps` times; the reported time is
+  -- the median batch.  A small untimed batch first opens the connections.
+  local concurrency = env_num("BENCH_CONCURRENCY", 16)
+  local reps = env_num("BENCH_REPS", 3)
+  local function calls(count)
+    local c = {}
+    for i = 1, count do c[i] = { "revoke", user, ids[(i - 1) % #ids + 1] } end
+    return c
+  end
+  local function run(count)
+    local results, failed = client:batch(calls(count), { concurrency = concurrency })
+    check(results, failed, "batch")
+    if failed > 0 then
+      for _, r in ipairs(results) do
+        if r.err then bu.die("konnect_bench: batch call failed: " .. tostring(r.err)) end
+      end
+    end
+  end
+  if warmup > 0 then run(math.min(concurrency, n)) end
+  local batch_times, t_all = {}, 0
+  for r = 1, reps do
+    local t0 = now()
+    run(n)
+    batch_times[r] = now() - t0
+    t_all = t_all + batch_times[r]
+  end
+  table.sort(batch_times)
+  local batch = batch_times[math.floor((reps + 1) / 2)]
+  local per = {}
+  for i = 1, n do per[i] = batch / n end
+  report = bu.summarize(contender, label, per, batch, {
+    concurrency = concurrency, reps = reps, batch_s = batch, batch_min_s = batch_times[1],
+    batch_max_s = batch_times[reps],
+  })
+elseif workload == "memory" then
+  -- RSS after `at` calls and after n calls, in one process.  No per-call
+  -- array here: it would itself grow the heap.
+  local at = env_num("BENCH_MEM_AT", 1000)
+  local id = ids[1]
+  local points = {}
+  local function sample(i)
+    local lua_kb_live = collectgarbage("count")
+    points[#points + 1] = {
+      calls = i, rss_kb = bu.status_kb("VmRSS"), hwm_kb = bu.status_kb("VmHWM"),
+      lua_kb = lua_kb_live,
+    }
+  end
+  local start = now()
+  local marks = { [at] = true, [n] = true }
+  for i = 1, n do
+    one_get(id)
+    if marks[i] then sample(i) end
+  end
+  local total = now() - start
+  local first, last = points[1], points[#points]
+  collectgarbage("collect")
+  report = bu.summarize(contender, "memory", {}, total, {
+    n = n, calls_per_s = n / total, points = points,
+    rss_growth_kb = last.rss_kb - first.rss_kb,
+    lua_kb_after_full_gc = collectgarbage("count"),
+  })
+else
+  bu.die("konnect_bench: unknown workload " .. workload)
+end
+
+client:close()
+bu.emit(report)

@@ -1,0 +1,66 @@
+-- benchutil: what the Lua harnesses share: the monotonic clock, /proc
+-- readers, summary statistics and the one-line JSON report.
+
+local clock = require "benchclock"
+local cjson = require "cjson"
+
+local _M = { now = clock.monotime }
+
+--- env(name, default) -> string; env_num(name, default) -> number
+function _M.env(name, default)
+  local v = os.getenv(name)
+  if v == nil or v == "" then return default end
+  return v
+end
+
+function _M.env_num(name, default)
+  local v = tonumber(_M.env(name, ""))
+  return v or default
+end
+
+--- status_kb("VmRSS" | "VmHWM") -> kB
+function _M.status_kb(key)
+  return clock.status_kb(key)
+end
+
+function _M.split(s)
+  local out = {}
+  for part in (s or ""):gmatch("[^,]+") do out[#out + 1] = part end
+  return out
+end
+
+local function pick(sorted, q)
+  local n = #sorted
+  if n == 0 then return 0 end
+  return sorted[math.floor(q * (n - 1)) + 1]
+end
+
+--- summarize(times, total, extra) -> the report table (times in seconds)
+function _M.summarize(contender, workload, times, total, extra)
+  table.sort(times)
+  local n = #times
+  local median = 0
+  if n > 0 then
+    median = n % 2 == 1 and times[(n + 1) / 2] or (times[n / 2] + times[n / 2 + 1]) / 2
+  end
+  local r = {
+    contender = contender, workload = workload, n = n, total_s = total,
+    median_us = median * 1e6, p90_us = pick(times, 0.90) * 1e6, p99_us = pick(times, 0.99) * 1e6,
+    peak_rss_kb = clock.status_kb("VmHWM"),
+  }
+  for k, v in pairs(extra or {}) do r[k] = v end
+  return r
+end
+
+--- emit(report): one JSON line on stdout
+function _M.emit(r)
+  io.stdout:write(cjson.encode(r), "\n")
+  io.stdout:flush()
+end
+
+function _M.die(msg)
+  io.stderr:write(msg, "\n")
+  os.exit(1)
+end
+
+return _M

@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# bench/profile.sh: where konnect.pats spends a `get` (workload (a)).
+# Not part of `make bench` (valgrind is slow).  Needs build/5.4 (make build).
+#   1. perf stat: lua5.4 konnect_bench get vs the raw libcurl loop (same N; whole process, start-up included)
+#   2. callgrind: lua5.4 konnect_bench get; self cost per call by object and function (start-up run subtracted)
+#   3. Lua sampling profile (VM instructions) of the same loop
+# Output under .run/bench-profile/; summary on stdout.
+# Env: PROFILE_N (perf stat, 5000), PROFILE_N_CG (callgrind, 1000).
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(dirname "$here")
+cd "$root"
+RUN="$root/.run/bench-profile"
+mkdir -p "$RUN/lib/5.4"
+N=${PROFILE_N:-5000}
+N_CG=${PROFILE_N_CG:-1000}
+USER_ID=00000000-0000-4000-8000-0000000a11ce
+TOKEN=kpat_fake_alice_bootstrap
+
+cc -O2 -g -Wall -Wextra -o "$RUN/raw_curl" bench/baselines/raw_curl.c -lcurl
+cc -O2 -g -Wall -Wextra -fPIC -shared -I/usr/include/lua5.4 -o "$RUN/lib/5.4/benchclock.so" bench/lib/benchclock.c
+p="$root/bench/lib/?.lua;$root/lua/?.lua;;"
+c="$RUN/lib/5.4/?.so;$root/build/5.4/?.so;;"
+LUA_ENV=("LUA_PATH=$p" "LUA_PATH_5_4=$p" "LUA_CPATH=$c" "LUA_CPATH_5_4=$c" "LUA_INIT=" "LUA_INIT_5_4=")
+
+stop_server() {
+  [ -f "$RUN/fake/nginx.pid" ] || return 0
+  timeout 15 fake_konnect/ctl stop --dir "$RUN/fake" >/dev/null 2>&1 && return 0
+  local pid
+  pid=$(tr -dc '0-9' <"$RUN/fake/nginx.pid" 2>/dev/null || true)
+  if [ -n "$pid" ] && grep -q "$RUN/fake" "/proc/$pid/cmdline" 2>/dev/null; then kill -TERM "$pid" || true; fi
+  rm -f "$RUN/fake/nginx.pid"
+}
+trap stop_server EXIT
+stop_server
+eval "$(fake_konnect/ctl start --dir "$RUN/fake")"
+curl -sS -X POST "$FAKE_KONNECT_HTTP/__fake/reset" >/dev/null
+ID=$(curl -sS -H "Authorization: Bearer $TOKEN" -H "Content-Type: application/json" \
+  --data-binary '{"name":"bench","ttl_seconds":86400}' "$FAKE_KONNECT_HTTP/v3/users/$USER_ID/access-tokens" |
+  grep -o '"id":"[0-9a-f-]*"' | head -1 | cut -d'"' -f4)
+export BENCH_BASE=$FAKE_KONNECT_HTTP BENCH_USER=$USER_ID BENCH_TOKEN=$TOKEN BENCH_IDS=$ID BENCH_WARMUP=20
+
+echo "== perf stat, $N gets (client process only; the server is another process)"
+if perf stat -e task-clock true >/dev/null 2>&1; then
+  for who in raw k54; do
+    if [ $who = raw ]; then cmd=("$RUN/raw_curl" get "$BENCH_BASE" "$TOKEN" "$USER_ID" "$ID" "$N" 20)
+    else cmd=(env "${LUA_ENV[@]}" BENCH_N="$N" lua5.4 bench/konnect_bench.lua get); fi
+    perf stat -e task-clock,context-switches,cycles,instructions,page-faults -x, -o "$RUN/perf-$who.csv" \
+      "${cmd[@]}" >"$RUN/perf-$who.json"
+    awk -F, -v who="$who" -v n="$N" '$3 ~ /task-clock|instructions|cycles|context-switches|page-faults/ {
+        v = $1; u = $3
+        if (v ~ /not/) printf "  %-4s %-18s %10s\n", who, u, "n/a (no PMU in this VM)"
+        else if (u == "task-clock") printf "  %-4s %-18s %10.1f µs CPU/call\n", who, u, v * 1000 / n
+        else printf "  %-4s %-18s %10.2f /call\n", who, u, v / n }' "$RUN/perf-$who.csv"
+  done
+else
+  echo "  perf stat is not usable here (kernel.perf_event_paranoid?)"
+fi
+
+echo "== callgrind, lua5.4 get: $N_CG timed calls, minus a run with none (start-up)"
+cg() { # N OUT
+  env "${LUA_ENV[@]}" BENCH_N="$1" valgrind --tool=callgrind --callgrind-out-file="$2" \
+    lua5.4 bench/konnect_bench.lua get >/dev/null 2>>"$RUN/callgrind.log"
+}
+: >"$RUN/callgrind.log"
+cg 0 "$RUN/callgrind0.out"
+cg "$N_CG" "$RUN/callgrind.out"
+for f in callgrind0 callgrind; do
+  callgrind_annotate --threshold=100 "$RUN/$f.out" 2>/dev/null >"$RUN/$f-self.txt"
+done
+callgrind_annotate --inclusive=yes "$RUN/callgrind.out" 2>/dev/null | sed -n '1,80p' >"$RUN/callgrind-inclusive.txt"
+# self Ir per shared object and per function, start-up run subtracted, per call
+awk -v n="$N_CG" '
+  FNR == 1 { run++ }
+  /^ *[0-9,]+ \([ 0-9.]+%\) / && !/PROGRAM TOTALS/ {
+    ir = $1; gsub(",", "", ir)
+    obj = $0; sub(/.*\[/, "", obj); sub(/\].*/, "", obj); if (obj == $0) obj = "?"
+    sub(/.*\//, "", obj)
+    fn = $0; sub(/^ *[0-9,]+ \([ 0-9.]+%\) +/, "", fn); sub(/ \[.*/, "", fn); sub(/.*:/, "", fn)
+    sign = (run == 1) ? -1 : 1
+    o[obj] += sign * ir; f[obj " " fn] += sign * ir; total += sign * ir
+  }
+  END {
+    printf "  per call: %.0f Ir (self, all objects)\n  by object:\n", total / n
+    for (k in o) if (o[k] / n >= 100) printf "    %9.0f Ir %5.1f%%  %s\n", o[k] / n, 100 * o[k] / total, k | "sort -rn"
+    close("sort -rn")
+    print "  top functions:"
+    for (k in f) if (f[k] / n >= 300) printf "    %9.0f Ir %5.1f%%  %s\n", f[k] / n, 100 * f[k] / total, k | "sort -rn | head -25"
+    close("sort -rn | head -25")
+  }' "$RUN/callgrind0-self.txt" "$RUN/callgrind-self.txt"
+echo "  core.c functions (inclusive, whole run):"
+grep -E 'core\.c:' "$RUN/callgrind-inclusive.txt" | head -8 | sed 's/^/    /'
+
+echo "== Lua sampling profile, $N gets"
+env "${LUA_ENV[@]}" BENCH_N="$N" lua5.4 bench/lua_profile.lua bench/konnect_bench.lua get \
+  >/dev/null 2>"$RUN/lua-profile.txt"
+sed 's/^/  /' "$RUN/lua-profile.txt"
+echo "(files: ${RUN#"$root"/}/)"
