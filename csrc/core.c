@@ -10,6 +10,8 @@
  *   m:close()                         (also __gc and __close; idempotent)
  *   core.version(), core.curl_version()
  *   core.sleep(seconds), core.monotime() -> seconds (CLOCK_MONOTONIC)
+ *   core.headers({ "Name: value", ... }) -> h   a header list built once, to
+ *                                     pass instead of the array, request after request
  *
  * Replays: libcurl by itself sends a request again on a fresh connection when
  * a reused one died before any answer.  For a non-idempotent request that may
@@ -47,6 +49,7 @@
 #define KC_VERSION          "0.1.0"
 #define KC_CONN_MT          "konnect.core.Connection"
 #define KC_MULTI_MT         "konnect.core.Multi"
+#define KC_HEADERS_MT       "konnect.core.Headers"
 
 #define KC_DEFAULT_MAX_BODY        ((size_t)4 * 1024 * 1024)
 #define KC_MAX_MAX_BODY            ((size_t)1024 * 1024 * 1024)
@@ -829,6 +832,105 @@ static int prefix_ci(const char *s, const char *prefix)
     return 1;
 }
 
+/* A prebuilt request header list (core.headers): the same curl_slist is
+ * handed to libcurl request after request instead of being rebuilt. */
+typedef struct {
+    struct curl_slist *slist;
+} kc_headers;
+
+static kc_headers *test_headers(lua_State *L, int idx)
+{
+    kc_headers *h = NULL;
+    if (lua_type(L, idx) == LUA_TUSERDATA && lua_getmetatable(L, idx)) {
+        luaL_getmetatable(L, KC_HEADERS_MT);
+        if (lua_rawequal(L, -1, -2))
+            h = (kc_headers *)lua_touserdata(L, idx);
+        lua_pop(L, 2);
+    }
+    return h;
+}
+
+/* Append the array at hi to *list (validated), then "Expect:" and, when no
+ * Content-Type was given and `suppress_ct`, an empty "Content-Type:" so
+ * libcurl does not invent a form type.  NULL or an error message. */
+static const char *build_slist(lua_State *L, int hi, size_t nh,
+                               struct curl_slist **list, int suppress_ct)
+{
+    size_t i;
+    int has_ct = 0;
+    struct curl_slist *ns;
+    for (i = 1; i <= nh; i++) {
+        const char *h;
+        size_t hl;
+        lua_rawgeti(L, hi, (int)i);
+        if (lua_type(L, -1) != LUA_TSTRING) {
+            lua_pop(L, 1);
+            return "headers must be an array of \"Name: value\" strings";
+        }
+        h = lua_tolstring(L, -1, &hl);
+        if (hl == 0 || has_ctl(h, hl, 1)) {
+            lua_pop(L, 1);
+            return "a header contains control characters (CR, LF, NUL ...)";
+        }
+        if (prefix_ci(h, "content-type:") || prefix_ci(h, "content-type;"))
+            has_ct = 1;
+        ns = curl_slist_append(*list, h);   /* copies h */
+        lua_pop(L, 1);
+        if (ns == NULL)
+            return "out of memory";
+        *list = ns;
+    }
+    /* no "Expect: 100-continue" round trip */
+    if ((ns = curl_slist_append(*list, "Expect:")) == NULL)
+        return "out of memory";
+    *list = ns;
+    if (suppress_ct && !has_ct) {
+        if ((ns = curl_slist_append(*list, "Content-Type:")) == NULL)
+            return "out of memory";
+        *list = ns;
+    }
+    return NULL;
+}
+
+static int headers_gc(lua_State *L)
+{
+    kc_headers *h = (kc_headers *)luaL_checkudata(L, 1, KC_HEADERS_MT);
+    if (h->slist != NULL)
+        curl_slist_free_all(h->slist);
+    h->slist = NULL;
+    return 0;
+}
+
+static int headers_tostring(lua_State *L)
+{
+    lua_pushfstring(L, KC_HEADERS_MT ": %p", luaL_checkudata(L, 1, KC_HEADERS_MT));
+    return 1;
+}
+
+/* core.headers(array) -> h | nil, message */
+static int core_headers(lua_State *L)
+{
+    kc_headers *h;
+    const char *err;
+    if (!lua_istable(L, 1)) {
+        lua_pushnil(L);
+        lua_pushliteral(L, "headers must be an array of \"Name: value\" strings");
+        return 2;
+    }
+    h = (kc_headers *)lua_newuserdata(L, sizeof *h);
+    h->slist = NULL;
+    luaL_getmetatable(L, KC_HEADERS_MT);
+    lua_setmetatable(L, -2);            /* from here on __gc owns the list */
+    /* an empty Content-Type: is harmless without a body */
+    err = build_slist(L, 1, kc_len(L, 1), &h->slist, 1);
+    if (err != NULL) {
+        lua_pushnil(L);
+        lua_pushstring(L, err);
+        return 2;
+    }
+    return 1;
+}
+
 /* Set method, URL, headers and body for the next transfer on x->easy from
  * the Lua values at absolute stack slots mi, ui, hi, bi.  Lua strings are
  * not copied for the body: the caller keeps them alive until the transfer
@@ -839,7 +941,8 @@ static const char *xfer_prepare(lua_State *L, kc_xfer *x,
     CURL *e = x->easy;
     const char *method, *url, *body = NULL;
     size_t mlen, ulen, blen = 0, i, nh = 0;
-    int has_ct = 0, with_fields;
+    int with_fields;
+    kc_headers *prebuilt = NULL;
 
     if (lua_type(L, mi) != LUA_TSTRING)
         return "method must be a string";
@@ -855,9 +958,11 @@ static const char *xfer_prepare(lua_State *L, kc_xfer *x,
     if (ulen == 0 || has_ctl(url, ulen, 0))
         return "url must be a non-empty string without spaces or control characters";
     if (!lua_isnoneornil(L, hi)) {
-        if (!lua_istable(L, hi))
-            return "headers must be an array of \"Name: value\" strings";
-        nh = kc_len(L, hi);
+        prebuilt = test_headers(L, hi);
+        if (prebuilt == NULL && !lua_istable(L, hi))
+            return "headers must be an array of \"Name: value\" strings or core.headers()";
+        if (prebuilt == NULL)
+            nh = kc_len(L, hi);
     }
     if (!lua_isnoneornil(L, bi)) {
         if (lua_type(L, bi) != LUA_TSTRING)
@@ -871,49 +976,13 @@ static const char *xfer_prepare(lua_State *L, kc_xfer *x,
     /* no CURLOPT_PREREQFUNCTION: a fresh connection cannot be replayed */
     curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, (long)x->once);
 #endif
-    for (i = 1; i <= nh; i++) {
-        const char *h;
-        size_t hl;
-        struct curl_slist *ns;
-        lua_rawgeti(L, hi, (int)i);
-        if (lua_type(L, -1) != LUA_TSTRING) {
-            lua_pop(L, 1);
-            xfer_reset(x);
-            return "headers must be an array of \"Name: value\" strings";
-        }
-        h = lua_tolstring(L, -1, &hl);
-        if (hl == 0 || has_ctl(h, hl, 1)) {
-            lua_pop(L, 1);
-            xfer_reset(x);
-            return "a header contains control characters (CR, LF, NUL ...)";
-        }
-        if (prefix_ci(h, "content-type:") || prefix_ci(h, "content-type;"))
-            has_ct = 1;
-        ns = curl_slist_append(x->slist, h);   /* copies h */
-        lua_pop(L, 1);
-        if (ns == NULL) {
-            xfer_reset(x);
-            return "out of memory";
-        }
-        x->slist = ns;
-    }
-
     with_fields = body != NULL || strcmp(method, "POST") == 0 ||
                   strcmp(method, "PUT") == 0 || strcmp(method, "PATCH") == 0;
-    {
-        /* no "Expect: 100-continue" round trip; no made-up form type */
-        const char *extra[2];
-        int nx = 0, k;
-        extra[nx++] = "Expect:";
-        if (with_fields && !has_ct)
-            extra[nx++] = "Content-Type:";
-        for (k = 0; k < nx; k++) {
-            struct curl_slist *ns = curl_slist_append(x->slist, extra[k]);
-            if (ns == NULL) {
-                xfer_reset(x);
-                return "out of memory";
-            }
-            x->slist = ns;
+    if (prebuilt == NULL) {
+        const char *err = build_slist(L, hi, nh, &x->slist, with_fields);
+        if (err != NULL) {
+            xfer_reset(x);
+            return err;
         }
     }
 
@@ -943,7 +1012,8 @@ static const char *xfer_prepare(lua_State *L, kc_xfer *x,
     }
 
     if (curl_easy_setopt(e, CURLOPT_URL, url) != CURLE_OK ||
-        curl_easy_setopt(e, CURLOPT_HTTPHEADER, x->slist) != CURLE_OK) {
+        curl_easy_setopt(e, CURLOPT_HTTPHEADER,
+                         prebuilt != NULL ? prebuilt->slist : x->slist) != CURLE_OK) {
         xfer_finish(x);
         return "could not set url or headers";
     }
@@ -1392,8 +1462,19 @@ static const luaL_Reg multi_meta[] = {
     { NULL, NULL }
 };
 
+static const luaL_Reg headers_meta[] = {
+    { "__gc",       headers_gc },
+    { "__tostring", headers_tostring },
+    { NULL, NULL }
+};
+
+static const luaL_Reg no_methods[] = {
+    { NULL, NULL }
+};
+
 static const luaL_Reg core_funcs[] = {
     { "new",          core_new },
+    { "headers",      core_headers },
     { "multi",        core_multi },
     { "version",      core_version },
     { "curl_version", core_curl_version },
@@ -1421,6 +1502,7 @@ LUALIB_API int luaopen_konnect_core(lua_State *L)
 {
     new_class(L, KC_CONN_MT, conn_meta, conn_methods);
     new_class(L, KC_MULTI_MT, multi_meta, multi_methods);
+    new_class(L, KC_HEADERS_MT, headers_meta, no_methods);
     kc_newlib(L, core_funcs);
     lua_pushliteral(L, KC_VERSION);
     lua_setfield(L, -2, "_VERSION");

@@ -259,6 +259,31 @@ describe("konnect.core", function()
       assert.is_nil(res.headers["X-Mixed-Case"])
     end)
 
+    it("takes a header list built once with core.headers, request after request", function()
+      local h = assert(core.headers { "X-Probe: built once", "Accept: application/json" })
+      assert.matches("^konnect.core.Headers", tostring(h))
+      for _ = 1, 3 do
+        local res = assert(c:request("GET", srv.http .. "/echo", h))
+        assert.equal("built once", res.body)
+      end
+      local m = assert(core.multi {})
+      local results = m:request_many({ { "GET", srv.http .. "/echo", h }, { "GET", srv.http .. "/echo", h } }, 2)
+      assert.equal("built once", results[1].body)
+      assert.equal("built once", results[2].body)
+      m:close()
+      local bad, err = core.headers { "X-Bad: a\r\nInjected: 1" }
+      assert.is_nil(bad)
+      assert.matches("control characters", err)
+      assert.is_nil((core.headers("X-Probe: no")))
+    end)
+
+    it("sleeps and keeps a monotonic clock", function()
+      local t0 = core.monotime()
+      core.sleep(0.05)
+      local dt = core.monotime() - t0
+      assert.is_true(dt >= 0.045 and dt < 1, "slept " .. dt)
+    end)
+
     it("does not follow redirects", function()
       local res = assert(c:request("GET", srv.http .. "/redirect"))
       assert.equal(302, res.status)

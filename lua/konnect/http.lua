@@ -52,8 +52,14 @@ local function redacted_headers(headers)
   return h
 end
 
+local last_json_ctype = "application/json"
 local function is_json(ctype)
-  return ctype ~= nil and (find(ctype, "^application/json") or find(ctype, "^application/[%w.+-]*%+json")) ~= nil
+  if ctype == last_json_ctype then return true end
+  if ctype ~= nil and (find(ctype, "^application/json") or find(ctype, "^application/[%w.+-]*%+json")) then
+    last_json_ctype = ctype
+    return true
+  end
+  return false
 end
 
 local function run_hook(c, fn, view)
@@ -107,10 +113,11 @@ function _M.prepare(c, t, op, path, body)
     end
   end
   local url = c.base .. path
+  -- the call doubles as the error context (operation, method, url, attempts)
   return {
-    c = c, t = t, op = op, path = path, attempt = 0, started = t.now(),
+    c = c, t = t, op = op, path = path, attempts = 0, started = t.now(),
+    operation = op.id, method = op.method, url = url,
     ambiguous = false, -- an earlier attempt may have reached the server
-    ctx = { operation = op.id, method = op.method, url = url, attempts = 0 },
     req = {
       method = op.method, url = url, body = payload,
       once = not op.idempotent, -- the transport must never replay it by itself
@@ -123,12 +130,11 @@ end
 --- before(call): start the next attempt (hooks see it first).
 function _M.before(call)
   local c, req = call.c, call.req
-  call.attempt = call.attempt + 1
-  call.ctx.attempts = call.attempt
+  call.attempts = call.attempts + 1
   local hooks = c.hooks
   if hooks and hooks.before_request then
     run_hook(c, hooks.before_request, {
-      operation = call.op.id, method = req.method, url = req.url, attempt = call.attempt,
+      operation = call.operation, method = req.method, url = req.url, attempt = call.attempts,
       headers = redacted_headers(req.headers), body = redact(req.body, c.token),
     })
   end
@@ -138,8 +144,9 @@ end
 --- after(call, res, terr) -> "done", value, err | "retry", wait_seconds
 -- The one place that decides what an attempt's outcome means.
 function _M.after(call, res, terr)
-  local c, op, ctx, req = call.c, call.op, call.ctx, call.req
-  local secret, policy, attempt = c.token, c.policy, call.attempt
+  local c, op, req = call.c, call.op, call.req
+  local ctx = call
+  local secret, policy, attempt = c.token, c.policy, call.attempts
   local now = call.t.now
   local elapsed = now() - call.t0
   if c.log then

@@ -18,13 +18,16 @@ local _M = { _VERSION = "0.1.0" }
 -- lua-cjson decodes every number as a float there).
 local function clean(t)
   for k, v in next, t do
-    if v == NULL then
-      t[k] = nil
-    elseif type(v) == "table" then
+    local tv = type(v)
+    if tv == "table" then
       clean(v)
-    elseif tointeger and type(v) == "number" then
-      local i = tointeger(v)
-      if i then t[k] = i end
+    elseif tv == "number" then
+      if tointeger then
+        local i = tointeger(v)
+        if i then t[k] = i end
+      end
+    elseif v == NULL then -- cjson.null is a lightuserdata
+      t[k] = nil
     end
   end
   return t

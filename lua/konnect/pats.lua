@@ -154,8 +154,9 @@ local function prepare(c, t)
   local ua = c.user_agent or format("lua-konnect/%s (%s; %s)", VERSION, t.user_agent_suffix(), lua_version())
   local h = copy(c.base_headers, { ["User-Agent"] = ua })
   local hb = copy(h, { ["Content-Type"] = "application/json" })
-  local lines = t.header_lines or require("konnect.transport.curl").header_lines
-  t.sets = { headers = h, headers_body = hb, header_lines = lines(h), header_lines_body = lines(hb) }
+  local lines = t.header_lines -- a transport's own prebuilt form, if it has one
+  t.sets = { headers = h, headers_body = hb,
+             header_lines = lines and lines(h), header_lines_body = lines and lines(hb) }
   return t
 end
 
@@ -186,8 +187,10 @@ end
 
 --- The transport for this call (per call: inside nginx the phase decides).
 function Client:transport()
+  local t = self.fixed_transport
+  if t then return t end
   local choice = self.transport_choice
-  local t, err
+  local err
   if type(choice) == "function" then
     t, err = load_transport(self, "function")
   elseif choice == "auto" then
@@ -211,6 +214,8 @@ function Client:transport()
   local s = t.sets
   self.headers, self.headers_body = s.headers, s.headers_body
   self.header_lines, self.header_lines_body = s.header_lines, s.header_lines_body
+  -- outside nginx the answer never changes: remember it
+  if not (choice == "auto" and in_nginx()) then self.fixed_transport = t end
   return t
 end
 
@@ -229,28 +234,29 @@ local function resolve_user(self, user_id)
 end
 
 -- Validate the arguments of `op` and build its path and body.
-local function build(self, op, ...)
-  local args = { ... }
-  local values = {}
-  for i, pname in ipairs(op.params) do
-    local v, err
-    if pname == "user_id" then v, err = validate.user_id(args[i])
-    else v, err = validate.uuid(args[i], pname) end
-    if not v then return nil, errors.invalid_argument(err, op.id) end
-    values[i] = v
+-- Every operation takes at most (user_id, token_id, opts).
+local function build(self, op, a1, a2, a3)
+  local nparams, err = #op.params
+  local user_id, token_id, opts = a1, nil, a2
+  if nparams >= 1 then
+    user_id, err = validate.user_id(a1)
+    if not user_id then return nil, errors.invalid_argument(err, op.id) end
+  end
+  if nparams == 2 then
+    token_id, err = validate.uuid(a2, "token_id")
+    if not token_id then return nil, errors.invalid_argument(err, op.id) end
+    opts = a3
   end
   local body
   if op.body then
-    local err
-    body, err = op.body(args[#op.params + 1])
+    body, err = op.body(opts)
     if not body then return nil, errors.invalid_argument(err, op.id) end
   end
-  if values[1] == "me" then
-    local id, err = resolve_user(self, "me")
-    if not id then return nil, err end
-    values[1] = id
+  if user_id == "me" then
+    user_id, err = resolve_user(self, "me")
+    if not user_id then return nil, err end
   end
-  return format(op.path, values[1], values[2]), body
+  return format(op.path, user_id, token_id), body
 end
 
 local function call(self, op, ...)

@@ -28,14 +28,15 @@ local function connection(self)
   return conn
 end
 
--- { Name = value } -> { "Name: value" }
+-- { Name = value } -> a header list built once in C (core.headers), handed
+-- to libcurl request after request
 local function header_lines(headers)
   local lines, n = {}, 0
   for k, v in pairs(headers) do
     n = n + 1
     lines[n] = concat { k, ": ", v }
   end
-  return lines
+  return assert(core.headers(lines))
 end
 _M.header_lines = header_lines
 
