@@ -170,7 +170,11 @@ local function load_transport(c, name)
     t = {
       request = function(_, req) return fn(req) end,
       now = ngx and function() ngx.update_time(); return ngx.now() end or (ok and core.monotime) or os.time,
-      sleep = ngx and ngx.sleep or (ok and core.sleep) or function() end,
+      -- ngx.sleep only where it may yield; elsewhere the C core blocks, as asked
+      sleep = function(seconds)
+        if ngx and COSOCKET_PHASES[ngx.get_phase()] then return ngx.sleep(seconds) end
+        if ok then return core.sleep(seconds) end
+      end,
       user_agent_suffix = function() return "custom transport" end,
     }
   else
@@ -208,6 +212,11 @@ function Client:transport()
       t, err = load_transport(self, "curl")
     end
   else
+    local ngx = in_nginx()
+    if ngx and choice == "cosocket" and not COSOCKET_PHASES[ngx.get_phase()] then
+      return nil, errors.new("invalid_context", { message = format(
+        "cannot use cosockets in the nginx %s phase; run the call from ngx.timer.at(0, fn)", ngx.get_phase()) })
+    end
     t, err = load_transport(self, choice)
   end
   if not t then return nil, err end

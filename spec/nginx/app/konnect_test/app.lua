@@ -1,0 +1,182 @@
+-- konnect_test.app: the nginx side of the OpenResty integration specs.
+-- Each location drives konnect.pats in one nginx phase and answers with a
+-- JSON outcome the busted specs (spec/nginx/*_nginx.lua) assert over.
+
+local cjson = require "cjson.safe"
+local pats = require "konnect.pats"
+
+-- luacheck: globals ngx
+local _M = {}
+
+local ALICE_TOKEN = "kpat_fake_alice_bootstrap"
+local ALICE = "00000000-0000-4000-8000-0000000a11ce"
+
+local clients = {}   -- cached by name, to show keepalive reuse across requests
+
+local function env(name) return os.getenv(name) or "" end
+
+-- The server URL a spec names: the fake over http or https, the local mock.
+local function server_url(which)
+  if which == nil or which == "http" then return env("FAKE_KONNECT_HTTP")
+  elseif which == "https" then return (env("FAKE_KONNECT_HTTPS"):gsub("127%.0%.0%.1", "localhost"))
+  elseif which == "https_ip" then return env("FAKE_KONNECT_HTTPS")
+  elseif which == "https_on_http_port" then
+    return (env("FAKE_KONNECT_HTTP"):gsub("^http://127%.0%.0%.1", "https://localhost"))
+  elseif which == "mock" then return "http://127.0.0.1:" .. ngx.var.server_port .. "/mock"
+  elseif which == "mock_close" then return "http://127.0.0.1:" .. ngx.var.server_port .. "/mock-close"
+  end
+  return which -- a URL
+end
+
+local function new_client(spec)
+  spec = spec or {}
+  local retries = spec.retries
+  if retries == nil then retries = { max_attempts = 3, initial = 0.01, max = 0.05, max_elapsed = 5 } end
+  if retries == "off" then retries = false end
+  return pats.new {
+    token = spec.token or ALICE_TOKEN,
+    server_url = server_url(spec.server),
+    retries = retries,
+    timeout = spec.timeout, connect_timeout = spec.connect_timeout,
+    max_body = spec.max_body, transport = spec.transport, headers = spec.headers,
+    proxy = spec.proxy, allow_insecure_http = spec.allow_insecure_http,
+  }
+end
+
+local function client_for(spec)
+  local name = spec.cache
+  if name and clients[name] then return clients[name] end
+  local c, err = new_client(spec.client)
+  if not c then return nil, err end
+  if name then clients[name] = c end
+  return c
+end
+
+local function err_view(err)
+  if err == nil then return nil end
+  if type(err) ~= "table" then return { kind = "raised", message = tostring(err) } end
+  return {
+    kind = err.kind, status = err.status, message = err.message, attempts = err.attempts,
+    operation = err.operation, retry_after = err.retry_after, trace_id = err.trace_id,
+    request_id = err.request_id, text = tostring(err),
+  }
+end
+
+-- Run one operation (spec: { client = {…}, cache = name, op =, args = […] }) -> outcome table
+local function run(spec)
+  local phase = ngx.get_phase()
+  local c, err = client_for(spec)
+  if not c then return { ok = false, phase = phase, err = err_view(err) } end
+  local args = spec.args or {}
+  local fn = c[spec.op or "list"]
+  if type(fn) ~= "function" then return { ok = false, phase = phase, err = { kind = "no such op" } } end
+  local t0 = ngx.now()
+  local ok, value, verr = pcall(fn, c, args[1], args[2], args[3])
+  ngx.update_time()
+  local out = { phase = phase, elapsed = ngx.now() - t0, transports = {} }
+  if not ok then
+    out.ok, out.err = false, err_view(value)
+  else
+    out.ok, out.value, out.err = value ~= nil, value, err_view(verr)
+  end
+  for name, t in pairs(c.transports) do
+    out.transports[#out.transports + 1] = name
+    if t.stats then out.stats = t.stats end
+  end
+  if spec.cache then out.stats = c.transports.cosocket and c.transports.cosocket.stats or out.stats end
+  return out
+end
+_M.run = run
+
+local function read_spec()
+  ngx.req.read_body()
+  local body = ngx.req.get_body_data() or "{}"
+  local spec = cjson.decode(body)
+  if type(spec) ~= "table" then
+    ngx.status = 400
+    ngx.say("bad JSON body")
+    return ngx.exit(400)
+  end
+  return spec
+end
+
+local function reply(out)
+  ngx.header["Content-Type"] = "application/json"
+  ngx.say(cjson.encode(out))
+end
+
+-- content phase
+function _M.call()
+  return reply(run(read_spec()))
+end
+
+-- access phase: the outcome waits in ngx.ctx for the content handler
+function _M.call_in_access()
+  ngx.ctx.outcome = run(read_spec())
+end
+
+function _M.answer_from_ctx()
+  return reply(ngx.ctx.outcome or { ok = false, err = { kind = "missing" } })
+end
+
+-- timer: ngx.timer.at(0, …) runs the call; this request waits for it
+function _M.timer()
+  local spec = read_spec()
+  local box = {}
+  local ok, terr = ngx.timer.at(0, function(premature)
+    if premature then box.out = { ok = false, err = { kind = "premature" } }; return end
+    local pok, out = pcall(run, spec)
+    box.out = pok and out or { ok = false, err = { kind = "raised", message = tostring(out) } }
+  end)
+  if not ok then return reply({ ok = false, err = { kind = "timer", message = terr } }) end
+  for _ = 1, 1000 do
+    if box.out then return reply(box.out) end
+    ngx.sleep(0.01)
+  end
+  return reply({ ok = false, err = { kind = "timer_timeout" } })
+end
+
+-- the cosocket transport on its own: { url =, method =, headers =, body =,
+-- opts = {…}, cache = name } -> { res = { status, headers, body }, terr, stats }
+local raw_transports = {}
+function _M.raw()
+  local spec = read_spec()
+  local cosocket = require "konnect.transport.cosocket"
+  local t = spec.cache and raw_transports[spec.cache]
+  if not t then
+    t = cosocket.new(spec.opts or {})
+    if spec.cache then raw_transports[spec.cache] = t end
+  end
+  local url = spec.url
+  if url:sub(1, 1) == "/" then url = "http://127.0.0.1:" .. ngx.var.server_port .. url end
+  local res, terr = t:request({ method = spec.method or "GET", url = url, headers = spec.headers or {},
+                                body = spec.body })
+  return reply({ res = res, terr = terr, stats = t.stats, user_agent_suffix = t.user_agent_suffix() })
+end
+
+-- log phase: no cosockets there
+function _M.call_in_log()
+  local out = run({ client = {}, op = "list", args = { ALICE } })
+  ngx.shared.konnect_test:set("log", cjson.encode(out))
+end
+
+function _M.recorded()
+  local key = ngx.var.arg_key or "init_worker"
+  local v = ngx.shared.konnect_test:get(key)
+  ngx.header["Content-Type"] = "application/json"
+  ngx.say(v or "null")
+end
+
+-- init_worker: a direct call must fail with invalid_context; the same call
+-- from ngx.timer.at(0, …) (what the error advises) works.
+function _M.init_worker()
+  local dict = ngx.shared.konnect_test
+  local out = run({ client = {}, op = "list", args = { ALICE } })
+  dict:set("init_worker", cjson.encode(out))
+  ngx.timer.at(0, function()
+    dict:set("init_worker_timer", cjson.encode(run({ client = {}, op = "me" })))
+  end)
+  require("konnect_test.kong").init_worker()
+end
+
+return _M

@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# spec/nginx/run.sh: the OpenResty integration specs.
+#
+# Starts a real nginx (nginx-light + libnginx-mod-http-lua, worker_processes 1)
+# whose Lua app (spec/nginx/app/) drives konnect.pats in each nginx phase,
+# then runs the busted specs spec/nginx/*_nginx.lua (Lua 5.4) against it over
+# HTTP, and stops nginx.  Builds nothing: it needs build/jit/konnect/core.so
+# (`make build LUA=luajit`, for transport = "curl" inside nginx) and
+# build/5.4/konnect/core.so (the specs' HTTP client).
+# Uses the fake Konnect named by FAKE_KONNECT_HTTP/_HTTPS/_CA, or starts one
+# (and then stops it).  Prints busted's summary line.
+#   KEEP=1 bash spec/nginx/run.sh   keeps the temp prefix (conf, error.log)
+set -u
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(cd "$here/../.." && pwd)
+cd "$root"
+NGINX=${NGINX:-nginx}
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/konnect-nginx.XXXXXX")
+started_fake=0
+cleanup() {
+  if [ -f "$tmp/nginx.pid" ]; then
+    pid=$(tr -dc '0-9' < "$tmp/nginx.pid")
+    if [ -n "$pid" ]; then
+      kill -QUIT "$pid" 2>/dev/null || true
+      for _ in $(seq 1 50); do [ -d "/proc/$pid" ] || break; sleep 0.1; done
+      [ -d "/proc/$pid" ] && kill -KILL "$pid" 2>/dev/null
+    fi
+  fi
+  if [ "$started_fake" = 1 ]; then fake_konnect/ctl stop --dir "$tmp/fake" >/dev/null 2>&1 || true; fi
+  if [ "${KEEP:-0}" = 1 ]; then echo "spec/nginx: kept $tmp" >&2; else rm -rf "$tmp"; fi
+}
+trap cleanup EXIT
+
+fail() { # message: not a test failure of ours, but count it as one
+  echo "spec/nginx: $*" >&2
+  echo "0 successes / 0 failures / 1 error / 0 pending : 0.0 seconds"
+  exit 1
+}
+
+[ -f build/jit/konnect/core.so ] || fail "build/jit/konnect/core.so is missing: run make build LUA=luajit"
+[ -f build/5.4/konnect/core.so ] || fail "build/5.4/konnect/core.so is missing: run make build LUA=lua5.4"
+command -v "$NGINX" >/dev/null || fail "nginx not found (apt-get install nginx-light libnginx-mod-http-lua)"
+[ -f /usr/lib/nginx/modules/ngx_http_lua_module.so ] || fail "libnginx-mod-http-lua is not installed"
+
+if [ -z "${FAKE_KONNECT_HTTP:-}" ]; then
+  out=$(fake_konnect/ctl start --dir "$tmp/fake") || fail "could not start the fake Konnect"
+  eval "$out"
+  started_fake=1
+fi
+export FAKE_KONNECT_HTTP FAKE_KONNECT_HTTPS FAKE_KONNECT_CA
+
+user_line=""
+[ "$(id -u)" = 0 ] && user_line="user root;"
+mkdir -p "$tmp/tmp"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+  -keyout "$tmp/untrusted-key.pem" -out "$tmp/untrusted.pem" -subj "/CN=localhost" \
+  -addext "subjectAltName=DNS:localhost" > "$tmp/openssl.log" 2>&1 || fail "openssl failed"
+port=""
+for _ in $(seq 1 25); do
+  p=$(( 20000 + (RANDOM * 32768 + RANDOM) % 40000 ))
+  p2=$(( 20000 + (RANDOM * 32768 + RANDOM) % 40000 ))
+  [ "$p" != "$p2" ] || continue
+  (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null && continue
+  (exec 3<>"/dev/tcp/127.0.0.1/$p2") 2>/dev/null && continue
+  sed -e "s|@USER_LINE@|$user_line|" -e "s|@DIR@|$tmp|g" -e "s|@ROOT@|$root|g" \
+      -e "s|@PORT@|$p|g" -e "s|@TLS_PORT@|$p2|g" -e "s|@CA@|$FAKE_KONNECT_CA|g" "$here/nginx.conf.in" > "$tmp/nginx.conf"
+  : > "$tmp/error.log"
+  if "$NGINX" -p "$tmp" -c "$tmp/nginx.conf" -e "$tmp/error.log" 2> "$tmp/start.log"; then
+    port=$p
+    break
+  fi
+  grep -q "Address already in use" "$tmp/start.log" "$tmp/error.log" || { cat "$tmp/start.log" >&2; fail "nginx did not start"; }
+done
+[ -n "$port" ] || fail "no free port for the test nginx"
+for _ in $(seq 1 50); do
+  curl -fsS -o /dev/null --max-time 1 "http://127.0.0.1:$port/ping" 2>/dev/null && break
+  sleep 0.1
+done
+
+echo "== nginx $("$NGINX" -v 2>&1 | sed 's/.*nginx\///') + ngx_lua on 127.0.0.1:$port (prefix $tmp)"
+export KONNECT_NGINX_URL="http://127.0.0.1:$port" KONNECT_NGINX_DIR="$tmp" KONNECT_NGINX_UNTRUSTED="https://localhost:$p2"
+LUA_CPATH="$root/build/5.4/?.so;;" \
+LUA_PATH="$root/lua/?.lua;$root/lua/?/init.lua;$root/spec/?.lua;;" \
+  lua5.4 /usr/bin/busted -o plainTerminal --pattern=_nginx spec/nginx
+rc=$?
+if [ $rc -ne 0 ] && [ -s "$tmp/error.log" ]; then
+  echo "-- nginx error.log (errors only, last 20):"
+  grep -E '\[(error|crit|alert|emerg)\]' "$tmp/error.log" | tail -n 20
+fi
+exit $rc
