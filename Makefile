@@ -87,4 +87,4 @@ fake-stop:
 	@fake_konnect/ctl stop
 
 clean:
-	rm -rf build
+	rm -rf build .run konnect/core.so csrc/*.o

@@ -1405,9 +1405,12 @@ static int core_version(lua_State *L)
     return 1;
 }
 
+/* "libcurl/7.88.1".  Not curl_version(): that one also asks every backend
+ * for its version, which initialises OpenLDAP/SASL globals for good. */
 static int core_curl_version(lua_State *L)
 {
-    lua_pushstring(L, curl_version());
+    const curl_version_info_data *vi = curl_version_info(CURLVERSION_NOW);
+    lua_pushfstring(L, "libcurl/%s", vi && vi->version ? vi->version : "unknown");
     return 1;
 }
 

@@ -1,16 +1,20 @@
 #!/usr/bin/env bash
-# `make check`: build konnect.core, then soak it (spec/soak/core_soak.lua):
-#   1. natively, many iterations: RSS and open fd counts before/after;
-#   2. under valgrind memcheck (fewer iterations): any memory error or a
-#      "definitely lost" leak fails the run.
-# The soak starts its own nginx and LuaSocket listeners on loopback.
+# `make check`: build konnect.core, then two soaks, each natively (RSS and
+# open fds before/after) and under valgrind memcheck (any memory error or a
+# "definitely lost" byte fails the run):
+#   1. spec/soak/core_soak.lua: the C core alone, against its own nginx and
+#      LuaSocket listeners;
+#   2. spec/soak/pats_soak.lua: the whole library (konnect.pats) against the
+#      fake Konnect server, mixing successes and every error kind.
 #
 # Environment:
 #   LUA                    interpreter (default lua5.4; also luajit, lua5.1, lua5.3)
 #   KONNECT_SOAK_N         iterations for the native run      (default 20000)
 #   KONNECT_VALGRIND_N     iterations for the valgrind run    (default 2500)
 #   KONNECT_SOAK_WARMUP    warm-up iterations before the "before" snapshot
-#   SKIP_VALGRIND=1        native soak only
+#   KONNECT_PATS_SOAK_N    library calls, native run          (default 10000)
+#   KONNECT_PATS_VALGRIND_N library calls under valgrind      (default 2000)
+#   SKIP_VALGRIND=1        native soaks only
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -25,6 +29,16 @@ export LUA_CPATH="build/$dir/?.so;;"
 echo "== check: native soak on $LUA, $SOAK_N iterations"
 KONNECT_SOAK_N=$SOAK_N "$LUA" spec/soak/core_soak.lua
 
+# ---- the library soak, against the fake Konnect server
+PATS_N=${KONNECT_PATS_SOAK_N:-10000}
+PATS_VG_N=${KONNECT_PATS_VALGRIND_N:-2000}
+fake_dir=$PWD/.run/check-fake
+eval "$(fake_konnect/ctl start --dir "$fake_dir")"
+trap 'fake_konnect/ctl stop --dir "$fake_dir" >/dev/null 2>&1' EXIT
+export LUA_PATH="lua/?.lua;lua/?/init.lua;spec/?.lua;;"
+echo "== check: library soak on $LUA, $PATS_N calls"
+KONNECT_SOAK_N=$PATS_N "$LUA" spec/soak/pats_soak.lua
+
 if [ "${SKIP_VALGRIND:-0}" = 1 ]; then
   echo "== check: valgrind skipped (SKIP_VALGRIND=1)"
   exit 0
@@ -36,9 +50,24 @@ echo "== check: valgrind memcheck soak on $LUA, $VG_N iterations (log: $log)"
 status=0
 KONNECT_SOAK_N=$VG_N KONNECT_SOAK_WARMUP=${KONNECT_SOAK_WARMUP:-50} \
   valgrind --leak-check=full --errors-for-leak-kinds=definite --error-exitcode=1 \
-           --show-leak-kinds=definite --num-callers=30 --log-file="$log" \
+           --show-leak-kinds=definite --keep-debuginfo=yes --num-callers=30 --log-file="$log" \
            "$LUA" spec/soak/core_soak.lua || status=$?
 
+grep -E 'ERROR SUMMARY|definitely lost|indirectly lost|possibly lost|still reachable' "$log" | sed 's/^==[0-9]*== /  valgrind: /'
+if [ "$status" -ne 0 ]; then
+  echo "== check: FAILED (exit $status); valgrind report:" >&2
+  grep -vE '^==[0-9]+== *$' "$log" | head -200 >&2
+  exit 1
+fi
+rm -f "$log"
+
+log=$(mktemp /tmp/konnect-check-valgrind.XXXXXX)
+echo "== check: valgrind memcheck, library soak on $LUA, $PATS_VG_N calls (log: $log)"
+status=0
+KONNECT_SOAK_N=$PATS_VG_N KONNECT_SOAK_WARMUP=50 \
+  valgrind --leak-check=full --errors-for-leak-kinds=definite --error-exitcode=1 \
+           --show-leak-kinds=definite --keep-debuginfo=yes --num-callers=30 --log-file="$log" \
+           "$LUA" spec/soak/pats_soak.lua || status=$?
 grep -E 'ERROR SUMMARY|definitely lost|indirectly lost|possibly lost|still reachable' "$log" | sed 's/^==[0-9]*== /  valgrind: /'
 if [ "$status" -ne 0 ]; then
   echo "== check: FAILED (exit $status); valgrind report:" >&2

@@ -10,7 +10,6 @@
 -- KONNECT_SOAK_FD_SLACK (4).  Exit status 0 when every outcome was as expected.
 
 local fake = require "support.fake"
-local pats = require "konnect.pats"
 
 local N = tonumber(os.getenv("KONNECT_SOAK_N")) or 10000
 local WARMUP = tonumber(os.getenv("KONNECT_SOAK_WARMUP")) or 200
