@@ -4,7 +4,7 @@
 # one line "N passed, N failed".
 set -u
 cd "$(dirname "$0")/.."
-LUAS=${*:-"lua5.4 luajit"}
+LUAS=${*:-"lua5.4 luajit lua5.1 lua5.3"}
 RUN=.run/test
 mkdir -p "$RUN"
 
