@@ -15,7 +15,7 @@ lua_inc = $(if $(filter luajit,$1),/usr/include/luajit-2.1,/usr/include/lua$(pat
 DEB_PKGS := build-essential pkg-config libcurl4-openssl-dev ca-certificates openssl \
             lua5.4 liblua5.4-dev lua5.1 liblua5.1-0-dev lua5.3 liblua5.3-dev \
             luajit2 libluajit2-5.1-dev lua-cjson lua-busted lua-check luarocks lua-socket lua-yaml \
-            nginx-light libnginx-mod-http-lua curl
+            nginx-light libnginx-mod-http-lua curl valgrind
 
 CSRC := csrc/core.c
 CHDR := csrc/compat.h

@@ -24,7 +24,7 @@ SOAK_N=${KONNECT_SOAK_N:-20000}
 VG_N=${KONNECT_VALGRIND_N:-2500}
 
 make --no-print-directory build LUA="$LUA"
-export LUA_CPATH="build/$dir/?.so;;"
+export LUA_CPATH="build/$dir/?.so;;" LUA_PATH="lua/?.lua;lua/?/init.lua;spec/?.lua;;"
 
 echo "== check: native soak on $LUA, $SOAK_N iterations"
 KONNECT_SOAK_N=$SOAK_N "$LUA" spec/soak/core_soak.lua
@@ -35,7 +35,6 @@ PATS_VG_N=${KONNECT_PATS_VALGRIND_N:-2000}
 fake_dir=$PWD/.run/check-fake
 eval "$(fake_konnect/ctl start --dir "$fake_dir")"
 trap 'fake_konnect/ctl stop --dir "$fake_dir" >/dev/null 2>&1' EXIT
-export LUA_PATH="lua/?.lua;lua/?/init.lua;spec/?.lua;;"
 echo "== check: library soak on $LUA, $PATS_N calls"
 KONNECT_SOAK_N=$PATS_N "$LUA" spec/soak/pats_soak.lua
 
@@ -45,34 +44,25 @@ if [ "${SKIP_VALGRIND:-0}" = 1 ]; then
 fi
 command -v valgrind >/dev/null || { echo "check: valgrind not installed" >&2; exit 1; }
 
-log=$(mktemp /tmp/konnect-check-valgrind.XXXXXX)
-echo "== check: valgrind memcheck soak on $LUA, $VG_N iterations (log: $log)"
-status=0
-KONNECT_SOAK_N=$VG_N KONNECT_SOAK_WARMUP=${KONNECT_SOAK_WARMUP:-50} \
-  valgrind --leak-check=full --errors-for-leak-kinds=definite --error-exitcode=1 \
-           --show-leak-kinds=definite --keep-debuginfo=yes --num-callers=30 --log-file="$log" \
-           "$LUA" spec/soak/core_soak.lua || status=$?
+# memcheck SCRIPT N WHAT: run a soak under valgrind; any error or definite leak fails.
+memcheck() {
+  local script=$1 n=$2 what=$3 log status=0
+  log=$(mktemp /tmp/konnect-check-valgrind.XXXXXX)
+  echo "== check: valgrind memcheck, $what on $LUA, $n iterations (log: $log)"
+  KONNECT_SOAK_N=$n KONNECT_SOAK_WARMUP=${KONNECT_SOAK_WARMUP:-50} \
+    valgrind --leak-check=full --errors-for-leak-kinds=definite --error-exitcode=1 \
+             --show-leak-kinds=definite --keep-debuginfo=yes --num-callers=30 --log-file="$log" \
+             "$LUA" "$script" || status=$?
+  grep -E 'ERROR SUMMARY|definitely lost|indirectly lost|possibly lost|still reachable' "$log" \
+    | sed 's/^==[0-9]*== /  valgrind: /'
+  if [ "$status" -ne 0 ]; then
+    echo "== check: FAILED (exit $status); valgrind report:" >&2
+    grep -vE '^==[0-9]+== *$' "$log" | head -200 >&2
+    exit 1
+  fi
+  rm -f "$log"
+}
 
-grep -E 'ERROR SUMMARY|definitely lost|indirectly lost|possibly lost|still reachable' "$log" | sed 's/^==[0-9]*== /  valgrind: /'
-if [ "$status" -ne 0 ]; then
-  echo "== check: FAILED (exit $status); valgrind report:" >&2
-  grep -vE '^==[0-9]+== *$' "$log" | head -200 >&2
-  exit 1
-fi
-rm -f "$log"
-
-log=$(mktemp /tmp/konnect-check-valgrind.XXXXXX)
-echo "== check: valgrind memcheck, library soak on $LUA, $PATS_VG_N calls (log: $log)"
-status=0
-KONNECT_SOAK_N=$PATS_VG_N KONNECT_SOAK_WARMUP=50 \
-  valgrind --leak-check=full --errors-for-leak-kinds=definite --error-exitcode=1 \
-           --show-leak-kinds=definite --keep-debuginfo=yes --num-callers=30 --log-file="$log" \
-           "$LUA" spec/soak/pats_soak.lua || status=$?
-grep -E 'ERROR SUMMARY|definitely lost|indirectly lost|possibly lost|still reachable' "$log" | sed 's/^==[0-9]*== /  valgrind: /'
-if [ "$status" -ne 0 ]; then
-  echo "== check: FAILED (exit $status); valgrind report:" >&2
-  grep -vE '^==[0-9]+== *$' "$log" | head -200 >&2
-  exit 1
-fi
-rm -f "$log"
+memcheck spec/soak/core_soak.lua "$VG_N" "core soak"
+memcheck spec/soak/pats_soak.lua "$PATS_VG_N" "library soak"
 echo "== check: OK"

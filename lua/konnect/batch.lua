@@ -65,24 +65,24 @@ local function run_multi(t, calls, out, concurrency)
   end
 end
 
--- Inside nginx: light threads, each taking the next call.
-local function run_threads(ngx, c, jobs, out, concurrency)
-  local next_job = 1
-  local function worker()
-    while true do
-      local i = next_job
-      if i > #jobs then return end
-      next_job = i + 1
-      local job = jobs[i]
-      if job then
-        local v, err = http.request(c, job.op, job.path, job.body)
-        out[i] = err and { err = err } or { value = v }
-      end
+-- Take calls one after another from a shared cursor until none is left.
+local function drain(c, jobs, out, cursor)
+  while cursor.next <= #jobs do
+    local i = cursor.next
+    cursor.next = i + 1
+    local job = jobs[i]
+    if job then
+      local v, err = http.request(c, job.op, job.path, job.body)
+      out[i] = err and { err = err } or { value = v }
     end
   end
-  local threads = {}
+end
+
+-- Inside nginx: light threads draining one queue.
+local function run_threads(ngx, c, jobs, out, concurrency)
+  local cursor, threads = { next = 1 }, {}
   for k = 1, math.min(concurrency, #jobs) do
-    threads[k] = ngx.thread.spawn(worker)
+    threads[k] = ngx.thread.spawn(drain, c, jobs, out, cursor)
   end
   for k = 1, #threads do ngx.thread.wait(threads[k]) end
 end
@@ -141,13 +141,7 @@ function _M.run(c, calls, opts, build, ops)
     if ngx and ngx.thread then
       run_threads(ngx, c, jobs, out, concurrency)
     else -- a caller-supplied transport: one call at a time
-      for i = 1, n do
-        local job = jobs[i]
-        if job then
-          local v, err = http.request(c, job.op, job.path, job.body)
-          out[i] = err and { err = err } or { value = v }
-        end
-      end
+      drain(c, jobs, out, { next = 1 })
     end
   end
 
