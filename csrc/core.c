@@ -1389,6 +1389,10 @@ static int multi_request_many(lua_State *L)
             }
             continue;
         }
+        /* a slot came free: start the next item now, not after the next
+         * socket event (that would hold it back a whole round trip) */
+        if (inflight < conc && next <= n)
+            continue;
         if (inflight > 0 && running > 0)
             curl_multi_poll(m->multi, NULL, 0, 1000, NULL);
     }
