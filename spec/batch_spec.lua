@@ -61,6 +61,22 @@ describe("client:batch", function()
     assert.is_true(dt < 0.75, "8 at a time took " .. dt)
   end)
 
+  it("starts the next call as soon as a slot frees", function()
+    local slow = assert(client:create(ALICE, { name = "slow", ttl_seconds = 86400 }))
+    local quick = assert(client:create(ALICE, { name = "quick", ttl_seconds = 86400 }))
+    fake.fault { method = "GET", path = slow.id:gsub("%-", "%%-"), delay = 1.0 }
+    fake.fault { method = "GET", path = quick.id:gsub("%-", "%%-"), delay = 0.2, count = 4 }
+    local calls = { { "get", ALICE, slow.id } }
+    for i = 2, 5 do calls[i] = { "get", ALICE, quick.id } end
+    local t0 = core.monotime()
+    local _, failed = client:batch(calls, { concurrency = 2 })
+    local dt = core.monotime() - t0
+    assert.equal(0, failed)
+    -- one slot holds the slow call (1 s) while the other runs the four quick ones
+    -- (0.8 s) back to back; waiting for the slow one to free a slot takes >= 1.4 s
+    assert.is_true(dt >= 0.95 and dt < 1.25, "took " .. dt)
+  end)
+
   it("each call keeps its own retry policy, and creates are never repeated", function()
     local tok = assert(client:create(ALICE, { name = "target", ttl_seconds = 86400 }))
     fake.fault { method = "GET", status = 503, count = 2 }
