@@ -249,6 +249,9 @@ describe("konnect.pats", function()
         { { token = "kpat_x", headers = { ["X-Ok"] = "a\r\nInjected: 1" } }, "one line" },
         { { token = "kpat_x", transport = "carrier-pigeon" }, "transport must be" },
         { { token = "kpat_x", hooks = { before = print } }, "unknown hook" },
+        { { token = "kpat_x", headers = { ["user-agent"] = "mine" } }, "use the user_agent option" },
+        { { token = "kpat_x", max_body = 10 }, "max_body" },
+        { { token = "kpat_x", http_version = "3" }, "http_version" },
       }
       for _, case in ipairs(cases) do
         local c, err = pats.new(case[1])

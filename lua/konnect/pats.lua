@@ -64,7 +64,8 @@ local OPTIONS = {
 }
 
 local FORBIDDEN_HEADERS = { authorization = true, host = true, ["content-length"] = true,
-                            ["transfer-encoding"] = true, connection = true }
+                            ["transfer-encoding"] = true, connection = true, ["user-agent"] = true,
+                            accept = true, ["content-type"] = true }
 
 local function bad(msg) return nil, errors.invalid_argument(msg) end
 
@@ -98,6 +99,13 @@ function _M.new(opts)
   if not validate.seconds(connect_timeout, "connect_timeout") then
     return bad("connect_timeout must be a positive number of seconds")
   end
+  local max_body = opts.max_body or 4 * 1024 * 1024
+  if max_body < 1024 or max_body > 1024 * 1024 * 1024 or max_body ~= floor(max_body) then
+    return bad("max_body must be a whole number of bytes from 1024 to 1 GiB")
+  end
+  if opts.http_version ~= nil and opts.http_version ~= "1.1" and opts.http_version ~= "2" then
+    return bad("http_version must be \"1.1\" or \"2\"")
+  end
   local policy
   policy, err = retry.policy(opts.retries)
   if not policy then return bad(err) end
@@ -120,7 +128,7 @@ function _M.new(opts)
     transport_choice = transport,
     transport_opts = {
       timeout = timeout, connect_timeout = connect_timeout, ca_file = opts.ca_file, ca_path = opts.ca_path,
-      proxy = opts.proxy, max_body = opts.max_body or 4 * 1024 * 1024, http_version = opts.http_version,
+      proxy = opts.proxy, max_body = max_body, http_version = opts.http_version,
     },
     user_agent = opts.user_agent, transports = {}, me_id = false,
   }, client_mt)
@@ -131,7 +139,10 @@ function _M.new(opts)
       if type(k) ~= "string" or not k:find("^[%w!#$%%&'*+.^_`|~-]+$") then
         return bad("headers: invalid header name " .. tostring(k))
       end
-      if FORBIDDEN_HEADERS[k:lower()] then return bad("headers: " .. k .. " is set by the library") end
+      if FORBIDDEN_HEADERS[k:lower()] then
+        return bad("headers: " .. k .. " is set by the library" ..
+          (k:lower() == "user-agent" and " (use the user_agent option)" or ""))
+      end
       if type(v) ~= "string" or v:find("[\r\n]") then return bad("headers: value of " .. k .. " must be one line") end
       headers[k] = v
     end
