@@ -9,17 +9,12 @@ local bu = require "benchutil"
 local ltn12 = require "ltn12"
 local cjson = require "cjson"
 
-local now, env, env_num = bu.now, bu.env, bu.env_num
+local now = bu.now
 
-local workload = arg[1] or "get"
-local base = env("BENCH_BASE") or bu.die("BENCH_BASE is not set")
-local user = env("BENCH_USER") or bu.die("BENCH_USER is not set")
-local token = env("BENCH_TOKEN") or bu.die("BENCH_TOKEN is not set")
-local ids = bu.split(env("BENCH_IDS"))
-local n = env_num("BENCH_N", 1000)
-local warmup = env_num("BENCH_WARMUP", 50)
-local ca = env("BENCH_CA")
-local label = env("BENCH_LABEL", workload)
+local cfg = bu.config(arg[1] or "get")
+local workload, base, user, ids, n, warmup, ca, label =
+  cfg.workload, cfg.base, cfg.user, cfg.ids, cfg.n, cfg.warmup, cfg.ca, cfg.label
+local token = cfg.token or bu.die("BENCH_TOKEN is not set")
 local tls = base:match("^https://") ~= nil
 local http = tls and require("ssl.https") or require("socket.http")
 local auth = "Bearer " .. token

@@ -23,6 +23,22 @@ function _M.status_kb(key)
   return clock.status_kb(key)
 end
 
+--- config(workload) -> the settings bench/run.sh passes every harness
+function _M.config(workload)
+  local env, env_num = _M.env, _M.env_num
+  return {
+    workload = workload,
+    base = env("BENCH_BASE") or _M.die("BENCH_BASE is not set"),
+    user = env("BENCH_USER") or _M.die("BENCH_USER is not set"),
+    token = env("BENCH_TOKEN"),
+    ids = _M.split(env("BENCH_IDS")),
+    n = env_num("BENCH_N", 1000),
+    warmup = env_num("BENCH_WARMUP", 50),
+    ca = env("BENCH_CA"),
+    label = env("BENCH_LABEL", workload),
+  }
+end
+
 function _M.split(s)
   local out = {}
   for part in (s or ""):gmatch("[^,]+") do out[#out + 1] = part end
