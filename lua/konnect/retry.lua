@@ -5,8 +5,8 @@
 -- or when the request surely never left, so a retry can never mint a second
 -- secret.  400, 401, 403, 404 and 409 are never retried.
 
-local type, pairs, tonumber, floor, random = type, pairs, tonumber, math.floor, math.random
-local match, os_time = string.match, os.time
+local type, pairs, tonumber, tostring, floor = type, pairs, tonumber, tostring, math.floor
+local match, os_time, os_clock = string.match, os.time, os.clock
 
 local _M = { _VERSION = "0.1.0" }
 
@@ -78,6 +78,18 @@ function _M.retry_after(value, now)
   end
   return nil
 end
+
+-- A private generator for the jitter: math.random is the host's (and is not
+-- seeded at all on Lua 5.1 and LuaJIT, so every process would wait the same
+-- "random" delays and retry in step).  Seeded from the clock and an address.
+local seed = (os_time() * 1000 + floor(os_clock() * 1e6)
+  + (tonumber(match(tostring({}), "0x(%x+)") or "0", 16) or 0)) % 2147483647
+if seed == 0 then seed = 1 end
+local function random() -- Park-Miller minimal standard, in [0, 1)
+  seed = seed * 16807 % 2147483647
+  return (seed - 1) / 2147483646
+end
+_M.random = random
 
 --- delay(policy, attempt, retry_after) -> seconds to wait before attempt+1.
 -- Full jitter: uniform in [0, min(max, initial * 2^(attempt-1))]; a server's

@@ -1,0 +1,68 @@
+local retry = require "konnect.retry"
+
+describe("konnect.retry", function()
+  it("normalises the policy and refuses nonsense", function()
+    assert.same({ max_attempts = 3, initial = 0.5, max = 8, max_elapsed = 60 }, retry.policy(nil))
+    assert.equal(1, retry.policy(false).max_attempts)
+    assert.equal(5, retry.policy({ max_attempts = 5 }).max_attempts)
+    assert.matches("unknown option", select(2, retry.policy({ attempts = 5 })))
+    assert.matches("non%-negative", select(2, retry.policy({ max = -1 })))
+    assert.is_nil(retry.policy("yes"))
+  end)
+
+  it("retries what is safe to retry, and a create only when nothing was sent", function()
+    for _, status in ipairs { 429, 500, 502, 503, 504 } do
+      assert.is_true(retry.retryable(true, { status = status }))
+    end
+    for _, status in ipairs { 400, 401, 403, 404, 409, 501 } do
+      assert.is_false(retry.retryable(true, { status = status }))
+    end
+    assert.is_true(retry.retryable(false, { status = 429 }))
+    assert.is_false(retry.retryable(false, { status = 503 }))
+    assert.is_true(retry.retryable(true, nil, { kind = "network", sent = true }))
+    assert.is_false(retry.retryable(true, nil, { kind = "tls", sent = false }))
+    assert.is_false(retry.retryable(true, nil, { kind = "too_large", sent = true }))
+    assert.is_true(retry.retryable(false, nil, { kind = "connect", sent = false }))
+    assert.is_false(retry.retryable(false, nil, { kind = "timeout", sent = true }))
+    assert.is_false(retry.retryable(false, nil, { kind = "network", sent = true }))
+  end)
+
+  it("reads Retry-After as seconds or an HTTP date", function()
+    assert.equal(7, retry.retry_after("7"))
+    assert.equal(1.5, retry.retry_after(" 1.5 "))
+    local now = os.time()
+    local at = os.date("!%a, %d %b %Y %H:%M:%S GMT", now + 120)
+    local wait = retry.retry_after(at, now)
+    assert.is_true(wait >= 119 and wait <= 121, "wait " .. tostring(wait))
+    assert.equal(0, retry.retry_after(os.date("!%a, %d %b %Y %H:%M:%S GMT", now - 60), now))
+    assert.is_nil(retry.retry_after("soon"))
+    assert.is_nil(retry.retry_after(nil))
+  end)
+
+  it("waits a full-jitter backoff, or the server's word clamped to max", function()
+    local p = retry.policy { initial = 0.5, max = 8 }
+    for attempt = 1, 6 do
+      local cap = math.min(8, 0.5 * 2 ^ (attempt - 1))
+      for _ = 1, 50 do
+        local d = retry.delay(p, attempt)
+        assert.is_true(d >= 0 and d <= cap, ("attempt %d waited %s"):format(attempt, d))
+      end
+    end
+    assert.equal(3, retry.delay(p, 1, 3))
+    assert.equal(8, retry.delay(p, 1, 3600))
+  end)
+
+  it("jitters differently in different processes", function()
+    local lua = os.getenv("KONNECT_TEST_LUA") or "lua5.4"
+    local cmd = lua .. [[ -e 'package.path="lua/?.lua;"..package.path; print(require("konnect.retry").random())']]
+    local seen = {}
+    for _ = 1, 3 do
+      local p = assert(io.popen(cmd))
+      seen[p:read("*l")] = true
+      p:close()
+    end
+    local n = 0
+    for _ in pairs(seen) do n = n + 1 end
+    assert.is_true(n >= 2, "three processes drew the same jitter")
+  end)
+end)
