@@ -48,18 +48,7 @@ local function one_revoke()
   if r.id ~= ids[k] then bu.die("konnect_bench: revoke returned another token") end
 end
 
--- Per-call times of `n` calls of fn after `warmup` untimed ones.
-local function timed(fn)
-  for _ = 1, warmup do fn() end
-  local times = {}
-  local start = now()
-  for i = 1, n do
-    local t0 = now()
-    fn()
-    times[i] = now() - t0
-  end
-  return times, now() - start
-end
+local function timed(fn) return bu.timed(fn, n, warmup) end
 
 local report
 if workload == "get" then

@@ -9,7 +9,6 @@ local bu = require "benchutil"
 local ltn12 = require "ltn12"
 local cjson = require "cjson"
 
-local now = bu.now
 
 local cfg = bu.config(arg[1] or "get")
 local workload, base, user, ids, n, warmup, ca, label =
@@ -61,14 +60,6 @@ end
 
 local fn = workload == "get" and one_get or workload == "cycle" and one_cycle
   or bu.die("luasocket_bench: unknown workload " .. workload)
-for _ = 1, warmup do fn() end
-local times = {}
-local start = now()
-for i = 1, n do
-  local t0 = now()
-  fn()
-  times[i] = now() - t0
-end
-local total = now() - start
+local times, total = bu.timed(fn, n, warmup)
 bu.emit(bu.summarize("LuaSocket+cjson", label, times, total,
   { requests_per_call = workload == "cycle" and 3 or 1, http_version = "1.1 (new connection per request)" }))

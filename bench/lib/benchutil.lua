@@ -23,6 +23,21 @@ function _M.status_kb(key)
   return clock.status_kb(key)
 end
 
+--- timed(fn, n, warmup) -> per-call times (s), total (s): n timed calls of fn
+-- after `warmup` untimed ones
+function _M.timed(fn, n, warmup)
+  local now = _M.now
+  for _ = 1, warmup do fn() end
+  local times = {}
+  local start = now()
+  for i = 1, n do
+    local t0 = now()
+    fn()
+    times[i] = now() - t0
+  end
+  return times, now() - start
+end
+
 --- config(workload) -> the settings bench/run.sh passes every harness
 function _M.config(workload)
   local env, env_num = _M.env, _M.env_num
