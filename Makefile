@@ -29,7 +29,7 @@ help:
 	@echo "make           build konnect.core for LUA=$(LUA) into build/$(call lua_dir,$(LUA))/"
 	@echo "make demo      build, start the fake Konnect, run examples/tour.lua, stop it"
 	@echo "make test      build for Lua 5.4, LuaJIT, 5.1, 5.3; busted on each against the fake Konnect; nginx suite"
-	@echo "make check     the suite under valgrind memcheck, plus RSS / fd soak"
+	@echo "make check     soaks of the core and the library, natively and under valgrind memcheck"
 	@echo "make bench     benchmarks against the alternatives (bench/results/)"
 	@echo "make install   copy the module into PREFIX=$(PREFIX) for LUA=$(LUA)"
 
