@@ -20,18 +20,9 @@ TOKEN=kpat_fake_alice_bootstrap
 
 cc -O2 -g -Wall -Wextra -o "$RUN/raw_curl" bench/baselines/raw_curl.c -lcurl
 cc -O2 -g -Wall -Wextra -fPIC -shared -I/usr/include/lua5.4 -o "$RUN/lib/5.4/benchclock.so" bench/lib/benchclock.c
-p="$root/bench/lib/?.lua;$root/lua/?.lua;;"
-c="$RUN/lib/5.4/?.so;$root/build/5.4/?.so;;"
-LUA_ENV=("LUA_PATH=$p" "LUA_PATH_5_4=$p" "LUA_CPATH=$c" "LUA_CPATH_5_4=$c" "LUA_INIT=" "LUA_INIT_5_4=")
-
-stop_server() {
-  [ -f "$RUN/fake/nginx.pid" ] || return 0
-  timeout 15 fake_konnect/ctl stop --dir "$RUN/fake" >/dev/null 2>&1 && return 0
-  local pid
-  pid=$(tr -dc '0-9' <"$RUN/fake/nginx.pid" 2>/dev/null || true)
-  if [ -n "$pid" ] && grep -q "$RUN/fake" "/proc/$pid/cmdline" 2>/dev/null; then kill -TERM "$pid" || true; fi
-  rm -f "$RUN/fake/nginx.pid"
-}
+# shellcheck source=bench/lib/common.sh
+. "$root/bench/lib/common.sh"
+lua_env 5.4
 trap stop_server EXIT
 stop_server
 eval "$(fake_konnect/ctl start --dir "$RUN/fake")"

@@ -80,26 +80,11 @@ cc -O2 -Wall -Wextra $CURL_CFLAGS -o "$RUN/raw_curl" bench/baselines/raw_curl.c 
 cc -O2 -Wall -Wextra -fPIC -shared -I/usr/include/lua5.4 -o "$RUN/lib/5.4/benchclock.so" bench/lib/benchclock.c
 cc -O2 -Wall -Wextra -fPIC -shared -I/usr/include/luajit-2.1 -o "$RUN/lib/jit/benchclock.so" bench/lib/benchclock.c
 
-lua_env() { # 5.4|jit -> LUA_ENV: env assignments for that interpreter
-  local p="$root/bench/lib/?.lua;$root/lua/?.lua;;"
-  local c="$RUN/lib/$1/?.so;$root/build/$1/?.so;;"
-  LUA_ENV=("LUA_PATH=$p" "LUA_PATH_5_4=$p" "LUA_CPATH=$c" "LUA_CPATH_5_4=$c" "LUA_INIT=" "LUA_INIT_5_4=")
-}
+# shared with profile.sh: lua_env (LUA_ENV for an interpreter) and stop_server
+# shellcheck source=bench/lib/common.sh
+. "$root/bench/lib/common.sh"
 
 # ---- the fake Konnect ----------------------------------------------------
-# Stop our server.  If `ctl stop` does not finish in time, stop the nginx
-# master we started (its pid file is in our --dir) ourselves.
-stop_server() {
-  [ -f "$RUN/fake/nginx.pid" ] || return 0
-  timeout 15 fake_konnect/ctl stop --dir "$RUN/fake" >/dev/null 2>&1 && return 0
-  local pid
-  pid=$(tr -dc '0-9' <"$RUN/fake/nginx.pid" 2>/dev/null || true)
-  if [ -n "$pid" ] && grep -q "$RUN/fake" "/proc/$pid/cmdline" 2>/dev/null; then
-    say "fake_konnect/ctl stop timed out; stopping nginx $pid"
-    kill -TERM "$pid" 2>/dev/null || true
-  fi
-  rm -f "$RUN/fake/nginx.pid"
-}
 trap stop_server EXIT
 stop_server
 eval "$(fake_konnect/ctl start --dir "$RUN/fake")"

@@ -1,0 +1,22 @@
+# Shell helpers shared by bench/run.sh and bench/profile.sh (sourced; expects
+# $root, the checkout, and $RUN, the working directory, to be set).
+
+lua_env() { # 5.4|jit -> LUA_ENV: env assignments for that interpreter
+  local p="$root/bench/lib/?.lua;$root/lua/?.lua;;"
+  local c="$RUN/lib/$1/?.so;$root/build/$1/?.so;;"
+  LUA_ENV=("LUA_PATH=$p" "LUA_PATH_5_4=$p" "LUA_CPATH=$c" "LUA_CPATH_5_4=$c" "LUA_INIT=" "LUA_INIT_5_4=")
+}
+
+# Stop our fake Konnect.  If `ctl stop` does not finish in time, stop the
+# nginx master we started (its pid file is in our --dir) ourselves.
+stop_server() {
+  [ -f "$RUN/fake/nginx.pid" ] || return 0
+  timeout 15 fake_konnect/ctl stop --dir "$RUN/fake" >/dev/null 2>&1 && return 0
+  local pid
+  pid=$(tr -dc '0-9' <"$RUN/fake/nginx.pid" 2>/dev/null || true)
+  if [ -n "$pid" ] && grep -q "$RUN/fake" "/proc/$pid/cmdline" 2>/dev/null; then
+    echo "bench: fake_konnect/ctl stop timed out; stopping nginx $pid" >&2
+    kill -TERM "$pid" 2>/dev/null || true
+  fi
+  rm -f "$RUN/fake/nginx.pid"
+}
