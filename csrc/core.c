@@ -45,6 +45,7 @@
 #include <curl/curl.h>
 
 #include "compat.h"
+#include "fs.h"
 
 #define KC_VERSION          "0.1.0"
 #define KC_CONN_MT          "konnect.core.Connection"
@@ -1511,6 +1512,7 @@ LUALIB_API int luaopen_konnect_core(lua_State *L)
     new_class(L, KC_MULTI_MT, multi_meta, multi_methods);
     new_class(L, KC_HEADERS_MT, headers_meta, no_methods);
     kc_newlib(L, core_funcs);
+    kc_fs_register(L);
     lua_pushliteral(L, KC_VERSION);
     lua_setfield(L, -2, "_VERSION");
     return 1;

@@ -1,0 +1,173 @@
+-- konnect.limits: the one rulebook.  The version, every default, every cap and
+-- every input rule are defined here, once; the client, both transports, batch
+-- and the CLI read them from here.  The C core (csrc/core.c) keeps only the
+-- checks memory safety needs, and spec/limits_spec.lua proves that both sides
+-- agree (the same table of cases fed to both).
+--
+-- Rules return the (normalised) value, or nil and a message that names the
+-- value's role but never repeats a secret.
+
+local type, floor, find, byte, format, lower =
+  type, math.floor, string.find, string.byte, string.format, string.lower
+
+local _M = {}
+
+_M.NAME = "lua-konnect"
+_M.VERSION = "0.1.0"
+
+-- Where the PAT endpoints live (they are global, not regional).
+_M.DEFAULT_SERVER = "https://global.api.konghq.com"
+
+-- Time, in seconds.
+_M.TIMEOUT = 30               -- one attempt, from connect to the last body byte
+_M.CONNECT_TIMEOUT = 10       -- the connect (and TLS handshake) part of it
+_M.MAX_TIMEOUT = 86400        -- the largest timeout or connect_timeout accepted (C: KC_MAX_TIMEOUT_S)
+
+-- Sizes, in bytes.
+_M.MAX_BODY = 4 * 1024 * 1024         -- default response body cap
+_M.MAX_BODY_MIN = 1024                -- the smallest max_body accepted (C agrees)
+_M.MAX_BODY_MAX = 1024 * 1024 * 1024  -- the largest (C: KC_MAX_MAX_BODY)
+_M.MAX_HEADER_BYTES = 64 * 1024       -- status line + headers of one response (C: KC_MAX_HEADER_BYTES)
+_M.MAX_CHUNK_LINE = 1024              -- one chunk-size line of a chunked body
+_M.MAX_HEADER_VALUE = 8 * 1024        -- one request header value we send
+_M.ERROR_BODY_CAP = 2048              -- the raw body kept in an error
+_M.MESSAGE_CAP = 300                  -- a server string quoted in a message
+
+-- Batches.
+_M.BATCH_CONCURRENCY = 8
+_M.BATCH_MAX_CONCURRENCY = 256        -- (C: KC_MAX_CONCURRENCY)
+
+-- Retries (see konnect.retry).
+_M.RETRIES = { max_attempts = 3, initial = 0.5, max = 8, max_elapsed = 60 }
+
+-- The cosocket transport's keepalive pool.
+_M.KEEPALIVE_TIMEOUT = 60
+_M.POOL_SIZE = 16
+
+-- The contract's bounds.
+_M.TTL_MIN, _M.TTL_MAX = 86400, 31536000  -- 1 day .. 365 days
+_M.NAME_MAX = 256                          -- characters of a token name
+_M.TOKEN_QUOTA = 10                        -- personal access tokens per user (Konnect's documented limit)
+
+---------------------------------------------------------------------------
+-- input rules
+
+local function is_number(v)
+  return type(v) == "number" and v == v and v ~= 1 / 0 and v ~= -1 / 0
+end
+_M.is_number = is_number
+
+--- A finite whole number.
+function _M.is_integer(v)
+  return is_number(v) and v == floor(v)
+end
+
+--- seconds(v, what) -> v | nil, msg: a timeout, > 0 and at most MAX_TIMEOUT.
+function _M.seconds(v, what)
+  if not is_number(v) or v <= 0 or v > _M.MAX_TIMEOUT then
+    return nil, format("%s must be a number of seconds above 0 and at most %d", what, _M.MAX_TIMEOUT)
+  end
+  return v
+end
+
+--- max_body(v) -> v | nil, msg
+function _M.max_body(v)
+  if not _M.is_integer(v) or v < _M.MAX_BODY_MIN or v > _M.MAX_BODY_MAX then
+    return nil, "max_body must be a whole number of bytes from 1024 to 1 GiB"
+  end
+  return v
+end
+
+--- concurrency(v) -> v | nil, msg
+function _M.concurrency(v)
+  if not _M.is_integer(v) or v < 1 or v > _M.BATCH_MAX_CONCURRENCY then
+    return nil, "batch concurrency must be an integer from 1 to " .. _M.BATCH_MAX_CONCURRENCY
+  end
+  return v
+end
+
+-- RFC 9110 token characters.
+local HEADER_NAME = "^[%w!#$%%&'*+.^_`|~-]+$"
+
+--- header_name(k) -> k | nil, msg
+function _M.header_name(k)
+  if type(k) ~= "string" or not find(k, HEADER_NAME) or #k > 256 then
+    return nil, "invalid header name " .. (type(k) == "string" and format("%q", k:sub(1, 64)) or type(k))
+  end
+  return k
+end
+
+-- A field value we send: visible ASCII, space, horizontal tab and bytes >= 0x80
+-- (obs-text); no other control character (CR and LF above all: they would
+-- inject headers).  The C core refuses the same bytes.
+local function has_ctl(s)
+  for i = 1, #s do
+    local c = byte(s, i)
+    if (c < 32 and c ~= 9) or c == 127 then return true end
+  end
+  return false
+end
+_M.has_ctl = has_ctl
+
+--- header_value(v, what) -> v | nil, msg
+function _M.header_value(v, what)
+  what = what or "header value"
+  if type(v) ~= "string" then return nil, what .. " must be a string, got " .. type(v) end
+  if #v > _M.MAX_HEADER_VALUE then return nil, what .. " is longer than " .. _M.MAX_HEADER_VALUE .. " bytes" end
+  if has_ctl(v) then return nil, what .. " must not contain control characters (CR, LF, NUL, …)" end
+  return v
+end
+
+--- user_agent(v) -> v | nil, msg
+function _M.user_agent(v)
+  if type(v) == "string" and v == "" then return nil, "user_agent must not be empty" end
+  return _M.header_value(v, "user_agent")
+end
+
+--- token(v) -> v | nil, msg (the message never contains the token)
+function _M.token(v)
+  if type(v) ~= "string" or v == "" then
+    return nil, "token is required (a Konnect personal or system access token)"
+  end
+  if find(v, "[%s%c\127]") then
+    return nil, "token must not contain whitespace or control characters"
+  end
+  if #v > 4096 then return nil, "token is longer than 4096 bytes" end
+  return v
+end
+
+--- host(h) -> lower-cased host | nil, msg.  A DNS name (RFC 1123 labels), a
+--- dotted IPv4 address, or a bracketed IPv6 literal.
+function _M.host(h)
+  if type(h) ~= "string" or h == "" then return nil, "no host" end
+  h = lower(h)
+  if find(h, "^%[[%x:.]+%]$") then
+    if #h > 47 or not find(h, ":", 1, true) then return nil, "invalid IPv6 address " .. h end
+    return h
+  end
+  local a, b, c, d = h:match("^(%d+)%.(%d+)%.(%d+)%.(%d+)$")
+  if a then
+    if a + 0 > 255 or b + 0 > 255 or c + 0 > 255 or d + 0 > 255 then
+      return nil, "invalid IPv4 address " .. h
+    end
+    return h
+  end
+  if #h > 253 then return nil, "host name longer than 253 characters" end
+  local name = h:gsub("%.$", "")
+  for label in (name .. "."):gmatch("([^.]*)%.") do
+    if label == "" or #label > 63 or not find(label, "^[%w]") or not find(label, "[%w]$")
+       or find(label, "[^%w-]") then
+      return nil, "invalid host name " .. format("%q", h:sub(1, 80))
+    end
+  end
+  if find(name, "^[%d.]+$") then return nil, "invalid host name " .. h end
+  return h
+end
+
+--- loopback(host) -> boolean: localhost, *.localhost, 127.0.0.0/8, [::1]
+function _M.loopback(host)
+  return host == "localhost" or find(host, "%.localhost$") ~= nil or host == "[::1]"
+    or find(host, "^127%.%d+%.%d+%.%d+$") ~= nil
+end
+
+return _M
