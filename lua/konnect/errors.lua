@@ -16,6 +16,7 @@ local KINDS = {
   conflict = 409, rate_limited = 429, server = false, http = false,
   timeout = false, connect = false, tls = false, network = false,
   too_large = false, decode = false,
+  system = false, -- the local environment failed: out of memory, libcurl could not start, a file
 }
 _M.KINDS = KINDS
 

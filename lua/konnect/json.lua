@@ -4,7 +4,9 @@
 
 local cjson = require "cjson"
 
-local type, tostring, pcall, next = type, tostring, pcall, next
+local type, tostring, pcall, next, pairs, ipairs = type, tostring, pcall, next, pairs, ipairs
+local floor, format, byte, gsub, concat, sort = math.floor, string.format, string.byte, string.gsub,
+  table.concat, table.sort
 local tointeger = math.tointeger -- nil before Lua 5.3
 
 local codec = cjson.new()
@@ -51,5 +53,65 @@ function _M.encode(t)
 end
 
 _M.null = NULL
+
+-- encode_sorted(v) -> string: a stable rendering for people and diffs (the
+-- CLI's --json): object keys sorted, an empty table as [] (the only empty
+-- tables in the API's objects are arrays), integral numbers without a
+-- fraction, non-finite numbers as null.  Never raises.
+local ESC = { ['"'] = '\\"', ["\\"] = "\\\\", ["\b"] = "\\b", ["\f"] = "\\f",
+              ["\n"] = "\\n", ["\r"] = "\\r", ["\t"] = "\\t" }
+local function esc(c) return ESC[c] or format("\\u%04x", byte(c)) end
+local function str(s) return '"' .. gsub(s, '[%c"\\]', esc) .. '"' end
+
+local function enc(v, buf, depth)
+  local t = type(v)
+  if t == "table" and depth < 64 then
+    local n = 0
+    for _ in pairs(v) do n = n + 1 end
+    if n == #v then
+      buf[#buf + 1] = "["
+      for i = 1, n do
+        if i > 1 then buf[#buf + 1] = "," end
+        enc(v[i], buf, depth + 1)
+      end
+      buf[#buf + 1] = "]"
+    else
+      local keys, orig = {}, {}
+      for k in pairs(v) do
+        local ks = tostring(k)
+        keys[#keys + 1] = ks
+        orig[ks] = k
+      end
+      sort(keys)
+      buf[#buf + 1] = "{"
+      for i, k in ipairs(keys) do
+        if i > 1 then buf[#buf + 1] = "," end
+        buf[#buf + 1] = str(k) .. ":"
+        enc(v[orig[k]], buf, depth + 1)
+      end
+      buf[#buf + 1] = "}"
+    end
+  elseif t == "string" then
+    buf[#buf + 1] = str(v)
+  elseif t == "number" then
+    if v ~= v or v == 1 / 0 or v == -1 / 0 then
+      buf[#buf + 1] = "null"
+    elseif v == floor(v) and v > -2 ^ 53 and v < 2 ^ 53 then
+      buf[#buf + 1] = format("%d", v)
+    else
+      buf[#buf + 1] = format("%.17g", v)
+    end
+  elseif t == "boolean" then
+    buf[#buf + 1] = tostring(v)
+  else
+    buf[#buf + 1] = "null"
+  end
+end
+
+function _M.encode_sorted(v)
+  local buf = {}
+  enc(v, buf, 0)
+  return concat(buf)
+end
 
 return _M
