@@ -246,7 +246,7 @@ describe("konnect.pats", function()
         { { token = "kpat_x", retries = { max_attempts = 0 } }, "max_attempts" },
         { { token = "kpat_x", tokne = "typo" }, "unknown option tokne" },
         { { token = "kpat_x", headers = { Authorization = "Bearer other" } }, "set by the library" },
-        { { token = "kpat_x", headers = { ["X-Ok"] = "a\r\nInjected: 1" } }, "one line" },
+        { { token = "kpat_x", headers = { ["X-Ok"] = "a\r\nInjected: 1" } }, "control characters" },
         { { token = "kpat_x", transport = "carrier-pigeon" }, "transport must be" },
         { { token = "kpat_x", hooks = { before = print } }, "unknown hook" },
         { { token = "kpat_x", headers = { ["user-agent"] = "mine" } }, "use the user_agent option" },
