@@ -411,6 +411,40 @@ describe("hardening", function()
     end)
   end)
 
+  describe("the curl transport", function()
+    local coreserver = require "support.coreserver"
+
+    it("passes a core setup failure on with its kind (a bad option is the caller's mistake)", function()
+      local curl = require "konnect.transport.curl"
+      local t = curl.new { timeout = -1 }
+      local ok, res, terr = pcall(t.request, t, { method = "GET", url = fake.http .. "/v3/users/me", headers = {} })
+      assert.is_true(ok, tostring(res))
+      assert.is_nil(res)
+      assert.equal("invalid_argument", terr.kind)
+      assert.is_false(terr.sent)
+      local out = t:request_many({ { method = "GET", url = fake.http .. "/v3/users/me", headers = {} } }, 1)
+      assert.equal("invalid_argument", out[1].kind)
+    end)
+
+    it("honours req.timeout, a per-call override of the attempt timeout", function()
+      if not new_core then
+        pending("needs the new C core (conn:request's 6th argument)")
+        return
+      end
+      local curl = require "konnect.transport.curl"
+      local t = curl.new { timeout = 8, connect_timeout = 2 }
+      local s, url = coreserver.blackhole()
+      local t0 = core.monotime()
+      local res, terr = t:request { method = "GET", url = url, headers = {}, timeout = 0.5 }
+      local dt = core.monotime() - t0
+      s:close()
+      t:close()
+      assert.is_nil(res)
+      assert.equal("timeout", terr.kind)
+      assert.is_true(dt < 4, "took " .. dt .. " s")
+    end)
+  end)
+
   describe("error kinds", function()
     local errors = require "konnect.errors"
     it("from_transport keeps system and invalid_argument, and maps the unknown to network", function()

@@ -136,16 +136,17 @@ function _M.new(opts)
   if pass and #pass >= 4 then secrets[#secrets + 1] = pass end
   if userinfo and #userinfo >= 4 then secrets[#secrets + 1] = userinfo end
 
+  local tstate = transport.state {
+    choice = choice, headers = headers, user_agent = opts.user_agent,
+    opts = {
+      timeout = timeout, connect_timeout = connect_timeout, ca_file = opts.ca_file, ca_path = opts.ca_path,
+      proxy = proxy or nil, max_body = max_body, http_version = opts.http_version,
+    },
+  }
   return setmetatable({
     base = server.base, server = server, token = token, secrets = secrets, policy = policy, hooks = hooks,
-    log = opts.log, me_id = false,
-    tstate = transport.state {
-      choice = choice, headers = headers, user_agent = opts.user_agent,
-      opts = {
-        timeout = timeout, connect_timeout = connect_timeout, ca_file = opts.ca_file, ca_path = opts.ca_path,
-        proxy = proxy or nil, max_body = max_body, http_version = opts.http_version,
-      },
-    },
+    log = opts.log, me_id = false, tstate = tstate,
+    transports = tstate.cache, -- read-only view for diagnostics: name -> loaded transport (stats)
   }, client_mt)
 end
 

@@ -52,7 +52,7 @@ end
 --- base set, Authorization included), user_agent (nil: the library's own).
 function _M.state(fields)
   return { choice = fields.choice or "auto", opts = fields.opts, headers = fields.headers,
-           user_agent = fields.user_agent, cache = {} }
+           user_agent = fields.user_agent, cache = {}, sets = {} }
 end
 
 -- The adapter that makes a caller's function(req) a transport.
@@ -91,8 +91,8 @@ local function header_sets(st, t)
 end
 
 local function load(st, name)
-  local entry = st.cache[name]
-  if entry then return entry.t, entry.sets end
+  local cached = st.cache[name]
+  if cached then return cached, st.sets[name] end
   local t
   if name == "function" then
     t = function_transport(st.choice)
@@ -106,7 +106,7 @@ local function load(st, name)
   end
   local sets, err = header_sets(st, t)
   if not sets then return nil, err end
-  st.cache[name] = { t = t, sets = sets }
+  st.cache[name], st.sets[name] = t, sets
   return t, sets
 end
 
@@ -153,9 +153,9 @@ end
 
 --- close(state): drop every loaded transport's connections.
 function _M.close(st)
-  for name, entry in pairs(st.cache) do
-    if entry.t.close then entry.t:close() end
-    st.cache[name] = nil
+  for name, t in pairs(st.cache) do
+    if t.close then t:close() end
+    st.cache[name], st.sets[name] = nil, nil
   end
   st.fixed = nil
   return true
