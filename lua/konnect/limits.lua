@@ -170,6 +170,15 @@ function _M.loopback(host)
     or find(host, "^127%.%d+%.%d+%.%d+$") ~= nil
 end
 
+--- path(v, what) -> v | nil, msg: a file or directory name handed to the
+--- core (ca_file, ca_path): a non-empty string without control characters.
+function _M.path(v, what)
+  if type(v) ~= "string" or v == "" then return nil, what .. " must be a non-empty path" end
+  if has_ctl(v) then return nil, what .. " must not contain control characters" end
+  if #v > 4096 then return nil, what .. " is longer than 4096 bytes" end
+  return v
+end
+
 --- ttl(v) -> v | nil, msg: a token lifetime in whole seconds within the
 --- contract's bounds.  Never formats the value with %d (which raises on 5.3+
 --- for inf, NaN and numbers beyond 2^63).

@@ -90,6 +90,12 @@ function _M.new(opts)
   if opts.http_version ~= nil and opts.http_version ~= "1.1" and opts.http_version ~= "2" then
     return bad("http_version must be \"1.1\" or \"2\"")
   end
+  for _, k in ipairs { "ca_file", "ca_path" } do
+    if opts[k] ~= nil then
+      ok, err = limits.path(opts[k], k)
+      if not ok then return bad(err) end
+    end
+  end
   if opts.user_agent ~= nil then
     ok, err = limits.user_agent(opts.user_agent)
     if not ok then return bad(err) end
