@@ -263,6 +263,32 @@ describe("konnect.pats", function()
     end)
   end)
 
+  describe("transport selection", function()
+    it("returns the transport and its header sets, and changes nothing in the client", function()
+      local c = fake.client()
+      local function fields()
+        local k = {}
+        for name, v in pairs(c) do
+          if type(v) ~= "table" and type(v) ~= "function" then k[name] = v else k[name] = type(v) end
+        end
+        return k
+      end
+      local before = fields()
+      local t, sets = c:transport()
+      assert.is_table(t)
+      assert.is_function(t.request)
+      assert.equal("application/json", sets.headers_body["Content-Type"])
+      assert.is_nil(sets.headers["Content-Type"])
+      assert.matches("^lua%-konnect/", sets.headers["User-Agent"])
+      assert(c:list(ALICE))
+      assert(c:create(ALICE, { name = "sel", ttl_seconds = 86400 }))
+      assert.same(before, fields())
+      local t2, sets2 = c:transport()
+      assert.equal(t, t2)
+      assert.equal(sets, sets2)
+    end)
+  end)
+
   describe("HTTPS", function()
     it("works with the throwaway CA", function()
       local c = fake.client { server_url = fake.https, ca_file = fake.ca }
