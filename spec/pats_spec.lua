@@ -246,7 +246,7 @@ describe("konnect.pats", function()
         { { token = "kpat_x", retries = { max_attempts = 0 } }, "max_attempts" },
         { { token = "kpat_x", tokne = "typo" }, "unknown option tokne" },
         { { token = "kpat_x", headers = { Authorization = "Bearer other" } }, "set by the library" },
-        { { token = "kpat_x", headers = { ["X-Ok"] = "a\r\nInjected: 1" } }, "one line" },
+        { { token = "kpat_x", headers = { ["X-Ok"] = "a\r\nInjected: 1" } }, "control characters" },
         { { token = "kpat_x", transport = "carrier-pigeon" }, "transport must be" },
         { { token = "kpat_x", hooks = { before = print } }, "unknown hook" },
         { { token = "kpat_x", headers = { ["user-agent"] = "mine" } }, "use the user_agent option" },
@@ -260,6 +260,32 @@ describe("konnect.pats", function()
         assert.matches(case[2], err.message, 1, true)
       end
       assert.equal("invalid_argument", select(2, pats.new("kpat_x")).kind)
+    end)
+  end)
+
+  describe("transport selection", function()
+    it("returns the transport and its header sets, and changes nothing in the client", function()
+      local c = fake.client()
+      local function fields()
+        local k = {}
+        for name, v in pairs(c) do
+          if type(v) ~= "table" and type(v) ~= "function" then k[name] = v else k[name] = type(v) end
+        end
+        return k
+      end
+      local before = fields()
+      local t, sets = c:transport()
+      assert.is_table(t)
+      assert.is_function(t.request)
+      assert.equal("application/json", sets.headers_body["Content-Type"])
+      assert.is_nil(sets.headers["Content-Type"])
+      assert.matches("^lua%-konnect/", sets.headers["User-Agent"])
+      assert(c:list(ALICE))
+      assert(c:create(ALICE, { name = "sel", ttl_seconds = 86400 }))
+      assert.same(before, fields())
+      local t2, sets2 = c:transport()
+      assert.equal(t, t2)
+      assert.equal(sets, sets2)
     end)
   end)
 

@@ -10,14 +10,16 @@
 -- ngx.thread.spawn.  Every call keeps its own retry policy: the decisions are
 -- made by konnect.http, exactly as for a single call.
 
-local http = require "konnect.http"
-local errors = require "konnect.errors"
+local http      = require "konnect.http"
+local errors    = require "konnect.errors"
+local limits    = require "konnect.limits"
+local ops       = require "konnect.ops"
+local transport = require "konnect.transport"
 
-local type, unpack, floor, rawget = type, table.unpack or unpack, math.floor, rawget -- luacheck: ignore 143
+local type, ipairs, rawget = type, ipairs, rawget
+local unpack = table.unpack or unpack -- luacheck: ignore 143
 
-local _M = { _VERSION = "0.1.0" }
-
-local MAX_CONCURRENCY = 256
+local _M = {}
 
 -- Run prepared calls through transport:request_many, round after round,
 -- until each is done; a call that must retry waits for its own delay.
@@ -87,30 +89,28 @@ local function run_threads(ngx, c, jobs, out, concurrency)
   for k = 1, #threads do ngx.thread.wait(threads[k]) end
 end
 
---- run(c, calls, opts, build, ops) -> results, failed_count
-function _M.run(c, calls, opts, build, ops)
+--- run(c, calls, opts) -> results, failed_count
+function _M.run(c, calls, opts)
   if type(calls) ~= "table" then
     return nil, errors.invalid_argument("batch needs an array of calls such as { \"revoke\", user_id, token_id }")
   end
   opts = opts or {}
   if type(opts) ~= "table" then return nil, errors.invalid_argument("batch options must be a table") end
-  local concurrency = opts.concurrency or 8
-  if type(concurrency) ~= "number" or concurrency < 1 or concurrency ~= floor(concurrency)
-     or concurrency > MAX_CONCURRENCY then
-    return nil, errors.invalid_argument("batch concurrency must be an integer from 1 to " .. MAX_CONCURRENCY)
-  end
+  local concurrency, cerr = limits.concurrency(opts.concurrency or limits.BATCH_CONCURRENCY)
+  if not concurrency then return nil, errors.invalid_argument(cerr) end
+  local OPS = ops.OPERATIONS
 
   local n = #calls
   local out, jobs = {}, {}
   for i = 1, n do
     local call = calls[i]
-    local op = type(call) == "table" and ops[call[1]]
+    local op = type(call) == "table" and OPS[call[1]]
     if not op then
       out[i] = { err = errors.invalid_argument(("batch call %d: expected { \"<operation>\", args… } with one of " ..
         "list, create, get, update, delete, revoke, me"):format(i)) }
       jobs[i] = false
     else
-      local path, body = build(c, op, unpack(call, 2, 1 + #op.params + (op.body and 1 or 0)))
+      local path, body = ops.build(c, op, unpack(call, 2, 1 + ops.nargs(op)))
       if not path then
         out[i] = { err = body }
         jobs[i] = false
@@ -120,15 +120,16 @@ function _M.run(c, calls, opts, build, ops)
     end
   end
 
-  local t, terr = c:transport()
+  local t, sets = transport.select(c.tstate)
   if not t then
+    local terr = sets
     for i = 1, n do out[i] = out[i] or { err = terr } end
   elseif t.request_many then
     local prepared = {}
     for i = 1, n do
       local job = jobs[i]
       if job then
-        local call, err = http.prepare(c, t, job.op, job.path, job.body)
+        local call, err = http.new_call(c, t, sets, job.op, job.path, job.body)
         prepared[i] = call or false
         if not call then out[i] = { err = err } end
       else

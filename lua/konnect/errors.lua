@@ -5,9 +5,12 @@
 -- `err:is("not_found")`.  Constructors never raise.
 
 local type, tostring, setmetatable, getmetatable = type, tostring, setmetatable, getmetatable
-local pairs, concat, sub, match = pairs, table.concat, string.sub, string.match
+local pairs, ipairs, concat, sub, match = pairs, ipairs, table.concat, string.sub, string.match
 
-local _M = { _VERSION = "0.1.0" }
+local limits = require "konnect.limits"
+local redact = require "konnect.redact"
+
+local _M = {}
 
 -- kind -> HTTP status it stands for (false: not an HTTP status kind)
 local KINDS = {
@@ -25,7 +28,7 @@ for kind, status in pairs(KINDS) do
   if status then STATUS_KIND[status] = kind end
 end
 
-local BODY_CAP = 2048
+local BODY_CAP, MESSAGE_CAP = limits.ERROR_BODY_CAP, limits.MESSAGE_CAP
 
 local methods = {}
 local mt = { __name = "konnect.Error", __index = methods }
@@ -100,14 +103,32 @@ local function one_line(s)
   if type(s) ~= "string" then return nil end
   s = s:gsub("[%c]+", " "):gsub("^%s+", ""):gsub("%s+$", "")
   if s == "" then return nil end
-  if #s > 300 then s = sub(s, 1, 300) .. "…" end
+  if #s > MESSAGE_CAP then s = sub(s, 1, MESSAGE_CAP) .. "…" end
   return s
 end
 
---- from_http(status, headers, body, decoded, ctx) -> err
+local STRING_FIELDS = { "message", "body", "title", "detail", "type", "instance", "request_id", "url", "trace_id" }
+
+--- scrub(fields, secret) -> fields, every string that came from outside
+-- redacted (konnect.redact) and the request id made one bounded line.
+function _M.scrub(e, secret)
+  if e.request_id ~= nil then
+    local id = type(e.request_id) == "string" and one_line(e.request_id) or nil
+    if id and #id > 128 then id = sub(id, 1, 128) end
+    e.request_id = id
+  end
+  for _, k in ipairs(STRING_FIELDS) do
+    if type(e[k]) == "string" then e[k] = redact.string(e[k], secret) end
+  end
+  if e.invalid_parameters ~= nil then e.invalid_parameters = redact.value(e.invalid_parameters, secret) end
+  return e
+end
+
+--- from_http(status, headers, body, decoded, ctx, secret) -> err
 -- `decoded` is the JSON-decoded body when it decoded to a table, else nil.
--- `ctx` carries operation, method, url, attempts.
-function _M.from_http(status, headers, body, decoded, ctx)
+-- `ctx` carries operation, method, url, attempts; `secret` (konnect.redact)
+-- is masked in every field.
+function _M.from_http(status, headers, body, decoded, ctx, secret)
   local e = {
     status = status, operation = ctx.operation, method = ctx.method,
     url = ctx.url, attempts = ctx.attempts, retry_after = ctx.retry_after,
@@ -126,9 +147,11 @@ function _M.from_http(status, headers, body, decoded, ctx)
       message = one_line(e.detail) or one_line(e.title)
       if e.invalid_parameters then
         local reasons = {}
-        for i, p in pairs(e.invalid_parameters) do
-          if type(p) == "table" and i <= 5 then
-            reasons[#reasons + 1] = tostring(p.field or "?") .. " " .. tostring(p.reason or p.rule or "is invalid")
+        for i, p in ipairs(e.invalid_parameters) do -- an object instead of an array: no reasons
+          if i > 5 then break end
+          if type(p) == "table" then
+            reasons[#reasons + 1] = (one_line(tostring(p.field or "?")) or "?") .. " "
+              .. (one_line(tostring(p.reason or p.rule or "is invalid")) or "is invalid")
           end
         end
         if #reasons > 0 then message = (message or "invalid request") .. ": " .. concat(reasons, "; ") end
@@ -153,22 +176,24 @@ function _M.from_http(status, headers, body, decoded, ctx)
     local loc = headers and headers["location"]
     message = "redirect not followed" .. (loc and (" (to " .. one_line(loc) .. ")") or "")
   end
-  e.message = message
+  e.message = one_line(message) or ("HTTP " .. status)
   if type(e.instance) == "string" and match(e.instance, "^kong:trace:") then
-    e.trace_id = e.instance
+    e.trace_id = one_line(e.instance)
   end
-  return _M.new(_M.kind_for_status(status), e)
+  return _M.new(_M.kind_for_status(status), _M.scrub(e, secret))
 end
 
---- from_transport(terr, ctx) -> err, for a failure below HTTP.
-function _M.from_transport(terr, ctx)
-  local kind = terr and terr.kind
-  if KINDS[kind] == nil or KINDS[kind] then kind = "network" end
-  return _M.new(kind, {
-    message = one_line(terr and terr.message) or kind,
+--- from_transport(terr, ctx, secret) -> err, for a failure below HTTP.
+-- The transport's kind is kept when it is one of ours (system and
+-- invalid_argument included); anything else is network.
+function _M.from_transport(terr, ctx, secret)
+  local kind = type(terr) == "table" and terr.kind or nil
+  if type(kind) ~= "string" or KINDS[kind] ~= false then kind = "network" end
+  return _M.new(kind, _M.scrub({
+    message = one_line(type(terr) == "table" and terr.message or nil) or kind,
     operation = ctx.operation, method = ctx.method, url = ctx.url,
-    attempts = ctx.attempts, code = terr and terr.code,
-  })
+    attempts = ctx.attempts, code = type(terr) == "table" and type(terr.code) == "number" and terr.code or nil,
+  }, secret))
 end
 
 return _M

@@ -3,54 +3,17 @@
 -- Hooks and the log function run here, in Lua, after the transport returns:
 -- never inside the C core, and only with secrets redacted.
 
-local errors = require "konnect.errors"
-local json   = require "konnect.json"
-local retry  = require "konnect.retry"
+local errors    = require "konnect.errors"
+local json      = require "konnect.json"
+local retry     = require "konnect.retry"
+local redact    = require "konnect.redact"
+local transport = require "konnect.transport"
 
-local type, pcall, pairs, tostring, format = type, pcall, pairs, tostring, string.format
-local find, sub, gsub, concat = string.find, string.sub, string.gsub, table.concat
+local type, pcall, tostring, format, find = type, pcall, tostring, string.format, string.find
 
-local _M = { _VERSION = "0.1.0" }
+local _M = {}
 
-local REDACTED = "<redacted>"
-
---- redact(s, secret) -> s with the secret and any konnect_token value masked.
-local function redact(s, secret)
-  if type(s) ~= "string" then return s end
-  if secret and secret ~= "" then
-    local out, i = {}, 1
-    while true do
-      local a, b = find(s, secret, i, true)
-      if not a then break end
-      out[#out + 1] = sub(s, i, a - 1)
-      out[#out + 1] = REDACTED
-      i = b + 1
-    end
-    if i > 1 then
-      out[#out + 1] = sub(s, i)
-      s = concat(out)
-    end
-  end
-  if find(s, "konnect_token", 1, true) then
-    s = gsub(s, '("konnect_token"%s*:%s*)"[^"]*"', '%1"' .. REDACTED .. '"')
-  end
-  -- anything token-shaped that slipped through (a server echoing a secret)
-  s = gsub(s, "([ks]pat_)[%w_]+", "%1" .. REDACTED)
-  return s
-end
-_M.redact = redact
-
-local function redacted_headers(headers)
-  local h = {}
-  for k, v in pairs(headers) do
-    if k:lower() == "authorization" then
-      h[k] = (v:match("^(%S+)") or "") .. " " .. REDACTED
-    else
-      h[k] = v
-    end
-  end
-  return h
-end
+local redact_string, redact_headers = redact.string, redact.headers
 
 local last_json_ctype = "application/json"
 local function is_json(ctype)
@@ -65,7 +28,7 @@ end
 local function run_hook(c, fn, view)
   local ok, err = pcall(fn, view)
   if not ok and c.log then
-    pcall(c.log, "konnect: hook failed: " .. redact(tostring(err), c.token))
+    pcall(c.log, redact_string("konnect: hook failed: " .. tostring(err), c.secrets))
   end
 end
 
@@ -79,31 +42,36 @@ local function success(op, res, ctx, secret)
     why = "expected a JSON response, got " .. (ctype and ("'" .. ctype .. "'") or "no content type")
   else
     local v, derr = json.decode(body)
-    if type(v) == "table" then return v end
-    why = v == nil and derr or "expected a JSON object"
+    if type(v) == "table" then
+      why = op.check and op.check(v)
+      if not why then return v end
+    else
+      why = v == nil and derr or "expected a JSON object"
+    end
   end
-  return nil, errors.new("decode", {
+  return nil, errors.new("decode", errors.scrub({
     message = why, status = res.status, operation = ctx.operation, method = ctx.method,
-    url = ctx.url, attempts = ctx.attempts, body = errors.cap_body(redact(body, secret)),
+    url = ctx.url, attempts = ctx.attempts, body = errors.cap_body(body),
     request_id = res.headers["x-kong-request-id"],
-  })
+  }, secret))
 end
 
 local function failure(res, ctx, secret)
-  local body = redact(res.body, secret)
+  local body = res.body
   ctx.retry_after = retry.retry_after(res.headers["retry-after"]) or ctx.retry_after
   local decoded
   if body and body ~= "" then
     local v = json.decode(body)
     if type(v) == "table" then decoded = v end
   end
-  return errors.from_http(res.status, res.headers, body, decoded, ctx)
+  return errors.from_http(res.status, res.headers, body, decoded, ctx, secret)
 end
 
---- prepare(c, t, op, path, body) -> call | nil, err
+--- new_call(c, t, sets, op, path, body) -> call | nil, err
 -- One call's state across its attempts: the request, the error context and the
--- retry bookkeeping.  `t` is the transport it goes through.
-function _M.prepare(c, t, op, path, body)
+-- retry bookkeeping.  `t` is the transport it goes through, `sets` its header
+-- sets (konnect.transport.select).
+function _M.new_call(c, t, sets, op, path, body)
   local payload
   if body ~= nil then
     local perr
@@ -121,8 +89,8 @@ function _M.prepare(c, t, op, path, body)
     req = {
       method = op.method, url = url, body = payload,
       once = not op.idempotent, -- the transport must never replay it by itself
-      headers = payload and c.headers_body or c.headers,
-      header_lines = payload and c.header_lines_body or c.header_lines,
+      headers = payload and sets.headers_body or sets.headers,
+      header_lines = payload and sets.header_lines_body or sets.header_lines,
     },
   }
 end
@@ -133,9 +101,10 @@ function _M.before(call)
   call.attempts = call.attempts + 1
   local hooks = c.hooks
   if hooks and hooks.before_request then
+    local secret = c.secrets
     run_hook(c, hooks.before_request, {
-      operation = call.operation, method = req.method, url = req.url, attempt = call.attempts,
-      headers = redacted_headers(req.headers), body = redact(req.body, c.token),
+      operation = call.operation, method = req.method, url = redact_string(req.url, secret),
+      attempt = call.attempts, headers = redact_headers(req.headers, secret), body = redact_string(req.body, secret),
     })
   end
   call.t0 = call.t.now()
@@ -146,20 +115,21 @@ end
 function _M.after(call, res, terr)
   local c, op, req = call.c, call.op, call.req
   local ctx = call
-  local secret, policy, attempt = c.token, c.policy, call.attempts
+  local secret, policy, attempt = c.secrets, c.policy, call.attempts
   local now = call.t.now
   local elapsed = now() - call.t0
   if c.log then
-    pcall(c.log, format("konnect: %s %s %s -> %s attempt=%d %.1fms", op.id, op.method, call.path,
-      res and res.status or (terr and terr.kind or "error"), attempt, elapsed * 1000))
+    pcall(c.log, redact_string(format("konnect: %s %s %s -> %s attempt=%d %.1fms", op.id, op.method, call.path,
+      tostring(res and res.status or (terr and terr.kind or "error")), attempt, elapsed * 1000), secret))
   end
   local hooks = c.hooks
   if hooks and hooks.after_response then
     run_hook(c, hooks.after_response, {
-      operation = op.id, method = req.method, url = req.url, attempt = attempt, duration = elapsed,
-      status = res and res.status, headers = res and res.headers,
-      body = res and redact(res.body, secret),
-      error = terr and { kind = terr.kind, message = redact(terr.message, secret), sent = terr.sent },
+      operation = op.id, method = req.method, url = redact_string(req.url, secret), attempt = attempt,
+      duration = elapsed, status = res and res.status, headers = res and redact_headers(res.headers, secret),
+      body = res and redact_string(res.body, secret),
+      error = terr and { kind = terr.kind, message = redact_string(tostring(terr.message), secret),
+                         sent = terr.sent },
     })
   end
 
@@ -186,7 +156,7 @@ function _M.after(call, res, terr)
   end
   if give_up then
     if res then return "done", nil, failure(res, ctx, secret) end
-    return "done", nil, errors.from_transport(terr, ctx)
+    return "done", nil, errors.from_transport(terr, ctx, secret)
   end
   if terr then
     if terr.sent ~= false then call.ambiguous = true end
@@ -197,15 +167,15 @@ function _M.after(call, res, terr)
 end
 
 --- request(c, op, path, body) -> value | nil, err
--- `c` is the client's internal state (see konnect.pats): base, token,
--- headers, header_lines, policy, transport(), log, hooks.
+-- `c` is the client's internal state (see konnect.pats): base, secrets,
+-- policy, tstate (konnect.transport), log, hooks.
 function _M.request(c, op, path, body)
-  local t, terr = c:transport()
+  local t, sets = transport.select(c.tstate)
   if not t then
-    terr.operation = op.id
-    return nil, terr
+    sets.operation = op.id
+    return nil, sets
   end
-  local call, err = _M.prepare(c, t, op, path, body)
+  local call, err = _M.new_call(c, t, sets, op, path, body)
   if not call then return nil, err end
   local req, sleep = call.req, t.sleep
   while true do

@@ -14,7 +14,7 @@ codec.decode_max_depth(64)
 codec.encode_invalid_numbers(false)
 local NULL = codec.null
 
-local _M = { _VERSION = "0.1.0" }
+local _M = {}
 
 -- Remove nulls (and, on Lua 5.3+, turn integral floats back into integers, as
 -- lua-cjson decodes every number as a float there).

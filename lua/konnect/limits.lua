@@ -7,8 +7,8 @@
 -- Rules return the (normalised) value, or nil and a message that names the
 -- value's role but never repeats a secret.
 
-local type, floor, find, byte, format, lower =
-  type, math.floor, string.find, string.byte, string.format, string.lower
+local type, tostring, tonumber, floor, find, byte, format, lower =
+  type, tostring, tonumber, math.floor, string.find, string.byte, string.format, string.lower
 
 local _M = {}
 
@@ -168,6 +168,99 @@ end
 function _M.loopback(host)
   return host == "localhost" or find(host, "%.localhost$") ~= nil or host == "[::1]"
     or find(host, "^127%.%d+%.%d+%.%d+$") ~= nil
+end
+
+--- path(v, what) -> v | nil, msg: a file or directory name handed to the
+--- core (ca_file, ca_path): a non-empty string without control characters.
+function _M.path(v, what)
+  if type(v) ~= "string" or v == "" then return nil, what .. " must be a non-empty path" end
+  if has_ctl(v) then return nil, what .. " must not contain control characters" end
+  if #v > 4096 then return nil, what .. " is longer than 4096 bytes" end
+  return v
+end
+
+--- ttl(v) -> v | nil, msg: a token lifetime in whole seconds within the
+--- contract's bounds.  Never formats the value with %d (which raises on 5.3+
+--- for inf, NaN and numbers beyond 2^63).
+function _M.ttl(v)
+  if not _M.is_integer(v) then
+    local got = type(v) == "number" and tostring(v) or type(v)
+    return nil, "ttl_seconds must be an integer number of seconds, got " .. got
+  end
+  if v < _M.TTL_MIN or v > _M.TTL_MAX then
+    return nil, format("ttl_seconds must be between %d (1 day) and %d (365 days), got %s",
+      _M.TTL_MIN, _M.TTL_MAX, v > -1e15 and v < 1e15 and format("%.0f", v) or "a number out of range")
+  end
+  return floor(v)
+end
+
+--- proxy(v) -> { scheme, host, port, url, userinfo } | nil, msg.  A proxy URL:
+--- "http://[user:pass@]host[:port]" or "https://…" (no path beyond "/").
+--- The message never repeats the URL (it may carry credentials).
+function _M.proxy(v)
+  if type(v) ~= "string" or v == "" then return nil, "proxy must be a URL string" end
+  local scheme, authority, path = v:match("^(%a[%w+.-]*)://([^/?#]*)(.*)$")
+  if not scheme then return nil, "proxy must be an http:// or https:// URL" end
+  scheme = lower(scheme)
+  if scheme ~= "http" and scheme ~= "https" then
+    return nil, "proxy must be an http:// or https:// URL (got scheme " .. scheme:sub(1, 16) .. ")"
+  end
+  if path ~= "" and path ~= "/" then return nil, "proxy URL must not have a path, query or fragment" end
+  local userinfo, hostport = authority:match("^(.*)@([^@]*)$")
+  if not userinfo then hostport = authority end
+  if userinfo and (userinfo == "" or has_ctl(userinfo) or find(userinfo, "[%s/]")) then
+    return nil, "proxy URL has malformed credentials"
+  end
+  local host, port = hostport:match("^(%[[%x:.]+%]):?(%d*)$")
+  if not host then host, port = hostport:match("^([^:]*):?(%d*)$") end
+  if not host then return nil, "proxy URL has no valid host" end
+  local h, herr = _M.host(host)
+  if not h then return nil, "proxy URL: " .. herr end
+  if port == "" then
+    port = scheme == "https" and 443 or 1080
+  else
+    port = tonumber(port)
+    if not port or port < 1 or port > 65535 then return nil, "proxy URL port out of range" end
+  end
+  return { scheme = scheme, host = h, port = port, userinfo = userinfo,
+           url = scheme .. "://" .. (userinfo and (userinfo .. "@") or "") .. hostport }
+end
+
+--- no_proxy(list, host) -> true when `host` is excluded from proxying by a
+--- NO_PROXY list: comma (or space) separated names, "*" for every host, a
+--- name matches itself and its subdomains (a leading dot is ignored).
+function _M.no_proxy(list, host)
+  if type(list) ~= "string" or list == "" then return false end
+  host = lower(host):gsub("%.$", "")
+  local bare = host:match("^%[(.*)%]$") or host
+  for entry in list:gmatch("[^,%s]+") do
+    entry = lower(entry)
+    if entry == "*" then return true end
+    entry = entry:match("^%[(.*)%]$") or entry:gsub(":%d+$", ""):gsub("^%.", ""):gsub("%.$", "")
+    if entry ~= "" and (bare == entry or (#bare > #entry and bare:sub(-#entry - 1) == "." .. entry)) then
+      return true
+    end
+  end
+  return false
+end
+
+--- proxy_from_env(getenv, scheme, host) -> proxy URL | nil: what `proxy =
+--- "env"` means for a request to scheme://host, as curl reads the environment:
+--- https_proxy / HTTPS_PROXY for https, http_proxy (lower case only) for http,
+--- then all_proxy / ALL_PROXY; no_proxy / NO_PROXY excludes hosts.  A value
+--- without a scheme is an http proxy.
+function _M.proxy_from_env(getenv, scheme, host)
+  local function get(name)
+    local v = getenv(name)
+    if type(v) == "string" and v ~= "" then return v end
+  end
+  if _M.no_proxy(get("no_proxy") or get("NO_PROXY"), host) then return nil end
+  local v
+  if scheme == "https" then v = get("https_proxy") or get("HTTPS_PROXY")
+  else v = get("http_proxy") end
+  v = v or get("all_proxy") or get("ALL_PROXY")
+  if v and not find(v, "://", 1, true) then v = "http://" .. v end
+  return v
 end
 
 return _M

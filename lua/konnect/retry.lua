@@ -8,9 +8,12 @@
 local type, pairs, tonumber, tostring, floor = type, pairs, tonumber, tostring, math.floor
 local match, os_time, os_clock = string.match, os.time, os.clock
 
-local _M = { _VERSION = "0.1.0" }
+local limits = require "konnect.limits"
+local time   = require "konnect.time"
 
-local DEFAULTS = { max_attempts = 3, initial = 0.5, max = 8, max_elapsed = 60 }
+local _M = {}
+
+local DEFAULTS = limits.RETRIES
 _M.DEFAULTS = DEFAULTS
 
 local RETRY_STATUS = { [429] = true, [500] = true, [502] = true, [503] = true, [504] = true }
@@ -52,27 +55,14 @@ function _M.retryable(idempotent, res, terr)
   return terr.sent == false and (terr.kind == "connect" or terr.kind == "timeout")
 end
 
-local MONTHS = { Jan = 1, Feb = 2, Mar = 3, Apr = 4, May = 5, Jun = 6,
-                 Jul = 7, Aug = 8, Sep = 9, Oct = 10, Nov = 11, Dec = 12 }
-
--- Seconds between the epoch and 1970-01-01 in local time, so that os.time on a
--- UTC broken-down date gives the right epoch whatever TZ says.
-local function utc_epoch(t)
-  local here = os_time(t)
-  local utc = os_time(os.date("!*t", here))
-  return here + (here - utc)
-end
-
---- retry_after(value, now) -> seconds | nil.  Delta-seconds or an HTTP-date.
+--- retry_after(value, now) -> seconds | nil.  Delta-seconds or an HTTP-date
+-- (konnect.time.http_date: any year, before 1970 included, never raises).
 function _M.retry_after(value, now)
   if type(value) ~= "string" then return nil end
   local n = tonumber(match(value, "^%s*(%d+%.?%d*)%s*$"))
   if n then return n end
-  -- IMF-fixdate: Sun, 06 Nov 1994 08:49:37 GMT
-  local d, mon, y, h, mi, s = match(value, "^%a+, (%d%d?) (%a%a%a) (%d%d%d%d) (%d%d):(%d%d):(%d%d) GMT$")
-  if d and MONTHS[mon] then
-    local at = utc_epoch { year = y + 0, month = MONTHS[mon], day = d + 0,
-                           hour = h + 0, min = mi + 0, sec = s + 0, isdst = false }
+  local at = time.http_date(value)
+  if at then
     local wait = at - (now or os_time())
     return wait > 0 and wait or 0
   end

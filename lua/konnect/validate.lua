@@ -1,16 +1,17 @@
 -- konnect.validate: every argument rule, checked before any I/O.
 -- Each checker returns the (normalised) value, or nil and a message.
 
+local limits = require "konnect.limits"
+local time   = require "konnect.time"
+
 local type, pairs, tostring, floor = type, pairs, tostring, math.floor
 local find, match, byte, format, concat, sort = string.find, string.match, string.byte,
   string.format, table.concat, table.sort
-local os_date = os.date
 
-local _M = { _VERSION = "0.1.0" }
+local _M = {}
 
-local TTL_MIN, TTL_MAX = 86400, 31536000 -- the contract's bounds (1 day .. 365 days)
-_M.TTL_MIN, _M.TTL_MAX = TTL_MIN, TTL_MAX
-local NAME_MAX = 256
+_M.TTL_MIN, _M.TTL_MAX = limits.TTL_MIN, limits.TTL_MAX
+local NAME_MAX = limits.NAME_MAX
 
 local UUID = "^%x%x%x%x%x%x%x%x%-%x%x%x%x%-%x%x%x%x%-%x%x%x%x%-%x%x%x%x%x%x%x%x%x%x%x%x$"
 
@@ -97,56 +98,29 @@ function _M.name(v)
   return v
 end
 
-local function is_integer(v)
-  return type(v) == "number" and v == floor(v) and v == v
-end
+--- ttl_seconds: limits.ttl (never raises, whatever the number)
+_M.ttl_seconds = limits.ttl
 
-function _M.ttl_seconds(v)
-  if type(v) ~= "number" or not is_integer(v) then
-    local got = type(v) == "number" and tostring(v) or type(v)
-    return nil, "ttl_seconds must be an integer number of seconds, got " .. got
-  end
-  if v < TTL_MIN or v > TTL_MAX then
-    return nil, format("ttl_seconds must be between %d (1 day) and %d (365 days), got %d", TTL_MIN, TTL_MAX, v)
-  end
-  return floor(v)
-end
+local MAX_EPOCH = 253402300799 -- 9999-12-31T23:59:59Z
 
-local ISO = "^(%d%d%d%d)%-(%d%d)%-(%d%d)[Tt](%d%d):(%d%d):(%d%d)(%.?%d*)([Zz+-]?)(.*)$"
-
---- expires_at: an ISO-8601 date-time string, or epoch seconds (converted).
+--- expires_at: an RFC 3339 date-time string (konnect.time.rfc3339), or
+--- epoch seconds (converted).
 function _M.expires_at(v)
   if type(v) == "number" then
-    if v ~= v or v < 0 or v > 253402300799 then return nil, "expires_at is not a valid epoch time" end
-    return os_date("!%Y-%m-%dT%H:%M:%SZ", floor(v))
+    if not limits.is_number(v) or v < 0 or v > MAX_EPOCH then return nil, "expires_at is not a valid epoch time" end
+    return time.iso(floor(v))
   end
   if type(v) ~= "string" then
     return nil, "expires_at must be an ISO-8601 date-time string or epoch seconds, got " .. type(v)
   end
-  local y, mo, d, h, mi, s, frac, zone, rest = match(v, ISO)
-  local ok = y ~= nil and (frac == "" or #frac > 1)
-  if ok then
-    mo, d, h, mi, s = mo + 0, d + 0, h + 0, mi + 0, s + 0
-    ok = mo >= 1 and mo <= 12 and d >= 1 and d <= 31 and h <= 23 and mi <= 59 and s <= 60
-    if zone == "Z" or zone == "z" then ok = ok and rest == ""
-    elseif zone == "+" or zone == "-" then ok = ok and find(rest, "^%d%d:%d%d$") ~= nil
-    else ok = false end -- the contract's date-time needs an offset
-  end
-  if not ok then
+  if not time.rfc3339(v) then
     return nil, "expires_at must be an RFC 3339 date-time such as 2030-01-31T00:00:00Z"
   end
   return v
 end
 
-function _M.token(v)
-  if type(v) ~= "string" or v == "" then
-    return nil, "token is required (a Konnect personal or system access token)"
-  end
-  if find(v, "[%s%c]") then
-    return nil, "token must not contain whitespace or control characters"
-  end
-  return v
-end
+--- token: limits.token (the message never contains the token)
+_M.token = limits.token
 
 -- Reject keys we do not know, so `{ ttl = 86400 }` is caught, not ignored.
 local function check_keys(opts, allowed, what)
@@ -205,8 +179,6 @@ function _M.update_body(opts)
   return { name = name }
 end
 
-local LOOPBACK = { localhost = true, ["[::1]"] = true }
-
 --- server_url -> { scheme, host, port, prefix, base } | nil, message
 function _M.server_url(v, allow_insecure_http)
   if type(v) ~= "string" then return nil, "server_url must be a string" end
@@ -220,9 +192,11 @@ function _M.server_url(v, allow_insecure_http)
     return nil, "server_url must not carry credentials; use the token option"
   end
   local host, port = match(authority, "^(%[[%x:.]+%]):?(%d*)$")
-  if not host then host, port = match(authority, "^([%w.-]+):?(%d*)$") end
+  if not host then host, port = match(authority, "^([^:]+):?(%d*)$") end
   if not host or host == "" then return nil, "server_url has no valid host" end
-  host = host:lower()
+  local herr
+  host, herr = limits.host(host)
+  if not host then return nil, "server_url: " .. herr end
   if port ~= "" then
     port = port + 0
     if port < 1 or port > 65535 then return nil, "server_url port out of range" end
@@ -232,25 +206,14 @@ function _M.server_url(v, allow_insecure_http)
   if find(path, "[?#]") then return nil, "server_url must not have a query or fragment" end
   if find(path, "[%s%c]") then return nil, "server_url must not contain spaces" end
   path = path:gsub("/+$", "")
-  if scheme == "http" and not allow_insecure_http then
-    local loop = LOOPBACK[host] or find(host, "^127%.%d+%.%d+%.%d+$")
-    if not loop then
-      return nil, "refusing plain http to " .. host ..
-        " (the token would travel in clear); use https, or allow_insecure_http = true"
-    end
+  if scheme == "http" and not allow_insecure_http and not limits.loopback(host) then
+    return nil, "refusing plain http to " .. host ..
+      " (the token would travel in clear); use https, or allow_insecure_http = true"
   end
   return {
     scheme = scheme, host = host, port = port, prefix = path,
     base = scheme .. "://" .. authority .. path,
   }
-end
-
---- A positive number of seconds (timeouts and the like).
-function _M.seconds(v, what)
-  if type(v) ~= "number" or v ~= v or v <= 0 or v == 1/0 then
-    return nil, what .. " must be a positive number of seconds"
-  end
-  return v
 end
 
 return _M

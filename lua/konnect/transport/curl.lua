@@ -4,13 +4,13 @@
 
 local core = require "konnect.core"
 
-local pairs, concat = pairs, table.concat
+local pairs, type, tostring, concat = pairs, type, tostring, table.concat
 
-local _M = { _VERSION = "0.1.0", name = "curl" }
+local _M = { name = "curl" }
 local mt = { __index = _M, __name = "konnect.transport.curl" }
 
 --- new(opts) -> transport.  opts: timeout, connect_timeout, ca_file, ca_path,
---- proxy, user_agent, max_body, http_version.
+--- proxy (a URL, or nil: no proxy at all), user_agent, max_body, http_version.
 function _M.new(opts)
   local o = {}
   for k, v in pairs(opts) do o[k] = v end
@@ -20,54 +20,94 @@ end
 local function connection(self)
   local conn = self.conn
   if not conn then
-    local err
-    conn, err = core.new(self.opts)
-    if not conn then return nil, err end
+    local err, kind
+    conn, err, kind = core.new(self.opts)
+    if not conn then return nil, err, kind end
     self.conn = conn
   end
   return conn
 end
 
+-- A failure of core.new / core.multi: the C core's kind when it gives one
+-- (system for the environment, invalid_argument for a caller's mistake).
+-- An older core returns a bare message: a failure there that is not an
+-- option mistake is the environment's.
+local function setup_error(err, kind)
+  if type(err) == "table" then
+    return { kind = err.kind or kind or "system", message = err.message, code = err.code, sent = false }
+  end
+  if kind == nil then
+    local s = tostring(err)
+    kind = (s:find("^option ") or s:find("^unknown option")) and "invalid_argument" or "system"
+  end
+  return { kind = kind, message = err, sent = false }
+end
+
 -- { Name = value } -> a header list built once in C (core.headers), handed
--- to libcurl request after request
+-- to libcurl request after request.  nil, message when C refuses it.
 local function header_lines(headers)
   local lines, n = {}, 0
   for k, v in pairs(headers) do
     n = n + 1
     lines[n] = concat { k, ": ", v }
   end
-  return assert(core.headers(lines))
+  return core.headers(lines)
 end
 _M.header_lines = header_lines
 
+local function lines_of(req)
+  if req.header_lines then return req.header_lines end
+  local h, err = header_lines(req.headers)
+  if not h then return nil, { kind = "invalid_argument", message = tostring(err), sent = false } end
+  return h
+end
+
 --- request(req) -> res | nil, terr  (see HACKING.md, "Transport contract")
 function _M:request(req)
-  local conn, err = connection(self)
-  if not conn then
-    return nil, { kind = "invalid_argument", message = err, sent = false }
-  end
-  return conn:request(req.method, req.url, req.header_lines or header_lines(req.headers), req.body, req.once)
+  local conn, err, kind = connection(self)
+  if not conn then return nil, setup_error(err, kind) end
+  local h, herr = lines_of(req)
+  if not h then return nil, herr end
+  return conn:request(req.method, req.url, h, req.body, req.once, req.timeout)
 end
 
 --- request_many(reqs, concurrency) -> array of res | terr, in input order.
 function _M:request_many(reqs, concurrency)
   local m = self.multi
   if not m then
-    local err
-    m, err = core.multi(self.opts)
+    local err, kind
+    m, err, kind = core.multi(self.opts)
     if not m then
       local out = {}
-      for i = 1, #reqs do out[i] = { kind = "invalid_argument", message = err, sent = false } end
+      for i = 1, #reqs do out[i] = setup_error(err, kind) end
       return out
     end
     self.multi = m
   end
-  local items = {}
+  local items, failed = {}, nil
   for i = 1, #reqs do
     local r = reqs[i]
-    items[i] = { r.method, r.url, r.header_lines or header_lines(r.headers), r.body, r.once }
+    local h, herr = lines_of(r)
+    if not h then
+      failed = failed or {}
+      failed[i] = herr
+      h = false
+    end
+    items[i] = { r.method, r.url, h, r.body, r.once, r.timeout }
   end
-  return m:request_many(items, concurrency)
+  if not failed then return m:request_many(items, concurrency) end
+  -- run the others; the refused ones keep their error, in place
+  local run, map = {}, {}
+  for i = 1, #items do
+    if not failed[i] then run[#run + 1] = items[i]; map[#run] = i end
+  end
+  local out = {}
+  for i in pairs(failed) do out[i] = failed[i] end
+  if #run > 0 then
+    local results = m:request_many(run, concurrency)
+    for k = 1, #run do out[map[k]] = results[k] end
+  end
+  return out
 end
 
 _M.sleep = core.sleep

@@ -1,0 +1,202 @@
+-- konnect.redact: the one redaction function.  Every string that leaves the
+-- library (error fields, tostring(err), hook views, log lines, CLI output)
+-- goes through it.
+--
+--   redact.string(s, secret)   -> s with the secret masked
+--   redact.headers(map, secret) -> copy, Authorization masked, every value redacted
+--   redact.value(v, secret)    -> deep copy of a decoded value, strings redacted
+--
+-- `secret` is a string or an array of strings (the token, a proxy's
+-- credentials).  Besides the plain secret, the forms a server may echo it in
+-- are caught: percent-encoded (any subset of bytes, either hex case), JSON
+-- escaped (\uXXXX, \/), and base64 (standard or URL alphabet, at any
+-- alignment, which covers "Bearer <secret>" and "user:<secret>").  Any
+-- "konnect_token" JSON value and any token-shaped kpat_/spat_ string are
+-- masked too.
+
+local type, pairs, tostring, setmetatable, byte, sub, find, gsub, format, lower, concat =
+  type, pairs, tostring, setmetatable, string.byte, string.sub, string.find, string.gsub,
+  string.format, string.lower, table.concat
+local floor = math.floor
+
+local _M = {}
+
+local MASK = "<redacted>"
+_M.MASK = MASK
+
+local B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+
+local function base64(s)
+  local out, n = {}, 0
+  for i = 1, #s, 3 do
+    local a, b, c = byte(s, i, i + 2)
+    local v = a * 65536 + (b or 0) * 256 + (c or 0)
+    local quad = {}
+    for k = 4, 1, -1 do
+      quad[k] = sub(B64, v % 64 + 1, v % 64 + 1)
+      v = floor(v / 64)
+    end
+    if not b then quad[3] = "=" end
+    if not c then quad[4] = "=" end
+    n = n + 1
+    out[n] = concat(quad)
+  end
+  return concat(out)
+end
+_M.base64 = base64
+
+local HEX = "0123456789abcdef"
+
+-- Does s match `secret` at i, each secret byte as itself, %XX or \u00XX
+-- (either hex case) or \<byte>?  Returns the index after the match.
+local function match_at(s, i, secret)
+  local n = #s
+  for j = 1, #secret do
+    if i > n then return nil end
+    local c = byte(secret, j)
+    local sc = byte(s, i)
+    if sc == c then
+      i = i + 1
+    elseif sc == 37 then -- %XX
+      local hex = lower(sub(s, i + 1, i + 2))
+      local want = sub(HEX, floor(c / 16) + 1, floor(c / 16) + 1) .. sub(HEX, c % 16 + 1, c % 16 + 1)
+      if hex ~= want then return nil end
+      i = i + 3
+    elseif sc == 92 then -- JSON: \uXXXX, or \/ \\ \"
+      local u = byte(s, i + 1)
+      if (u == 117 or u == 85) and lower(sub(s, i + 2, i + 5)) == format("%04x", c) then
+        i = i + 6
+      elseif u == c and (c == 47 or c == 92 or c == 34) then
+        i = i + 2
+      else
+        return nil
+      end
+    else
+      return nil
+    end
+  end
+  return i
+end
+
+-- The base64 fragments that appear whenever `secret` is base64-encoded at
+-- any of the three alignments (the characters that depend on its bytes only).
+local fragments_cache = setmetatable({}, { __mode = "k" })
+local function b64_fragments(secret)
+  local f = fragments_cache[secret]
+  if f then return f end
+  f = {}
+  local n = #secret
+  for k = 0, 2 do
+    local enc = base64(("\0"):rep(k) .. secret)
+    local g0 = k > 0 and 1 or 0
+    local g1 = floor((k + n) / 3) - 1
+    if g1 - g0 >= 1 then
+      local frag = sub(enc, 4 * g0 + 1, 4 * (g1 + 1))
+      f[#f + 1] = frag
+      local url = gsub(frag, "[+/]", { ["+"] = "-", ["/"] = "_" })
+      if url ~= frag then f[#f + 1] = url end
+    end
+  end
+  fragments_cache[secret] = f
+  return f
+end
+
+local function mask_one(s, secret)
+  if type(secret) ~= "string" or #secret < 4 then return s end
+  -- plain, percent- and JSON-escaped forms
+  local first = sub(secret, 1, 1)
+  if find(first, "%W") then first = "%" .. first end
+  local set = "[" .. first .. "%%\\]"
+  if find(s, set) then
+    local out, o, i, from = {}, 0, 1, 1
+    while true do
+      local a = find(s, set, i)
+      if not a then break end
+      local e = match_at(s, a, secret)
+      if e then
+        o = o + 1; out[o] = sub(s, from, a - 1)
+        o = o + 1; out[o] = MASK
+        from, i = e, e
+      else
+        i = a + 1
+      end
+    end
+    if from > 1 then
+      o = o + 1; out[o] = sub(s, from)
+      s = concat(out)
+    end
+  end
+  -- base64 forms
+  local frags = b64_fragments(secret)
+  for k = 1, #frags do
+    local frag = frags[k]
+    if find(s, frag, 1, true) then
+      local out, o, i = {}, 0, 1
+      while true do
+        local a, b = find(s, frag, i, true)
+        if not a then break end
+        o = o + 1; out[o] = sub(s, i, a - 1)
+        o = o + 1; out[o] = MASK
+        i = b + 1
+      end
+      o = o + 1; out[o] = sub(s, i)
+      s = concat(out)
+    end
+  end
+  return s
+end
+
+--- string(s, secret) -> s redacted (non-strings pass through unchanged)
+function _M.string(s, secret)
+  if type(s) ~= "string" then return s end
+  if type(secret) == "table" then
+    for i = 1, #secret do s = mask_one(s, secret[i]) end
+  else
+    s = mask_one(s, secret)
+  end
+  if find(s, "konnect_token", 1, true) then
+    s = gsub(s, '("konnect_token"%s*:%s*)"[^"]*"', '%1"' .. MASK .. '"')
+    s = gsub(s, "(konnect_token=)[^&%s]+", "%1" .. MASK)
+  end
+  -- anything token-shaped that slipped through (a server echoing a secret)
+  s = gsub(s, "([ks]pat_)[%w_]+", "%1" .. MASK)
+  return s
+end
+local redact_string = _M.string
+
+local SECRET_HEADERS = { authorization = true, ["proxy-authorization"] = true, cookie = true, ["set-cookie"] = true }
+
+--- headers(map, secret) -> a copy: credentials masked, every name and value redacted
+function _M.headers(map, secret)
+  local h = {}
+  if type(map) ~= "table" then return h end
+  for k, v in pairs(map) do
+    local name = redact_string(tostring(k), secret)
+    if SECRET_HEADERS[lower(name)] then
+      local scheme = type(v) == "string" and v:match("^(%a[%w-]*) ") or nil
+      h[name] = scheme and (scheme .. " " .. MASK) or MASK
+    else
+      h[name] = redact_string(type(v) == "string" and v or tostring(v), secret)
+    end
+  end
+  return h
+end
+
+local function value(v, secret, depth)
+  local t = type(v)
+  if t == "string" then return redact_string(v, secret) end
+  if t ~= "table" then return v end
+  if depth > 64 then return MASK end
+  local o = {}
+  for k, x in pairs(v) do
+    o[value(k, secret, depth + 1)] = value(x, secret, depth + 1)
+  end
+  return o
+end
+
+--- value(v, secret) -> deep copy with every string (keys too) redacted
+function _M.value(v, secret)
+  return value(v, secret, 0)
+end
+
+return _M

@@ -1,0 +1,164 @@
+-- konnect.transport: which transport a call goes through, and the header sets
+-- it sends.
+--
+--   local t, sets = transport.select(state)   -- | nil, err
+--
+-- `state` is the client's transport state, made by transport.state(opts) at
+-- pats.new(): the choice ("auto", "curl", "cosocket" or a function), the
+-- transport options, the base headers and the user agent, and a cache of the
+-- transports loaded so far.  `sets` = { headers, headers_body, header_lines,
+-- header_lines_body }: the request headers without and with a JSON body (the
+-- User-Agent names the transport), plus each transport's prebuilt form.
+-- Selection never touches the client: it only fills the state's cache.
+--
+-- Inside nginx the phase decides, per call: cosockets where they work, an
+-- invalid_context error elsewhere (unless curl was asked for by name).
+
+local errors = require "konnect.errors"
+local limits = require "konnect.limits"
+
+local type, pairs, pcall, require, rawget, tostring, format =
+  type, pairs, pcall, require, rawget, tostring, string.format
+
+local _M = {}
+
+-- nginx phases in which cosockets work
+local COSOCKET_PHASES = {
+  rewrite = true, server_rewrite = true, access = true, content = true, timer = true,
+  ssl_cert = true, ssl_session_fetch = true, ssl_client_hello = true, preread = true,
+}
+_M.COSOCKET_PHASES = COSOCKET_PHASES
+
+local function in_nginx()
+  local ngx = rawget(_G, "ngx")
+  return type(ngx) == "table" and type(ngx.get_phase) == "function" and ngx or nil
+end
+_M.in_nginx = in_nginx
+
+local function lua_version()
+  local jit = rawget(_G, "jit")
+  return type(jit) == "table" and jit.version or _VERSION
+end
+
+local function copy(t, extra)
+  local o = {}
+  for k, v in pairs(t) do o[k] = v end
+  if extra then for k, v in pairs(extra) do o[k] = v end end
+  return o
+end
+
+--- state(fields) -> the per-client transport state.  fields: choice, opts
+--- (timeouts, ca_file, ca_path, proxy, max_body, http_version), headers (the
+--- base set, Authorization included), user_agent (nil: the library's own).
+function _M.state(fields)
+  return { choice = fields.choice or "auto", opts = fields.opts, headers = fields.headers,
+           user_agent = fields.user_agent, cache = {}, sets = {} }
+end
+
+-- The adapter that makes a caller's function(req) a transport.
+local function function_transport(fn)
+  local ngx = in_nginx()
+  local ok, core = pcall(require, "konnect.core")
+  return {
+    request = function(_, req) return fn(req) end,
+    now = ngx and function() ngx.update_time(); return ngx.now() end or (ok and core.monotime) or os.time,
+    -- ngx.sleep only where it may yield; elsewhere the C core blocks, as asked
+    sleep = function(seconds)
+      if ngx and COSOCKET_PHASES[ngx.get_phase()] then return ngx.sleep(seconds) end
+      if ok then return core.sleep(seconds) end
+    end,
+    user_agent_suffix = function() return "custom transport" end,
+  }
+end
+
+-- The header sets for transport `t` (the User-Agent names the transport).
+local function header_sets(st, t)
+  local ua = st.user_agent or format("%s/%s (%s; %s)", limits.NAME, limits.VERSION, t.user_agent_suffix(),
+    lua_version())
+  local h = copy(st.headers, { ["User-Agent"] = ua })
+  local hb = copy(h, { ["Content-Type"] = "application/json" })
+  local sets = { headers = h, headers_body = hb }
+  local lines = t.header_lines -- a transport's own prebuilt form, if it has one
+  if lines then
+    local err
+    sets.header_lines, err = lines(h)
+    if sets.header_lines then sets.header_lines_body, err = lines(hb) end
+    if not sets.header_lines_body then
+      return nil, errors.invalid_argument("cannot use the request headers: " .. tostring(err))
+    end
+  end
+  return sets
+end
+
+local function load(st, name)
+  local cached = st.cache[name]
+  if cached then return cached, st.sets[name] end
+  local t
+  if name == "function" then
+    t = function_transport(st.choice)
+  else
+    local ok, mod = pcall(require, "konnect.transport." .. name)
+    if not ok then
+      return nil, errors.new("invalid_context", {
+        message = "transport " .. name .. " is unavailable: " .. tostring(mod):match("^[^\n]*") })
+    end
+    t = mod.new(st.opts)
+  end
+  local sets, err = header_sets(st, t)
+  if not sets then return nil, err end
+  st.cache[name], st.sets[name] = t, sets
+  return t, sets
+end
+
+local function phase_error(phase, by_name)
+  if by_name then
+    return nil, errors.new("invalid_context", { message = format(
+      "cannot use cosockets in the nginx %s phase; run the call from ngx.timer.at(0, fn)", phase) })
+  end
+  return nil, errors.new("invalid_context", { message = format(
+    "cannot call Konnect from the nginx %s phase: cosockets are unavailable there; " ..
+    "run the call from ngx.timer.at(0, fn), or pass transport = \"curl\" to block the worker knowingly",
+    phase) })
+end
+
+--- select(state) -> transport, sets | nil, err.  Per call: inside nginx the
+--- phase decides; outside, the answer never changes and is remembered.
+function _M.select(st)
+  local fixed = st.fixed
+  if fixed then return fixed.t, fixed.sets end
+  local choice = st.choice
+  local name
+  local ngx = in_nginx()
+  if type(choice) == "function" then
+    name = "function"
+  elseif choice == "auto" then
+    if ngx then
+      local phase = ngx.get_phase()
+      if not COSOCKET_PHASES[phase] then return phase_error(phase, false) end
+      name = "cosocket"
+    else
+      name = "curl"
+    end
+  else
+    if ngx and choice == "cosocket" and not COSOCKET_PHASES[ngx.get_phase()] then
+      return phase_error(ngx.get_phase(), true)
+    end
+    name = choice
+  end
+  local t, sets = load(st, name)
+  if not t then return nil, sets end
+  if not (choice == "auto" and ngx) then st.fixed = { t = t, sets = sets } end
+  return t, sets
+end
+
+--- close(state): drop every loaded transport's connections.
+function _M.close(st)
+  for name, t in pairs(st.cache) do
+    if t.close then t:close() end
+    st.cache[name], st.sets[name] = nil, nil
+  end
+  st.fixed = nil
+  return true
+end
+
+return _M
