@@ -1,8 +1,10 @@
--- bin/konnect-pats end to end: the CLI runs as a subprocess against the fake
--- Konnect server.  The interpreter is $KONNECT_TEST_LUA (default lua5.4), so the
--- suite drives the CLI under each Lua it runs on.
+-- konnect-pats: the CLI (konnect.cli) driven in-process, argument vector in,
+-- exit status + stdout + stderr out, against the fake Konnect server; a few
+-- tests run bin/konnect-pats as a real process ($KONNECT_TEST_LUA, default
+-- lua5.4) for what only a process shows: exit statuses, the stub, --help.
 local cjson = require "cjson"
 local fake = require "support.fake"
+local cli_module = require "konnect.cli"
 
 local ALICE, BOB = fake.ALICE, fake.BOB
 local NO_SUCH = "00000000-0000-4000-8000-00000000f00d"
@@ -48,13 +50,33 @@ local function sh(cmd)
   return code
 end
 
---- cli(args, { env = { NAME = value | false }, cwd = dir }) -> { code =, out =, err = }
--- KONNECT_TOKEN (alice) and KONNECT_SERVER_URL (the fake, plain HTTP) are set
--- unless env overrides them (false unsets); nothing else from KONNECT_* leaks in.
-local function cli(args, o)
-  o = o or {}
+local function environment(o)
   local env = { KONNECT_TOKEN = fake.ALICE_TOKEN, KONNECT_SERVER_URL = fake.http }
-  for k, v in pairs(o.env or {}) do env[k] = v end
+  for k, v in pairs(o and o.env or {}) do env[k] = v end
+  return env
+end
+
+--- cli(args, { env = { NAME = value | false } }) -> { code =, out =, err = }, in-process.
+-- KONNECT_TOKEN (alice) and KONNECT_SERVER_URL (the fake, plain HTTP) are set
+-- unless env overrides them (false unsets); no other variable is visible.
+local function cli(args, o)
+  local env = environment(o)
+  local outb, errb = {}, {}
+  local stdout = { write = function(self, ...) for _, s in ipairs { ... } do outb[#outb + 1] = s end return self end }
+  local stderr = { write = function(self, ...) for _, s in ipairs { ... } do errb[#errb + 1] = s end return self end }
+  local argv = {}
+  for i, a in ipairs(args) do argv[i] = a end
+  local code = cli_module.main(argv, {
+    stdout = stdout, stderr = stderr,
+    getenv = function(k) return env[k] or nil end,
+  })
+  return { code = code, out = table.concat(outb), err = table.concat(errb) }
+end
+
+--- process(args, { env =, cwd = }) -> { code =, out =, err = }: bin/konnect-pats as a process.
+local function process(args, o)
+  o = o or {}
+  local env = environment(o)
   local parts = { "env -u KONNECT_TOKEN -u KONNECT_SERVER_URL -u KONNECT_CA_FILE" }
   local names = {}
   for k in pairs(env) do names[#names + 1] = k end
@@ -92,12 +114,9 @@ local function error_line(r, kind, status)
   return line
 end
 
-local function epoch(s)
-  local y, mo, d, h, mi, sec = s:match("^(%d+)%-(%d+)%-(%d+)T(%d+):(%d+):(%d+)")
-  return os.time { year = y, month = mo, day = d, hour = h, min = mi, sec = sec, isdst = false }
-end
+local rfc3339 = require("konnect.time").rfc3339
 
-local function lifetime(tok) return epoch(tok.expires_at) - epoch(tok.created_at) end
+local function lifetime(tok) return rfc3339(tok.expires_at) - rfc3339(tok.created_at) end
 
 local function without(t, key)
   local o = {}
@@ -676,8 +695,14 @@ describe("konnect-pats", function()
 
   describe("installation", function()
     it("runs from a checkout with no LUA_PATH/LUA_CPATH, from any directory", function()
-      local r = ok(cli({ "whoami", "--json" }, { cwd = dir, env = { LUA_PATH = false, LUA_CPATH = false } }))
+      local r = ok(process({ "whoami", "--json" }, { cwd = dir, env = { LUA_PATH = false, LUA_CPATH = false } }))
       assert.equal(ALICE, decode(r.out).id)
+    end)
+
+    it("bin/konnect-pats is a stub of fewer than 30 lines", function()
+      local n = 0
+      for _ in assert(io.open(CLI, "rb")):lines() do n = n + 1 end
+      assert.is_true(n < 30, "bin/konnect-pats has " .. n .. " lines")
     end)
 
     it("has a portable shebang and is executable", function()
