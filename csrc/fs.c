@@ -295,6 +295,17 @@ static int sf_commit(lua_State *L)
         return kc_fail(L, "cannot sync the file", errno);
     if (sf->replace && renameat(sf->dirfd, sf->tmp, sf->dirfd, sf->base) != 0)
         return kc_fail(L, "cannot rename the temporary over the file", errno);
+    /* The name must still be ours: a file created without replace whose name
+     * was swapped (for a link, say) during the API call is not a success. */
+    {
+        struct stat st;
+        if (fstatat(sf->dirfd, sf->base, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+            st.st_dev != sf->dev || st.st_ino != sf->ino) {
+            if (sf->replace)
+                sf->committed = 1; /* renamed: nothing of ours left to remove by name */
+            return kc_fail(L, "the file was replaced by someone else before the secret was written", EEXIST);
+        }
+    }
     sf->committed = 1;
     if (fsync(sf->dirfd) != 0) {
         int e = errno;

@@ -4,96 +4,16 @@
 -- lua5.4) for what only a process shows: exit statuses, the stub, --help.
 local cjson = require "cjson"
 local fake = require "support.fake"
-local cli_module = require "konnect.cli"
 
 local ALICE, BOB = fake.ALICE, fake.BOB
 local NO_SUCH = "00000000-0000-4000-8000-00000000f00d"
 local DAY = 86400
-local LUA = os.getenv("KONNECT_TEST_LUA") or "lua5.4"
 
 local function esc(s) return (s:gsub("%p", "%%%0")) end -- literal text in a pattern
 
-local function q(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
-
-local function slurp(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("*a")
-  f:close()
-  return s
-end
-
-local function spit(path, s)
-  local f = assert(io.open(path, "wb"))
-  f:write(s)
-  f:close()
-end
-
-local ROOT
-do
-  local src = debug.getinfo(1, "S").source:sub(2)
-  local dir = src:match("^(.*)/[^/]*$") or "."
-  if dir:sub(1, 1) ~= "/" then
-    local p = io.popen("pwd")
-    dir = p:read("*l") .. "/" .. dir
-    p:close()
-  end
-  ROOT = dir .. "/.."
-end
-local CLI = ROOT .. "/bin/konnect-pats"
-
-local function sh(cmd)
-  local codef = os.tmpname()
-  os.execute(cmd .. "; echo $? > " .. codef)
-  local code = tonumber(slurp(codef))
-  os.remove(codef)
-  return code
-end
-
-local function environment(o)
-  local env = { KONNECT_TOKEN = fake.ALICE_TOKEN, KONNECT_SERVER_URL = fake.http }
-  for k, v in pairs(o and o.env or {}) do env[k] = v end
-  return env
-end
-
---- cli(args, { env = { NAME = value | false } }) -> { code =, out =, err = }, in-process.
--- KONNECT_TOKEN (alice) and KONNECT_SERVER_URL (the fake, plain HTTP) are set
--- unless env overrides them (false unsets); no other variable is visible.
-local function cli(args, o)
-  local env = environment(o)
-  local outb, errb = {}, {}
-  local stdout = { write = function(self, ...) for _, s in ipairs { ... } do outb[#outb + 1] = s end return self end }
-  local stderr = { write = function(self, ...) for _, s in ipairs { ... } do errb[#errb + 1] = s end return self end }
-  local argv = {}
-  for i, a in ipairs(args) do argv[i] = a end
-  local code = cli_module.main(argv, {
-    stdout = stdout, stderr = stderr,
-    getenv = function(k) return env[k] or nil end,
-  })
-  return { code = code, out = table.concat(outb), err = table.concat(errb) }
-end
-
---- process(args, { env =, cwd = }) -> { code =, out =, err = }: bin/konnect-pats as a process.
-local function process(args, o)
-  o = o or {}
-  local env = environment(o)
-  local parts = { "env -u KONNECT_TOKEN -u KONNECT_SERVER_URL -u KONNECT_CA_FILE" }
-  local names = {}
-  for k in pairs(env) do names[#names + 1] = k end
-  table.sort(names)
-  for _, k in ipairs(names) do
-    if env[k] then parts[#parts + 1] = k .. "=" .. q(env[k]) else parts[1] = parts[1] .. " -u " .. k end
-  end
-  parts[#parts + 1] = LUA .. " " .. q(CLI)
-  for _, a in ipairs(args) do parts[#parts + 1] = q(a) end
-  local outf, errf = os.tmpname(), os.tmpname()
-  local code = sh("cd " .. q(o.cwd or ROOT) .. " && " .. table.concat(parts, " ") ..
-    " > " .. outf .. " 2> " .. errf .. " < /dev/null")
-  local r = { code = code, out = slurp(outf), err = slurp(errf) }
-  os.remove(outf)
-  os.remove(errf)
-  return r
-end
+local h = require "support.cli"
+local q, slurp, spit, sh, cli, process, CLI = h.q, h.slurp, h.spit, h.sh, h.cli, h.process, h.CLI
+local file_mode, tmpdir = h.file_mode, h.tmpdir
 
 local function ok(r, what)
   assert(r.code == 0, (what or "konnect-pats") .. " exited " .. tostring(r.code) .. ": " .. r.err)
@@ -122,20 +42,6 @@ local function without(t, key)
   local o = {}
   for k, v in pairs(t) do if k ~= key then o[k] = v end end
   return o
-end
-
-local function file_mode(path)
-  local p = io.popen("stat -c %a " .. q(path))
-  local m = p:read("*l")
-  p:close()
-  return m
-end
-
-local function tmpdir()
-  local p = io.popen("mktemp -d")
-  local d = p:read("*l")
-  p:close()
-  return d
 end
 
 local function posts() return fake.count("POST /v3/users/" .. ALICE .. "/access-tokens") end
