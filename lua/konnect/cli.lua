@@ -205,10 +205,14 @@ function run.delete(st, client, opts, args)
 end
 
 function run.find(st, client, opts, args)
-  local found, err = client:find_by_name(args[1], args[2])
-  if not found then die(st, err) end
-  want_tokens(st, found, "a list of tokens")
-  for i, t in ipairs(found) do found[i] = render.without_secret(t) end
+  -- client:list, not client:find_by_name: the answer's shape is checked as by `list`
+  local list, err = client:list(args[1])
+  if not list then die(st, err) end
+  want_object(st, list, "a list object")
+  local found = {}
+  for _, t in ipairs(want_tokens(st, list.data, "a list of tokens")) do
+    if t.name == args[2] then found[#found + 1] = render.without_secret(t) end
+  end
   if opts.json then return print_json(st, found) end
   if #found == 0 then return st.out(format("(no tokens named \"%s\")\n", clean(args[2]))) end
   render.token_table(st.out, found)

@@ -33,7 +33,9 @@ do
   end
   ROOT = dir .. "/.."
 end
-local CLI = ROOT .. "/bin/konnect-pats"
+-- KONNECT_TEST_CLI=/path/to/konnect-pats runs every test through that program
+-- as a process instead (to check that the tests fail on an older CLI).
+local CLI = os.getenv("KONNECT_TEST_CLI") or ROOT .. "/bin/konnect-pats"
 
 local function sh(cmd)
   local codef = os.tmpname()
@@ -109,6 +111,8 @@ local function tmpdir()
   p:close()
   return d
 end
+
+if os.getenv("KONNECT_TEST_CLI") then cli = process end
 
 return {
   LUA = LUA, ROOT = ROOT, CLI = CLI, q = q, slurp = slurp, spit = spit, sh = sh, cli = cli, process = process,
