@@ -131,9 +131,9 @@ describe("konnect-pats --secret-file, hostile names", function()
   it("the name swapped for a link during the API call: the secret never reaches the link's target", function()
     local target, path = dir .. "/readable", dir .. "/secret"
     spit(target, "precious\n")
-    fake.fault { method = "POST", path = "/access%-tokens$", delay = 1.5 }
+    fake.fault { method = "POST", path = "/access%-tokens$", delay = 1 }
     -- another process swaps the name while the call is in flight
-    os.execute("(sleep 0.5; rm -f " .. q(path) .. "; ln -s " .. q(target) .. " " .. q(path) .. ") >/dev/null 2>&1 &")
+    os.execute("(sleep 0.3; rm -f " .. q(path) .. "; ln -s " .. q(target) .. " " .. q(path) .. ") >/dev/null 2>&1 &")
     local r = create(path)
     os.execute("sleep 0.2")
     assert.equal("precious\n", slurp(target))
@@ -151,8 +151,8 @@ describe("konnect-pats --secret-file, hostile names", function()
     assert.equal(1, r.code)
     assert.equal("", listing(dir))
     -- and the file existed, empty and 0600, while the call was in flight
-    fake.fault { method = "POST", path = "/access%-tokens$", delay = 1 }
-    os.execute("(sleep 0.4; stat -c '%a %s %F' " .. q(path) .. " > " .. q(dir .. "/seen") .. ") 2>/dev/null &")
+    fake.fault { method = "POST", path = "/access%-tokens$", delay = 0.8 }
+    os.execute("(sleep 0.3; stat -c '%a %s %F' " .. q(path) .. " > " .. q(dir .. "/seen") .. ") 2>/dev/null &")
     r = create(path)
     assert.equal(0, r.code, r.err)
     os.execute("sleep 0.1")

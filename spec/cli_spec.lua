@@ -473,7 +473,7 @@ describe("konnect-pats", function()
 
     it("500s exhausting the revoke's retries: the new secret still lands in --secret-file, exit 1", function()
       local old = assert(client:create(ALICE, { name = "ci", ttl_seconds = DAY }))
-      fake.fault { method = "PATCH", path = "/revoke$", status = 500, count = 3 }
+      fake.fault { method = "PATCH", path = "/revoke$", status = 500, count = 3, retry_after = "0" }
       local path = dir .. "/new-secret"
       local r = cli({ "rotate", "me", old.id, "--secret-file", path, "--json" })
       assert.equal(1, r.code)
@@ -506,7 +506,7 @@ describe("konnect-pats", function()
     end)
 
     it("a server error after the retries: exit 1", function()
-      fake.fault { method = "GET", path = "/access%-tokens$", status = 503, count = 3 }
+      fake.fault { method = "GET", path = "/access%-tokens$", status = 503, count = 3, retry_after = "0" }
       local r = cli({ "list", ALICE })
       assert.equal(1, r.code)
       assert.matches("^konnect%-pats: server %(503%): [^\n]+\n$", r.err)
