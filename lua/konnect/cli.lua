@@ -236,7 +236,7 @@ local function deliver(st, tok, opts, verb)
   if sink then
     local ok, err, errno = sink:commit(secret .. "\n")
     if not ok then
-      st.note(PROG, ": system: the token ", id, " was created but its secret could not be written to ",
+      st.note(PROG, ": io: the token ", id, " was created but its secret could not be written to ",
         clean(opts["secret-file"]), ": ", clean(err or "?"), " (", clean(errno or "?"), "); revoke that token\n")
       return false
     end
