@@ -71,10 +71,11 @@ bench: deps
 
 install: build
 	@v=$(call lua_dir,$(LUA)); [ $$v = jit ] && v=5.1; \
-	install -d $(DESTDIR)$(PREFIX)/lib/lua/$$v/konnect $(DESTDIR)$(PREFIX)/share/lua/$$v/konnect/transport $(DESTDIR)$(PREFIX)/bin; \
+	install -d $(DESTDIR)$(PREFIX)/lib/lua/$$v/konnect $(DESTDIR)$(PREFIX)/share/lua/$$v/konnect/transport $(DESTDIR)$(PREFIX)/share/lua/$$v/konnect/cli $(DESTDIR)$(PREFIX)/bin; \
 	install -m 0644 build/$(call lua_dir,$(LUA))/konnect/core.so $(DESTDIR)$(PREFIX)/lib/lua/$$v/konnect/core.so; \
 	install -m 0644 lua/konnect/*.lua $(DESTDIR)$(PREFIX)/share/lua/$$v/konnect/; \
 	install -m 0644 lua/konnect/transport/*.lua $(DESTDIR)$(PREFIX)/share/lua/$$v/konnect/transport/; \
+	install -m 0644 lua/konnect/cli/*.lua $(DESTDIR)$(PREFIX)/share/lua/$$v/konnect/cli/; \
 	install -m 0755 bin/konnect-pats $(DESTDIR)$(PREFIX)/bin/konnect-pats; \
 	echo "installed konnect for Lua $$v under $(DESTDIR)$(PREFIX)"
 

@@ -1,77 +1,19 @@
--- bin/konnect-pats end to end: the CLI runs as a subprocess against the fake
--- Konnect server.  The interpreter is $KONNECT_TEST_LUA (default lua5.4), so the
--- suite drives the CLI under each Lua it runs on.
+-- konnect-pats: the CLI (konnect.cli) driven in-process, argument vector in,
+-- exit status + stdout + stderr out, against the fake Konnect server; a few
+-- tests run bin/konnect-pats as a real process ($KONNECT_TEST_LUA, default
+-- lua5.4) for what only a process shows: exit statuses, the stub, --help.
 local cjson = require "cjson"
 local fake = require "support.fake"
 
 local ALICE, BOB = fake.ALICE, fake.BOB
 local NO_SUCH = "00000000-0000-4000-8000-00000000f00d"
 local DAY = 86400
-local LUA = os.getenv("KONNECT_TEST_LUA") or "lua5.4"
 
 local function esc(s) return (s:gsub("%p", "%%%0")) end -- literal text in a pattern
 
-local function q(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
-
-local function slurp(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("*a")
-  f:close()
-  return s
-end
-
-local function spit(path, s)
-  local f = assert(io.open(path, "wb"))
-  f:write(s)
-  f:close()
-end
-
-local ROOT
-do
-  local src = debug.getinfo(1, "S").source:sub(2)
-  local dir = src:match("^(.*)/[^/]*$") or "."
-  if dir:sub(1, 1) ~= "/" then
-    local p = io.popen("pwd")
-    dir = p:read("*l") .. "/" .. dir
-    p:close()
-  end
-  ROOT = dir .. "/.."
-end
-local CLI = ROOT .. "/bin/konnect-pats"
-
-local function sh(cmd)
-  local codef = os.tmpname()
-  os.execute(cmd .. "; echo $? > " .. codef)
-  local code = tonumber(slurp(codef))
-  os.remove(codef)
-  return code
-end
-
---- cli(args, { env = { NAME = value | false }, cwd = dir }) -> { code =, out =, err = }
--- KONNECT_TOKEN (alice) and KONNECT_SERVER_URL (the fake, plain HTTP) are set
--- unless env overrides them (false unsets); nothing else from KONNECT_* leaks in.
-local function cli(args, o)
-  o = o or {}
-  local env = { KONNECT_TOKEN = fake.ALICE_TOKEN, KONNECT_SERVER_URL = fake.http }
-  for k, v in pairs(o.env or {}) do env[k] = v end
-  local parts = { "env -u KONNECT_TOKEN -u KONNECT_SERVER_URL -u KONNECT_CA_FILE" }
-  local names = {}
-  for k in pairs(env) do names[#names + 1] = k end
-  table.sort(names)
-  for _, k in ipairs(names) do
-    if env[k] then parts[#parts + 1] = k .. "=" .. q(env[k]) else parts[1] = parts[1] .. " -u " .. k end
-  end
-  parts[#parts + 1] = LUA .. " " .. q(CLI)
-  for _, a in ipairs(args) do parts[#parts + 1] = q(a) end
-  local outf, errf = os.tmpname(), os.tmpname()
-  local code = sh("cd " .. q(o.cwd or ROOT) .. " && " .. table.concat(parts, " ") ..
-    " > " .. outf .. " 2> " .. errf .. " < /dev/null")
-  local r = { code = code, out = slurp(outf), err = slurp(errf) }
-  os.remove(outf)
-  os.remove(errf)
-  return r
-end
+local h = require "support.cli"
+local q, slurp, spit, sh, cli, process, CLI = h.q, h.slurp, h.spit, h.sh, h.cli, h.process, h.CLI
+local file_mode, tmpdir = h.file_mode, h.tmpdir
 
 local function ok(r, what)
   assert(r.code == 0, (what or "konnect-pats") .. " exited " .. tostring(r.code) .. ": " .. r.err)
@@ -92,31 +34,14 @@ local function error_line(r, kind, status)
   return line
 end
 
-local function epoch(s)
-  local y, mo, d, h, mi, sec = s:match("^(%d+)%-(%d+)%-(%d+)T(%d+):(%d+):(%d+)")
-  return os.time { year = y, month = mo, day = d, hour = h, min = mi, sec = sec, isdst = false }
-end
+local rfc3339 = require("konnect.time").rfc3339
 
-local function lifetime(tok) return epoch(tok.expires_at) - epoch(tok.created_at) end
+local function lifetime(tok) return rfc3339(tok.expires_at) - rfc3339(tok.created_at) end
 
 local function without(t, key)
   local o = {}
   for k, v in pairs(t) do if k ~= key then o[k] = v end end
   return o
-end
-
-local function file_mode(path)
-  local p = io.popen("stat -c %a " .. q(path))
-  local m = p:read("*l")
-  p:close()
-  return m
-end
-
-local function tmpdir()
-  local p = io.popen("mktemp -d")
-  local d = p:read("*l")
-  p:close()
-  return d
 end
 
 local function posts() return fake.count("POST /v3/users/" .. ALICE .. "/access-tokens") end
@@ -548,7 +473,7 @@ describe("konnect-pats", function()
 
     it("500s exhausting the revoke's retries: the new secret still lands in --secret-file, exit 1", function()
       local old = assert(client:create(ALICE, { name = "ci", ttl_seconds = DAY }))
-      fake.fault { method = "PATCH", path = "/revoke$", status = 500, count = 3 }
+      fake.fault { method = "PATCH", path = "/revoke$", status = 500, count = 3, retry_after = "0" }
       local path = dir .. "/new-secret"
       local r = cli({ "rotate", "me", old.id, "--secret-file", path, "--json" })
       assert.equal(1, r.code)
@@ -581,7 +506,7 @@ describe("konnect-pats", function()
     end)
 
     it("a server error after the retries: exit 1", function()
-      fake.fault { method = "GET", path = "/access%-tokens$", status = 503, count = 3 }
+      fake.fault { method = "GET", path = "/access%-tokens$", status = 503, count = 3, retry_after = "0" }
       local r = cli({ "list", ALICE })
       assert.equal(1, r.code)
       assert.matches("^konnect%-pats: server %(503%): [^\n]+\n$", r.err)
@@ -635,6 +560,10 @@ describe("konnect-pats", function()
         { "list", "--server", "http://konnect.example.com" },
         { "list", "--server", "ftp://127.0.0.1" },
         { "list", "--ca-file", "/no/such/ca.pem" },
+        { "list", "--timeout", "86401" },
+        { "list", "--timeout", "0" },
+        { "list", "--timeout", "inf" },
+        { "list", "--proxy-from-env=yes" },
       }
       for _, args in ipairs(cases) do
         local r = cli(args)
@@ -674,10 +603,234 @@ describe("konnect-pats", function()
     end)
   end)
 
+  describe("answers of the wrong shape", function()
+    it("a list answer that is not a list: decode error, exit 3, never \"(no tokens)\"", function()
+      for _, body in ipairs { '{"meta":{}}', '[]', '{"data":{"a":1}}', '{"data":"x"}', '{"data":[1,2]}',
+                              '"just a string"', '42', '{"data":[{"id":"x"},"y"]}' } do
+        fake.fault { method = "GET", path = "/access%-tokens$", body = body }
+        local r = cli({ "list" })
+        assert.equal(3, r.code, body .. ": " .. r.err)
+        assert.equal("", r.out, body)
+        assert.matches("^konnect%-pats: decode[^\n]*: [^\n]+\n$", r.err)
+        fake.fault { method = "GET", path = "/access%-tokens$", body = body }
+        r = cli({ "list", "--json" })
+        assert.equal(3, r.code, body)
+      end
+    end)
+
+    it("get, whoami, find, rename, revoke: a wrong shape is one error line, never a traceback", function()
+      local t = assert(client:create(ALICE, { name = "shape", ttl_seconds = DAY }))
+      local cases = {
+        { { "get", "me", t.id }, "GET", "/access%-tokens/", '[1,2,3]' },
+        { { "get", "me", t.id, "--json" }, "GET", "/access%-tokens/", '"a string"' },
+        { { "whoami" }, "GET", "/users/me$", '[{"id":1}]' },
+        { { "whoami", "--json" }, "GET", "/users/me$", '7' },
+        { { "find", "me", "shape" }, "GET", "/access%-tokens$", '{"data":{"name":"shape"}}' },
+        { { "find", "me", "shape" }, "GET", "/access%-tokens$", '{"data":["shape"]}' },
+        { { "rename", "me", t.id, "new name" }, "PATCH", "/access%-tokens/", '["x"]' },
+        { { "revoke", "me", t.id }, "PATCH", "/revoke$", 'true' },
+      }
+      for _, c in ipairs(cases) do
+        fake.fault { method = c[2], path = c[3], body = c[4] }
+        local r = cli(c[1])
+        local what = table.concat(c[1], " ") .. " <- " .. c[4]
+        assert.is_true(r.code == 1 or r.code == 3, what .. ": exit " .. tostring(r.code))
+        assert.equal("", r.out, what)
+        assert.matches("^konnect%-pats: [^\n]+\n$", r.err, what)
+        assert.not_matches("traceback", r.err, 1, true)
+        assert.not_matches("%.lua:%d+:", r.err, what)
+      end
+    end)
+
+    it("create whose answer carries no secret: exit 1, the secret file removed", function()
+      local path = dir .. "/secret"
+      fake.fault { method = "POST", path = "/access%-tokens$", status = 201,
+                   body = '{"id":"00000000-0000-4000-8000-000000000001","name":"x"}' }
+      local r = cli({ "create", "--name", "nosecret", "--ttl", "1d", "--secret-file", path })
+      assert.equal(1, r.code)
+      assert.matches("no usable secret", r.err, 1, true)
+      assert.is_nil(slurp(path))
+    end)
+  end)
+
+  describe("never raises", function()
+    it("an unexpected Lua error is one line and exit 1, without the token", function()
+      local outb, errb = {}, {}
+      local code = require("konnect.cli").main({ "whoami" }, {
+        stdout = { write = function(_, ...) outb[#outb + 1] = table.concat({ ... }) end },
+        stderr = { write = function(_, ...) errb[#errb + 1] = table.concat({ ... }) end },
+        getenv = function(k)
+          if k == "KONNECT_TOKEN" then return fake.ALICE_TOKEN end
+          error("environment exploded near " .. fake.ALICE_TOKEN)
+        end,
+      })
+      local err = table.concat(errb)
+      assert.equal(1, code)
+      assert.equal("", table.concat(outb))
+      assert.matches("^konnect%-pats: internal error: [^\n]+\n$", err)
+      assert.not_matches(fake.ALICE_TOKEN, err, 1, true)
+      assert.equal(0, fake.requests().total)
+    end)
+
+    it("an argument vector that is not strings, or none at all, is no crash", function()
+      assert.equal(2, cli({}).code)
+      local r = cli({ "list", 42 })
+      assert.equal(2, r.code)
+      assert.equal(2, require("konnect.cli").main(nil, { stdout = { write = function() end },
+        stderr = { write = function() end }, getenv = function() end }))
+    end)
+
+    it("exit statuses by error kind: system is 3, as are the network kinds", function()
+      local map = require("konnect.cli").EXIT_FOR_KIND
+      assert.equal(3, map.system)
+      for _, k in ipairs { "timeout", "connect", "tls", "network", "too_large", "decode" } do
+        assert.equal(3, map[k])
+      end
+      assert.equal(2, map.invalid_argument)
+      assert.equal(4, map.unauthorized)
+      assert.equal(4, map.forbidden)
+      for kind in pairs(require("konnect.errors").KINDS) do
+        assert.is_true(map[kind] == nil or map[kind] >= 2, kind)
+      end
+    end)
+  end)
+
+  describe("redaction", function()
+    it("the access token never appears in stderr, even when the server echoes it (Location)", function()
+      fake.fault { method = "GET", path = "^/v3/users/me$", redirect = "http://127.0.0.1:9/?t=" .. fake.ALICE_TOKEN }
+      local r = cli({ "whoami" })
+      assert.is_true(r.code ~= 0)
+      assert.not_matches(fake.ALICE_TOKEN, r.err, 1, true)
+      assert.not_matches(fake.ALICE_TOKEN, r.out, 1, true)
+    end)
+
+    it("nor in stdout, when the server echoes it in data (a token named like it)", function()
+      local name = fake.ALICE_TOKEN:gsub("^kpat_", "x")
+      assert(client:create(ALICE, { name = name, ttl_seconds = DAY }))
+      local r = cli({ "list" }, { env = { KONNECT_TOKEN = name } })
+      assert.not_matches(name, r.out .. r.err, 1, true)
+      fake.fault { method = "GET", path = "/access%-tokens$", body = cjson.encode {
+        data = { { id = NO_SUCH, name = fake.ALICE_TOKEN, state = "ACTIVE" } }, meta = {} } }
+      r = ok(cli({ "list", "--json" }))
+      assert.not_matches(fake.ALICE_TOKEN, r.out, 1, true)
+    end)
+  end)
+
+  describe("--proxy-from-env", function()
+    local pats = require "konnect.pats"
+
+    it("passes proxy = \"env\" to the library only when given", function()
+      local seen = {}
+      local real = pats.new
+      pats.new = function(o) seen[#seen + 1] = o.proxy or "none" return real(o) end
+      -- a --secret-file that cannot be made stops each run right after pats.new, before any request
+      local args = { "create", "--name", "p1", "--ttl", "1d", "--secret-file", dir .. "/no/such/file" }
+      local ok1, r1 = pcall(cli, args, { env = { http_proxy = "http://127.0.0.1:9", HTTPS_PROXY = "x" } })
+      args[#args + 1] = "--proxy-from-env"
+      local ok2, r2 = pcall(cli, args)
+      pats.new = real
+      assert.is_true(ok1 and ok2)
+      assert.equal(2, r1.code)
+      assert.equal(2, r2.code)
+      assert.same({ "none", "env" }, seen)
+      assert.equal(0, fake.requests().total)
+    end)
+
+    -- A one-shot proxy in its own process: answers 404 to the first request
+    -- and records its request line in `log`.
+    local function proxy_server(log)
+      local portf = os.tmpname()
+      local script = [[
+        local socket = require "socket"
+        local s = assert(socket.bind("127.0.0.1", 0))
+        local _, port = s:getsockname()
+        local f = io.open(arg[1], "w") f:write(tostring(port)) f:close()
+        s:settimeout(8)
+        local c = s:accept()
+        if c then
+          c:settimeout(2)
+          local line = c:receive("*l")
+          local o = io.open(arg[2], "w") o:write(line or "?") o:close()
+          repeat local l = c:receive("*l") until not l or l == ""
+          c:send("HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+          c:close()
+        end
+      ]]
+      spit(dir .. "/proxy.lua", script)
+      spit(portf, "")
+      os.execute(h.LUA .. " " .. q(dir .. "/proxy.lua") .. " " .. q(portf) .. " " .. q(log) .. " >/dev/null 2>&1 &")
+      local port
+      for _ = 1, 100 do
+        port = slurp(portf)
+        if port and port:match("^%d+$") then break end
+        os.execute("sleep 0.02")
+      end
+      os.remove(portf)
+      return "http://127.0.0.1:" .. assert(port)
+    end
+
+    it("as a process: without it http_proxy is ignored; with it the request goes through the proxy", function()
+      local log = dir .. "/proxy.log"
+      local proxy = proxy_server(log)
+      local env = { http_proxy = proxy, HTTP_PROXY = proxy, ALL_PROXY = proxy, NO_PROXY = "", no_proxy = "" }
+      local r = process({ "whoami", "--timeout", "2" }, { env = env })
+      if slurp(log) then
+        pending("konnect.core in this tree still reads http_proxy by itself: the fix lands with the core's " ..
+          "proxy change (interfaces.md §2); exit " .. tostring(r.code))
+        return
+      end
+      assert.equal(0, r.code, r.err)
+      r = process({ "whoami", "--timeout", "2", "--proxy-from-env" }, { env = env })
+      local line = slurp(log)
+      if not line and r.err:match("proxy") then
+        pending("the library in this tree does not resolve proxy = \"env\" yet (interfaces.md §5): " .. r.err)
+        return
+      end
+      assert.is_string(line, "with --proxy-from-env the request goes to the proxy; exit " .. tostring(r.code))
+      assert.matches("^GET http://127%.0%.0%.1:%d+/v3/users/me HTTP/1%.1", line)
+      assert.equal(1, r.code) -- the proxy's 404
+    end)
+  end)
+
+  describe("as a process", function()
+    it("--help: exit 0, the help on stdout; no command: exit 2", function()
+      local r = ok(process({ "--help" }, { env = { KONNECT_TOKEN = false } }))
+      assert.matches("^usage: konnect%-pats", r.out)
+      assert.matches("--proxy-from-env", r.out, 1, true)
+      assert.equal("", r.err)
+      r = process({})
+      assert.equal(2, r.code)
+      assert.matches("usage: konnect-pats", r.err, 1, true)
+    end)
+
+    it("exit statuses 0, 1, 2, 3, 4 reach the shell", function()
+      assert.equal(0, process({ "list" }).code)
+      assert.equal(1, process({ "get", "me", NO_SUCH }).code)
+      assert.equal(2, process({ "list", "--frob" }).code)
+      assert.equal(3, process({ "list" }, { env = { KONNECT_SERVER_URL = fake.https } }).code) -- no CA: tls
+      assert.equal(4, process({ "list" }, { env = { KONNECT_TOKEN = "kpat_unknown_token_value" } }).code)
+    end)
+
+    it("--secret-file: the secret only in a new 0600 file", function()
+      local path = dir .. "/secret"
+      local r = ok(process({ "create", "--name", "filed", "--ttl", "1d", "--secret-file", path }))
+      assert.equal("", r.out)
+      assert.equal("600", file_mode(path))
+      assert.matches("^kpat_%w+\n$", slurp(path))
+      assert.not_matches("kpat_", r.err, 1, true)
+    end)
+  end)
+
   describe("installation", function()
     it("runs from a checkout with no LUA_PATH/LUA_CPATH, from any directory", function()
-      local r = ok(cli({ "whoami", "--json" }, { cwd = dir, env = { LUA_PATH = false, LUA_CPATH = false } }))
+      local r = ok(process({ "whoami", "--json" }, { cwd = dir, env = { LUA_PATH = false, LUA_CPATH = false } }))
       assert.equal(ALICE, decode(r.out).id)
+    end)
+
+    it("bin/konnect-pats is a stub of fewer than 30 lines", function()
+      local n = 0
+      for _ in assert(io.open(CLI, "rb")):lines() do n = n + 1 end
+      assert.is_true(n < 30, "bin/konnect-pats has " .. n .. " lines")
     end)
 
     it("has a portable shebang and is executable", function()

@@ -1,0 +1,149 @@
+-- konnect.cli.render: the CLI's human output (tables, field lists, relative
+-- dates) and the cleaning of server-supplied strings for a terminal.  Every
+-- function that prints takes the writer `out(...)` it prints through.
+
+local time = require "konnect.time"
+
+local type, tostring, pairs, ipairs, floor, concat = type, tostring, pairs, ipairs, math.floor, table.concat
+
+local _M = {}
+
+--- clean(s): a server-supplied string made safe for a terminal: no control
+--- characters (C0, DEL, and the UTF-8 encoded C1 range).
+local function clean(s)
+  s = tostring(s)
+  s = s:gsub("%c", "?"):gsub("\194[\128-\159]", "?")
+  return s
+end
+_M.clean = clean
+
+-- characters, counting each UTF-8 sequence once
+local function width(s)
+  return #(s:gsub("[\128-\191]", ""))
+end
+
+local UNITS = { { 365 * 86400, "year" }, { 86400, "day" }, { 3600, "hour" }, { 60, "minute" } }
+
+--- relative(s, now) -> "in 29 days", "2 days ago", "just now" (the cleaned
+--- string itself when it is not an RFC 3339 date-time)
+local function relative(s, now)
+  local t = time.rfc3339(s)
+  if not t then return s ~= nil and clean(s) or "?" end
+  local d = t - (now or os.time())
+  local future = d > 0
+  d = d < 0 and -d or d
+  if d < 60 then return future and "in under a minute" or "just now" end
+  local n, unit
+  for i, u in ipairs(UNITS) do
+    -- rounded to the nearest unit; days up to two years, then years
+    if d + u[1] / 2 >= u[1] and (i > 1 or d >= 2 * u[1]) then
+      n, unit = floor(d / u[1] + 0.5), u[2]
+      break
+    end
+  end
+  local phrase = n .. " " .. unit .. (n == 1 and "" or "s")
+  return future and ("in " .. phrase) or (phrase .. " ago")
+end
+_M.relative = relative
+
+local function when(s, empty)
+  if s == nil then return empty end
+  return clean(s) .. " (" .. relative(s) .. ")"
+end
+_M.when = when
+
+local function opt(v) if v ~= nil then return clean(v) end end
+
+local function table_rows(out, header, rows)
+  local w = {}
+  for i, h in ipairs(header) do w[i] = width(h) end
+  for _, r in ipairs(rows) do
+    for i, c in ipairs(r) do
+      if width(c) > w[i] then w[i] = width(c) end
+    end
+  end
+  local function line(r)
+    local parts = {}
+    for i, c in ipairs(r) do
+      parts[i] = i < #r and (c .. (" "):rep(w[i] - width(c))) or c
+    end
+    out(concat(parts, "  "), "\n")
+  end
+  line(header)
+  for _, r in ipairs(rows) do line(r) end
+end
+
+--- token_table(out, tokens): NAME, ID, STATE, EXPIRES, LAST USED
+function _M.token_table(out, tokens)
+  local rows = {}
+  for _, t in ipairs(tokens) do
+    rows[#rows + 1] = {
+      clean(t.name or ""), clean(t.id or ""), clean(t.state or "?"),
+      t.expires_at ~= nil and relative(t.expires_at) or "never",
+      t.last_used_at ~= nil and relative(t.last_used_at) or "never",
+    }
+  end
+  table_rows(out, { "NAME", "ID", "STATE", "EXPIRES", "LAST USED" }, rows)
+end
+
+-- label/value lines, values aligned; nil values left out
+local function fields(out, list)
+  local w = 0
+  for _, kv in ipairs(list) do
+    if kv[2] ~= nil and #kv[1] > w then w = #kv[1] end
+  end
+  for _, kv in ipairs(list) do
+    if kv[2] ~= nil then out(kv[1], (" "):rep(w - #kv[1] + 2), kv[2], "\n") end
+  end
+end
+
+function _M.token_fields(out, t)
+  fields(out, {
+    { "NAME", clean(t.name or "") },
+    { "ID", clean(t.id or "") },
+    { "USER", opt(t.user_id) },
+    { "STATE", clean(t.state or "?") },
+    { "CREATED", when(t.created_at) },
+    { "UPDATED", when(t.updated_at) },
+    { "EXPIRES", when(t.expires_at, "never") },
+    { "LAST USED", when(t.last_used_at, "never") },
+    { "REVOKED", when(t.revoked_at) },
+    { "REVOKED BY", opt(t.revoked_by) },
+  })
+end
+
+function _M.user_fields(out, me)
+  fields(out, {
+    { "ID", opt(me.id) },
+    { "EMAIL", opt(me.email) },
+    { "NAME", opt(me.full_name) },
+    { "PREFERRED NAME", opt(me.preferred_name) },
+    { "ACTIVE", me.active ~= nil and tostring(me.active) or nil },
+    { "REGION", opt(me.inferred_region) },
+    { "CREATED", when(me.created_at) },
+  })
+end
+
+--- error_line(err) -> "konnect-pats: <kind> (<status>): <message> [trace id]"
+function _M.error_line(err)
+  local parts = { "konnect-pats: ", clean(type(err) == "table" and err.kind or "error") }
+  if type(err) ~= "table" then
+    parts[#parts + 1] = ": " .. clean(err)
+    return concat(parts)
+  end
+  if err.status then parts[#parts + 1] = " (" .. clean(err.status) .. ")" end
+  parts[#parts + 1] = ": " .. clean(err.message or tostring(err))
+  if err.trace_id then parts[#parts + 1] = " [" .. clean(err.trace_id) .. "]" end
+  return concat(parts)
+end
+
+--- without_secret(tok) -> a copy of a token object without konnect_token
+function _M.without_secret(tok)
+  local o = {}
+  for k, v in pairs(tok) do
+    if k ~= "konnect_token" then o[k] = v end
+  end
+  return o
+end
+
+return _M
