@@ -44,6 +44,7 @@ local redact_string = require("konnect.redact").string
 
 -- Stands for the secret in --json output until the rest is redacted.
 local SECRET_PLACEHOLDER = "@konnect-cli-secret-placeholder@"
+local SECRET_KEY = "konnect_token\1"
 
 -- A controlled early exit (usage errors and the like): raised as this table's
 -- instances inside main, caught there, never seen by a caller.
@@ -225,14 +226,18 @@ local function deliver(st, tok, opts, verb)
   else
     if opts.json then
       -- the object's other strings redacted as always; the secret asked for, raw
-      public.konnect_token = SECRET_PLACEHOLDER
+      -- (a stand-in key that sorts where konnect_token does, and that the
+      -- redaction of konnect_token values leaves alone, is swapped back after)
+      public.konnect_token = nil
+      public[SECRET_KEY] = SECRET_PLACEHOLDER
       local enc = redact_string(json.encode_sorted(public), st.token)
-      local a, b = enc:find('"' .. SECRET_PLACEHOLDER .. '"', 1, true)
+      local stand_in = json.encode_sorted(SECRET_KEY) .. ":" .. json.encode_sorted(SECRET_PLACEHOLDER)
+      local a, b = enc:find(stand_in, 1, true)
       if not a then
         st.note(PROG, ": system: could not render the token object; its secret is not shown\n")
         return false
       end
-      st.raw(enc:sub(1, a - 1), json.encode_sorted(secret), enc:sub(b + 1), "\n")
+      st.raw(enc:sub(1, a - 1), '"konnect_token":', json.encode_sorted(secret), enc:sub(b + 1), "\n")
     else
       st.raw(secret, "\n")
     end
