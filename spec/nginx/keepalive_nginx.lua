@@ -74,6 +74,43 @@ describe("cosocket keepalive", function()
     assert.equal(1, fake.count("GET /v3/users/" .. fake.ALICE .. "/access-tokens"))
   end)
 
+  it("after a chunked response the connection is reused (its last chunk and trailer were read)", function()
+    local name = "chunked-" .. os.time() .. "-" .. math.random(1e6)
+    local _, a = nginx.request("POST", "/raw", { url = "/mock/x", cache = name })
+    assert.is_nil(a.terr)
+    assert.equal("chunked", a.res.headers["transfer-encoding"])
+    assert.equal(1, a.stats.pooled)
+    local _, b = nginx.request("POST", "/raw", { url = "/mock/x", cache = name })
+    assert.is_nil(b.terr)
+    assert.equal(a.stats.connects, b.stats.connects, "a second connection was opened")
+    assert.equal(a.stats.reused + 1, b.stats.reused)
+    -- the same through konnect.pats
+    local call = cached { server = "mock", retries = "off" }
+    local first = call()
+    assert.is_true(first.ok)
+    local out = call()
+    assert.is_true(out.ok, out.err and out.err.text)
+    assert.equal(first.stats.connects, out.stats.connects)
+    assert.equal(first.stats.reused + 1, out.stats.reused)
+  end)
+
+  it("after a failed body read the next call succeeds on a fresh connection", function()
+    local name = "stall-" .. os.time() .. "-" .. math.random(1e6)
+    local opts = { ca_file = "/" .. name } -- a keepalive pool of its own (ca_file is in the pool name)
+    -- 10 bytes, then 0.6 s of silence: the 0.3 s attempt times out mid-body
+    local _, a = nginx.request("POST", "/raw", { url = "/stall", cache = name, timeout = 0.3, opts = opts })
+    assert.equal("timeout", a.terr.kind)
+    assert.equal(0, a.stats.pooled)
+    -- the rest of that body is still on its way: a pooled connection would
+    -- hand it to this call as its response
+    local _, b = nginx.request("POST", "/raw", { url = "/mock/x", cache = name, timeout = 5 })
+    assert.is_nil(b.terr, b.terr and b.terr.message)
+    assert.equal(200, b.res.status)
+    assert.equal("mocked", b.res.body:match('"name":"(%w+)"'))
+    assert.equal(0, b.stats.reused)
+    assert.equal(2, b.stats.connects)
+  end)
+
   it("a response with Connection: close is not pooled", function()
     local _, a = nginx.request("POST", "/raw", { url = "/mock-close/x", cache = "close" })
     local _, b = nginx.request("POST", "/raw", { url = "/mock-close/x", cache = "close" })

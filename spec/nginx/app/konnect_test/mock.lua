@@ -2,6 +2,7 @@
 -- framings the fake Konnect does not produce: chunked bodies (several
 -- flushes, no Content-Length) and, under /mock-close/, bodies that run until
 -- the server closes the connection.  X-Mock: huge sends ~100 KB.
+-- Under /hostile/<case>, a server that misbehaves on purpose (see HOSTILE).
 
 local cjson = require "cjson.safe"
 
@@ -34,6 +35,108 @@ function _M.handle()
     ngx.print(body:sub(i, i + step - 1))
     ngx.flush(true)
   end
+end
+
+-- Hostile answers, written on the raw downstream socket (any bytes at all).
+local BLOCK = string.rep("a", 64 * 1024)
+local OK_HEAD = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+
+-- send `total` bytes of "a" (in 64 KiB pieces) until done or the peer is gone
+local function flood(sock, total)
+  local sent = 0
+  while sent < total do
+    local piece = total - sent >= #BLOCK and BLOCK or BLOCK:sub(1, total - sent)
+    if not sock:send(piece) then return end
+    sent = sent + #piece
+  end
+end
+
+-- one byte every `every` seconds, for at most `secs` seconds
+local function trickle(sock, every, secs)
+  local t0 = ngx.now()
+  while ngx.now() - t0 < secs do
+    if not sock:send("a") then return end
+    ngx.sleep(every)
+    ngx.update_time()
+  end
+end
+
+local HOSTILE = {
+  -- a header line that never ends (?mb= its size in MiB, default 256)
+  long_header = function(sock)
+    sock:send(OK_HEAD .. "X-Long: ")
+    flood(sock, (tonumber(ngx.var.arg_mb) or 256) * 1024 * 1024)
+  end,
+  -- many short header lines, over 64 KiB in all
+  many_headers = function(sock)
+    local lines = {}
+    for i = 1, 3000 do lines[i] = "X-H" .. i .. ": " .. string.rep("v", 20) .. "\r\n" end
+    sock:send(OK_HEAD .. table.concat(lines) .. "Content-Length: 2\r\n\r\n{}")
+  end,
+  -- the head arrives one byte every 0.1 s (for 6 s)
+  trickle_head = function(sock)
+    sock:send(OK_HEAD .. "X-Slow: ")
+    trickle(sock, 0.1, 6)
+  end,
+  -- the body arrives one byte every 0.1 s (for 6 s)
+  trickle_body = function(sock)
+    sock:send(OK_HEAD .. "Content-Length: 1000\r\n\r\n")
+    trickle(sock, 0.1, 6)
+  end,
+  -- chunk-size lines: not hex; endless; a size beyond any max_body
+  bad_chunk = function(sock)
+    sock:send(OK_HEAD .. "Transfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n")
+  end,
+  long_chunk_line = function(sock)
+    sock:send(OK_HEAD .. "Transfer-Encoding: chunked\r\n\r\n2;ext=")
+    flood(sock, 16 * 1024 * 1024)
+  end,
+  huge_chunk = function(sock)
+    sock:send(OK_HEAD .. "Transfer-Encoding: chunked\r\n\r\nfffffffffff\r\n")
+    flood(sock, 16 * 1024 * 1024)
+  end,
+  -- a chunked body with trailer fields
+  trailers = function(sock)
+    sock:send(OK_HEAD .. "Transfer-Encoding: chunked\r\n\r\n1\r\n{\r\n1;x=y\r\n}\r\n0\r\n" ..
+      "X-Trailer: 1\r\nX-Other: 2\r\n\r\n")
+  end,
+  -- an endless stream of interim responses
+  interim_storm = function(sock)
+    local many = string.rep("HTTP/1.1 100 Continue\r\n\r\n", 1000)
+    local t0 = ngx.now()
+    while ngx.now() - t0 < 6 do
+      if not sock:send(many) then return end
+      ngx.update_time()
+    end
+  end,
+  -- a status line that is not HTTP
+  garbage = function(sock)
+    sock:send("SSH-2.0-OpenSSH_9.2\r\n\r\n")
+  end,
+  -- two different Content-Lengths
+  two_lengths = function(sock)
+    sock:send(OK_HEAD .. "Content-Length: 2\r\nContent-Length: 3\r\n\r\n{}")
+  end,
+}
+
+function _M.hostile()
+  local case = ngx.var.uri:match("^/hostile/([%w_]+)")
+  local fn = HOSTILE[case]
+  if not fn then return ngx.exit(404) end
+  local sock = assert(ngx.req.socket(true))
+  fn(sock)
+end
+
+-- A body that stalls half-way: Content-Length 1000, 10 bytes, a pause of
+-- ?pause= seconds (default 0.6), the other 990.  Over a kept-alive connection:
+-- the next request on it is answered after this one.
+function _M.stall()
+  ngx.header["Content-Type"] = "application/json"
+  ngx.header["Content-Length"] = 1000
+  ngx.print(string.rep("x", 10))
+  ngx.flush(true)
+  ngx.sleep(tonumber(ngx.var.arg_pause) or 0.6)
+  ngx.print(string.rep("y", 990))
 end
 
 return _M
