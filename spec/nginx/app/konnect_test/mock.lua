@@ -100,6 +100,21 @@ local HOSTILE = {
     sock:send(OK_HEAD .. "Transfer-Encoding: chunked\r\n\r\n1\r\n{\r\n1;x=y\r\n}\r\n0\r\n" ..
       "X-Trailer: 1\r\nX-Other: 2\r\n\r\n")
   end,
+  -- keep-alive by hand: each response is chunked, and its trailer ("\r\n"
+  -- after the last chunk) comes 0.2 s later; then the next request on the
+  -- same connection.  Connections are counted in konnect_test "late_trailer".
+  late_trailer = function(sock)
+    ngx.shared.konnect_test:incr("late_trailer", 1, 0)
+    for _ = 1, 10 do
+      sock:send("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n" ..
+        "2\r\n{}\r\n0\r\n")
+      ngx.sleep(0.2)
+      if not sock:send("\r\n") then return end
+      local head = sock:receiveuntil("\r\n\r\n")
+      sock:settimeout(5000)
+      if not head(8192) or head(8192) ~= nil then return end
+    end
+  end,
   -- an endless stream of interim responses
   interim_storm = function(sock)
     local many = string.rep("HTTP/1.1 100 Continue\r\n\r\n", 1000)
