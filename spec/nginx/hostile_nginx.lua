@@ -108,6 +108,16 @@ describe("cosocket transport, what it writes", function()
     assert.equal(0, fake.requests().total)
   end)
 
+  it("through konnect.pats: user_agent or a header with CR/LF never reaches the wire", function()
+    for _, client in ipairs { { user_agent = INJECT }, { headers = { ["X-Evil"] = INJECT } } } do
+      client.server, client.retries = "http", "off"
+      local out = nginx.call { op = "me", client = client }
+      assert.is_false(out.ok)
+      assert.equal("invalid_argument", out.err.kind)
+    end
+    assert.equal(0, fake.requests().total)
+  end)
+
   it("other control characters and bad names are refused too", function()
     for _, h in ipairs { { ["X-A"] = "a\0b" }, { ["X-A"] = "a\127" }, { ["X A"] = "v" }, { ["X:A"] = "v" } } do
       assert.equal("invalid_argument", raw { url = FAKE .. "/", headers = h }.terr.kind)

@@ -39,7 +39,7 @@ local function new_client(spec)
     retries = retries,
     timeout = spec.timeout, connect_timeout = spec.connect_timeout,
     max_body = spec.max_body, transport = spec.transport, headers = spec.headers,
-    proxy = spec.proxy, allow_insecure_http = spec.allow_insecure_http,
+    proxy = spec.proxy, allow_insecure_http = spec.allow_insecure_http, user_agent = spec.user_agent,
   }
 end
 
