@@ -174,16 +174,7 @@ local function build_block(headers)
   return concat(out)
 end
 
--- Blocks made (or checked) here: the hot path looks a block up instead of
--- scanning it again.  Bounded: emptied when full.
-local valid_blocks, nvalid = { [""] = true }, 1
-local function remember(block)
-  if nvalid >= 256 then valid_blocks, nvalid = { [""] = true }, 1 end
-  valid_blocks[block] = true
-  nvalid = nvalid + 1
-end
-
--- Is this string a well-formed header block ("Name: value\r\n"…)?
+-- Is this string a well-formed header block ("Name: value\r\n"…)?  -> block | nil, message
 local function check_block(block)
   local pos, len = 1, #block
   while pos <= len do
@@ -195,18 +186,22 @@ local function check_block(block)
     if OWN_HEADERS[lower(name)] then return nil, "the " .. name .. " header is the transport's own" end
     pos = nxt
   end
-  remember(block)
   return block
 end
 
---- header_lines(map) -> the prebuilt header block for req.header_lines | nil, message
---- (konnect.pats calls it once per header set; a refused map fails every call
---- that passes it, with kind invalid_argument).
+-- header_lines() results carry their checked block under this private key:
+-- the hot path trusts them without scanning them again.  (A table, not a
+-- string in a module-wide cache: the block holds the token, and goes away
+-- with the client that made it.)
+local SEAL = {}
+
+--- header_lines(map) -> the prebuilt header block for req.header_lines (opaque) | nil, message.
+--- konnect.pats calls it once per header set; a map it refuses makes every
+--- call that passes the map fail with kind invalid_argument, before any I/O.
 function _M.header_lines(headers)
   local block, err = build_block(headers)
   if not block then return nil, err end
-  remember(block)
-  return block
+  return { [SEAL] = block }
 end
 
 ---------------------------------------------------------------------------
@@ -232,6 +227,11 @@ end
 -- One response head, up to and including its blank line.
 -- buf: bytes already read.  -> head, rest | nil, err, got_any
 local function read_block(sock, deadline, buf)
+  if buf == "" then -- the usual case: one read holds the whole head (and often the body)
+    local data, err = more(sock, deadline, READ_CHUNK)
+    if not data then return nil, err, false end
+    buf = data
+  end
   local _, e = find(buf, "\n\r?\n")
   if e then
     if e > MAX_HEADER_BYTES then return nil, "too_large", true end
@@ -262,7 +262,7 @@ end
 
 -- "HTTP/1.x NNN …\r\nName: value\r\n…\r\n" -> status, headers, minor | nil
 local function parse_head(head)
-  local mi, code, pos = match(head, "^HTTP/1%.(%d) (%d%d%d)[^\n]*\n()")
+  local mi, code, pos = match(head, "^HTTP/1%.(%d) ([1-5]%d%d)%f[^%d][^\n]*\n()")
   if not mi then return nil end
   local headers, len = {}, #head
   while pos <= len do
@@ -654,11 +654,12 @@ function _M:request(req)
   if not KNOWN_METHODS[method] and not (type(method) == "string" and find(method, "^[%w!#$%%&'*+.^_`|~-]+$")) then
     return refuse("invalid request method")
   end
-  local block = req.header_lines
-  if type(block) ~= "string" or not valid_blocks[block] then
+  local hl = req.header_lines
+  local block = type(hl) == "table" and hl[SEAL]
+  if not block then
     local berr
-    if type(block) == "string" then
-      block, berr = check_block(block)
+    if type(hl) == "string" then -- a block made elsewhere: checked on every call
+      block, berr = check_block(hl)
     else
       block, berr = build_block(req.headers)
     end
