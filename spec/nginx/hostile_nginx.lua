@@ -76,6 +76,21 @@ describe("cosocket transport, hostile server", function()
     assert.is_true(out.elapsed < 2.5, "took " .. out.elapsed)
   end)
 
+  it("bare LF line ends and odd spacing are read like libcurl reads them", function()
+    local out = raw { url = "/hostile/odd_head" }
+    assert.is_nil(out.terr, out.terr and out.terr.message)
+    assert.equal(200, out.res.status)
+    assert.equal("{}", out.res.body)
+    assert.equal("v w", out.res.headers["x-sp"])
+    assert.equal("a", out.res.headers["x-folded"])
+    assert.equal("", out.res.headers["x-empty"])
+    assert.equal("2", out.res.headers["content-length"])
+  end)
+
+  it("a status code outside 100-599: network (never read as an interim response)", function()
+    assert.equal("network", kind(raw { url = "/hostile/bad_status", timeout = 3 }))
+  end)
+
   it("not HTTP at all: network", function()
     assert.equal("network", kind(raw { url = "/hostile/garbage" }))
   end)

@@ -124,6 +124,15 @@ local HOSTILE = {
       ngx.update_time()
     end
   end,
+  -- bare LF line ends, odd spacing, a folded line, a line without a colon
+  odd_head = function(sock)
+    sock:send("HTTP/1.0 200 Fine\nX-Sp :  v w \t\nX-Folded: a\n  b\nno colon here\nX-Empty:\n" ..
+      "Content-Length: 2\n\n{}")
+  end,
+  -- a status code outside 100-599
+  bad_status = function(sock)
+    sock:send("HTTP/1.1 099 Odd\r\nContent-Length: 2\r\n\r\n{}")
+  end,
   -- a status line that is not HTTP
   garbage = function(sock)
     sock:send("SSH-2.0-OpenSSH_9.2\r\n\r\n")
