@@ -14,7 +14,9 @@
 #   library    client:get(user, id) through konnect.pats, transport = "cosocket"
 #   transport  konnect.transport.cosocket:request alone (+ cjson.decode)
 # Env: BENCH_NGINX_N=2000 BENCH_NGINX_ROUNDS=11 BENCH_NGINX_WARMUP=200
-#      BENCH_NGINX_JSON=path (also write the raw rounds as JSON)
+#      BENCH_NGINX_JSON=path (also write the rounds and the summary as JSON: workload
+#      "get_nginx", us/cpu_us per contender per round, median_us, median_cpu_us,
+#      library_over_floor and transport_over_floor {wall, cpu, and their min/max})
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -34,7 +36,7 @@ RUN=$(mktemp -d "${TMPDIR:-/tmp}/konnect-bench-nginx.XXXXXX")
 cleanup() {
   if [ -f "$RUN/nginx.pid" ]; then
     pid=$(tr -dc '0-9' < "$RUN/nginx.pid")
-    [ -n "$pid" ] && kill -QUIT "$pid" 2>/dev/null || true
+    if [ -n "$pid" ]; then kill -QUIT "$pid" 2>/dev/null || true; fi
   fi
   fake_konnect/ctl stop --dir "$RUN/fake" >/dev/null 2>&1 || true
   if [ "${KEEP:-0}" = 1 ]; then say "kept $RUN"; else rm -rf "$RUN"; fi
@@ -85,9 +87,7 @@ say "nginx $("$NGINX" -v 2>&1 | sed 's/.*nginx\///') + ngx_lua, worker_processes
 say "$ROUNDS paired rounds x $N GETs per contender (after $WARMUP warm-up calls each)"
 json=$(curl -fsS --max-time 3600 "http://127.0.0.1:$port/bench?n=$N&rounds=$ROUNDS&warmup=$WARMUP&user=$USER_ID&token_id=$token_id&token=$TOKEN&upstream=$FAKE_KONNECT_HTTP") || {
   say "the bench request failed"; tail -n 20 "$RUN/error.log" >&2; exit 1; }
-[ -n "${BENCH_NGINX_JSON:-}" ] && printf '%s\n' "$json" > "$BENCH_NGINX_JSON"
-
-printf '%s\n' "$json" | LUA_PATH="$root/lua/?.lua;;" lua5.4 -e '
+printf '%s\n' "$json" | OUT_JSON="${BENCH_NGINX_JSON:-}" LUA_PATH="$root/lua/?.lua;;" lua5.4 -e '
   local json = require "konnect.json"
   local d = json.decode(io.read("a"))
   local function sorted(t) local c = {} for i, v in ipairs(t) do c[i] = v end table.sort(c) return c end
@@ -107,4 +107,14 @@ printf '%s\n' "$json" | LUA_PATH="$root/lua/?.lua;;" lua5.4 -e '
     local s, sc = sorted(r), sorted(rc)
     print(string.format("  %-34s %11.2fx %8.2f - %-6.2f %11.2fx %8.2f - %-6.2f", name .. " / floor (per round)",
       median(r), s[1], s[#s], median(rc), sc[1], sc[#sc]))
+    d[name .. "_over_floor"] = { wall = median(r), wall_min = s[1], wall_max = s[#s],
+                                 cpu = median(rc), cpu_min = sc[1], cpu_max = sc[#sc] }
+  end
+  local path = os.getenv("OUT_JSON")
+  if path and path ~= "" then -- the rounds and the summary, for bench/report.lua
+    d.workload, d.median_us, d.median_cpu_us = "get_nginx", {}, {}
+    for name, u in pairs(d.us) do d.median_us[name], d.median_cpu_us[name] = median(u), median(d.cpu_us[name]) end
+    local f = assert(io.open(path, "w"))
+    f:write(json.encode(d), "\n")
+    f:close()
   end'

@@ -604,7 +604,11 @@ local function exchange(self, sock, method, head, deadline, poolable)
     return nil, clean
   end
   if poolable and clean and not server_closes(headers, minor) then
-    if sock:setkeepalive(self.keepalive_ms, self.pool_size) then self.stats.pooled = self.stats.pooled + 1 end
+    if sock:setkeepalive(self.keepalive_ms, self.pool_size) then
+      self.stats.pooled = self.stats.pooled + 1
+    else
+      sock:close()
+    end
   else
     sock:close()
   end
