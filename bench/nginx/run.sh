@@ -14,6 +14,8 @@
 #   library    client:get(user, id) through konnect.pats, transport = "cosocket"
 #   transport  konnect.transport.cosocket:request alone (+ cjson.decode)
 # Env: BENCH_NGINX_N=2000 BENCH_NGINX_ROUNDS=11 BENCH_NGINX_WARMUP=200
+#      BENCH_NGINX_PROFILE=library|transport|floor (+ BENCH_NGINX_PROFILE_MODE=F|l|fl…):
+#      a LuaJIT jit.p profile of one more loop of that contender, printed to stderr
 #      BENCH_NGINX_JSON=path (also write the rounds and the summary as JSON: workload
 #      "get_nginx", us/cpu_us per contender per round, median_us, median_cpu_us,
 #      library_over_floor and transport_over_floor {wall, cpu, and their min/max})
@@ -85,8 +87,16 @@ token_id=$(curl -fsS -X POST -H "Authorization: Bearer $TOKEN" -H 'Content-Type:
 
 say "nginx $("$NGINX" -v 2>&1 | sed 's/.*nginx\///') + ngx_lua, worker_processes 1, $pinned"
 say "$ROUNDS paired rounds x $N GETs per contender (after $WARMUP warm-up calls each)"
-json=$(curl -fsS --max-time 3600 "http://127.0.0.1:$port/bench?n=$N&rounds=$ROUNDS&warmup=$WARMUP&user=$USER_ID&token_id=$token_id&token=$TOKEN&upstream=$FAKE_KONNECT_HTTP") || {
+query="n=$N&rounds=$ROUNDS&warmup=$WARMUP&user=$USER_ID&token_id=$token_id&token=$TOKEN&upstream=$FAKE_KONNECT_HTTP"
+if [ -n "${BENCH_NGINX_PROFILE:-}" ]; then
+  query="$query&profile=$BENCH_NGINX_PROFILE&profile_mode=${BENCH_NGINX_PROFILE_MODE:-F}&profile_out=$RUN/profile.txt"
+fi
+json=$(curl -fsS --max-time 3600 "http://127.0.0.1:$port/bench?$query") || {
   say "the bench request failed"; tail -n 20 "$RUN/error.log" >&2; exit 1; }
+if [ -n "${BENCH_NGINX_PROFILE:-}" ]; then
+  say "LuaJIT profile (jit.p, mode ${BENCH_NGINX_PROFILE_MODE:-F}) of $BENCH_NGINX_PROFILE:"
+  head -n 25 "$RUN/profile.txt" >&2 || true
+fi
 printf '%s\n' "$json" | OUT_JSON="${BENCH_NGINX_JSON:-}" LUA_PATH="$root/lua/?.lua;;" lua5.4 -e '
   local json = require "konnect.json"
   local d = json.decode(io.read("a"))
