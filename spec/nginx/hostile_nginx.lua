@@ -91,6 +91,22 @@ describe("cosocket transport, hostile server", function()
     assert.equal("network", kind(raw { url = "/hostile/bad_status", timeout = 3 }))
   end)
 
+  it("300 randomly damaged responses: never raises, every failure has a transport kind", function()
+    local KINDS = { network = true, too_large = true, timeout = true }
+    local seed0 = os.time()
+    for i = 1, 300 do
+      local seed = seed0 * 1000 + i
+      local out = raw { url = "/hostile/random?seed=" .. seed, timeout = 2 }
+      if out.terr then
+        assert.is_true(KINDS[out.terr.kind] == true, "seed " .. seed .. ": " .. tostring(out.terr.kind) .. ": "
+          .. tostring(out.terr.message))
+      else
+        assert.is_number(out.res.status, "seed " .. seed)
+        assert.is_string(out.res.body, "seed " .. seed)
+      end
+    end
+  end)
+
   it("not HTTP at all: network", function()
     assert.equal("network", kind(raw { url = "/hostile/garbage" }))
   end)

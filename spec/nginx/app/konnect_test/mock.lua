@@ -133,6 +133,31 @@ local HOSTILE = {
   bad_status = function(sock)
     sock:send("HTTP/1.1 099 Odd\r\nContent-Length: 2\r\n\r\n{}")
   end,
+  -- a well-formed response (one of several framings), then damaged at random
+  -- (?seed=): bytes replaced by framing characters, cut short, duplicated
+  random = function(sock)
+    local seed = tonumber(ngx.var.arg_seed) or 1
+    math.randomseed(seed)
+    local r = math.random
+    local body = '{"data":[{"id":"x","name":"n"}],"meta":{"page":{"total":1}}}'
+    local heads = {
+      "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " .. #body .. "\r\n\r\n" .. body,
+      "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" .. string.format("%x", 10) .. "\r\n" ..
+        body:sub(1, 10) .. "\r\n" .. string.format("%x;e=1", #body - 10) .. "\r\n" .. body:sub(11) ..
+        "\r\n0\r\nX-T: 1\r\n\r\n",
+      "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.0 404 Not Found\nX-A:b\n\n" .. body,
+      "HTTP/1.1 204 No Content\r\nX-Kong-Request-Id: r\r\n\r\n",
+    }
+    local s = heads[r(#heads)]
+    local chars = { "\r", "\n", ":", " ", "0", "f", "z", "\0", ";", "-", "9" }
+    for _ = 1, r(0, 4) do
+      local i = r(#s)
+      s = s:sub(1, i - 1) .. chars[r(#chars)] .. s:sub(i + 1)
+    end
+    if r() < 0.3 then s = s:sub(1, r(#s)) end
+    if r() < 0.2 then local i = r(#s); s = s:sub(1, i) .. s:sub(i) end
+    sock:send(s)
+  end,
   -- a status line that is not HTTP
   garbage = function(sock)
     sock:send("SSH-2.0-OpenSSH_9.2\r\n\r\n")
