@@ -64,6 +64,21 @@ describe("cosocket transport, hostile server", function()
     assert.is_true(out.elapsed < 2, "took " .. out.elapsed)
   end)
 
+  it("one-byte chunks as fast as they go: the deadline holds", function()
+    local out = raw { url = "/hostile/tiny_chunks", timeout = 1, opts = { max_body = 1024 * 1024 * 1024 } }
+    assert.equal("timeout", kind(out))
+    assert.is_true(out.elapsed < 2.5, "took " .. out.elapsed)
+  end)
+
+  it("4 MiB of one-byte chunks: too_large, and memory about the body's size, not 10x", function()
+    local out = raw { url = "/hostile/tiny_chunks", timeout = 20, opts = { max_body = 4 * 1024 * 1024 } }
+    assert.equal("too_large", kind(out))
+    local grew = out.rss_after - out.rss_before
+    print(string.format("\n  [hostile] 4 MiB of one-byte chunks: worker RSS %d KiB before, %d KiB after (%+d KiB), "
+      .. "%.3f s", out.rss_before, out.rss_after, grew, out.elapsed))
+    assert.is_true(grew < 24 * 1024, "the worker grew by " .. grew .. " KiB")
+  end)
+
   it("chunk extensions and trailer fields are read past", function()
     local out = raw { url = "/hostile/trailers" }
     assert.is_nil(out.terr)

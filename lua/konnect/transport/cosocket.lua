@@ -217,7 +217,18 @@ end
 
 -- The next bytes, at most `max`, waiting at most until the deadline.
 -- -> data | nil, err ("timeout" once the deadline has passed)
+-- nginx's clock only moves between events; a server that keeps the socket
+-- full never lets a read wait, so the clock is refreshed here (about 50 ns),
+-- and every 64th read yields to the event loop: a long response cannot hold
+-- the worker.
+local reads = 0
 local function more(sock, deadline, max)
+  reads = reads + 1
+  if reads >= 64 then
+    reads = 0
+    ngx_sleep(0)
+  end
+  ngx_update_time()
   local left = deadline - ngx_now()
   if left <= 0 then return nil, "timeout" end
   sock:settimeout(ceil(left * 1000))
@@ -327,9 +338,25 @@ local function too_big(max_body)
   return terr("too_large", format("response body larger than max_body (%d bytes)", max_body), true)
 end
 
+-- Append a piece of the body.  Every 256 pieces the newest ones are joined
+-- into one, so that a body sent as many tiny pieces (one-byte chunks, one-byte
+-- segments) costs about its size in memory, not a table slot and a string
+-- header per byte.  -> n, seg
+local function append(parts, n, seg, piece)
+  n = n + 1
+  parts[n] = piece
+  if n - seg >= 256 then
+    parts[seg] = concat(parts, "", seg, n)
+    for i = seg + 1, n do parts[i] = nil end
+    n = seg
+    seg = seg + 1
+  end
+  return n, seg
+end
+
 -- A chunked body; buf = bytes already read.  -> body, clean | nil, terr
 local function read_chunked(sock, deadline, buf, max_body)
-  local parts, n, total, pos = {}, 0, 0, 1
+  local parts, n, seg, total, pos = {}, 0, 1, 0, 1
   while true do
     local eol, err
     eol, buf, pos = read_line(sock, deadline, buf, pos, MAX_CHUNK_LINE)
@@ -356,19 +383,17 @@ local function read_chunked(sock, deadline, buf, max_body)
     total = total + size
     if total > max_body then return nil, too_big(max_body) end
     local avail = #buf - pos + 1
-    n = n + 1
     if avail >= size then
-      parts[n] = sub(buf, pos, pos + size - 1)
+      n, seg = append(parts, n, seg, sub(buf, pos, pos + size - 1))
       pos = pos + size
     else
-      parts[n] = sub(buf, pos)
+      n, seg = append(parts, n, seg, sub(buf, pos))
       local need = size - avail
       while need > 0 do
         local data
         data, err = more(sock, deadline, min(need, READ_CHUNK))
         if not data then return nil, io_err("reading the response body", err, true) end
-        n = n + 1
-        parts[n] = data
+        n, seg = append(parts, n, seg, data)
         need = need - #data
       end
       buf, pos = "", 1
@@ -432,12 +457,11 @@ local function read_body(sock, method, status, headers, deadline, max_body, rest
         if have == len then return rest, true end
         return sub(rest, 1, len), false -- bytes beyond the response: never reuse
       end
-      local parts, n, need = { rest }, 1, len - have
+      local parts, n, seg, need = { rest }, 1, 1, len - have
       while need > 0 do
         local data, err = more(sock, deadline, min(need, READ_CHUNK))
         if not data then return nil, io_err("reading the response body", err, true) end
-        n = n + 1
-        parts[n] = data
+        n, seg = append(parts, n, seg, data)
         need = need - #data
       end
       return concat(parts, "", 1, n), true
@@ -446,7 +470,7 @@ local function read_body(sock, method, status, headers, deadline, max_body, rest
   -- neither: the body runs until the server closes the connection
   local total = #rest
   if total > max_body then return nil, too_big(max_body) end
-  local parts, n = { rest }, 1
+  local parts, n, seg = { rest }, 1, 1
   while true do
     local data, err = more(sock, deadline, READ_CHUNK)
     if not data then
@@ -455,8 +479,7 @@ local function read_body(sock, method, status, headers, deadline, max_body, rest
     end
     total = total + #data
     if total > max_body then return nil, too_big(max_body) end
-    n = n + 1
-    parts[n] = data
+    n, seg = append(parts, n, seg, data)
   end
 end
 

@@ -84,6 +84,16 @@ local HOSTILE = {
     trickle(sock, 0.1, 6)
   end,
   -- chunk-size lines: not hex; endless; a size beyond any max_body
+  -- one-byte chunks as fast as the socket takes them, for at most 6 s
+  tiny_chunks = function(sock)
+    sock:send(OK_HEAD .. "Transfer-Encoding: chunked\r\n\r\n")
+    local many = string.rep("1\r\na\r\n", 10000)
+    local t0 = ngx.now()
+    while ngx.now() - t0 < 6 do
+      if not sock:send(many) then return end
+      ngx.update_time()
+    end
+  end,
   bad_chunk = function(sock)
     sock:send(OK_HEAD .. "Transfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n")
   end,
