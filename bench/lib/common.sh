@@ -1,4 +1,3 @@
-# shellcheck shell=bash
 # Shell helpers shared by bench/run.sh and bench/profile.sh (sourced; expects
 # $root, the checkout, and $RUN, the working directory, to be set).
 
