@@ -133,7 +133,9 @@ elseif workload == "memory_batch" then
     done = done + size
     local mark = done >= at and not at_done
     if mark then at_done = true end
-    if #points == 0 or mark or done >= n then
+    -- and every tenth of the run after the mark, to show a trend
+    local tenth = at_done and not mark and done % math.max(size, math.floor(n / 10 / size) * size) == 0
+    if #points == 0 or mark or tenth or done >= n then
       points[#points + 1] = { calls = done, rss_kb = bu.status_kb("VmRSS"), hwm_kb = bu.status_kb("VmHWM"),
         lua_kb = collectgarbage("count") }
     end
