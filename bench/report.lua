@@ -241,19 +241,23 @@ local nginx_w, nginx_lib, nginx_floor
 for w in pairs(by) do
   if w:match("^nginx") then
     for _, c in ipairs(sorted_contenders(w)) do
-      if c:lower():match("floor") then nginx_floor = c else nginx_lib = nginx_lib or c end
+      if c:lower():match("floor") then nginx_floor = c
+      elseif c == "library" or not nginx_lib then nginx_lib = c end
     end
     nginx_w = w
   end
 end
 if nginx_w then
   say("")
-  say("(h) inside nginx (%s, bench/nginx/run.sh)", nginx_w)
-  say("%-30s %26s %24s", "contender", "µs/call", "× floor (paired)")
-  say(string.rep("-", 84))
+  say("(h) GET inside nginx (%s, bench/nginx/run.sh) — %d rounds", nginx_w, #by[nginx_w][nginx_lib or nginx_floor])
+  say("%-22s %26s %24s %22s %20s", "contender", "wall µs/call", "CPU µs/call", "wall × floor (paired)",
+    "CPU × floor (paired)")
+  say(string.rep("-", 118))
   for _, c in ipairs(sorted_contenders(nginx_w)) do
-    say("%-30s %26s %24s", c, cell(field(nginx_w, c, "mean_us")),
-      (nginx_floor and c ~= nginx_floor) and cell(paired(nginx_w, c, nginx_w, nginx_floor, "mean_us"), "%.2f") or "-")
+    local ref = nginx_floor and c ~= nginx_floor
+    say("%-22s %26s %24s %22s %20s", c, cell(field(nginx_w, c, "mean_us")), cell(field(nginx_w, c, "cpu_us")),
+      ref and cell(paired(nginx_w, c, nginx_w, nginx_floor, "mean_us"), "%.2f") or "-",
+      ref and cell(paired(nginx_w, c, nginx_w, nginx_floor, "cpu_us"), "%.2f") or "-")
   end
 end
 

@@ -29,11 +29,11 @@
 #   BENCH_WARMUP=50      untimed calls before each timed loop
 # Filters: BENCH_CONTENDERS="raw k54 kjit luacurl luahttp luasocket python node cli"
 #          BENCH_WORKLOADS="get_http get_https cycle batch scaling memory cli_start nginx"
-# Inside nginx: bench/nginx/run.sh, when present, is run with BENCH_ROUNDS,
-# BENCH_SCALE, BENCH_CLIENT_CPU/BENCH_SERVER_CPU in its environment; every line
-# it prints that is a JSON object with "workload", "contender", "round" and
-# "mean_us" joins the results (e.g. workload "nginx_get", contenders "library"
-# and "floor"); its other lines are kept in bench/results/nginx.txt.
+# Inside nginx: bench/nginx/run.sh, when present, is run with BENCH_NGINX_ROUNDS
+# (max(BENCH_ROUNDS, 5)), BENCH_NGINX_N (2000, scaled) and BENCH_NGINX_JSON=FILE;
+# FILE's per-round figures ({"us": {contender: [µs per round]}, "cpu_us": …})
+# join the results as workload nginx_get (reference: contender "floor"); its
+# printed summary is kept in bench/results/nginx.txt.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -312,11 +312,22 @@ fi
 
 if want nginx "$WORKLOADS"; then
   if [ -f bench/nginx/run.sh ]; then
-    say "(h) get inside nginx: bench/nginx/run.sh"
-    if BENCH_ROUNDS=$ROUNDS BENCH_SCALE=$scale BENCH_CLIENT_CPU=${CLIENT:+0} BENCH_SERVER_CPU=$SERVER_CPU \
+    say "(h) get inside nginx: bench/nginx/run.sh (its own fake and nginx, pinned by it)"
+    rm -f "$RUN/nginx.json"
+    if BENCH_NGINX_ROUNDS=${BENCH_NGINX_ROUNDS:-$(( ROUNDS > 5 ? ROUNDS : 5 ))} \
+       BENCH_NGINX_N=${BENCH_NGINX_N:-$(scaled 2000)} BENCH_NGINX_JSON="$RUN/nginx.json" \
        bash bench/nginx/run.sh >"$RUN/nginx.out" 2>>"$LOG"; then
-      grep '^{.*"workload".*"mean_us"' "$RUN/nginx.out" >>"$RES" || true
-      grep -v '^{' "$RUN/nginx.out" >"$OUT/nginx.txt" || true
+      cp "$RUN/nginx.out" "$OUT/nginx.txt"
+      # its summary (us / cpu_us per contender, one entry per round) as result lines
+      "$PY" - "$RUN/nginx.json" >>"$RES" <<'PYEOF' || say "  bench/nginx/run.sh: no usable JSON summary"
+import json, sys
+d = json.load(open(sys.argv[1]))
+for name, us in d["us"].items():
+    cpu = d.get("cpu_us", {}).get(name, [])
+    for i, v in enumerate(us):
+        print(json.dumps({"workload": "nginx_get", "contender": name, "round": i + 1, "n": d.get("n"),
+                          "mean_us": v, "cpu_us": cpu[i] if i < len(cpu) else None}))
+PYEOF
     else
       fails=$((fails + 1))
       say "  bench/nginx/run.sh FAILED (see $LOG, $RUN/nginx.out)"
@@ -358,8 +369,11 @@ if ! command -v gnuplot >/dev/null; then
 else
   term=png
   gnuplot -e 'set terminal pngcairo' >/dev/null 2>&1 && term=pngcairo
-  if gnuplot -e "datafile='$RUN/chart.dat'; scalefile='$RUN/scaling.dat'; outfile='$OUT/chart.png'; term='$term'" \
-     bench/chart.gp 2>>"$LOG"; then
+  gp="datafile='$RUN/chart.dat'; outfile='$OUT/chart.png'; term='$term'"
+  [ "$(grep -vc '^#' "$RUN/scaling.dat")" -gt 0 ] && gp="$gp; scalefile='$RUN/scaling.dat'"
+  if [ "$(grep -vc '^#' "$RUN/chart.dat")" -eq 0 ]; then
+    say "no per-request figures: no chart"
+  elif gnuplot -e "$gp" bench/chart.gp 2>>"$LOG"; then
     say "chart: ${OUT#"$root"/}/chart.png"
   else
     say "gnuplot failed (see $LOG)"
