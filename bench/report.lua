@@ -206,14 +206,22 @@ local function mem_rows(w, title)
   if not by[w] then return end
   say("")
   say("%s", title)
-  say("%-22s %16s %18s %10s %12s %10s", "", "RSS @mark", "RSS @last", "growth", "Lua heap", "calls/s")
-  say(string.rep("-", 94))
+  say("%-22s %16s %18s %18s %10s %12s %10s", "", "RSS @mark", "RSS @half", "RSS @last", "growth", "Lua heap",
+    "calls/s")
+  say(string.rep("-", 113))
+  local function at(p) return p and ("%.1f MiB@%d"):format(p.rss_kb / 1024, p.calls) or "-" end
   for _, c in ipairs(sorted_contenders(w)) do
     local r = by[w][c][1]
-    local p1 = r.points[math.min(w == "memory_batch" and 2 or 1, #r.points)]
-    local p2 = r.points[#r.points]
-    say("%-22s %16s %18s %10s %12s %10.0f", c, ("%.1f MiB@%d"):format(p1.rss_kb / 1024, p1.calls),
-      ("%.1f MiB@%d"):format(p2.rss_kb / 1024, p2.calls), ("%+d KiB"):format(r.rss_growth_kb),
+    local i1 = math.min(w == "memory_batch" and 2 or 1, #r.points)
+    local p1, p2 = r.points[i1], r.points[#r.points]
+    -- the sample nearest half-way (batched runs sample every tenth)
+    local mid
+    for i = i1 + 1, #r.points - 1 do
+      if not mid or math.abs(r.points[i].calls - p2.calls / 2) < math.abs(mid.calls - p2.calls / 2) then
+        mid = r.points[i]
+      end
+    end
+    say("%-22s %16s %18s %18s %10s %12s %10.0f", c, at(p1), at(mid), at(p2), ("%+d KiB"):format(r.rss_growth_kb),
       ("%.0f KiB"):format(r.lua_kb_after_full_gc), r.calls_per_s or 0)
   end
 end
