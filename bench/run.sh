@@ -125,6 +125,7 @@ say "$PIN"
 # adds the connection log and the server's CPU affinity.
 trap stop_server EXIT
 stop_server
+rm -f "$RUN/fake/conn.log"
 eval "$(BENCH_SERVER_CPU=$SERVER_CPU NGINX="$root/bench/lib/nginx_wrap.sh" fake_konnect/ctl start --dir "$RUN/fake")"
 HTTP_BASE=$FAKE_KONNECT_HTTP
 HTTPS_BASE=$FAKE_KONNECT_HTTPS

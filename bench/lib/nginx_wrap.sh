@@ -21,7 +21,7 @@ done
 if [ -n "$conf" ] && [ -f "$conf" ] && ! grep -q bench_conn "$conf"; then
   log="${prefix:-$(dirname "$conf")}/conn.log"
   # fields: connection serial, port, TLS protocol, session reused, HTTP protocol, status
-  sed -i "0,/^http {/s||http {\n    log_format bench_conn '\$connection \$server_port \$ssl_protocol \$ssl_session_reused \$server_protocol \$status';\n    access_log $log bench_conn;|" "$conf"
+  sed -i "0,/^[[:space:]]*http[[:space:]]*{/s||http {\n    log_format bench_conn '\$connection \$server_port \$ssl_protocol \$ssl_session_reused \$server_protocol \$status';\n    access_log $log bench_conn;|" "$conf"
 fi
 if [ -n "${BENCH_SERVER_CPU:-}" ] && command -v taskset >/dev/null; then
   exec taskset -c "$BENCH_SERVER_CPU" nginx "${args[@]}"
