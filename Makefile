@@ -28,7 +28,8 @@ help:
 	@echo "make deps      install the Debian packages (as root) or print the apt-get line"
 	@echo "make           build konnect.core for LUA=$(LUA) into build/$(call lua_dir,$(LUA))/"
 	@echo "make demo      build, start the fake Konnect, run examples/tour.lua, stop it"
-	@echo "make test      build for Lua 5.4, LuaJIT, 5.1, 5.3; busted on each against the fake Konnect; nginx suite"
+	@echo "make test      build for Lua 5.4, LuaJIT, 5.1, 5.3; busted on each against the fake Konnect; the fake's"
+	@echo "               contract; nginx, hostile-server and fuzz suites; rock check; secret scan; luacheck"
 	@echo "make check     soaks of the core and the library, natively and under valgrind memcheck"
 	@echo "make bench     benchmarks against the alternatives (bench/results/)"
 	@echo "make install   copy the module into PREFIX=$(PREFIX) for LUA=$(LUA)"
@@ -55,7 +56,7 @@ demo: deps
 	@$(MAKE) --no-print-directory build LUA=lua5.4
 	@bash scripts/demo.sh
 
-test: deps build-all
+test: deps
 	@bash scripts/test.sh $(TEST_LUAS)
 
 lint:

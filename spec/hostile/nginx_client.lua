@@ -1,0 +1,34 @@
+-- spec/hostile/nginx_client.lua: the cosocket side of the hostile suite, inside
+-- nginx.  GET /run?case=<name> runs the case through konnect.pats with
+-- transport = "cosocket" (spec/hostile/runner.lua) and answers its outcome as JSON.
+local ngx = ngx
+local json = require "konnect.json"
+local cases = require "cases"
+local runner = require "runner"
+
+local M = {}
+
+local function clock()
+  ngx.update_time()
+  return ngx.now()
+end
+
+function M.run()
+  local c = cases.by_name[ngx.var.arg_case or ""]
+  if not c then return ngx.exit(404) end
+  local ok, out = pcall(runner.run, c, {
+    base = "http://127.0.0.1:" .. ngx.var.server_port, transport = "cosocket", clock = clock,
+  })
+  if not ok then out = { case = c.name, transport = "cosocket", raised = "runner: " .. tostring(out), leaks = {} } end
+  ngx.header["Content-Type"] = "application/json"
+  ngx.say(json.encode(out))
+end
+
+function M.rss()
+  local f = io.open("/proc/self/status")
+  local s = f and f:read("*a") or ""
+  if f then f:close() end
+  ngx.say(s:match("VmRSS:%s*(%d+)") or "-1")
+end
+
+return M
