@@ -24,6 +24,19 @@ function M.run()
   ngx.say(json.encode(out))
 end
 
+-- GET /sample?seed=&n=: the fuzz sample through the cosocket transport -> { failures, count }
+function M.sample()
+  local server = require "server"
+  local sample = require "sample"
+  local ok, failures, count = pcall(sample.run, {
+    seed = tonumber(ngx.var.arg_seed) or 1, n = tonumber(ngx.var.arg_n) or 100, token = ngx.var.arg_token,
+    base = "http://127.0.0.1:" .. ngx.var.server_port, transport = "cosocket", stash = server.put,
+  })
+  if not ok then failures, count = { "sample raised: " .. tostring(failures) }, 0 end
+  ngx.header["Content-Type"] = "application/json"
+  ngx.say(json.encode({ failures = failures, count = count }))
+end
+
 function M.rss()
   local f = io.open("/proc/self/status")
   local s = f and f:read("*a") or ""

@@ -9,60 +9,10 @@ local cases = require "cases"
 
 local M = {}
 
-local B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
-local function b64(s)
-  local out = {}
-  for i = 1, #s, 3 do
-    local a, b, c = s:byte(i, i + 2)
-    local n = a * 65536 + (b or 0) * 256 + (c or 0)
-    local c1, c2 = math.floor(n / 262144) % 64, math.floor(n / 4096) % 64
-    local c3, c4 = math.floor(n / 64) % 64, n % 64
-    out[#out + 1] = B64:sub(c1 + 1, c1 + 1) .. B64:sub(c2 + 1, c2 + 1)
-      .. (b and B64:sub(c3 + 1, c3 + 1) or "=") .. (c and B64:sub(c4 + 1, c4 + 1) or "=")
-  end
-  return table.concat(out)
-end
-M.b64 = b64
-
---- forms(token) -> { {label, needle}, … }: what counts as the token showing up
-function M.forms(token)
-  local tail = token:match("^[ks]pat_(.+)$") or token
-  local u = token:gsub(".", function(c) return string.format("\\u%04x", c:byte()) end)
-  return {
-    { "raw", token }, { "raw tail", tail }, { "base64", b64(token) },
-    { "base64 of Bearer", b64("Bearer " .. token) }, { "\\u-escaped", u },
-  }
-end
-
---- leaks_in(strings, token) -> list of "where (form)" for every string holding a form
-function M.leaks_in(strings, token)
-  local found, forms = {}, M.forms(token)
-  for _, item in ipairs(strings) do
-    for _, f in ipairs(forms) do
-      if item.s:find(f[2], 1, true) then found[#found + 1] = item.where .. " (" .. f[1] .. ")" end
-    end
-  end
-  return found
-end
-
--- every string reachable from v (keys too), with where it was found
-local function collect(v, where, out, seen)
-  seen = seen or {}
-  local t = type(v)
-  if t == "string" then
-    out[#out + 1] = { where = where, s = v }
-  elseif t == "number" or t == "boolean" then
-    out[#out + 1] = { where = where, s = tostring(v) }
-  elseif t == "table" and not seen[v] then
-    seen[v] = true
-    for k, x in pairs(v) do
-      collect(k, where .. "[key]", out, seen)
-      collect(x, where .. "." .. tostring(k):gsub("[%c]", "?"):sub(1, 40), out, seen)
-    end
-  end
-  return out
-end
-M.collect = collect
+-- the token's forms, the leak search and the string walk are shared with the fuzz
+local check = require "check"
+M.forms, M.leaks_in, M.collect = check.forms, check.leaks_in, check.collect
+local collect = check.collect
 
 --- run(c, opts) -> outcome
 --   opts: base (http://host:port of the hostile server), transport, clock (-> seconds)

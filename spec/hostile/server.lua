@@ -9,7 +9,6 @@ local cases = require "cases"
 local M = {}
 
 local CRLF = "\r\n"
-local ALICE = "00000000-0000-4000-8000-0000000a11ce"
 local TOKEN_ID = "00000000-0000-4000-8000-00000000c0de"
 local stash = {} -- id -> raw response (one worker)
 
@@ -228,6 +227,8 @@ end
 for _, c in ipairs(cases.cases) do
   assert(BEHAVIOUR[c.name], "spec/hostile/server.lua: no behaviour for case " .. c.name)
 end
+
+function M.put(id, raw) stash[id] = raw end
 
 function M.handle()
   local uri = ngx.var.uri
