@@ -3,8 +3,8 @@
 # (the fake Konnect, the nginx specs, the hostile suite, the OpenResty example,
 # the core specs' static server, the benchmarks).
 #
-#   scripts/nginx.sh start TEMPLATE DIR [NAME=VALUE ...]
-#     Fills TEMPLATE into DIR/nginx.conf and starts nginx with prefix DIR:
+#   scripts/nginx.sh start [--conf REL] TEMPLATE DIR [NAME=VALUE ...]
+#     Fills TEMPLATE into DIR/nginx.conf (or DIR/REL) and starts nginx with prefix DIR:
 #       @DIR@ -> DIR   @ROOT@ -> the checkout   @USER_LINE@ -> "user root;" when root
 #       @NAME@ -> VALUE for each NAME=VALUE argument
 #       @…PORT@ (any placeholder ending in PORT) -> a free loopback port, one each
@@ -20,6 +20,8 @@ set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 NGINX=${NGINX:-nginx}
+# nginx itself reads $NGINX (inherited listening sockets): never hand it ours
+export -n NGINX
 
 die() { echo "scripts/nginx.sh: $*" >&2; exit 1; }
 
@@ -50,12 +52,14 @@ random_port() { echo $(( 20000 + (RANDOM * 32768 + RANDOM) % 40000 )); }
 port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 do_start() {
+  local rel=nginx.conf
+  if [ "${1:-}" = --conf ]; then rel=$2; shift 2; fi
   local template=$1 dir=$2; shift 2
   [ -f "$template" ] || die "no template $template"
   command -v "$NGINX" >/dev/null || die "nginx not found (apt-get install nginx-light libnginx-mod-http-lua)"
-  mkdir -p "$dir/tmp"
+  mkdir -p "$dir/tmp" "$(dirname "$dir/$rel")"
   dir=$(cd "$dir" && pwd -P)
-  local conf pair name value
+  local conf pair name value cfile=$dir/$rel
   conf=$(cat "$template")
   conf=${conf//@DIR@/$dir}
   conf=${conf//@ROOT@/$root}
@@ -72,7 +76,7 @@ do_start() {
   grep -qE '^[[:space:]]*daemon[[:space:]]' <<< "$conf" || globals+=("daemon on;")
   grep -qE '^[[:space:]]*pid[[:space:]]' <<< "$conf" || globals+=("pid $dir/nginx.pid;")
   if [ "$(id -u)" = 0 ] && ! grep -qE '^[[:space:]]*user[[:space:]]' <<< "$conf"; then globals+=("user root;"); fi
-  local args=(-p "$dir" -c "$dir/nginx.conf" -e "$dir/error.log")
+  local args=(-p "$dir" -c "$cfile" -e "$dir/error.log")
   [ ${#globals[@]} -eq 0 ] || args+=(-g "${globals[*]}")
 
   local attempt filled p first pidfile pid out
@@ -87,10 +91,10 @@ do_start() {
       out="$out$name=$p"$'\n'
       [ -n "$first" ] || first=$p
     done
-    printf '%s\n' "$filled" > "$dir/nginx.conf"
+    printf '%s\n' "$filled" > "$cfile"
     : > "$dir/error.log"
-    if "$NGINX" "${args[@]}" > "$dir/start.log" 2>&1 9>&-; then
-      pidfile=$(sed -nE 's/^[[:space:]]*pid[[:space:]]+([^;]+);.*/\1/p' "$dir/nginx.conf" | head -n 1)
+    if env -u NGINX "$NGINX" "${args[@]}" > "$dir/start.log" 2>&1 9>&-; then
+      pidfile=$(sed -nE 's/^[[:space:]]*pid[[:space:]]+([^;]+);.*/\1/p' "$cfile" | head -n 1)
       [ -n "$pidfile" ] || pidfile=$dir/nginx.pid
       case $pidfile in /*) ;; *) pidfile=$dir/$pidfile ;; esac
       pid=""
@@ -110,13 +114,13 @@ do_start() {
     fi
     grep -q "Address already in use" "$dir/start.log" "$dir/error.log" 2>/dev/null && continue
     cat "$dir/start.log" >&2; tail -n 20 "$dir/error.log" >&2 || true
-    die "nginx failed to start ($dir/nginx.conf)"
+    die "nginx failed to start ($cfile)"
   done
   die "no free ports after 25 attempts"
 }
 
 case ${1:-} in
-  start) [ $# -ge 3 ] || die "usage: start TEMPLATE DIR [NAME=VALUE ...]"; shift; do_start "$@" ;;
+  start) [ $# -ge 3 ] || die "usage: start [--conf REL] TEMPLATE DIR [NAME=VALUE ...]"; shift; do_start "$@" ;;
   stop) [ $# -eq 2 ] || die "usage: stop DIR"; [ -d "$2" ] || exit 0; do_stop "$2" ;;
   *) die "usage: scripts/nginx.sh start TEMPLATE DIR [NAME=VALUE ...] | stop DIR" ;;
 esac
