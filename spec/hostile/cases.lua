@@ -48,7 +48,7 @@ M.cases = {
   { name = "early_close_headers", expect = "network" },   -- half a header block, then close
   { name = "early_close_body", expect = "network" },      -- Content-Length 100, 10 bytes, close
   { name = "empty_reply", expect = "network" },           -- close without a byte
-  { name = "reset", expect = "network" },                 -- RST instead of an answer
+  { name = "reset", expect = "network", rst = true },     -- RST instead of an answer (rst_server.lua)
   { name = "bad_status_line", expect = "network" },       -- "HTTP/1.1 abc"
   { name = "http09", expect = "network" },                -- a body without a status line
 

@@ -1,5 +1,5 @@
 -- spec/hostile/nginx_client.lua: the cosocket side of the hostile suite, inside
--- nginx.  GET /run?case=<name> runs the case through konnect.pats with
+-- nginx.  GET /run?case=<name>[&rst=<port of rst_server.lua>] runs the case through konnect.pats with
 -- transport = "cosocket" (spec/hostile/runner.lua) and answers its outcome as JSON.
 local ngx = ngx
 local json = require "konnect.json"
@@ -18,6 +18,7 @@ function M.run()
   if not c then return ngx.exit(404) end
   local ok, out = pcall(runner.run, c, {
     base = "http://127.0.0.1:" .. ngx.var.server_port, transport = "cosocket", clock = clock,
+    rst_base = tonumber(ngx.var.arg_rst) and ("http://127.0.0.1:" .. ngx.var.arg_rst) or nil,
   })
   if not ok then out = { case = c.name, transport = "cosocket", raised = "runner: " .. tostring(out), leaks = {} } end
   ngx.header["Content-Type"] = "application/json"

@@ -15,13 +15,19 @@ M.forms, M.leaks_in, M.collect = check.forms, check.leaks_in, check.collect
 local collect = check.collect
 
 --- run(c, opts) -> outcome
---   opts: base (http://host:port of the hostile server), transport, clock (-> seconds)
+--   opts: base (http://host:port of the hostile server), rst_base (the resetting server,
+--         spec/hostile/rst_server.lua), transport, clock (-> seconds)
 function M.run(c, opts)
   local strings, out = {}, { case = c.name, transport = opts.transport, leaks = {} }
   local function hook(name)
     return function(view) collect(view, "hook " .. name, strings) end
   end
-  local client, nerr = pats.new(cases.client_options(opts.base .. "/c/" .. c.name, {
+  local base = c.rst and opts.rst_base or opts.base
+  if not base then
+    out.raised = "no server for this case (rst_base missing)"
+    return out
+  end
+  local client, nerr = pats.new(cases.client_options(base .. "/c/" .. c.name, {
     transport = opts.transport,
     hooks = { before_request = hook("before_request"), after_response = hook("after_response") },
     log = function(line) collect(line, "log line", strings) end,

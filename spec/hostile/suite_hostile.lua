@@ -11,6 +11,7 @@ local socket = require "socket"
 
 local BASE = os.getenv("KONNECT_HOSTILE_URL") or error("KONNECT_HOSTILE_URL is not set: run spec/hostile/run.sh", 0)
 local TRANSPORT = os.getenv("KONNECT_HOSTILE_TRANSPORT") or "curl"
+local RST_PORT = os.getenv("KONNECT_HOSTILE_RST_PORT") -- spec/hostile/rst_server.lua
 local ctl = assert(core.new { timeout = 120, connect_timeout = 5 })
 
 local function get(path)
@@ -29,8 +30,9 @@ local function rss_kb() -- of the process the transport runs in
 end
 
 local function run(c)
-  if TRANSPORT == "cosocket" then return json.decode(get("/run?case=" .. c.name)) end
-  return runner.run(c, { base = BASE, transport = "curl", clock = socket.gettime })
+  if TRANSPORT == "cosocket" then return json.decode(get("/run?case=" .. c.name .. "&rst=" .. (RST_PORT or ""))) end
+  return runner.run(c, { base = BASE, transport = "curl", clock = socket.gettime,
+                         rst_base = RST_PORT and ("http://127.0.0.1:" .. RST_PORT) })
 end
 
 describe("hostile server, transport " .. TRANSPORT .. ":", function()
