@@ -35,8 +35,9 @@ describe("decoding fuzz", function()
       },
       log = function(line) check.collect(line, "log line", strings) end,
     })
-    local failures, kinds, values = {}, {}, 0
+    local failures, kinds, values, ran = {}, {}, 0, 0
     for i = 1, N do
+      ran = i
       current, terr = g:response()
       local call = g:pick(CALLS)
       for k in pairs(strings) do strings[k] = nil end
@@ -54,7 +55,8 @@ describe("decoding fuzz", function()
     local ks = {}
     for k, n in pairs(kinds) do ks[#ks + 1] = k .. "=" .. n end
     table.sort(ks)
-    print(("\nfuzz: seed %d, %d responses: %d values, errors %s"):format(SEED, N, values, table.concat(ks, " ")))
+    print(("\nfuzz: seed %d, %d of %d responses decoded (stops after 10 failures): %d values, errors %s")
+      :format(SEED, ran, N, values, table.concat(ks, " ")))
     assert(#failures == 0, ("fuzz seed %d (replay: KONNECT_FUZZ_SEED=%d): %d failing response(s):\n  %s")
       :format(SEED, SEED, #failures, table.concat(failures, "\n  ")))
   end)
