@@ -112,8 +112,11 @@ end
 
 local function body_err(err, what)
   if err == "too_large" then
-    return terr("too_large", what .. " longer than " .. (what == "a chunk-size line" and MAX_CHUNK_LINE
-      or MAX_HEADER_BYTES) .. " bytes", true)
+    if what == "a chunk-size line" then
+      -- broken framing, not a big answer: network, as the C core (libcurl) reports it
+      return terr("network", "bad chunked framing: a chunk-size line longer than " .. MAX_CHUNK_LINE .. " bytes", true)
+    end
+    return terr("too_large", what .. " longer than " .. MAX_HEADER_BYTES .. " bytes", true)
   end
   return io_err("reading the response body", err, true)
 end
