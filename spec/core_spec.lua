@@ -69,8 +69,14 @@ s:settimeout(20)
 local c = s:accept()
 if not c then os.exit(1) end
 c:settimeout(20)
-repeat local line = c:receive("*l") until not line or line == ""
-if mode == "head" then
+local got = {}
+repeat local line = c:receive("*l"); got[#got + 1] = line until not line or line == ""
+if mode == "echo" then
+  local body = table.concat(got, "\n")
+  c:send("HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: " .. #body .. "\r\n\r\n" .. body)
+  c:settimeout(2)
+  c:receive("*a")
+elseif mode == "head" then
   local status, tail = "HTTP/1.1 200 OK\r\n", "Connection: close\r\nContent-Length: 2\r\n\r\n"
   local left, lines, i = n - #status - #tail, {}, 0
   while left > 0 do
@@ -215,6 +221,35 @@ describe("konnect.core", function()
       assert.is_nil((core.headers("X-Probe: no")))
     end)
 
+    it("switches header lists and URLs correctly on one handle", function()
+      local a = assert(core.headers { "X-Probe: a" })
+      local b = assert(core.headers { "X-Probe: b" })
+      local function probe(h, path) return assert(c:request("GET", srv.http .. (path or "/echo"), h)).body end
+      assert.equal("a", probe(a))
+      assert.equal("a", probe(a))
+      assert.equal("b", probe(b))
+      assert.equal("t", probe({ "X-Probe: t" }))
+      assert.equal("b", probe(b))
+      assert.equal("", probe(nil))
+      assert.equal("a", probe(a))
+      assert.equal(core.version(), probe(a, "/ua"))
+      assert.equal("a", probe(a, "/echo?x=1"))
+      assert.equal("a", probe(a))
+      a, b = nil, nil
+      collectgarbage()
+      collectgarbage()
+      assert.equal("c", probe(assert(core.headers { "X-Probe: c" })))
+    end)
+
+    it("sends a header with an empty value (libcurl would drop \"Name: \")", function()
+      local url, p = child_server("echo")
+      local res = assert(c:request("GET", url, { "X-Empty: ", "X-Blank:  \t", "X-Full: v" }))
+      p:close()
+      assert.matches("\nX%-Empty:[ ]?\n", res.body)
+      assert.matches("\nX%-Blank:[ ]?\n", res.body)
+      assert.matches("\nX%-Full: v\n", res.body)
+    end)
+
     it("sleeps and keeps a monotonic clock", function()
       local t0 = core.monotime()
       core.sleep(0.05)
@@ -270,6 +305,21 @@ describe("konnect.core", function()
       local res = assert(c:request("HEAD", srv.http .. "/json"))
       assert.equal(200, res.status)
       assert.equal("", res.body)
+      assert.equal("GET|||", call("GET"))
+      -- every transition between the handle's method states (only what changes is set)
+      assert.equal("", assert(c:request("HEAD", u)).body)
+      assert.equal("POST|3||", call("POST", "abc"))
+      assert.equal("", assert(c:request("HEAD", u)).body)
+      assert.equal("PUT|1||", call("PUT", "x"))
+      assert.equal("PATCH|2||", call("PATCH", "xy"))
+      assert.equal("PUT|0||", call("PUT"))
+      assert.equal("OPTIONS|||", call("OPTIONS"))
+      assert.equal("DELETE|||", call("DELETE"))
+      assert.equal("GET|2||", call("GET", "ab"))
+      assert.equal("POST|1||", call("POST", "a"))
+      assert.equal("POST|2||", call("POST", "ab"))
+      assert.equal("", assert(c:request("HEAD", u)).body)
+      assert.equal("DELETE|||", call("DELETE"))
       assert.equal("GET|||", call("GET"))
       -- a large body must not trigger "Expect: 100-continue"
       assert.equal("POST|" .. (2 * 1024 * 1024) .. "||", call("POST", ("x"):rep(2 * 1024 * 1024)))
@@ -523,6 +573,86 @@ describe("konnect.core", function()
     it("raises only for a wrong self", function()
       assert.has_error(function() c.request(nil, "GET", "http://x/") end)
       assert.has_error(function() c.request({}, "GET", "http://x/") end)
+    end)
+  end)
+
+  describe("a failing environment", function()
+    -- A real failure of libcurl or of memory cannot be provoked on demand, so a
+    -- small LD_PRELOAD library, compiled here, makes the named libcurl entry
+    -- points fail (KC_FAIL=easy_init,multi_init,multi_add,slist,global) in a
+    -- child interpreter; everything else is the real libcurl.
+    local SHIM = [[
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <stdlib.h>
+#include <string.h>
+#include <curl/curl.h>
+static int failing(const char *what) { const char *f = getenv("KC_FAIL"); return f && strstr(f, what); }
+/* core.so loads libcurl privately (RTLD_LOCAL): look it up by name */
+static void *curl_lib(void) {
+  static void *lib;
+  if (!lib) lib = dlopen("libcurl.so.4", RTLD_LAZY | RTLD_NOLOAD);
+  if (!lib) lib = dlopen("libcurl.so.4", RTLD_LAZY);
+  return lib;
+}
+#define REAL(name) ((__typeof__(&name))dlsym(curl_lib(), #name))
+CURLcode curl_global_init(long flags) {
+  return failing("global") ? CURLE_FAILED_INIT : REAL(curl_global_init)(flags); }
+CURL *curl_easy_init(void) { return failing("easy_init") ? NULL : REAL(curl_easy_init)(); }
+CURLM *curl_multi_init(void) { return failing("multi_init") ? NULL : REAL(curl_multi_init)(); }
+CURLMcode curl_multi_add_handle(CURLM *m, CURL *e) {
+  return failing("multi_add") ? CURLM_OUT_OF_MEMORY : REAL(curl_multi_add_handle)(m, e); }
+struct curl_slist *curl_slist_append(struct curl_slist *l, const char *s) {
+  return failing("slist") && strncmp(s, "X-Fail", 6) == 0 ? NULL : REAL(curl_slist_append)(l, s); }
+]]
+    local shim
+
+    local function run_failing(what, code)
+      if not shim then
+        local src = tmpfile("shim.c", SHIM)
+        shim = tmpdir .. "/shim.so"
+        assert(server.sh(("cc -shared -fPIC -o %s %s $(pkg-config --cflags libcurl 2>/dev/null) -ldl"):format(shim, src)),
+          "cannot compile the LD_PRELOAD shim")
+      end
+      return child_run("KC_FAIL=" .. what .. " LD_PRELOAD=" .. shim, [[
+        local core = require "konnect.core"
+        local url = ...
+        local function show(v, err, kind)
+          if type(v) == "table" and v.kind then return ("terr %s %s %s"):format(v.kind, tostring(v.sent), v.message) end
+          if v then return "ok" end
+          if type(err) == "table" then return ("terr %s %s %s"):format(err.kind, tostring(err.sent), err.message) end
+          return ("fail %s %s"):format(tostring(kind), tostring(err))
+        end
+        ]] .. code)
+    end
+
+    it("reports curl_global_init, curl_easy_init and curl_multi_init failures as kind system", function()
+      local code = [[io.write(show(core.new()), "\n", show(core.multi()))]]
+      assert.equal("fail system curl_global_init failed\nfail system curl_global_init failed",
+        run_failing("global", code))
+      -- (libcurl's own curl_multi_init makes an easy handle too, so that one fails first)
+      assert.matches("^fail system curl_easy_init failed\nfail system curl_[a-z]+_init failed$",
+        run_failing("easy_init", code))
+      assert.equal("ok\nfail system curl_multi_init failed", run_failing("multi_init", code))
+    end)
+
+    it("reports a handle the multi refuses, and a failed allocation, as kind system, sent = false", function()
+      local out = run_failing("multi_add", ([[
+        local m = assert(core.multi())
+        local r = m:request_many({ { "GET", %q } }, 1)
+        io.write(show(r[1]))
+      ]]):format(srv.http .. "/json"))
+      assert.equal("terr system false curl_multi_add_handle failed", out)
+      out = run_failing("slist", ([[
+        local c = assert(core.new())
+        io.write(show(c:request("GET", %q, { "X-Fail: 1" })), "\n")
+        io.write(show(core.headers { "X-Fail: 1" }), "\n")
+        local m = assert(core.multi())
+        io.write(show(m:request_many({ { "GET", %q, { "X-Fail: 1" } } }, 1)[1]), "\n")
+        io.write(show(c:request("GET", %q, { "X-Ok: 1" })))
+      ]]):format(srv.http .. "/json", srv.http .. "/json", srv.http .. "/json"))
+      assert.equal("terr system false out of memory\nfail system out of memory\n"
+        .. "terr system false out of memory\nok", out)
     end)
   end)
 
