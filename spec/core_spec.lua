@@ -222,9 +222,10 @@ describe("konnect.core", function()
     end)
 
     it("switches header lists and URLs correctly on one handle", function()
+      local function probe(h, path) return assert(c:request("GET", srv.http .. (path or "/echo"), h)).body end
+      do  -- the lists are collected after the block, while the handle still points at one
       local a = assert(core.headers { "X-Probe: a" })
       local b = assert(core.headers { "X-Probe: b" })
-      local function probe(h, path) return assert(c:request("GET", srv.http .. (path or "/echo"), h)).body end
       assert.equal("a", probe(a))
       assert.equal("a", probe(a))
       assert.equal("b", probe(b))
@@ -235,7 +236,7 @@ describe("konnect.core", function()
       assert.equal(core.version(), probe(a, "/ua"))
       assert.equal("a", probe(a, "/echo?x=1"))
       assert.equal("a", probe(a))
-      a, b = nil, nil
+      end
       collectgarbage()
       collectgarbage()
       assert.equal("c", probe(assert(core.headers { "X-Probe: c" })))
@@ -611,7 +612,8 @@ struct curl_slist *curl_slist_append(struct curl_slist *l, const char *s) {
       if not shim then
         local src = tmpfile("shim.c", SHIM)
         shim = tmpdir .. "/shim.so"
-        assert(server.sh(("cc -shared -fPIC -o %s %s $(pkg-config --cflags libcurl 2>/dev/null) -ldl"):format(shim, src)),
+        local cc = "cc -shared -fPIC -o %s %s $(pkg-config --cflags libcurl 2>/dev/null) -ldl"
+        assert(server.sh(cc:format(shim, src)),
           "cannot compile the LD_PRELOAD shim")
       end
       return child_run("KC_FAIL=" .. what .. " LD_PRELOAD=" .. shim, [[

@@ -130,7 +130,9 @@ describe("limits.lua and konnect.core agree", function()
         { "core.new{timeout}", function(v) return core.new { timeout = v } end },
         { "core.new{connect_timeout}", function(v) return core.new { connect_timeout = v } end },
         { "core.multi{timeout}", function(v) return core.multi { timeout = v } end },
-        { "conn:request", function(v) return accepted_by_call(select(2, c:request("GET", url, nil, nil, false, v))) end },
+        { "conn:request", function(v)
+            return accepted_by_call(select(2, c:request("GET", url, nil, nil, false, v)))
+          end },
         { "m:request_many", function(v)
             return accepted_by_call(m:request_many({ { "GET", url, nil, nil, false, v } }, 1)[1])
           end },
