@@ -712,6 +712,20 @@ static void push_curl_error(lua_State *L, kc_xfer *x, CURLcode rc)
     lua_remove(L, -2);
 }
 
+#define KC_FEW_HEADERS 32
+
+/* Did a header before the i-th one have the same (lower-cased) name? */
+static int hdr_seen(const kc_xfer *x, size_t i)
+{
+    const kc_hdr *h = &x->hdrs[i];
+    size_t j;
+    for (j = 0; j < i; j++)
+        if (x->hdrs[j].name_len == h->name_len &&
+            memcmp(x->hdr.data + x->hdrs[j].name, x->hdr.data + h->name, h->name_len) == 0)
+            return 1;
+    return 0;
+}
+
 static void push_response(lua_State *L, kc_xfer *x)
 {
     long status = 0, ver = CURL_HTTP_VERSION_NONE;
@@ -740,6 +754,13 @@ static void push_response(lua_State *L, kc_xfer *x)
     for (i = 0; i < x->nhdrs; i++) {
         const kc_hdr *h = &x->hdrs[i];
         lua_pushlstring(L, x->hdr.data + h->name, h->name_len);
+        if (x->nhdrs <= KC_FEW_HEADERS && !hdr_seen(x, i)) {
+            /* the usual short head: a name seen for the first time needs
+             * no lookup (repeated names are joined below) */
+            lua_pushlstring(L, x->hdr.data + h->value, h->value_len);
+            lua_rawset(L, -3);
+            continue;
+        }
         lua_pushvalue(L, -1);
         lua_rawget(L, -3);
         if (lua_isnil(L, -1)) {
