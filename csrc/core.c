@@ -1,17 +1,27 @@
 /*
  * konnect.core - the libcurl layer of lua-konnect.
  *
- *   core.new(opts)                    -> conn | nil, errmsg
- *   conn:request(method, url, headers, body)
+ *   core.new(opts)                    -> conn | nil, message, kind
+ *   conn:request(method, url, headers, body, once[, timeout])
  *                                     -> res | nil, terr
  *   conn:close()                      (also __gc and __close; idempotent)
- *   core.multi(opts)                  -> m | nil, errmsg
+ *   core.multi(opts)                  -> m | nil, message, kind
  *   m:request_many(items, concurrency) -> results (res or terr per item)
+ *                  item = { method, url, headers, body, once[, timeout] }
  *   m:close()                         (also __gc and __close; idempotent)
- *   core.version(), core.curl_version()
+ *   core.version() -> "konnect.core libcurl/x.y.z", core.curl_version()
  *   core.sleep(seconds), core.monotime() -> seconds (CLOCK_MONOTONIC)
- *   core.headers({ "Name: value", ... }) -> h   a header list built once, to
- *                                     pass instead of the array, request after request
+ *   core.headers({ "Name: value", ... }) -> h | nil, message, kind: a header
+ *                                     list built once, to pass instead of the
+ *                                     array, request after request
+ *
+ * kind: "invalid_argument" (a bad option or argument of the caller) or
+ * "system" (libcurl could not be initialised, memory ran out).  `timeout`
+ * (seconds) overrides the options' attempt timeout for that request only.
+ * The library's version lives in lua/konnect/limits.lua, not here; the caps
+ * below agree with it (spec/limits_spec.lua feeds both the same cases).
+ * No proxy unless the `proxy` option names one: http_proxy, ALL_PROXY ... in
+ * the environment are never consulted here.
  *
  * Replays: libcurl by itself sends a request again on a fresh connection when
  * a reused one died before any answer.  For a non-idempotent request that may
@@ -20,7 +30,7 @@
  * kind "network", sent = true.  Otherwise a replayed request says so with
  * res.resent = true, for the caller's own bookkeeping.
  *
- * Ground rules (see HACKING.md / DESIGN.md):
+ * Ground rules (see HACKING.md):
  *   - no Lua API call inside a libcurl callback: callbacks append to C
  *     buffers owned by the userdata, Lua values are built after the transfer;
  *   - every allocation hangs off a userdata, so __gc reclaims it even when a
