@@ -572,9 +572,12 @@ static const char *xfer_open(kc_xfer *x, const kc_opts *o, int in_multi, kc_kind
                                     ? o->http_version : (long)CURL_HTTP_VERSION_2TLS);
     x->may_pipewait = in_multi && o->http_version != CURL_HTTP_VERSION_1_1;
     x->pipewait = 0;            /* set per request: https URLs only */
-    /* no proxy unless one is given: never http_proxy, ALL_PROXY ... */
+    /* no proxy unless one is given: never http_proxy, ALL_PROXY ...; and a
+     * given one is used for every host: NO_PROXY is not consulted either */
     if (o->str[KC_S_PROXY] == NULL)
         KC_SET(e, CURLOPT_PROXY, "");
+    else
+        KC_SET(e, CURLOPT_NOPROXY, "");
     KC_SET(e, CURLOPT_USERAGENT,
            o->str[KC_S_USER_AGENT] ? o->str[KC_S_USER_AGENT] : kc_default_user_agent());
     for (i = 0; i < KC_NSTR; i++) {

@@ -556,6 +556,23 @@ describe("konnect.core", function()
       assert.matches("^status 200 %d+ %d+$", out)
     end)
 
+    it("uses a given proxy for every host, whatever NO_PROXY says", function()
+      local trap = assert(socket.bind("127.0.0.1", 0))   -- the proxy: accepts, never answers
+      local _, port = trap:getsockname()
+      local out = child_run("env NO_PROXY=127.0.0.1,localhost no_proxy=127.0.0.1,localhost", ([[
+        local core = require "konnect.core"
+        local c = assert(core.new { proxy = %q, timeout = 0.5, connect_timeout = 0.5 })
+        local res, terr = c:request("GET", %q)
+        io.write(res and ("status " .. res.status) or ("error " .. terr.kind))
+      ]]):format("http://127.0.0.1:" .. port, srv.http .. "/json"))
+      trap:settimeout(0)
+      local seen = trap:accept()
+      trap:close()
+      assert.is_not_nil(seen, "the request went around the proxy: " .. out)
+      seen:close()
+      assert.equal("error timeout", out)
+    end)
+
     it("never puts a proxy's credentials in a message", function()
       for _, proxy in ipairs {
         "http://proxyuser:s3cr3t-pw@127.0.0.1:" .. server.free_port(),
