@@ -94,7 +94,7 @@ http {
     # slow enough (48k of 64k at once, the rest ~0.3 s later) that a batch
     # keeps every slot busy; X-Conn names the connection that served it
     location = /conn-slow {
-      default_type application/octet-stream; alias ${dir}/big.bin; limit_rate 48k;
+      default_type application/octet-stream; alias @DIR@/big.bin; limit_rate 48k;
       add_header X-Conn $connection;
     }
   }
