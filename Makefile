@@ -32,6 +32,7 @@ help:
 	@echo "make hostile   the hostile-server suite alone (TRANSPORT=curl|cosocket, default both)"
 	@echo "make check     soaks of the core and the library, natively and under valgrind memcheck"
 	@echo "make bench     benchmarks against the alternatives (bench/results/)"
+	@echo "make mutate    mutation testing: the fixed mutants of scripts/mutants.lua, score and survivors (MUTANTS=3,7-9)"
 	@echo "make install   copy the module into PREFIX=$(PREFIX) for LUA=$(LUA)"
 
 deps:
@@ -68,6 +69,10 @@ lint:
 
 check: deps build
 	@bash scripts/check.sh
+
+.PHONY: mutate
+mutate: deps
+	@bash scripts/mutate.sh
 
 bench: deps
 	@$(MAKE) --no-print-directory build LUA=lua5.4

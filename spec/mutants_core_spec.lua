@@ -1,0 +1,130 @@
+-- konnect.core's secret file (csrc/fs.c): behaviour the mutation run
+-- (scripts/mutate.sh) found untested.  Each test kills a mutant of
+-- scripts/mutants.lua that survived every other suite (named in the test).
+-- Real files and real system calls; where the disk must fail, an LD_PRELOAD
+-- shim makes fsync(2) fail with EIO in a child interpreter.
+local core = require "konnect.core"
+local hostile = require "support.hostile"
+
+local function q(s) return "'" .. s:gsub("'", "'\\''") .. "'" end
+
+local function read_cmd(cmd)
+  local p = assert(io.popen(cmd))
+  local out = p:read("*a")
+  p:close()
+  return (out:gsub("%s+$", ""))
+end
+
+local function slurp(path)
+  local f = io.open(path, "rb")
+  if not f then return nil end
+  local s = f:read("*a")
+  f:close()
+  return s
+end
+
+local function spit(path, s)
+  local f = assert(io.open(path, "wb"))
+  f:write(s)
+  f:close()
+end
+
+local SHIM = [[
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+/* KC_FAIL_FSYNC=file|dir: fsync of a regular file / a directory fails with EIO */
+int fsync(int fd) {
+  const char *f = getenv("KC_FAIL_FSYNC");
+  struct stat st;
+  if (f && fstat(fd, &st) == 0 &&
+      ((strstr(f, "file") && S_ISREG(st.st_mode)) || (strstr(f, "dir") && S_ISDIR(st.st_mode)))) {
+    errno = EIO;
+    return -1;
+  }
+  return ((int (*)(int))dlsym(RTLD_NEXT, "fsync"))(fd);
+}
+]]
+
+local CHILD = [[
+local core = require "konnect.core"
+local path, replace = arg[1], arg[2] == "replace"
+local sf, _, errno = core.secret_file(path, replace)
+if not sf then io.write("open failed ", tostring(errno)) return end
+local ok, msg, e = sf:commit("data\n")
+io.write(ok and "committed" or ("failed " .. tostring(e) .. ": " .. tostring(msg)))
+]]
+
+describe("mutants (core.secret_file)", function()
+  local dir, shim, child
+
+  setup(function()
+    dir = read_cmd("mktemp -d /tmp/konnect-mutants.XXXXXX")
+    assert(dir:match("^/tmp/konnect%-mutants"), "mktemp failed")
+    spit(dir .. "/shim.c", SHIM)
+    shim = dir .. "/shim.so"
+    assert(os.execute("cc -shared -fPIC -o " .. q(shim) .. " " .. q(dir .. "/shim.c") .. " -ldl"),
+      "cannot compile the LD_PRELOAD shim")
+    child = dir .. "/child.lua"
+    spit(child, CHILD)
+  end)
+
+  teardown(function()
+    if dir then os.execute("rm -rf " .. q(dir)) end
+  end)
+
+  -- commit in a child whose fsync fails for `what` ("file" or "dir")
+  local function commit_failing(what, path, replace)
+    return read_cmd(("KC_FAIL_FSYNC=%s LD_PRELOAD=%s LUA_PATH=%s LUA_CPATH=%s %s %s %s %s 2>&1"):format(
+      what, q(shim), q(package.path), q(package.cpath), q(hostile.interpreter()), q(child), q(path),
+      replace and "replace" or "new"))
+  end
+
+  -- mutant 69: the data's fsync removed
+  it("a secret the disk could not store durably is not reported as stored (fsync of the file fails)", function()
+    local path = dir .. "/new-secret"
+    assert.equal("failed EIO: cannot sync the file: Input/output error", commit_failing("file", path, false))
+    path = dir .. "/replaced-secret"
+    spit(path, "old\n")
+    assert.equal("failed EIO: cannot sync the file: Input/output error", commit_failing("file", path, true))
+    assert.equal("old\n", slurp(path), "the target was replaced by data that was never synced")
+  end)
+
+  -- mutant 81: the directory's fsync (after the rename) removed
+  it("--force: a rename the disk could not store durably is not reported as done (fsync of the directory fails)",
+    function()
+    local path = dir .. "/forced-secret"
+    spit(path, "old\n")
+    assert.equal("failed EIO: cannot sync the directory: Input/output error", commit_failing("dir", path, true))
+  end)
+
+  it("with a disk that works, the same child commits (the shim changes nothing else)", function()
+    local path = dir .. "/fine"
+    assert.equal("committed", commit_failing("nothing", path, true))
+    assert.equal("data\n", slurp(path))
+  end)
+
+  -- mutant 72: abort unlinking whatever has the name by then
+  it("abort never removes a file it did not create (the name was swapped meanwhile)", function()
+    for _, replace in ipairs { false, true } do
+      local path = dir .. "/swapped-" .. tostring(replace)
+      local sf = assert(core.secret_file(path, replace))
+      local name = path
+      if replace then -- the temporary it made: .swapped-true.<random>
+        for n in read_cmd("ls -A " .. q(dir)):gmatch("[^\n]+") do
+          if n:sub(1, 14) == ".swapped-true." then name = dir .. "/" .. n end
+        end
+        assert.are_not.equal(path, name, "no temporary found")
+      end
+      assert(os.rename(name, name .. ".moved"))
+      spit(name, "someone else's\n")
+      assert.is_true(sf:abort())
+      assert.equal("someone else's\n", slurp(name), "abort removed a file it did not create")
+      os.remove(name)
+      os.remove(name .. ".moved")
+    end
+  end)
+end)
