@@ -22,7 +22,7 @@ local PIPE = "busted:resilience,retry,batch,pats"
 local LIMITS = "busted:limits,pats,hardening"
 local CORE = "busted:core,limits"
 local CLI = "busted:cli,cli_files"
-local MUT = "busted:mutants_lib,mutants_core" -- the specs added for survivors of this list
+local MUT = "busted:mutants_lib,mutants_core,mutants_cli" -- the specs added for survivors of this list
 
 return {
   ---------------------------------------------------------------------------
@@ -291,14 +291,14 @@ return {
   { id = 61, file = "csrc/core.c", what = "C: peer certificate verification off",
     from = [[    KC_SET(e, CURLOPT_SSL_VERIFYPEER, 1L);]], to = [[    KC_SET(e, CURLOPT_SSL_VERIFYPEER, 0L);]],
     suites = { CORE } },
-  { id = 62, file = "csrc/core.c", what = "C: a once (POST) request may go out on a reused connection",
-    from = [[curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, (long)x->once);]],
-    to = [[curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 0L);]],
+  { id = 62, file = "csrc/core.c",
+    what = "C: a once (POST) request replayed once by libcurl on a dead kept-alive connection",
+    from = [[if (x->once && x->sends > 1) {]], to = [[if (x->once && x->sends > 2) {]],
     suites = { CORE, PIPE } },
   { id = 63, file = "csrc/core.c", what = "C: a proxy's credentials left in a libcurl message",
     from = [[            luaL_addstring(&b, "***");
             h = at;]], to = [[            luaL_addstring(&b, "***");]],
-    suites = { CORE } },
+    suites = { CORE, MUT } },
   { id = 64, file = "csrc/core.c", what = "C: batch concurrency cap off by one (256 refused)",
     from = [[if (!(c >= 1 && c <= KC_MAX_CONCURRENCY && c == floor(c)))]],
     to = [[if (!(c >= 1 && c < KC_MAX_CONCURRENCY && c == floor(c)))]],
@@ -370,7 +370,7 @@ return {
   { id = 78, file = "lua/konnect/cli/args.lua", what = "CLI: --ttl 1y is 366 days (refused)",
     from = [[y = 365 * 86400]], to = [[y = 366 * 86400]],
     suites = { CLI } },
-  { id = 79, file = "lua/konnect/cli.lua", what = "CLI: list prints a non-array data without checking its shape",
-    from = [[local data = want_tokens(st, list.data, "a list of tokens")]], to = [[local data = list.data]],
-    suites = { CLI } },
+  { id = 79, file = "lua/konnect/cli.lua", what = "CLI: a secret with control characters (terminal escapes) printed",
+    from = [[secret:find("[%s%c]")]], to = [[secret:find("%s")]],
+    suites = { CLI, MUT } },
 }

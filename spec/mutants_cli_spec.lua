@@ -1,0 +1,38 @@
+-- konnect-pats: behaviour the mutation run (scripts/mutate.sh) found untested.
+-- Each test kills a mutant of scripts/mutants.lua that survived every other
+-- suite (named in the test).  In-process CLI runs against the fake Konnect.
+local fake = require "support.fake"
+local h = require "support.cli"
+
+local cli, slurp, q = h.cli, h.slurp, h.q
+
+describe("mutants (CLI)", function()
+  local dir
+
+  before_each(function()
+    fake.reset()
+    dir = h.tmpdir()
+  end)
+
+  after_each(function()
+    os.execute("rm -rf " .. q(dir))
+  end)
+
+  -- mutant 79: a secret with control characters (a terminal escape) handed over as is
+  it("a secret answered with control characters (a terminal escape) is never printed nor written", function()
+    local body = '{"id":"00000000-0000-4000-8000-000000000001","name":"esc",'
+      .. '"konnect_token":"kpat_esc\\u001b]0;owned\\u0007"}'
+    for _, to_file in ipairs { false, true } do
+      fake.fault { method = "POST", path = "/access%-tokens$", status = 201, body = body }
+      local path = dir .. "/secret"
+      local args = { "create", "--name", "esc", "--ttl", "1d" }
+      if to_file then args[#args + 1] = "--secret-file"; args[#args + 1] = path end
+      local r = cli(args)
+      assert.equal(1, r.code)
+      assert.matches("no usable secret", r.err, 1, true)
+      assert.is_nil(r.out:find("\27", 1, true), "the escape reached stdout")
+      assert.is_nil(r.err:find("\27", 1, true), "the escape reached stderr")
+      assert.is_nil(slurp(path), "the secret file was written or left behind")
+    end
+  end)
+end)
