@@ -270,6 +270,13 @@ for id in "${IDS[@]}"; do
     *) invalid=$((invalid + 1)); SURV+=("#$id INVALID $what: $(cut -f3 "$RUN/results/$id" 2>/dev/null)") ;;
   esac
 done
+echo "== all mutants, by id"
+for id in "${IDS[@]}"; do
+  IFS=$'\t' read -r st secs detail < "$RUN/results/$id" 2>/dev/null || { st=INVALID; secs=0; detail="no result"; }
+  what=$(awk -F'\t' -v id="$id" '$1 == id { print $2 ": " $4 }' "$RUN/list.tsv")
+  printf '#%-3s %-8s %s\n' "$id" "$st" "$what"
+  [ -n "$detail" ] && printf '     %s\n' "$detail"
+done
 echo "== score"
 awk -v k=$killed -v n="$NMUT" -v e=$equiv 'BEGIN {
   printf "killed %d of %d mutants: %.1f%%", k, n, n ? 100 * k / n : 0
