@@ -194,6 +194,19 @@ return {
     from = [[content = true, timer = true,]], to = [[content = true, timer = true, log = true,]],
     suites = { "nginx" } },
 
+  { id = 82, file = "lua/konnect/time.lua", what = "RFC 3339 offsets applied with the wrong sign",
+    from = [[offset = (oh * 3600 + om * 60) * (sign == "-" and -1 or 1)]],
+    to = [[offset = (oh * 3600 + om * 60) * (sign == "-" and 1 or -1)]],
+    suites = { "busted:helpers,validate,pats,hardening", MUT } },
+  { id = 83, file = "lua/konnect/time.lua", what = "every fourth year a leap year (2100-02-29 accepted)",
+    from = [[return (y % 4 == 0 and y % 100 ~= 0) or y % 400 == 0]], to = [[return y % 4 == 0]],
+    suites = { "busted:validate,helpers,pats", MUT } },
+  { id = 84, file = "lua/konnect/transport/curl.lua",
+    what = "curl batches: a create in a batch may be replayed (once dropped)",
+    from = [[items[i] = { r.method, r.url, h, r.body, r.once, r.timeout }]],
+    to = [[items[i] = { r.method, r.url, h, r.body, false, r.timeout }]],
+    suites = { PIPE, MUT } },
+
   ---------------------------------------------------------------------------
   -- the cosocket transport (OpenResty)
   { id = 41, file = "lua/konnect/transport/http1_read.lua",
@@ -370,6 +383,9 @@ return {
   { id = 78, file = "lua/konnect/cli/args.lua", what = "CLI: --ttl 1y is 366 days (refused)",
     from = [[y = 365 * 86400]], to = [[y = 366 * 86400]],
     suites = { CLI } },
+  { id = 85, file = "lua/konnect/cli/render.lua", what = "CLI: control characters of server strings printed raw",
+    from = [[s = s:gsub("%c", "?"):gsub("\194[\128-\159]", "?")]], to = [[s = s:gsub("\194[\128-\159]", "?")]],
+    suites = { CLI, MUT } },
   { id = 79, file = "lua/konnect/cli.lua", what = "CLI: a secret with control characters (terminal escapes) printed",
     from = [[secret:find("[%s%c]")]], to = [[secret:find("%s")]],
     suites = { CLI, MUT } },

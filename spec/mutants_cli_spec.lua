@@ -18,6 +18,21 @@ describe("mutants (CLI)", function()
     os.execute("rm -rf " .. q(dir))
   end)
 
+  -- mutant 85: server strings printed with their control characters
+  it("a token name with a terminal escape from the server is printed with the escape defused", function()
+    local tok = '{"id":"00000000-0000-4000-8000-000000000002","name":"evil\\u001b]0;owned\\u0007name",'
+      .. '"created_at":"2030-01-01T00:00:00Z","expires_at":"2030-02-01T00:00:00Z"}'
+    fake.fault { method = "GET", path = "/access%-tokens$", body = '{"data":[' .. tok .. '],"meta":{}}' }
+    local r = cli({ "list", fake.ALICE })
+    assert.equal(0, r.code, r.err)
+    assert.matches("evil", r.out, 1, true)
+    assert.is_nil(r.out:find("\27", 1, true), "the escape reached stdout")
+    fake.fault { method = "GET", path = "/access%-tokens/", body = tok }
+    r = cli({ "get", fake.ALICE, "00000000-0000-4000-8000-000000000002" })
+    assert.equal(0, r.code, r.err)
+    assert.is_nil(r.out:find("\27", 1, true), "the escape reached stdout")
+  end)
+
   -- mutant 79: a secret with control characters (a terminal escape) handed over as is
   it("a secret answered with control characters (a terminal escape) is never printed nor written", function()
     local body = '{"id":"00000000-0000-4000-8000-000000000001","name":"esc",'

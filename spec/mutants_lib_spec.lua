@@ -9,6 +9,7 @@ local core     = require "konnect.core"
 local limits   = require "konnect.limits"
 local validate = require "konnect.validate"
 local hostile  = require "support.hostile"
+local time     = require "konnect.time"
 
 local ALICE, BOB = fake.ALICE, fake.BOB
 local UUID = "00000000-0000-4000-8000-00000000beef"
@@ -153,6 +154,35 @@ describe("mutants (library)", function()
     local v, err = c:get(ALICE, UUID)
     assert.is_nil(v, "a truncated body was taken for the answer")
     assert.equal("network", err.kind)
+  end)
+
+  -- mutant 82: RFC 3339 offsets applied with the wrong sign
+  it("RFC 3339 offsets are honoured: the same instant written in three zones is one epoch", function()
+    local z = time.rfc3339("2030-01-01T00:00:00Z")
+    assert.equal(z, time.rfc3339("2030-01-01T02:30:00+02:30"))
+    assert.equal(z, time.rfc3339("2029-12-31T19:00:00-05:00"))
+    assert.equal(1893456000, z)
+  end)
+
+  -- mutant 83: every fourth year a leap year
+  it("February 29 exists in leap years only (2000, 2024), not in 2100 or 2023", function()
+    assert.is_number(time.rfc3339("2000-02-29T00:00:00Z"))
+    assert.is_number(time.rfc3339("2024-02-29T00:00:00Z"))
+    assert.is_nil(time.rfc3339("2100-02-29T00:00:00Z"))
+    assert.is_nil(time.rfc3339("2023-02-29T00:00:00Z"))
+    assert.is_nil(validate.expires_at("2100-02-29T00:00:00Z"))
+  end)
+
+  -- mutant 84: the curl batch runner letting libcurl replay a create
+  it("a create in a batch whose kept-alive connection drops after the server acted is not sent twice", function()
+    local c = fake.client { retries = false }
+    local out, failed = c:batch({ { "list", ALICE } }) -- leaves a kept-alive connection behind
+    assert.equal(0, failed, out[1].err and tostring(out[1].err))
+    fake.fault { method = "POST", path = "/access%-tokens$", drop = "after_body" }
+    out = c:batch({ { "create", ALICE, { name = "batched-once", ttl_seconds = 86400 } } })
+    assert.equal(1, fake.count("POST /v3/users/" .. ALICE .. "/access-tokens"), "the create was sent twice")
+    assert.is_table(out[1].err, "a create the server acted on but never answered cannot be a success")
+    assert.equal("network", out[1].err.kind)
   end)
 
   -- mutant 34: the curl batch runner retrying without its wait
