@@ -48,9 +48,11 @@ local function run_multi(t, calls, out, concurrency, gate)
     local size = #queue
     if gate.remaining then
       size = gate.remaining > 0 and gate.remaining or 1
-    elseif gate.limited then
-      size = concurrency
+    elseif gate.capacity then -- learned: what one window let through, then one probe at a time
+      size = gate.capacity - gate.window_ok
+      if size < 1 then size = 1 end
     end
+    if not gate.heard then size = 1 end -- a client that never heard the server: one call first
     local ready, rest, soonest = {}, {}, nil
     for _, i in ipairs(queue) do
       local at = calls[i].ready_at
@@ -71,9 +73,13 @@ local function run_multi(t, calls, out, concurrency, gate)
       end
       gate.remaining = nil
       local results = t:request_many(reqs, concurrency)
-      local retried = {}
+      local retried, ok, limited = {}, 0, false
       for k, i in ipairs(ready) do
         local r = results[k]
+        if r and r.status then
+          gate.heard = true
+          if r.status == 429 then limited = true elseif r.status < 500 then ok = ok + 1 end
+        end
         local res, terr
         if r and r.status then res = r else terr = r or { kind = "network", message = "no result", sent = true } end
         local state, a, b, m = http.after(calls[i], res, terr)
@@ -83,6 +89,13 @@ local function run_multi(t, calls, out, concurrency, gate)
           calls[i].ready_at = now() + a
           retried[#retried + 1] = i
         end
+      end
+      if limited and gate.hold > now() then -- a window closed: what it let through is its capacity
+        local seen = gate.window_ok + ok
+        if not gate.capacity or seen > gate.capacity then gate.capacity = seen end
+        gate.window_ok = 0
+      else
+        gate.window_ok = gate.window_ok + ok
       end
       for _, i in ipairs(rest) do retried[#retried + 1] = i end
       queue = retried
@@ -145,8 +158,8 @@ function _M.run(c, calls, opts, copts)
   end
   local OPS = ops.OPERATIONS
   -- the shared rate limit, starting from what the client last heard
-  local gate = { hold = 0 }
-  local known = c.rate_limit
+  local gate = { hold = 0, window_ok = 0, heard = c.heard.any }
+  local known = c.heard.rate_limit
   if known then
     local t0 = transport.select(c.tstate)
     local tnow = t0 and t0.now() or 0

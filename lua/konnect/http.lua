@@ -194,8 +194,10 @@ function _M.after(call, res, terr)
 
   local total = tnow - call.started
   if res then
+    local heard = c.heard -- what the client heard from the server (konnect.batch paces by it)
+    if not heard.any then heard.any = true end
     local rl = meta.rate_limit(res.headers)
-    if rl then c.rate_limit = { limit = rl.limit, remaining = rl.remaining, reset = rl.reset, at = tnow } end
+    if rl then heard.rate_limit = { limit = rl.limit, remaining = rl.remaining, reset = rl.reset, at = tnow } end
     if call.gate then gate_note(call.gate, call, res, rl, tnow) end
     local status = res.status
     if status >= 200 and status < 300 then

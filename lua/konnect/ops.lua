@@ -122,7 +122,7 @@ function _M.resolve_user(c, user_id, copts)
   local base = copts and copts.base
   if base == c.base then base = nil end
   local known
-  if base then known = c.me_ids and c.me_ids[base] else known = c.me_id end
+  if base then known = c.me_ids[base] else known = c.me_id end
   if known then return known end
   local me, err = http.request(c, OPS.me, OPS.me.path, nil, copts)
   if not me then return nil, spat_hint(c, err) end
@@ -131,7 +131,6 @@ function _M.resolve_user(c, user_id, copts)
     return nil, errors.new("decode", { operation = OPS.me.id, message = "GET /v3/users/me returned no valid user id" })
   end
   if base then
-    c.me_ids = c.me_ids or {}
     c.me_ids[base] = id
   else
     c.me_id = id

@@ -147,7 +147,8 @@ function _M.new(opts)
   }
   return setmetatable({
     base = server.base, server = server, token = token, secrets = secrets, policy = policy, hooks = hooks,
-    log = opts.log, me_id = false, tstate = tstate, allow_insecure_http = opts.allow_insecure_http or nil,
+    log = opts.log, me_id = false, me_ids = {}, tstate = tstate, heard = { any = false },
+    allow_insecure_http = opts.allow_insecure_http or nil,
     proxy = proxy_info and { scheme = proxy_info.scheme, host = proxy_info.host } or nil,
     transports = tstate.cache, -- read-only view for diagnostics: name -> loaded transport (stats)
   }, client_mt)
@@ -229,7 +230,6 @@ function Client:me(copts)
   if me and validate.uuid(me.id, "id") then
     local base = type(copts) == "table" and copts.server_url and validate.server_url(copts.server_url, true)
     if base and base.base ~= self.base then
-      self.me_ids = self.me_ids or {}
       self.me_ids[base.base] = me.id
     else
       self.me_id = me.id
