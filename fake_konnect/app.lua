@@ -432,7 +432,8 @@ function _M.handle()
 
   if state.latency_ms > 0 then ngx.sleep(state.latency_ms / 1000) end
 
-  local fault = state.take_fault(method, path)
+  local limited, rl_headers = rate_check() -- a limited request consumes no fault
+  local fault = not limited and state.take_fault(method, path) or nil
   if fault and fault.delay and fault.delay > 0 then ngx.sleep(fault.delay) end
   if fault and fault.drop == "before_body" then
     entry.status = 444
@@ -444,8 +445,7 @@ function _M.handle()
     entry.body = #body > state.LOG_BODY_MAX and body:sub(1, state.LOG_BODY_MAX) or body
   end
 
-  local res, limited, rl_headers
-  limited, rl_headers = rate_check()
+  local res
   if limited then
     res = limited
   elseif fault and replaces(fault) then
