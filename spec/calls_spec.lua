@@ -258,9 +258,10 @@ describe("pats.from_env", function()
   end)
 
   it("reads the real environment by default", function()
-    local cmd = ("KONNECT_TOKEN=%s KONNECT_SERVER_URL=%s KONNECT_CA_FILE= %s -e %q"):format(fake.ALICE_TOKEN,
-      fake.http, arg and arg[-1] or "lua", 'local c = assert(require("konnect.pats").from_env()) ' ..
-      'io.write(assert(c:me()).id)')
+    local lua = os.getenv("KONNECT_TEST_LUA") or (arg and arg[-1]) or "lua5.4"
+    local cmd = ("LUA_PATH='%s' LUA_CPATH='%s' KONNECT_TOKEN=%s KONNECT_SERVER_URL=%s KONNECT_CA_FILE= %s -e %q")
+      :format(package.path, package.cpath, fake.ALICE_TOKEN, fake.http, lua,
+        'local c = assert(require("konnect.pats").from_env()) io.write(assert(c:me()).id)')
     local p = io.popen(cmd)
     local out = p:read("*a")
     p:close()
