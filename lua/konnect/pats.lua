@@ -204,8 +204,7 @@ function Client:transport()
 end
 
 local function call(self, op, ...)
-  local bad_self = misuse(self, op.name, op.id)
-  if bad_self then return nil, bad_self end
+  if getmetatable(self) ~= client_mt then return nil, misuse(self, op.name, op.id) end
   local path, body, copts, user_id = ops.build(self, op, ...)
   if not path then return nil, body end
   local v, err, m = http.request(self, op, path, body, copts)
