@@ -1,11 +1,14 @@
 -- konnect.pats: the Konnect Personal Access Tokens API.
 --
 --   local pats = require "konnect.pats"
---   local client = assert(pats.new { token = os.getenv("KONNECT_TOKEN") })
---   local tok, err = client:create("me", { name = "ci", ttl_seconds = 86400 })
+--   local client = assert(pats.from_env())   -- or pats.new { token = …, server_url = … }
+--   local tok, err, meta = client:create("me", { name = "ci", ttl_seconds = 86400 })
+--   local got = client:get("me", tok.id, { timeout = 5, retries = false })  -- per-call options, last
 --
--- Every method returns its value, or nil and an error object (konnect.errors).
--- Nothing raises for bad input or a runtime failure.
+-- Every method returns its value, nil and the response's meta (konnect.meta),
+-- or nil and an error object (konnect.errors) carrying the same fields.
+-- Nothing raises for bad input or a runtime failure; a method called with a
+-- dot instead of a colon is reported the same way.
 
 local errors    = require "konnect.errors"
 local validate  = require "konnect.validate"
