@@ -104,9 +104,12 @@ function _M.call_options(c, v, what)
   return o
 end
 
--- a system account token (spat_) has no user of its own
+-- a system account token (spat_) has no user of its own: the server refuses
+-- /users/me for it (401 or 403; 404 elsewhere, perhaps)
+local REFUSED = { unauthorized = true, forbidden = true, not_found = true }
 local function spat_hint(c, err)
-  if err and type(c.token) == "string" and c.token:sub(1, 5) == "spat_" and type(err.message) == "string" then
+  if err and REFUSED[err.kind] and type(c.token) == "string" and c.token:sub(1, 5) == "spat_"
+     and type(err.message) == "string" then
     err.hint = "a system account token (spat_) cannot stand for \"me\": pass the user id instead"
     err.message = err.message .. " (" .. err.hint .. ")"
   end
