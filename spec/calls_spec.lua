@@ -82,6 +82,11 @@ describe("per-call options", function()
     v, err = client:prune(ALICE, nil, { timeout = false })
     assert.is_nil(v)
     assert.equal("invalid_argument", err.kind)
+    -- a call's server_url meets the same proxy rule as the client's
+    local proxied = fake.client { server_url = fake.https, ca_file = fake.ca, proxy = "http://proxy.example:3128" }
+    v, err = proxied:list(ALICE, { server_url = fake.http })
+    assert.is_nil(v)
+    assert.matches("plain-http proxy", err.message, 1, true)
     assert.equal(0, fake.requests().total)
   end)
 
