@@ -138,6 +138,9 @@ function _M.new(opts)
 
   -- the secrets every outgoing string is redacted for (konnect.redact)
   local secrets = { token }
+  -- the part after kpat_/spat_ is the secret too (a server may echo it alone)
+  local tail = token:match("^[ks]pat_(.+)$")
+  if tail and #tail >= 8 then secrets[#secrets + 1] = tail end
   if pass and #pass >= 4 then secrets[#secrets + 1] = pass end
   if userinfo and #userinfo >= 4 then secrets[#secrets + 1] = userinfo end
 
