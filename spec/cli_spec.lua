@@ -46,7 +46,7 @@ end
 
 local function posts() return fake.count("POST /v3/users/" .. ALICE .. "/access-tokens") end
 
-local COMMANDS = { "whoami", "list", "get", "create", "rename", "revoke", "delete", "rotate", "find" }
+local COMMANDS = { "whoami", "list", "get", "create", "rename", "revoke", "delete", "rotate", "find", "prune" }
 
 describe("konnect-pats", function()
   local client, dir
@@ -165,7 +165,7 @@ describe("konnect-pats", function()
       assert.equal(3, #lines)
       assert.matches("^NAME +ID +STATE +EXPIRES +LAST USED$", lines[1])
       assert.matches("^ci +" .. esc(a.id) .. "  ACTIVE  in 30 days +never$", lines[2])
-      assert.matches("^déploiement nocturne  " .. esc(b.id) .. "  ACTIVE  in 1 day +just now$", lines[3])
+      assert.matches("^déploiement nocturne  " .. esc(b.id) .. "  ACTIVE  in 24 hours +just now$", lines[3])
       -- columns line up (counting characters, not bytes)
       local col = lines[1]:find("ID", 1, true)
       assert.equal(col, (lines[2]:find(a.id, 1, true)))
@@ -477,7 +477,10 @@ describe("konnect-pats", function()
       local path = dir .. "/new-secret"
       local r = cli({ "rotate", "me", old.id, "--secret-file", path, "--json" })
       assert.equal(1, r.code)
-      error_line(r, "server", 500)
+      -- with --json the error is one JSON object on stderr (CLI v2)
+      local e = decode(r.err)
+      assert.equal("server", e.kind)
+      assert.equal(500, e.status)
       local tok = decode(r.out)
       assert.is_nil(tok.konnect_token)
       assert.equal("600", file_mode(path))
@@ -548,10 +551,14 @@ describe("konnect-pats", function()
         { "frobnicate" },
         { "list", "--frob" },
         { "list", "me", "extra" },
-        { "get", "me" },
-        { "get", "me", "not-a-uuid" },
+        { "get" },
+        { "get", "me", "not a name!" },
+        { "get", "-x-" },
         { "get", "someone", NO_SUCH },
-        { "rename", "me", NO_SUCH },
+        { "get", NO_SUCH, "--user", "someone" },
+        { "rename", NO_SUCH },
+        { "whoami", "--user", ALICE },
+        { "list", "me", "--user", ALICE },
         { "list", "--name", "x1" },
         { "list", "--ttl", "1d" },
         { "create", "--name", "x1", "--ttl", "1d", "--force" },
@@ -636,7 +643,11 @@ describe("konnect-pats", function()
         local what = table.concat(c[1], " ") .. " <- " .. c[4]
         assert.is_true(r.code == 1 or r.code == 3, what .. ": exit " .. tostring(r.code))
         assert.equal("", r.out, what)
-        assert.matches("^konnect%-pats: [^\n]+\n$", r.err, what)
+        if c[1][#c[1]] == "--json" then -- one JSON object (CLI v2)
+          assert.equal("decode", decode(r.err).kind, what)
+        else
+          assert.matches("^konnect%-pats: [^\n]+\n$", r.err, what)
+        end
         assert.not_matches("traceback", r.err, 1, true)
         assert.not_matches("%.lua:%d+:", r.err, what)
       end
