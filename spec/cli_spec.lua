@@ -1237,7 +1237,7 @@ describe("konnect-pats v2", function()
         for _, a in ipairs(extra) do args[#args + 1] = a end
         local r = ok(cli(args))
         assert.matches("^kpat_%w+\n$", r.out)
-        assert.matches("old token " .. esc(old.id) .. " revoked and deleted", r.err)
+        assert.matches("old token " .. esc(old.id) .. " deleted\n", r.err)
         local _, err = client:get(ALICE, old.id)
         assert.equal("not_found", err.kind)
         assert.equal(1, #assert(client:find_by_name(ALICE, "ci")))

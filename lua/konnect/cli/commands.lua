@@ -41,6 +41,15 @@ local function want_tokens(st, list, what)
   return list
 end
 
+-- a 409 on create: the library says how many tokens the user holds; the
+-- command line's way to free a slot
+local function quota_hint(err)
+  if type(err) == "table" and err.kind == "conflict" and type(err.message) == "string" then
+    err.message = err.message .. "; from the shell: konnect-pats prune --dry-run, then konnect-pats prune"
+  end
+  return err
+end
+
 local function public_list(list)
   local o = {}
   for i, t in ipairs(list) do o[i] = render.without_secret(t) end
@@ -222,19 +231,20 @@ end
 
 function run.create(st, client, opts, _, extra)
   local tok, err = client:create(st.user, { name = opts.name, ttl_seconds = extra.ttl })
-  if not tok then st.die(err) end
+  if not tok then st.die(quota_hint(err)) end
   if not deliver(st, tok, opts, "created") then return EXIT_API end
 end
 
 local OLD_DONE = {
-  delete = "revoked and deleted", revoke = "revoked",
+  delete = "deleted", revoke = "revoked (it stays listed until deleted or pruned)",
   keep = "kept as it was: revoke or delete it once its users have switched",
 }
+
 
 function run.rotate(st, client, opts, args, extra)
   local id = token_id(st, client, args[1])
   local tok, err = client:rotate(st.user, id, { name = opts.name, ttl_seconds = extra.ttl, old = opts.old })
-  if not tok then st.die(err) end
+  if not tok then st.die(quota_hint(err)) end
   local delivered = deliver(st, tok, opts, "new")
   if err then
     st.report(EXIT_API, nil, err, { new_token_id = type(tok) == "table" and tok.id or nil })

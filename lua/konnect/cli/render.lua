@@ -148,6 +148,14 @@ function _M.error_object(err, extra, null)
   o.message = clean(err.message or tostring(err))
   o.trace_id = err.trace_id ~= nil and clean(err.trace_id) or null
   o.request_id = err.request_id ~= nil and clean(err.request_id) or null
+  if type(err.new_token_id) == "string" then o.new_token_id = clean(err.new_token_id) end
+  if type(err.quota) == "table" then -- a 409 on create: { used =, limit =, states = { STATE = n } }
+    local q = {}
+    for _, k in ipairs { "used", "limit" } do
+      if type(err.quota[k]) == "number" then q[k] = err.quota[k] end
+    end
+    o.quota = q
+  end
   for k, v in pairs(extra or {}) do o[k] = v end
   return o
 end
