@@ -976,6 +976,17 @@ describe("konnect-pats v2", function()
       assert.equal(1, mutations())
     end)
 
+    it("a new name the contract refuses: exit 2 before the old one is looked up", function()
+      assert(client:create(ALICE, { name = "ci", ttl_seconds = DAY }))
+      local before = fake.requests().total
+      for _, args in ipairs { { "rename", "ci", "bad!" }, { "rotate", "ci", "--name", "x" } } do
+        local r = cli(args)
+        assert.equal(2, r.code, table.concat(args, " "))
+        error_line(r, "invalid_argument")
+      end
+      assert.equal(before, fake.requests().total)
+    end)
+
     it("a TOKEN that is neither an id nor a possible name: usage error (2), no request", function()
       for _, bad in ipairs { "bad!", "-lead", "trail-", ("x"):rep(300) } do
         local r = cli({ "get", "--", bad })

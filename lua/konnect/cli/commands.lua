@@ -120,7 +120,15 @@ function run.get(st, client, _, args)
   render.token_fields(st.out, tok)
 end
 
+-- a new name checked before TOKEN is looked up (no request for a refused name)
+local function check_new_name(st, name)
+  if name == nil then return end
+  local ok, why = validate.name(name)
+  if not ok then st.fail(EXIT_USAGE, PROG .. ": invalid_argument: " .. why) end
+end
+
 function run.rename(st, client, _, args)
+  check_new_name(st, args[2])
   local id = token_id(st, client, args[1])
   local tok, err = client:update(st.user, id, { name = args[2] })
   if not tok then st.die(err) end
@@ -242,6 +250,7 @@ local OLD_DONE = {
 
 
 function run.rotate(st, client, opts, args, extra)
+  check_new_name(st, opts.name)
   local id = token_id(st, client, args[1])
   local tok, err = client:rotate(st.user, id, { name = opts.name, ttl_seconds = extra.ttl, old = opts.old })
   if not tok then st.die(quota_hint(err)) end
