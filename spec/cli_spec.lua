@@ -1117,6 +1117,25 @@ describe("konnect-pats v2", function()
     end)
   end)
 
+  describe("help", function()
+    it("documents --user, names as TOKEN, prune, rotate --old, -v and KONNECT_DEBUG; fits 80 columns", function()
+      local r = ok(cli({ "--help" }))
+      for _, s in ipairs { "--user USER", "token name", "prune", "--old delete|revoke|keep", "-v, --verbose",
+                           "KONNECT_DEBUG=1", "one JSON object on stderr" } do
+        assert.matches(s, r.out, 1, true)
+      end
+      local texts = { r.out }
+      for name in pairs(require("konnect.cli.help").COMMANDS) do texts[#texts + 1] = ok(cli({ name, "--help" })).out end
+      for _, t in ipairs(texts) do
+        local n = 0
+        for line in t:gmatch("[^\n]*") do
+          n = n + 1
+          if n > 1 then assert.is_true(#line <= 80, "too wide: " .. line) end
+        end
+      end
+    end)
+  end)
+
   describe("did you mean", function()
     it("an unknown command or option close to a known one gets a suggestion; exit 2", function()
       local cases = {

@@ -43,8 +43,9 @@ options:
                       default https://global.api.konghq.com)
   --ca-file PATH      trust the CA certificates in PATH (env KONNECT_CA_FILE)
   --timeout SECONDS   time limit for each attempt of a call (default 30)
-  --token-file PATH   read the access token from PATH (default: env KONNECT_TOKEN);
-                      a file group or others may read gets a warning
+  --token-file PATH   read the access token from PATH (default: env
+                      KONNECT_TOKEN); a file group or others may read gets a
+                      warning with the chmod that fixes it
   --proxy-from-env    use the proxy named by the environment (https_proxy,
                       http_proxy, ALL_PROXY, NO_PROXY); without this flag those
                       variables are ignored and no proxy is used
@@ -88,10 +89,12 @@ Show the user the access token belongs to (GET /v3/users/me).
 ]] },
   list = { min = 0, max = 0, legacy = true, usage = "list [--user USER]", options = { user = true }, help = [[
 List the tokens (of --user USER, default me) as a table: NAME, ID, STATE,
-EXPIRES, LAST USED.  With --json, the API's list object ({"data": [...], "meta": {...}}).
+EXPIRES, LAST USED.  With --json, the API's list object
+({"data": [...], "meta": {...}}).
 ]] },
   get = { min = 1, max = 1, legacy = true, usage = "get TOKEN [--user USER]", options = { user = true }, help = [[
-Show one token (TOKEN: its id or its name).  With --json, the API's token object.
+Show one token (TOKEN: its id or its name).  With --json, the API's token
+object.
 ]] },
   create = { min = 0, max = 0, legacy = true,
     usage = "create --name NAME --ttl TTL [--user USER] [--secret-file PATH [--force]]",
@@ -103,7 +106,8 @@ token object, which carries the secret in konnect_token (left out with
 --secret-file).
 
   --name NAME         the token's name (names need not be unique)
-  --ttl TTL           its lifetime: seconds, or 36h, 30d, 2w, 1y (1 day .. 365 days)
+  --ttl TTL           its lifetime: seconds, or 36h, 30d, 2w, 1y
+                      (1 day .. 365 days)
 ]] .. SECRET_OPTIONS },
   rename = { min = 2, max = 2, legacy = true, usage = "rename TOKEN NEWNAME [--user USER]",
     options = { user = true }, help = [[
@@ -127,10 +131,11 @@ Delete a token.  With --json, {"deleted": true, "id": ID}.
 Create a replacement for TOKEN (same name and lifetime unless given), then deal
 with TOKEN as --old says.  The new secret is shown as by create.  If anything
 fails after the replacement exists, the new secret is still printed (or
-written), the error goes to stderr, and the exit status is 1.
+written), the error goes to stderr, and the exit status is 1.  Konnect may keep
+accepting a revoked (or deleted) token for up to 15 minutes.
 
-  --old delete        revoke TOKEN, then delete it: its slot (of the 10 a user
-                      may hold) frees at once (the default)
+  --old delete        revoke TOKEN (when active), then delete it: its slot (of
+                      the 10 a user may hold) frees at once (the default)
   --old revoke        revoke TOKEN; it stays listed (and counted) as REVOKED
   --old keep          leave TOKEN alone, for two-phase rotations where its users
                       switch first; revoke or delete it afterwards
