@@ -7,3 +7,4 @@ files["examples/openresty/"] = { read_globals = { "ngx" } }
 files["examples/kong-plugin/"] = { read_globals = { "ngx", "kong" } }
 files["lua/konnect/transport/cosocket.lua"] = { read_globals = { "ngx" } }
 read_globals = { "ngx" }
+files["spec/hostile/"] = { std = "+busted", globals = { "ngx" } }

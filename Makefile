@@ -7,9 +7,8 @@ WARN       := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -W
 CURL_CFLAGS := $(shell pkg-config --cflags libcurl 2>/dev/null)
 CURL_LIBS   := $(shell pkg-config --libs libcurl 2>/dev/null || echo -lcurl)
 
-# Lua interpreter -> (build dir, include dir)
+# Lua interpreter -> build dir (build/5.4, build/jit, …)
 lua_dir = $(if $(filter luajit,$1),jit,$(patsubst lua%,%,$1))
-lua_inc = $(if $(filter luajit,$1),/usr/include/luajit-2.1,/usr/include/lua$(patsubst lua%,%,$1))
 
 # The Debian 12 packages everything here needs (see README).
 DEB_PKGS := build-essential pkg-config libcurl4-openssl-dev ca-certificates openssl \
@@ -20,7 +19,7 @@ DEB_PKGS := build-essential pkg-config libcurl4-openssl-dev ca-certificates open
 CSRC := csrc/core.c csrc/fs.c
 CHDR := csrc/compat.h csrc/fs.h
 
-.PHONY: all help deps build build-all test demo install uninstall lint check bench clean fake-start fake-stop
+.PHONY: all help deps build build-all test hostile demo install uninstall lint check bench clean fake-start fake-stop
 
 all: build
 
@@ -28,7 +27,9 @@ help:
 	@echo "make deps      install the Debian packages (as root) or print the apt-get line"
 	@echo "make           build konnect.core for LUA=$(LUA) into build/$(call lua_dir,$(LUA))/"
 	@echo "make demo      build, start the fake Konnect, run examples/tour.lua, stop it"
-	@echo "make test      build for Lua 5.4, LuaJIT, 5.1, 5.3; busted on each against the fake Konnect; nginx suite"
+	@echo "make test      build for Lua 5.4, LuaJIT, 5.1, 5.3; busted on each against the fake Konnect; the fake's"
+	@echo "               contract; nginx, hostile-server and fuzz suites; rock check; secret scan; luacheck"
+	@echo "make hostile   the hostile-server suite alone (TRANSPORT=curl|cosocket, default both)"
 	@echo "make check     soaks of the core and the library, natively and under valgrind memcheck"
 	@echo "make bench     benchmarks against the alternatives (bench/results/)"
 	@echo "make install   copy the module into PREFIX=$(PREFIX) for LUA=$(LUA)"
@@ -55,8 +56,12 @@ demo: deps
 	@$(MAKE) --no-print-directory build LUA=lua5.4
 	@bash scripts/demo.sh
 
-test: deps build-all
+test: deps
 	@bash scripts/test.sh $(TEST_LUAS)
+
+hostile: deps
+	@$(MAKE) --no-print-directory build LUA=lua5.4
+	@bash spec/hostile/run.sh $(TRANSPORT)
 
 lint:
 	luacheck lua spec bin fake_konnect examples bench

@@ -52,6 +52,8 @@ build = {
     ["konnect.cli.render"] = "lua/konnect/cli/render.lua",
     ["konnect.transport.curl"] = "lua/konnect/transport/curl.lua",
     ["konnect.transport.cosocket"] = "lua/konnect/transport/cosocket.lua",
+    ["konnect.transport.http1"] = "lua/konnect/transport/http1.lua",
+    ["konnect.transport.http1_read"] = "lua/konnect/transport/http1_read.lua",
   },
   install = {
     bin = { ["konnect-pats"] = "bin/konnect-pats" },

@@ -1,10 +1,10 @@
 -- konnect.pats under benchmark: one workload per process.
 --
---   lua5.4 bench/konnect_bench.lua get|cycle|revoke_seq|revoke_batch|memory
+--   lua5.4 bench/konnect_bench.lua get|cycle|revoke_seq|revoke_batch|batch|memory|memory_batch
 --
 -- Environment (set by bench/run.sh): BENCH_BASE (server URL), BENCH_TOKEN,
 -- BENCH_USER, BENCH_IDS (comma-separated token ids), BENCH_N, BENCH_WARMUP,
--- BENCH_CA, BENCH_CONCURRENCY, BENCH_REPS, BENCH_MEM_AT, BENCH_LABEL.
+-- BENCH_CA, BENCH_CONCURRENCY, BENCH_REPS, BENCH_MEM_AT, BENCH_BATCH_SIZE, BENCH_LABEL.
 -- Prints one JSON line (see bench/lib/benchutil.lua).
 
 local bu = require "benchutil"
@@ -53,14 +53,14 @@ local function timed(fn) return bu.timed(fn, n, warmup) end
 local report
 if workload == "get" then
   local id = ids[1]
-  local times, total = timed(function() one_get(id) end)
-  report = bu.summarize(contender, label, times, total)
+  local times, total, cpu = timed(function() one_get(id) end)
+  report = bu.summarize(contender, label, times, total, { cpu_s = cpu })
 elseif workload == "cycle" then
-  local times, total = timed(one_cycle)
-  report = bu.summarize(contender, label, times, total, { requests_per_call = 3 })
+  local times, total, cpu = timed(one_cycle)
+  report = bu.summarize(contender, label, times, total, { requests_per_call = 3, cpu_s = cpu })
 elseif workload == "revoke_seq" then
-  local times, total = timed(one_revoke)
-  report = bu.summarize(contender, label, times, total)
+  local times, total, cpu = timed(one_revoke)
+  report = bu.summarize(contender, label, times, total, { cpu_s = cpu })
 elseif workload == "revoke_batch" then
   -- One batch of n revokes (ids in turn), `reps` times; the reported time is
   -- the median batch.  A small untimed batch first opens the connections.
@@ -95,6 +95,58 @@ elseif workload == "revoke_batch" then
   report = bu.summarize(contender, label, per, batch, {
     concurrency = concurrency, reps = reps, batch_s = batch, batch_min_s = batch_times[1],
     batch_max_s = batch_times[reps],
+  })
+elseif workload == "batch" then
+  -- One cold batch of n gets from a new client (its connections opened
+  -- inside the timing, as a script's first batch does).  BENCH_CONCURRENCY
+  -- "default" (or unset) leaves the library's default.
+  local c = env("BENCH_CONCURRENCY", "default")
+  local opts = c ~= "default" and { concurrency = tonumber(c) } or nil
+  local id, calls = ids[1], {}
+  for i = 1, n do calls[i] = { "get", user, id } end
+  local c0, t0 = bu.cpu(), now()
+  local results, failed = client:batch(calls, opts)
+  local batch_s, cpu = now() - t0, bu.cpu() - c0
+  check(results, failed, "batch")
+  if failed > 0 then
+    for _, r in ipairs(results) do
+      if r.err then bu.die("konnect_bench: batch call failed: " .. tostring(r.err)) end
+    end
+  end
+  report = bu.summarize(contender, label, {}, batch_s, {
+    n = n, batch_s = batch_s, cpu_s = cpu, mean_us = batch_s / n * 1e6, cpu_us = cpu / n * 1e6,
+    concurrency = opts and opts.concurrency or require("konnect.limits").BATCH_CONCURRENCY,
+  })
+elseif workload == "memory_batch" then
+  -- RSS after the first batch, after BENCH_MEM_AT calls and after n calls,
+  -- made in batches of BENCH_BATCH_SIZE (default 1000), in one process.
+  local size = env_num("BENCH_BATCH_SIZE", 1000)
+  local at, at_done = env_num("BENCH_MEM_AT", 1000), false
+  local id, calls = ids[1], {}
+  for i = 1, size do calls[i] = { "get", user, id } end
+  local points = {}
+  local start, done = now(), 0
+  while done < n do
+    local results, failed = client:batch(calls)
+    check(results, failed, "batch")
+    if failed > 0 then bu.die("konnect_bench: " .. failed .. " batched calls failed") end
+    done = done + size
+    local mark = done >= at and not at_done
+    if mark then at_done = true end
+    -- and every tenth of the run after the mark, to show a trend
+    local tenth = at_done and not mark and done % math.max(size, math.floor(n / 10 / size) * size) == 0
+    if #points == 0 or mark or tenth or done >= n then
+      points[#points + 1] = { calls = done, rss_kb = bu.status_kb("VmRSS"), hwm_kb = bu.status_kb("VmHWM"),
+        lua_kb = collectgarbage("count") }
+    end
+  end
+  local total = now() - start
+  -- growth from the BENCH_MEM_AT mark (the first batch warms the allocator)
+  local first, last = points[math.min(2, #points)], points[#points]
+  collectgarbage("collect")
+  report = bu.summarize(contender, "memory_batch", {}, total, {
+    n = done, batch_size = size, calls_per_s = done / total, points = points,
+    rss_growth_kb = last.rss_kb - first.rss_kb, lua_kb_after_full_gc = collectgarbage("count"),
   })
 elseif workload == "memory" then
   -- RSS after `at` calls and after n calls, in one process.  No per-call

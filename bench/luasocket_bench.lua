@@ -60,6 +60,7 @@ end
 
 local fn = workload == "get" and one_get or workload == "cycle" and one_cycle
   or bu.die("luasocket_bench: unknown workload " .. workload)
-local times, total = bu.timed(fn, n, warmup)
+local times, total, cpu = bu.timed(fn, n, warmup)
 bu.emit(bu.summarize("LuaSocket+cjson", label, times, total,
-  { requests_per_call = workload == "cycle" and 3 or 1, http_version = "1.1 (new connection per request)" }))
+  { cpu_s = cpu, requests_per_call = workload == "cycle" and 3 or 1,
+    http_version = "1.1 (new connection per request)" }))

@@ -42,6 +42,7 @@ async function oneCycle() {
 const fn = { get: oneGet, cycle: oneCycle }[workload] || die(`node_bench: unknown workload ${workload}`);
 for (let i = 0; i < warmup; i++) await fn();
 const times = new Float64Array(n);
+const cpu0 = process.cpuUsage();
 const start = performance.now();
 for (let i = 0; i < n; i++) {
   const t0 = performance.now();
@@ -49,6 +50,8 @@ for (let i = 0; i < n; i++) {
   times[i] = performance.now() - t0;
 }
 const total = (performance.now() - start) / 1000;
+const cpu = process.cpuUsage(cpu0); // client CPU over the timed loop (µs, user + system)
+const cpuS = (cpu.user + cpu.system) / 1e6;
 times.sort();
 const pick = (q) => (n ? times[Math.floor(q * (n - 1))] : 0);
 const median = n ? (n % 2 ? times[(n - 1) / 2] : (times[n / 2 - 1] + times[n / 2]) / 2) : 0;
@@ -56,5 +59,6 @@ process.stdout.write(JSON.stringify({
   contender: `Node ${process.versions.node.split('.')[0]} fetch`, workload: label, n, total_s: total,
   median_us: median * 1e3, p90_us: pick(0.9) * 1e3, p99_us: pick(0.99) * 1e3,
   requests_per_call: workload === 'cycle' ? 3 : 1,
+  cpu_s: cpuS, mean_us: n ? total / n * 1e6 : 0, cpu_us: n ? cpuS / n * 1e6 : 0,
   peak_rss_kb: process.resourceUsage().maxRSS,
 }) + '\n');

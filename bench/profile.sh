@@ -4,6 +4,8 @@
 #   1. perf stat: lua5.4 konnect_bench get vs the raw libcurl loop (same N; whole process, start-up included)
 #   2. callgrind: lua5.4 konnect_bench get; self cost per call by object and function (start-up run subtracted)
 #   3. Lua sampling profile (VM instructions) of the same loop
+#   4. the CLI's start-up: what `konnect-pats get USER TOKEN --json` requires, and
+#      what loading konnect.core (libcurl and its libraries) costs next to `curl`
 # Output under .run/bench-profile/; summary on stdout.
 # Env: PROFILE_N (perf stat, 5000), PROFILE_N_CG (callgrind, 1000).
 set -euo pipefail
@@ -81,10 +83,39 @@ awk -v n="$N_CG" '
     close("sort -rn | head -25")
   }' "$RUN/callgrind0-self.txt" "$RUN/callgrind-self.txt"
 echo "  core.c functions (inclusive, whole run):"
-grep -E 'core\.c:' "$RUN/callgrind-inclusive.txt" | head -8 | sed 's/^/    /'
+{ grep -E 'core\.c:' "$RUN/callgrind-inclusive.txt" || true; } | head -8 | sed 's/^/    /'
 
 echo "== Lua sampling profile, $N gets"
 env "${LUA_ENV[@]}" BENCH_N="$N" lua5.4 bench/lua_profile.lua bench/konnect_bench.lua get \
   >/dev/null 2>"$RUN/lua-profile.txt"
 sed 's/^/  /' "$RUN/lua-profile.txt"
+echo "== CLI start-up: konnect-pats get USER TOKEN --json (requires, inclusive CPU)"
+KONNECT_TOKEN=$TOKEN KONNECT_SERVER_URL=$BENCH_BASE env -u LUA_PATH -u LUA_CPATH \
+  LUA_INIT_5_4="@$root/bench/lib/require_profile.lua" lua5.4 bin/konnect-pats get "$USER_ID" "$ID" --json \
+  2>&1 >/dev/null | sed 's/^/  /'
+echo "  whole process, median of 10 runs (CPU ms: user + system, os.wait4):"
+cpu_ms() { # CMD... -> median CPU ms and median wall ms of 10 runs
+  /usr/bin/python3 - "$@" <<'PYEOF'
+import os, subprocess, sys, time
+cpu, wall = [], []
+for _ in range(11):
+    t0 = time.monotonic()
+    p = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, _, ru = os.wait4(p.pid, 0)
+    wall.append((time.monotonic() - t0) * 1000)
+    cpu.append((ru.ru_utime + ru.ru_stime) * 1000)
+cpu, wall = sorted(cpu[1:]), sorted(wall[1:])
+print("CPU %.2f ms, wall %.2f ms" % ((cpu[4] + cpu[5]) / 2, (wall[4] + wall[5]) / 2))
+PYEOF
+}
+printf '    %-44s %s\n' "lua5.4 -e ''" "$(cpu_ms lua5.4 -e '')"
+printf '    %-44s %s\n' "lua5.4 -e 'require \"konnect.pats\"'" \
+  "$(cpu_ms env "${LUA_ENV[@]}" lua5.4 -e 'require "konnect.pats"')"
+printf '    %-44s %s\n' "lua5.4 -e 'require \"konnect.core\"'" \
+  "$(cpu_ms env "${LUA_ENV[@]}" lua5.4 -e 'require "konnect.core"')"
+printf '    %-44s %s\n' "curl --version" "$(cpu_ms curl --version)"
+printf '    %-44s %s\n' "curl -s (one get)" "$(cpu_ms curl -s -H "Authorization: Bearer $TOKEN" \
+  "$BENCH_BASE/v3/users/$USER_ID/access-tokens/$ID")"
+printf '    %-44s %s\n' "konnect-pats get --json (5.4)" "$(KONNECT_TOKEN=$TOKEN KONNECT_SERVER_URL=$BENCH_BASE \
+  cpu_ms env -u LUA_PATH -u LUA_CPATH lua5.4 bin/konnect-pats get "$USER_ID" "$ID" --json)"
 echo "(files: ${RUN#"$root"/}/)"

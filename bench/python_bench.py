@@ -106,14 +106,22 @@ def main():
         fn()
     times = []
     perf = time.perf_counter
+    who = resource.RUSAGE_CHILDREN if kind == "curl-cli" else resource.RUSAGE_SELF
+
+    def cpu():
+        # client CPU: this process (requests) or the curl processes (curl CLI)
+        ru = resource.getrusage(who)
+        return ru.ru_utime + ru.ru_stime
+
+    c0 = cpu()
     start = perf()
     for _ in range(n):
         t0 = perf()
         fn()
         times.append(perf() - t0)
     total = perf() - start
-    who = resource.RUSAGE_CHILDREN if kind == "curl-cli" else resource.RUSAGE_SELF
-    extra = {"requests_per_call": 3 if workload == "cycle" else 1,
+    cpu_s = cpu() - c0
+    extra = {"cpu_s": cpu_s, "mean_us": total / n * 1e6 if n else 0, "cpu_us": cpu_s / n * 1e6 if n else 0,"requests_per_call": 3 if workload == "cycle" else 1,
              "peak_rss_kb": resource.getrusage(who).ru_maxrss}
     if kind == "curl-cli":
         extra["http_version"] = "new process + connection per request"

@@ -1,12 +1,17 @@
--- bench/report.lua RESULTS.jsonl OUTDIR CHART_DAT [META.json]
--- Reads the harnesses' JSON lines, prints the tables and the targets, writes
--- OUTDIR/results.json and the gnuplot data file CHART_DAT.
+-- bench/report.lua RESULTS.jsonl OUTDIR DATADIR [META.json]
+-- Reads the harnesses' JSON lines (one per contender per round), prints the
+-- tables and the targets, writes OUTDIR/results.{json,txt} and the gnuplot
+-- data files DATADIR/chart.dat and DATADIR/scaling.dat.
+--
+-- Every cell is the median over the paired rounds with the spread (min–max
+-- over the rounds) in brackets; a ratio is taken within each round (the two
+-- contenders ran back to back) and then the median of those ratios.
 
 local cjson = require "cjson"
 
-local src, outdir, chart_dat, meta_file = arg[1], arg[2], arg[3], arg[4]
-if not (src and outdir and chart_dat) then
-  io.stderr:write("usage: lua5.4 bench/report.lua results.jsonl outdir chart.dat [meta.json]\n")
+local src, outdir, datadir, meta_file = arg[1], arg[2], arg[3], arg[4]
+if not (src and outdir and datadir) then
+  io.stderr:write("usage: lua5.4 bench/report.lua results.jsonl outdir datadir [meta.json]\n")
   os.exit(2)
 end
 
@@ -21,161 +26,317 @@ end
 local results = {}
 for line in (slurp(src) or ""):gmatch("[^\n]+") do
   local ok, r = pcall(cjson.decode, line)
-  if ok and type(r) == "table" then results[#results + 1] = r end
+  if ok and type(r) == "table" and r.workload and r.contender then results[#results + 1] = r end
 end
 local meta = meta_file and slurp(meta_file)
 meta = meta and cjson.decode(meta) or {}
 
-local CONTENDERS = {
-  "raw libcurl", "konnect.pats 5.4", "konnect.pats LuaJIT", "curl CLI", "LuaSocket+cjson",
-  "Python requests", "Node 20 fetch",
-}
-local RANK = {}
-for i, c in ipairs(CONTENDERS) do RANK[c] = i end
-
-local WORKLOADS = {
-  { id = "get_http", title = "(a) get, HTTP/1.1 keep-alive" },
-  { id = "get_https", title = "(b) get, HTTPS (TLS once)" },
-  { id = "cycle_http", title = "(c) create+revoke+delete, HTTP" },
-}
-
+-- by[workload][contender] = { runs in round order }
 local by = {}
 for _, r in ipairs(results) do
-  by[r.workload] = by[r.workload] or {}
-  by[r.workload][r.contender] = r
-  if r.total_s and r.total_s > 0 and r.n and r.n > 0 and not r.calls_per_s then
-    r.calls_per_s = r.n / r.total_s
+  if r.mean_us == nil and r.total_s and r.n and r.n > 0 then r.mean_us = r.total_s / r.n * 1e6 end
+  local w = by[r.workload] or {}
+  by[r.workload] = w
+  w[r.contender] = w[r.contender] or {}
+  table.insert(w[r.contender], r)
+end
+
+local function stats(list)
+  local t = {}
+  for _, v in ipairs(list) do if type(v) == "number" then t[#t + 1] = v end end
+  if #t == 0 then return nil end
+  table.sort(t)
+  local n = #t
+  local med = n % 2 == 1 and t[(n + 1) / 2] or (t[n / 2] + t[n / 2 + 1]) / 2
+  return { median = med, min = t[1], max = t[n], n = n }
+end
+
+-- field(w, c, f) -> stats over the rounds of runs[f]
+local function field(w, c, f)
+  local runs = by[w] and by[w][c]
+  if not runs then return nil end
+  local vals = {}
+  for _, r in ipairs(runs) do vals[#vals + 1] = r[f] end
+  return stats(vals)
+end
+
+-- paired(w, c, wref, cref, f) -> stats over the rounds of c.f / cref.f (same round)
+local function paired(w, c, wref, cref, f)
+  local a, b = by[w] and by[w][c], by[wref] and by[wref][cref]
+  if not (a and b) then return nil end
+  local ref = {}
+  for _, r in ipairs(b) do if r.round then ref[r.round] = r end end
+  local vals = {}
+  for _, r in ipairs(a) do
+    local o = r.round and ref[r.round]
+    if o and r[f] and o[f] and o[f] > 0 then vals[#vals + 1] = r[f] / o[f] end
   end
+  return stats(vals)
 end
 
-local function sorted_contenders(w)
-  local list = {}
-  for c in pairs(by[w] or {}) do list[#list + 1] = c end
-  table.sort(list, function(a, b) return (RANK[a] or 99) < (RANK[b] or 99) or
-    ((RANK[a] or 99) == (RANK[b] or 99) and a < b) end)
-  return list
+local function cell(s, fmt, scale)
+  if not s then return "-" end
+  scale = scale or 1
+  fmt = fmt or "%.1f"
+  if s.n == 1 then return (fmt):format(s.median * scale) end
+  return (fmt .. " [" .. fmt .. "–" .. fmt .. "]"):format(s.median * scale, s.min * scale, s.max * scale)
 end
-
-local function ratio(w, c)
-  local raw = by[w] and by[w]["raw libcurl"]
-  local r = by[w] and by[w][c]
-  if not (raw and r and raw.median_us and raw.median_us > 0) then return nil end
-  return r.median_us / raw.median_us
-end
-
-local function mib(kb) return kb and string.format("%.1f", kb / 1024) or "-" end
 
 local out = {}
 local function say(fmt, ...) out[#out + 1] = select("#", ...) > 0 and fmt:format(...) or fmt end
 
+local CONTENDERS = {
+  "raw libcurl", "konnect.pats 5.4", "konnect.pats LuaJIT", "lua-curl (LuaJIT)", "lua-http (LuaJIT)",
+  "LuaSocket+cjson", "Python requests", "Node 20 fetch", "curl CLI",
+}
+local RANK = {}
+for i, c in ipairs(CONTENDERS) do RANK[c] = i end
+local function sorted_contenders(w)
+  local list = {}
+  for c in pairs(by[w] or {}) do list[#list + 1] = c end
+  table.sort(list, function(a, b)
+    local ra, rb = RANK[a] or 99, RANK[b] or 99
+    if ra ~= rb then return ra < rb end
+    return a < b
+  end)
+  return list
+end
+
 say("lua-konnect benchmarks (%s)", meta.date or os.date("!%Y-%m-%d %H:%M UTC"))
 if meta.system then say("%s", meta.system) end
-say("")
-say("%-32s %-20s %7s %10s %10s %10s %8s %9s", "workload", "contender", "n", "median µs", "p90 µs",
-  "calls/s", "× raw", "peak RSS")
-say(string.rep("-", 112))
-for _, w in ipairs(WORKLOADS) do
-  local first = true
-  for _, c in ipairs(sorted_contenders(w.id)) do
-    local r = by[w.id][c]
-    local x = ratio(w.id, c)
-    say("%-32s %-20s %7d %10.1f %10.1f %10.0f %8s %9s", first and w.title or "", c, r.n, r.median_us, r.p90_us,
-      r.calls_per_s or 0, x and string.format("%.2f×", x) or "-", mib(r.peak_rss_kb) .. " MiB")
-    first = false
-  end
-end
-say("(c): one call = one create→revoke→delete cycle, 3 requests.  curl CLI: fewer iterations, per call.")
+say("%s", meta.pinning or "pinning unknown")
+say("Every cell: median over paired rounds [min–max over the rounds]; each round runs every contender of the")
+say("workload once, in rotating order; ratios are taken within a round.  CPU = user+system time of the client")
+say("process over the timed loop.  conns = TCP connections the server saw per run (nginx $connection).")
 
--- (d) latency: sequential vs batch
-local lat = by.revoke_seq or {}
-local batch_rows = {}
-for _, w in ipairs { "revoke_batch_http", "revoke_batch_https" } do
-  for _, c in ipairs(sorted_contenders(w)) do batch_rows[#batch_rows + 1] = by[w][c] end
+-- (a) (b) (c): per-call workloads
+local PER_CALL = {
+  { id = "get_http", title = "(a) get, HTTP/1.1 keep-alive" },
+  { id = "get_https", title = "(b) get, HTTPS" },
+  { id = "cycle_http", title = "(c) create+revoke+delete (one call = 3 requests), HTTP" },
+}
+for _, w in ipairs(PER_CALL) do
+  if by[w.id] then
+    say("")
+    say("%s — %d rounds", w.title, meta.rounds or 0)
+    say("%-22s %7s %26s %24s %22s %20s %8s %9s", "contender", "n/round", "wall µs/call", "CPU µs/call",
+      "wall × raw (paired)", "CPU × raw (paired)", "conns", "peak RSS")
+    say(string.rep("-", 146))
+    for _, c in ipairs(sorted_contenders(w.id)) do
+      local runs = by[w.id][c]
+      local conns = field(w.id, c, "server_conns")
+      local rss = field(w.id, c, "peak_rss_kb")
+      say("%-22s %7d %26s %24s %22s %20s %8s %9s", c, runs[1].n or 0, cell(field(w.id, c, "mean_us")),
+        cell(field(w.id, c, "cpu_us")),
+        c == "raw libcurl" and "1" or cell(paired(w.id, c, w.id, "raw libcurl", "mean_us"), "%.2f"),
+        c == "raw libcurl" and "1" or cell(paired(w.id, c, w.id, "raw libcurl", "cpu_us"), "%.2f"),
+        conns and ("%.0f"):format(conns.median) or "-", rss and ("%.1f MiB"):format(rss.median / 1024) or "-")
+    end
+  end
 end
+if by.get_https then
+  say("LuaSocket, lua-http and curl CLI open a connection (a TLS handshake over HTTPS) per request: fewer calls.")
+end
+
+-- (d) batches
 local lat_ms = meta.latency_ms or 20
-local nrev, conc = meta.n_revoke or 200, meta.concurrency or 16
-local ideal_ms = nrev * lat_ms / conc
-if next(lat) or #batch_rows > 0 then
+local function ideal_ms(n, conc) return math.ceil(n / conc) * lat_ms end
+local BATCHES = {
+  { id = "batch_http", title = "HTTP/1.1" }, { id = "batch_https", title = "HTTPS" },
+  { id = "batch_https_default", title = "HTTPS, default options" },
+}
+if by.batch_http or by.batch_https or by.batch_https_default then
   say("")
-  say("(d) %d revokes, %d ms latency per request at the server", nrev, lat_ms)
-  say("%-44s %10s %12s", "", "total ms", "ms per call")
-  say(string.rep("-", 68))
-  for _, c in ipairs(sorted_contenders("revoke_seq")) do
-    local r = lat[c]
-    say("%-44s %10.0f %12.2f", c .. " sequential", r.total_s * 1000, r.total_s * 1000 / r.n)
+  say("(d) one cold batch of %d gets (new client), %d ms server latency — %d rounds", meta.n_batch or 200, lat_ms,
+    meta.rounds or 0)
+  say("%-22s %-24s %5s %26s %22s %16s %16s", "contender", "transport", "conc", "wall ms", "× ideal", "conns",
+    "TLS handshakes")
+  say(string.rep("-", 138))
+  for _, b in ipairs(BATCHES) do
+    for _, c in ipairs(sorted_contenders(b.id)) do
+      local r1 = by[b.id][c][1]
+      local ideal = ideal_ms(r1.n, r1.concurrency)
+      local x = field(b.id, c, "batch_s")
+      if x then x = { median = x.median * 1000 / ideal, min = x.min * 1000 / ideal, max = x.max * 1000 / ideal,
+        n = x.n } end
+      say("%-22s %-24s %5d %26s %22s %16s %16s", c, b.title, r1.concurrency, cell(field(b.id, c, "batch_s"),
+        "%.0f", 1000), cell(x, "%.2f"), cell(field(b.id, c, "server_conns"), "%.0f"),
+        b.id == "batch_http" and "-" or cell(field(b.id, c, "server_tls_conns"), "%.0f"))
+    end
   end
-  for _, r in ipairs(batch_rows) do
-    local proto = r.workload:match("https$") and "HTTPS/2" or "HTTP/1.1"
-    say("%-44s %10.0f %12.2f   (min %.0f, max %.0f of %d)", ("%s batch c=%d %s"):format(r.contender,
-      r.concurrency or conc, proto), r.batch_s * 1000, r.batch_s * 1000 / r.n, r.batch_min_s * 1000,
-      r.batch_max_s * 1000, r.reps or 1)
+  say("ideal: ceil(calls / concurrency) × %d ms", lat_ms)
+end
+
+-- (f) scaling
+local scaling = {}
+for w in pairs(by) do
+  local sn, conc = w:match("^scale_(%d+)_c(%w+)$")
+  if sn then
+    sn = tonumber(sn)
+    scaling[sn] = scaling[sn] or {}
+    scaling[sn][conc] = by[w]["konnect.pats 5.4"] and w
   end
-  say("ideal batch: %d × %d ms / %d = %.0f ms (at least %d rounds of %d ms = %d ms)", nrev, lat_ms, conc,
-    ideal_ms, math.ceil(nrev / conc), lat_ms, math.ceil(nrev / conc) * lat_ms)
+end
+local sizes = {}
+for sn in pairs(scaling) do sizes[#sizes + 1] = sn end
+table.sort(sizes)
+local dconc = meta.default_concurrency or 8
+if #sizes > 0 then
+  say("")
+  say("(f) scaling: one cold batch of N gets, %d ms server latency, konnect.pats 5.4, HTTP/1.1 — %d rounds", lat_ms,
+    meta.scaling_rounds or 0)
+  say("%6s  %24s %8s %10s  %24s %8s %10s", "N", ("wall ms, c=%d (default)"):format(dconc), "ideal", "conns",
+    "wall ms, c=64", "ideal", "conns")
+  say(string.rep("-", 100))
+  for _, sn in ipairs(sizes) do
+    local row = {}
+    for _, conc in ipairs { "default", "64" } do
+      local w = scaling[sn][conc]
+      local cn = conc == "default" and dconc or 64
+      row[#row + 1] = w and cell(field(w, "konnect.pats 5.4", "batch_s"), "%.1f", 1000) or "-"
+      row[#row + 1] = ("%d"):format(ideal_ms(sn, cn))
+      row[#row + 1] = w and cell(field(w, "konnect.pats 5.4", "server_conns"), "%.0f") or "-"
+    end
+    say("%6d  %24s %8s %10s  %24s %8s %10s", sn, table.unpack(row))
+  end
 end
 
 -- (e) memory
-local mem = by.memory or {}
-if next(mem) then
+local function mem_rows(w, title)
+  if not by[w] then return end
   say("")
-  say("(e) memory: get over HTTP keep-alive, one process")
-  say("%-22s %12s %14s %10s %12s %10s", "", "RSS @first", "RSS @last", "growth", "Lua heap", "calls/s")
-  say(string.rep("-", 86))
-  for _, c in ipairs(sorted_contenders("memory")) do
-    local r = mem[c]
-    local p1, p2 = r.points[1], r.points[#r.points]
-    say("%-22s %12s %14s %10s %12s %10.0f", c, ("%.1f MiB@%d"):format(p1.rss_kb / 1024, p1.calls),
-      ("%.1f MiB@%d"):format(p2.rss_kb / 1024, p2.calls), ("%+d KiB"):format(r.rss_growth_kb),
-      ("%.0f KiB"):format(r.lua_kb_after_full_gc), r.calls_per_s)
+  say("%s", title)
+  say("%-22s %16s %18s %18s %10s %12s %10s", "", "RSS @mark", "RSS @half", "RSS @last", "growth", "Lua heap",
+    "calls/s")
+  say(string.rep("-", 113))
+  local function at(p) return p and ("%.1f MiB@%d"):format(p.rss_kb / 1024, p.calls) or "-" end
+  for _, c in ipairs(sorted_contenders(w)) do
+    local r = by[w][c][1]
+    local i1 = math.min(w == "memory_batch" and 2 or 1, #r.points)
+    local p1, p2 = r.points[i1], r.points[#r.points]
+    -- the sample nearest half-way (batched runs sample every tenth)
+    local mid
+    for i = i1 + 1, #r.points - 1 do
+      if not mid or math.abs(r.points[i].calls - p2.calls / 2) < math.abs(mid.calls - p2.calls / 2) then
+        mid = r.points[i]
+      end
+    end
+    say("%-22s %16s %18s %18s %10s %12s %10.0f", c, at(p1), at(mid), at(p2), ("%+d KiB"):format(r.rss_growth_kb),
+      ("%.0f KiB"):format(r.lua_kb_after_full_gc), r.calls_per_s or 0)
+  end
+end
+mem_rows("memory", "(e) memory: get over HTTP keep-alive, one process")
+mem_rows("memory_batch", "(e) memory: the same calls in batches of 1000, one process")
+
+-- (g) CLI, whole processes
+if by.cli_get then
+  say("")
+  say("(g) one get as a whole process (start-up included) — %d rounds", meta.cli_rounds or 0)
+  say("%-22s %24s %24s %22s %12s", "command", "wall ms", "CPU ms", "wall × curl -s", "peak RSS")
+  say(string.rep("-", 110))
+  for _, c in ipairs(sorted_contenders("cli_get")) do
+    local rss = field("cli_get", c, "peak_rss_kb")
+    say("%-22s %24s %24s %22s %12s", c, cell(field("cli_get", c, "mean_us"), "%.2f", 1e-3),
+      cell(field("cli_get", c, "cpu_us"), "%.2f", 1e-3),
+      c == "curl -s" and "1" or cell(paired("cli_get", c, "cli_get", "curl -s", "mean_us"), "%.2f"),
+      rss and ("%.1f MiB"):format(rss.median / 1024) or "-")
+  end
+  say("konnect-pats get USER TOKEN --json vs curl -s with the same headers, over HTTP.")
+end
+
+-- (h) inside nginx (bench/nginx/run.sh)
+local nginx_w, nginx_lib, nginx_floor
+for w in pairs(by) do
+  if w:match("^nginx") then
+    for _, c in ipairs(sorted_contenders(w)) do
+      if c:lower():match("floor") then nginx_floor = c
+      elseif c == "library" or not nginx_lib then nginx_lib = c end
+    end
+    nginx_w = w
+  end
+end
+if nginx_w then
+  say("")
+  say("(h) GET inside nginx (%s, bench/nginx/run.sh) — %d rounds", nginx_w, #by[nginx_w][nginx_lib or nginx_floor])
+  say("%-22s %26s %24s %22s %20s", "contender", "wall µs/call", "CPU µs/call", "wall × floor (paired)",
+    "CPU × floor (paired)")
+  say(string.rep("-", 118))
+  for _, c in ipairs(sorted_contenders(nginx_w)) do
+    local ref = nginx_floor and c ~= nginx_floor
+    say("%-22s %26s %24s %22s %20s", c, cell(field(nginx_w, c, "mean_us")), cell(field(nginx_w, c, "cpu_us")),
+      ref and cell(paired(nginx_w, c, nginx_w, nginx_floor, "mean_us"), "%.2f") or "-",
+      ref and cell(paired(nginx_w, c, nginx_w, nginx_floor, "cpu_us"), "%.2f") or "-")
   end
 end
 
--- targets
+-- targets (issue 12)
 local targets = {}
-local function target(name, ok, detail)
-  targets[#targets + 1] = { target = name, met = ok, detail = detail }
+local function target(name, want, got, met)
+  targets[#targets + 1] = { target = name, want = want, got = got or "not measured", met = met }
 end
-local k54 = "konnect.pats 5.4"
-local x = ratio("get_http", k54)
-if x then target("(a) konnect 5.4 ≤ 1.25× raw libcurl per call (HTTP)", x <= 1.25, ("%.2f×"):format(x)) end
-for _, c in ipairs { "curl CLI", "LuaSocket+cjson", "Python requests" } do
-  local k, o = by.get_http and by.get_http[k54], by.get_http and by.get_http[c]
-  if k and o then
-    local f = o.median_us / k.median_us
-    target("(a) konnect 5.4 ≥ 3× faster than " .. c, f >= 3, ("%.1f× faster"):format(f))
+local function ratio_target(name, want, s, limit)
+  local met
+  if s then met = s.median <= limit end
+  target(name, want, s and cell(s, "%.2f") .. "×" or nil, met)
+end
+ratio_target("GET keep-alive, Lua 5.4 / raw libcurl (wall)", "≤ 1.10×",
+  paired("get_http", "konnect.pats 5.4", "get_http", "raw libcurl", "mean_us"), 1.10)
+ratio_target("GET keep-alive, LuaJIT / raw libcurl (wall)", "≤ 1.07×",
+  paired("get_http", "konnect.pats LuaJIT", "get_http", "raw libcurl", "mean_us"), 1.07)
+do
+  local runs = by.batch_http and by.batch_http["konnect.pats 5.4"]
+  if runs then
+    local ideal = ideal_ms(runs[1].n, runs[1].concurrency)
+    local s = field("batch_http", "konnect.pats 5.4", "batch_s")
+    local x = { median = s.median * 1000 / ideal, min = s.min * 1000 / ideal, max = s.max * 1000 / ideal, n = s.n }
+    local conns = field("batch_http", "konnect.pats 5.4", "server_conns")
+    target(("%d calls, %d ms latency, c=%d, HTTP/1.1 / ideal"):format(runs[1].n, lat_ms, runs[1].concurrency),
+      ("≤ 1.10×, ≤ %d conns"):format(runs[1].concurrency),
+      ("%s× (ideal %d ms), conns %s"):format(cell(x, "%.2f"), ideal, cell(conns, "%.0f")),
+      x.median <= 1.10 and conns and conns.max <= runs[1].concurrency)
+  else
+    target("200 calls, 20 ms latency, c=64, HTTP/1.1 / ideal", "≤ 1.10×, ≤ 64 conns")
+  end
+  runs = by.batch_https_default and by.batch_https_default["konnect.pats 5.4"]
+  if runs then
+    local conns = field("batch_https_default", "konnect.pats 5.4", "server_conns")
+    local tls = field("batch_https_default", "konnect.pats 5.4", "server_tls_conns")
+    target(("same over https, default options (c=%d)"):format(runs[1].concurrency), "1 connection (server speaks h2)",
+      ("conns %s, TLS handshakes %s"):format(cell(conns, "%.0f"), cell(tls, "%.0f")), conns and conns.max <= 1)
+  else
+    target("same over https, default options", "1 connection (server speaks h2)")
   end
 end
-x = ratio("get_https", k54)
-if x then target("(b) konnect 5.4 ≤ 1.3× raw libcurl per call (HTTPS)", x <= 1.3, ("%.2f×"):format(x)) end
-for _, r in ipairs(batch_rows) do
-  if r.contender == k54 then
-    local ms = r.batch_s * 1000
-    target(("(d) batch of %d, c=%d, %s ≤ 1.5 × %.0f ms"):format(r.n, r.concurrency or conc,
-      r.workload:match("https$") and "HTTPS/2" or "HTTP/1.1", ideal_ms), ms <= 1.5 * ideal_ms,
-      ("%.0f ms = %.2f× ideal"):format(ms, ms / ideal_ms))
+ratio_target("konnect-pats get --json / curl -s (whole process, 5.4)", "≤ 1.25×",
+  paired("cli_get", "konnect-pats 5.4", "cli_get", "curl -s", "mean_us"), 1.25)
+for _, w in ipairs { "memory", "memory_batch" } do
+  for _, c in ipairs(sorted_contenders(w)) do
+    local r = by[w][c][1]
+    local p1 = r.points[math.min(w == "memory_batch" and 2 or 1, #r.points)]
+    target(("RSS %s, %s, %d→%d calls"):format(w == "memory" and "sequential" or "batched", c, p1.calls,
+      r.points[#r.points].calls), "flat (< 1 MiB)", ("%+d KiB"):format(r.rss_growth_kb), r.rss_growth_kb < 1024)
   end
 end
-if lat[k54] then
-  local ms, want = lat[k54].total_s * 1000, nrev * lat_ms
-  target(("(d) sequential ≈ %d × %d ms = %d ms"):format(nrev, lat_ms, want), ms < want * 1.25,
-    ("%.0f ms"):format(ms))
+if not (by.memory or by.memory_batch) then target("RSS after 100k calls and 100k batched calls", "flat") end
+if nginx_w and nginx_lib and nginx_floor then
+  ratio_target("GET inside nginx, library / cosocket floor", "≤ 1.30×",
+    paired(nginx_w, nginx_lib, nginx_w, nginx_floor, "mean_us"), 1.30)
+else
+  target("GET inside nginx, library / cosocket floor", "≤ 1.30×",
+    "not measured (bench/nginx/run.sh absent or without results)")
 end
-for _, c in ipairs(sorted_contenders("memory")) do
-  local r = mem[c]
-  local p1, p2 = r.points[1], r.points[#r.points]
-  target(("(e) %s RSS growth %d→%d calls < 1 MiB"):format(c, p1.calls, p2.calls), r.rss_growth_kb < 1024,
-    ("%+d KiB"):format(r.rss_growth_kb))
-end
-if #targets > 0 then
-  say("")
-  say("targets")
-  for _, t in ipairs(targets) do say("  %-4s %-58s %s", t.met and "MET" or "MISS", t.target, t.detail) end
+
+say("")
+say("targets (issue 12): median [min–max] over paired rounds")
+say("  %-5s %-58s %-32s %s", "", "workload", "target", "measured")
+for _, t in ipairs(targets) do
+  say("  %-5s %-58s %-32s %s", t.met == nil and "-" or t.met and "MET" or "MISS", t.target, t.want, t.got)
 end
 
 local text = table.concat(out, "\n")
 print(text)
 
--- results.json
+-- results.json / results.txt
 local f = assert(io.open(outdir .. "/results.json", "wb"))
 f:write(cjson.encode({ meta = meta, results = results, targets = targets }), "\n")
 f:close()
@@ -184,15 +345,36 @@ f:write(text, "\n")
 f:close()
 
 -- chart data: contender, median µs per request for get HTTP, get HTTPS, cycle/3
-f = assert(io.open(chart_dat, "wb"))
-f:write("# contender\tget_HTTP\tget_HTTPS\tcycle_per_request (median µs per request)\n")
+f = assert(io.open(datadir .. "/chart.dat", "wb"))
+f:write("# contender\tget_HTTP\tget_HTTPS\tcycle_per_request (median over rounds of µs per request)\n")
+local function med(w, c, div)
+  local s = field(w, c, "mean_us")
+  return s and ("%.1f"):format(s.median / (div or 1)) or "-"
+end
 for _, c in ipairs(CONTENDERS) do
-  local a = by.get_http and by.get_http[c]
-  local b = by.get_https and by.get_https[c]
-  local cy = by.cycle_http and by.cycle_http[c]
-  if a or b or cy then
-    f:write(('"%s"\t%s\t%s\t%s\n'):format(c, a and ("%.1f"):format(a.median_us) or "-",
-      b and ("%.1f"):format(b.median_us) or "-", cy and ("%.1f"):format(cy.median_us / 3) or "-"))
+  local a, b, cy = med("get_http", c), med("get_https", c), med("cycle_http", c, 3)
+  if a ~= "-" or b ~= "-" or cy ~= "-" then
+    f:write(('"%s"\t%s\t%s\t%s\n'):format(c, a, b, cy))
   end
+end
+f:close()
+
+-- scaling data: N, then for default and 64: median, min, max ms, ideal ms
+f = assert(io.open(datadir .. "/scaling.dat", "wb"))
+f:write(("# N\tc%d_med\tc%d_min\tc%d_max\tc%d_ideal\tc64_med\tc64_min\tc64_max\tc64_ideal\n"):format(dconc, dconc,
+  dconc, dconc))
+for _, sn in ipairs(sizes) do
+  local row = { tostring(sn) }
+  for _, conc in ipairs { "default", "64" } do
+    local w = scaling[sn][conc]
+    local s = w and field(w, "konnect.pats 5.4", "batch_s")
+    if s then
+      row[#row + 1] = ("%.2f\t%.2f\t%.2f"):format(s.median * 1000, s.min * 1000, s.max * 1000)
+    else
+      row[#row + 1] = "-\t-\t-"
+    end
+    row[#row + 1] = tostring(ideal_ms(sn, conc == "default" and dconc or 64))
+  end
+  f:write(table.concat(row, "\t"), "\n")
 end
 f:close()

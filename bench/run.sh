@@ -3,17 +3,37 @@
 # Konnect server, in one run.  `make bench` builds konnect.core for Lua 5.4 and
 # LuaJIT, then runs this.  Results: bench/results/{results.json,results.txt,chart.png}.
 #
-# Counts (env; BENCH_SCALE multiplies every default, e.g. BENCH_SCALE=0.1):
-#   BENCH_N_GET=10000    (a) sequential get, HTTP keep-alive
-#   BENCH_N_TLS=2000     (b) sequential get, HTTPS
-#   BENCH_N_CYCLE=500    (c) create -> revoke -> delete cycles
-#   BENCH_N_CLI=300      curl CLI iterations for (a)/(b) (cycles: a third)
-#   BENCH_N_REVOKE=200   (d) revokes, sequential and as one batch
-#   BENCH_CONCURRENCY=16 BENCH_LATENCY_MS=20 BENCH_BATCH_REPS=3
-#   BENCH_N_MEM=100000 BENCH_MEM_AT=1000   (e) RSS after MEM_AT and after N_MEM gets
+# Method (what makes a figure trustworthy on a shared 2-core machine):
+#   - paired rounds: every cell is the median of BENCH_ROUNDS rounds; each round
+#     runs every contender of the workload once, in an order that rotates from
+#     round to round; ratios are taken within a round, then the median; the
+#     spread (min–max over the rounds) is printed next to every median;
+#   - client CPU (user + system, getrusage of the client process over the timed
+#     loop) next to wall time;
+#   - the server pinned to CPU 1 and the client to CPU 0 (taskset) when the
+#     machine has 2 cores or more (BENCH_PIN=off to disable); the output says so;
+#   - connections (and TLS handshakes) counted on the server side: nginx's
+#     connection serial, logged per request by the bench's own log format
+#     (bench/lib/nginx_wrap.sh).
+#
+# Counts (env; BENCH_SCALE multiplies every default, e.g. BENCH_SCALE=0.2):
+#   BENCH_ROUNDS=5       paired rounds per workload (scaling: BENCH_SCALING_ROUNDS=3)
+#   BENCH_N_GET=10000    (a) sequential get, HTTP keep-alive (calls over all rounds)
+#   BENCH_N_TLS=4000     (b) sequential get, HTTPS
+#   BENCH_N_CYCLE=1000   (c) create -> revoke -> delete cycles
+#   BENCH_N_CLI=300      per-request-process contenders (curl CLI; TLS per request)
+#   BENCH_N_BATCH=200 BENCH_BATCH_CONCURRENCY=64 BENCH_LATENCY_MS=20   (d) batch
+#   BENCH_SCALING="1 10 100 1000"   (f) batch sizes, library default and 64 concurrency
+#   BENCH_N_MEM=100000   (e) RSS after N_MEM calls and N_MEM batched calls
+#   BENCH_CLI_ROUNDS=30  (g) konnect-pats get --json vs curl -s, whole processes
 #   BENCH_WARMUP=50      untimed calls before each timed loop
-# Filters: BENCH_CONTENDERS="raw k54 kjit luasocket python node cli"
-#          BENCH_WORKLOADS="get_http get_https cycle memory latency"
+# Filters: BENCH_CONTENDERS="raw k54 kjit luacurl luahttp luasocket python node cli"
+#          BENCH_WORKLOADS="get_http get_https cycle batch scaling memory cli_start nginx"
+# Inside nginx: bench/nginx/run.sh, when present, is run with BENCH_NGINX_ROUNDS
+# (max(BENCH_ROUNDS, 5)), BENCH_NGINX_N (2000, scaled) and BENCH_NGINX_JSON=FILE;
+# FILE's per-round figures ({"us": {contender: [µs per round]}, "cpu_us": …})
+# join the results as workload nginx_get (reference: contender "floor"); its
+# printed summary is kept in bench/results/nginx.txt.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -30,20 +50,23 @@ mkdir -p "$RUN/lib/5.4" "$RUN/lib/jit" "$OUT"
 
 scale=${BENCH_SCALE:-1}
 scaled() { awk -v v="$1" -v s="$scale" 'BEGIN { n = int(v * s + 0.5); if (n < 1) n = 1; print n }'; }
-N_GET=${BENCH_N_GET:-$(scaled 10000)}
-N_TLS=${BENCH_N_TLS:-$(scaled 2000)}
-N_CYCLE=${BENCH_N_CYCLE:-$(scaled 500)}
-N_CLI=${BENCH_N_CLI:-$(scaled 300)}
-N_REVOKE=${BENCH_N_REVOKE:-$(scaled 200)}
+ROUNDS=${BENCH_ROUNDS:-5}
+SROUNDS=${BENCH_SCALING_ROUNDS:-3}
+per_round() { local n=$(( $1 / ROUNDS )); [ "$n" -ge 1 ] || n=1; echo "$n"; }
+N_GET=$(per_round "${BENCH_N_GET:-$(scaled 10000)}")
+N_TLS=$(per_round "${BENCH_N_TLS:-$(scaled 4000)}")
+N_CYCLE=$(per_round "${BENCH_N_CYCLE:-$(scaled 1000)}")
+N_CLI=$(per_round "${BENCH_N_CLI:-$(scaled 300)}")
+N_BATCH=${BENCH_N_BATCH:-200}
+BATCH_CONC=${BENCH_BATCH_CONCURRENCY:-64}
+SCALING=${BENCH_SCALING:-1 10 100 1000}
 N_MEM=${BENCH_N_MEM:-$(scaled 100000)}
-MEM_AT=${BENCH_MEM_AT:-1000}
-[ "$MEM_AT" -lt "$N_MEM" ] || MEM_AT=$(( N_MEM / 10 > 0 ? N_MEM / 10 : 1 ))
-CONC=${BENCH_CONCURRENCY:-16}
+CLI_ROUNDS=${BENCH_CLI_ROUNDS:-$(scaled 30)}
+[ "$CLI_ROUNDS" -ge 3 ] || CLI_ROUNDS=3
 LATENCY_MS=${BENCH_LATENCY_MS:-20}
-REPS=${BENCH_BATCH_REPS:-3}
 WARMUP=${BENCH_WARMUP:-50}
-CONTENDERS=${BENCH_CONTENDERS:-raw k54 kjit luasocket python node cli}
-WORKLOADS=${BENCH_WORKLOADS:-get_http get_https cycle memory latency}
+CONTENDERS=${BENCH_CONTENDERS:-raw k54 kjit luacurl luahttp luasocket python node cli}
+WORKLOADS=${BENCH_WORKLOADS:-get_http get_https cycle batch scaling memory cli_start nginx}
 PY=/usr/bin/python3
 USER_ID=00000000-0000-4000-8000-0000000a11ce
 TOKEN=kpat_fake_alice_bootstrap
@@ -54,7 +77,7 @@ has_pkg() { dpkg-query -W -f='${Status}\n' "$1" 2>/dev/null | grep -q '^install 
 
 # ---- tools ---------------------------------------------------------------
 missing=()
-for p in lua-socket lua-sec lua-cjson python3-requests gnuplot-nox; do
+for p in lua-socket lua-sec lua-cjson python3-requests gnuplot-nox lua-curl lua-http; do
   has_pkg "$p" || missing+=("$p")
 done
 if [ ${#missing[@]} -gt 0 ]; then
@@ -84,13 +107,31 @@ cc -O2 -Wall -Wextra -fPIC -shared -I/usr/include/luajit-2.1 -o "$RUN/lib/jit/be
 # shellcheck source=bench/lib/common.sh
 . "$root/bench/lib/common.sh"
 
+# ---- pinning -------------------------------------------------------------
+PIN="not pinned"
+CLIENT=()
+SERVER_CPU=""
+if [ "${BENCH_PIN:-auto}" != off ] && [ "$(nproc)" -ge 2 ] && command -v taskset >/dev/null; then
+  SERVER_CPU=1
+  CLIENT=(taskset -c 0)
+  PIN="server (nginx) pinned to CPU 1, client to CPU 0 (taskset)"
+elif [ "$(nproc)" -lt 2 ]; then
+  PIN="not pinned ($(nproc) core)"
+fi
+say "$PIN"
+
 # ---- the fake Konnect ----------------------------------------------------
+# Started by fake_konnect/ctl as usual; $NGINX points at our wrapper, which
+# adds the connection log and the server's CPU affinity.
 trap stop_server EXIT
 stop_server
-eval "$(fake_konnect/ctl start --dir "$RUN/fake")"
+rm -f "$RUN/fake/conn.log"
+eval "$(BENCH_SERVER_CPU=$SERVER_CPU NGINX="$root/bench/lib/nginx_wrap.sh" fake_konnect/ctl start --dir "$RUN/fake")"
 HTTP_BASE=$FAKE_KONNECT_HTTP
 HTTPS_BASE=$FAKE_KONNECT_HTTPS
+HTTPS_PORT=${HTTPS_BASE##*:}
 CA=$FAKE_KONNECT_CA
+CONN_LOG="$RUN/fake/conn.log"
 say "fake Konnect at $HTTP_BASE and $HTTPS_BASE"
 
 api() { # METHOD PATH [BODY] -> body
@@ -106,21 +147,36 @@ latency 0
 BENCH_ID=$(api POST "/v3/users/$USER_ID/access-tokens" '{"name":"bench","ttl_seconds":86400}' | first_id)
 [ -n "$BENCH_ID" ] || { say "could not create the bench token"; exit 1; }
 
+# server-side connection count since a mark (a line count of the conn log):
+# distinct nginx connection serials; those on the TLS port are TLS handshakes
+conn_mark() { [ -f "$CONN_LOG" ] && wc -l <"$CONN_LOG" || echo 0; }
+conn_count() { # MARK -> "CONNS TLS_CONNS REQUESTS"
+  [ -f "$CONN_LOG" ] || { echo "null null null"; return; }
+  tail -n +"$(( $1 + 1 ))" "$CONN_LOG" | awk -v tls="$HTTPS_PORT" '
+    { if (!($1 in seen)) { seen[$1] = 1; c++; if ($2 == tls) t++ } r++ }
+    END { printf "%d %d %d\n", c, t, r }'
+}
+
 # ---- running one contender on one workload -------------------------------
 fails=0
-run() { # CONTENDER LABEL MODE BASE N WARMUP IDS
+ROUND=0
+run() { # CONTENDER LABEL MODE BASE N WARMUP IDS [ENV=V...]
   local who=$1 label=$2 mode=$3 base=$4 n=$5 warm=$6 ids=$7 ca=""
+  shift 7
   want "$who" "$CONTENDERS" || return 0
   case "$base" in https://*) ca=$CA ;; esac
   local common=(BENCH_BASE="$base" BENCH_USER="$USER_ID" BENCH_TOKEN="$TOKEN" BENCH_IDS="$ids"
-                BENCH_N="$n" BENCH_WARMUP="$warm" BENCH_CA="$ca" BENCH_LABEL="$label"
-                BENCH_CONCURRENCY="$CONC" BENCH_REPS="$REPS" BENCH_MEM_AT="$MEM_AT")
+                BENCH_N="$n" BENCH_WARMUP="$warm" BENCH_CA="$ca" BENCH_LABEL="$label" "$@")
   local cmd
   case "$who" in
     raw)       cmd=("$RUN/raw_curl" "$mode" "$base" "$TOKEN" "$USER_ID" "$ids" "$n" "$warm" "$ca") ;;
     k54)       lua_env 5.4; cmd=("${LUA_ENV[@]}" lua5.4 bench/konnect_bench.lua "$mode") ;;
     kjit)      [ -f build/jit/konnect/core.so ] || return 0
                lua_env jit; cmd=("${LUA_ENV[@]}" luajit bench/konnect_bench.lua "$mode") ;;
+    luacurl)   has_pkg lua-curl || return 0
+               lua_env jit; cmd=("${LUA_ENV[@]}" luajit bench/luacurl_bench.lua "$mode") ;;
+    luahttp)   has_pkg lua-http || return 0
+               lua_env jit; cmd=("${LUA_ENV[@]}" luajit bench/luahttp_bench.lua "$mode") ;;
     luasocket) has_pkg lua-socket || return 0
                lua_env 5.4; cmd=("${LUA_ENV[@]}" lua5.4 bench/luasocket_bench.lua "$mode") ;;
     python)    has_pkg python3-requests || return 0
@@ -129,77 +185,157 @@ run() { # CONTENDER LABEL MODE BASE N WARMUP IDS
                cmd=(NODE_EXTRA_CA_CERTS="$CA" node bench/node_bench.mjs "$mode") ;;
     cli)       cmd=("$PY" bench/python_bench.py curl-cli "$mode") ;;
   esac
-  printf 'bench:   %-10s %-20s n=%-7s ' "$who" "$label" "$n"
-  local t0 out
-  t0=$(date +%s.%N)
-  echo "== $who $label" >>"$LOG"
-  if out=$(env "${common[@]}" "${cmd[@]}" 2>>"$LOG") && [ -n "$out" ]; then
-    printf '%s\n' "$out" >>"$RES"
-    awk -v t0="$t0" -v t1="$(date +%s.%N)" 'BEGIN { printf "%.1fs\n", t1 - t0 }'
+  echo "== round $ROUND $who $label" >>"$LOG"
+  local out mark
+  mark=$(conn_mark)
+  if out=$(env "${common[@]}" "${CLIENT[@]}" env "${cmd[@]}" 2>>"$LOG") && [ -n "$out" ]; then
+    # shellcheck disable=SC2046
+    set -- $(conn_count "$mark")
+    printf '%s\n' "${out%\}},\"round\":$ROUND,\"server_conns\":$1,\"server_tls_conns\":$2,\"server_requests\":$3}" >>"$RES"
   else
     fails=$((fails + 1))
-    echo "FAILED (see $LOG)"
+    say "  $who $label round $ROUND FAILED (see $LOG)"
   fi
+}
+
+# paired rounds: rounds N WORKLOAD-FUNCTION CONTENDER...; the function is
+# called as FN CONTENDER for each contender, in an order rotating per round
+rounds() {
+  local n=$1 fn=$2 r k i m
+  shift 2
+  local cs=("$@")
+  m=${#cs[@]}
+  for ((r = 1; r <= n; r++)); do
+    ROUND=$r
+    k=$(( (r - 1) % m ))
+    for ((i = 0; i < m; i++)); do "$fn" "${cs[$(( (k + i) % m ))]}"; done
+    printf '.'
+  done
+  echo
 }
 
 started=$(date +%s)
 small() { echo $(( $1 / 10 < WARMUP ? ($1 / 10 > 0 ? $1 / 10 : 1) : WARMUP )); }
 
 if want get_http "$WORKLOADS"; then
-  say "(a) $N_GET sequential get over HTTP keep-alive"
-  for c in raw k54 kjit luasocket python node; do
-    run "$c" get_http get "$HTTP_BASE" "$N_GET" "$(small "$N_GET")" "$BENCH_ID"
-  done
-  run cli get_http get "$HTTP_BASE" "$N_CLI" 3 "$BENCH_ID"
+  say "(a) get over HTTP keep-alive: $ROUNDS paired rounds of $N_GET calls per contender (curl CLI: $N_CLI)"
+  w_get_http() {
+    case $1 in
+      cli) run cli get_http get "$HTTP_BASE" "$N_CLI" 2 "$BENCH_ID" ;;
+      *)   run "$1" get_http get "$HTTP_BASE" "$N_GET" "$(small "$N_GET")" "$BENCH_ID" ;;
+    esac
+  }
+  rounds "$ROUNDS" w_get_http raw k54 kjit luacurl luahttp luasocket python node cli
 fi
 
 if want get_https "$WORKLOADS"; then
-  say "(b) $N_TLS sequential get over HTTPS"
-  for c in raw k54 kjit python node; do
-    run "$c" get_https get "$HTTPS_BASE" "$N_TLS" "$(small "$N_TLS")" "$BENCH_ID"
-  done
-  # ssl.https: a new connection and TLS handshake per request; fewer iterations
-  n=$(( N_TLS < N_CLI ? N_TLS : N_CLI ))
-  run luasocket get_https get "$HTTPS_BASE" "$n" 3 "$BENCH_ID"
-  run cli get_https get "$HTTPS_BASE" "$N_CLI" 3 "$BENCH_ID"
+  say "(b) get over HTTPS: $ROUNDS paired rounds of $N_TLS calls (a TLS handshake per request: $N_CLI)"
+  w_get_https() {
+    case $1 in
+      cli|luasocket|luahttp) run "$1" get_https get "$HTTPS_BASE" "$N_CLI" 2 "$BENCH_ID" ;;
+      *) run "$1" get_https get "$HTTPS_BASE" "$N_TLS" "$(small "$N_TLS")" "$BENCH_ID" ;;
+    esac
+  }
+  rounds "$ROUNDS" w_get_https raw k54 kjit luacurl luahttp luasocket python node cli
 fi
 
 if want cycle "$WORKLOADS"; then
-  say "(c) $N_CYCLE create -> revoke -> delete cycles over HTTP"
-  for c in raw k54 kjit luasocket python node; do
-    run "$c" cycle_http cycle "$HTTP_BASE" "$N_CYCLE" "$(small "$N_CYCLE")" -
+  say "(c) create -> revoke -> delete over HTTP: $ROUNDS paired rounds of $N_CYCLE cycles"
+  w_cycle() { run "$1" cycle_http cycle "$HTTP_BASE" "$N_CYCLE" "$(small "$N_CYCLE")" -; }
+  rounds "$ROUNDS" w_cycle raw k54 kjit luacurl luahttp luasocket python node
+fi
+
+if want batch "$WORKLOADS"; then
+  say "(d) one cold batch of $N_BATCH gets, ${LATENCY_MS} ms server latency: $ROUNDS paired rounds"
+  latency "$LATENCY_MS"
+  w_batch() {
+    case $1 in
+      k54-http)     run k54 batch_http batch "$HTTP_BASE" "$N_BATCH" 0 "$BENCH_ID" BENCH_CONCURRENCY="$BATCH_CONC" ;;
+      kjit-http)    run kjit batch_http batch "$HTTP_BASE" "$N_BATCH" 0 "$BENCH_ID" BENCH_CONCURRENCY="$BATCH_CONC" ;;
+      k54-https)    run k54 batch_https batch "$HTTPS_BASE" "$N_BATCH" 0 "$BENCH_ID" BENCH_CONCURRENCY="$BATCH_CONC" ;;
+      k54-https-d)  run k54 batch_https_default batch "$HTTPS_BASE" "$N_BATCH" 0 "$BENCH_ID" ;;
+    esac
+  }
+  rounds "$ROUNDS" w_batch k54-http kjit-http k54-https k54-https-d
+  latency 0
+fi
+
+if want scaling "$WORKLOADS"; then
+  say "(f) scaling: one cold batch of N gets (N = $SCALING), ${LATENCY_MS} ms latency, library default and 64 concurrency: $SROUNDS paired rounds"
+  latency "$LATENCY_MS"
+  for sn in $SCALING; do
+    w_scale() {
+      run k54 "scale_${sn}_c$1" batch "$HTTP_BASE" "$sn" 0 "$BENCH_ID" BENCH_CONCURRENCY="$1"
+    }
+    rounds "$SROUNDS" w_scale default 64
   done
-  cli_cycles=$(( N_CLI / 3 > 0 ? N_CLI / 3 : 1 ))
-  run cli cycle_http cycle "$HTTP_BASE" "$cli_cycles" 1 -
+  latency 0
 fi
 
 if want memory "$WORKLOADS"; then
-  say "(e) RSS after $MEM_AT and after $N_MEM get calls, one process"
+  say "(e) RSS over $N_MEM get calls, and over $N_MEM calls in batches of 1000, one process each"
+  mem_at=$(( N_MEM / 10 > 0 ? N_MEM / 10 : 1 ))
+  mem_batch_at=$(( mem_at < 10000 && 2 * 10000 <= N_MEM ? 10000 : mem_at ))
+  ROUND=1
   for c in k54 kjit; do
-    run "$c" memory memory "$HTTP_BASE" "$N_MEM" 0 "$BENCH_ID"
+    run "$c" memory memory "$HTTP_BASE" "$N_MEM" 0 "$BENCH_ID" BENCH_MEM_AT="$mem_at"
+    # batched: RSS settles after about ten batches of 1000 (allocator, Lua heap of a
+    # batch's results); the mark is taken there when the run is long enough
+    run "$c" memory_batch memory_batch "$HTTP_BASE" "$N_MEM" 0 "$BENCH_ID" BENCH_MEM_AT="$mem_batch_at"
   done
 fi
 
-if want latency "$WORKLOADS"; then
-  say "(d) $N_REVOKE revokes with ${LATENCY_MS} ms server latency: sequential vs batch (concurrency $CONC)"
-  # a user holds at most 10 tokens: start clean, create 10, revoke them in
-  # turn (revoking a revoked token answers 200 on the fake, as on Konnect)
-  api POST /__fake/reset >/dev/null
-  ids=()
-  for i in $(seq 1 10); do
-    ids+=("$(api POST "/v3/users/$USER_ID/access-tokens" "{\"name\":\"bench-revoke-$i\",\"ttl_seconds\":86400}" \
-      | first_id)")
-  done
-  IDS=$(IFS=,; echo "${ids[*]}")
-  latency "$LATENCY_MS"
-  for c in raw k54; do
-    run "$c" revoke_seq revoke_seq "$HTTP_BASE" "$N_REVOKE" 2 "$IDS"
-  done
-  for c in k54 kjit; do
-    run "$c" revoke_batch_http revoke_batch "$HTTP_BASE" "$N_REVOKE" 1 "$IDS"
-    run "$c" revoke_batch_https revoke_batch "$HTTPS_BASE" "$N_REVOKE" 1 "$IDS"
-  done
-  latency 0
+if want cli_start "$WORKLOADS"; then
+  say "(g) one get as a whole process: konnect-pats get --json vs curl -s, $CLI_ROUNDS paired rounds"
+  lua_env 5.4
+  spec="$RUN/cli_start.json"
+  "$PY" - "$spec" "$CLI_ROUNDS" "$HTTP_BASE" "$TOKEN" "$USER_ID" "$BENCH_ID" <<'PYEOF'
+import json, sys
+spec, rounds, base, token, user, tid = sys.argv[1:]
+cli_env = {"KONNECT_TOKEN": token, "KONNECT_SERVER_URL": base}
+# the CLI finds the checkout's lua/ and build/ itself; nothing from the caller's Lua setup
+cli_unset = ["LUA_PATH", "LUA_CPATH", "LUA_INIT", "LUA_INIT_5_4", "LUA_PATH_5_4", "LUA_CPATH_5_4"]
+json.dump({"workload": "cli_get", "rounds": int(rounds), "warmup": 1, "commands": [
+    {"contender": "konnect-pats 5.4", "argv": ["lua5.4", "bin/konnect-pats", "get", user, tid, "--json"],
+     "env": cli_env, "unset": cli_unset},
+    {"contender": "konnect-pats LuaJIT", "argv": ["luajit", "bin/konnect-pats", "get", user, tid, "--json"],
+     "env": cli_env, "unset": cli_unset},
+    {"contender": "curl -s", "argv": ["curl", "-s", "-H", "Authorization: Bearer " + token,
+                                      "-H", "Accept: application/json",
+                                      base + "/v3/users/" + user + "/access-tokens/" + tid]},
+]}, open(spec, "w"))
+PYEOF
+  if ! "${CLIENT[@]}" "$PY" bench/lib/procbench.py "$spec" >>"$RES" 2>>"$LOG"; then
+    fails=$((fails + 1))
+    say "  cli_start FAILED (a command exited non-zero; see $RES)"
+  fi
+fi
+
+if want nginx "$WORKLOADS"; then
+  if [ -f bench/nginx/run.sh ]; then
+    say "(h) get inside nginx: bench/nginx/run.sh (its own fake and nginx, pinned by it)"
+    rm -f "$RUN/nginx.json"
+    if BENCH_NGINX_ROUNDS=${BENCH_NGINX_ROUNDS:-$(( ROUNDS > 5 ? ROUNDS : 5 ))} \
+       BENCH_NGINX_N=${BENCH_NGINX_N:-$(scaled 2000)} BENCH_NGINX_JSON="$RUN/nginx.json" \
+       bash bench/nginx/run.sh >"$RUN/nginx.out" 2>>"$LOG"; then
+      cp "$RUN/nginx.out" "$OUT/nginx.txt"
+      # its summary (us / cpu_us per contender, one entry per round) as result lines
+      "$PY" - "$RUN/nginx.json" >>"$RES" <<'PYEOF' || say "  bench/nginx/run.sh: no usable JSON summary"
+import json, sys
+d = json.load(open(sys.argv[1]))
+for name, us in d["us"].items():
+    cpu = d.get("cpu_us", {}).get(name, [])
+    for i, v in enumerate(us):
+        print(json.dumps({"workload": "nginx_get", "contender": name, "round": i + 1, "n": d.get("n"),
+                          "mean_us": v, "cpu_us": cpu[i] if i < len(cpu) else None}))
+PYEOF
+    else
+      fails=$((fails + 1))
+      say "  bench/nginx/run.sh FAILED (see $LOG, $RUN/nginx.out)"
+    fi
+  else
+    say "(h) get inside nginx: bench/nginx/run.sh not present, skipped"
+  fi
 fi
 
 elapsed=$(( $(date +%s) - started ))
@@ -210,6 +346,7 @@ trap - EXIT
 curl_ver=$(curl-config --version 2>/dev/null || echo "libcurl ?")
 lua_env 5.4
 core_ver=$(env "${LUA_ENV[@]}" lua5.4 -e 'print(require("konnect.core").version())' 2>/dev/null || echo "?")
+default_conc=$(env "${LUA_ENV[@]}" lua5.4 -e 'print(require("konnect.limits").BATCH_CONCURRENCY)' 2>/dev/null || echo 8)
 cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
 system="$(. /etc/os-release && echo "$PRETTY_NAME"), $(nproc) cores ($cpu), $curl_ver; $core_ver;"
 system="$system $(lua5.4 -v 2>&1 | cut -d' ' -f1-2), $(luajit -v | cut -d' ' -f1-2), $("$PY" --version),"
@@ -218,22 +355,26 @@ system="$system Node $(node --version 2>/dev/null || echo -); load avg at end: $
 import json, sys, time
 json.dump({
   "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-  "system": """$system""", "elapsed_s": $elapsed,
-  "n_get": $N_GET, "n_tls": $N_TLS, "n_cycle": $N_CYCLE, "n_cli": $N_CLI, "n_revoke": $N_REVOKE,
-  "n_mem": $N_MEM, "mem_at": $MEM_AT, "concurrency": $CONC, "latency_ms": $LATENCY_MS,
-  "batch_reps": $REPS, "warmup": $WARMUP, "command": "make bench",
+  "system": """$system""", "pinning": "$PIN", "elapsed_s": $elapsed,
+  "rounds": $ROUNDS, "scaling_rounds": $SROUNDS, "cli_rounds": $CLI_ROUNDS,
+  "n_get": $N_GET, "n_tls": $N_TLS, "n_cycle": $N_CYCLE, "n_cli": $N_CLI, "n_batch": $N_BATCH,
+  "batch_concurrency": $BATCH_CONC, "default_concurrency": $default_conc, "scaling": "$SCALING",
+  "n_mem": $N_MEM, "latency_ms": $LATENCY_MS, "warmup": $WARMUP, "scale": "$scale", "command": "make bench",
 }, open(sys.argv[1], "w"))
 EOF
 echo
-env "${LUA_ENV[@]}" lua5.4 bench/report.lua "$RES" "$OUT" "$RUN/chart.dat" "$RUN/meta.json"
+env "${LUA_ENV[@]}" lua5.4 bench/report.lua "$RES" "$OUT" "$RUN" "$RUN/meta.json"
 
 if ! command -v gnuplot >/dev/null; then
   say "gnuplot not found: no chart (apt-get install -y gnuplot-nox)"
 else
   term=png
   gnuplot -e 'set terminal pngcairo' >/dev/null 2>&1 && term=pngcairo
-  if gnuplot -e "datafile='$RUN/chart.dat'; outfile='$OUT/chart.png'; term='$term'" bench/chart.gp \
-     2>>"$LOG"; then
+  gp="datafile='$RUN/chart.dat'; outfile='$OUT/chart.png'; term='$term'"
+  [ "$(grep -vc '^#' "$RUN/scaling.dat")" -gt 0 ] && gp="$gp; scalefile='$RUN/scaling.dat'"
+  if [ "$(grep -vc '^#' "$RUN/chart.dat")" -eq 0 ]; then
+    say "no per-request figures: no chart"
+  elif gnuplot -e "$gp" bench/chart.gp 2>>"$LOG"; then
     say "chart: ${OUT#"$root"/}/chart.png"
   else
     say "gnuplot failed (see $LOG)"

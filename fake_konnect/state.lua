@@ -2,11 +2,12 @@
 -- (worker_processes 1, so the one worker owns it all).
 
 local util = require "fake_konnect.util"
+local fixtures = require "fake_konnect.fixtures"
 
 local _M = {}
 
-_M.ALICE = "00000000-0000-4000-8000-0000000a11ce"
-_M.BOB = "00000000-0000-4000-8000-000000000b0b"
+_M.ALICE = fixtures.ALICE
+_M.BOB = fixtures.BOB
 
 _M.MAX_TOKENS = 10
 _M.LOG_SIZE = 200
@@ -34,9 +35,9 @@ end
 -- serviceAccessToken (list, get, revoke).
 local function seed_credentials()
   return {
-    kpat_fake_alice_bootstrap = { user_id = _M.ALICE, kind = "bootstrap" },
-    kpat_fake_bob_bootstrap = { user_id = _M.BOB, kind = "bootstrap" },
-    spat_fake_service_bootstrap = { user_id = _M.ALICE, kind = "service" },
+    [fixtures.ALICE_TOKEN] = { user_id = _M.ALICE, kind = "bootstrap" },
+    [fixtures.BOB_TOKEN] = { user_id = _M.BOB, kind = "bootstrap" },
+    [fixtures.SERVICE_TOKEN] = { user_id = _M.ALICE, kind = "service" },
   }
 end
 

@@ -6,6 +6,8 @@
  *   raw_curl get    BASE TOKEN USER TOKEN_ID N WARMUP [CA]
  *   raw_curl cycle  BASE TOKEN USER -        N WARMUP [CA]   create -> revoke -> delete
  *   raw_curl revoke BASE TOKEN USER ID1,ID2,… N WARMUP [CA]  PATCH …/revoke, ids in turn
+ *   raw_curl url    URL  TOKEN -    -         N WARMUP [CA]  GET URL itself, any 200 counts
+ *                   (the floor for konnect.core alone, e.g. under callgrind)
  *
  * "Decoding" is minimal on purpose (it is the floor): a call counts only if the
  * status is the expected one and the body looks like the expected JSON object,
@@ -23,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/resource.h>
 #include <curl/curl.h>
 
 struct buf {
@@ -53,6 +56,15 @@ static double now(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* user + system CPU seconds of this process so far */
+static double cpu_now(void)
+{
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) != 0) return 0;
+    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+           (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
 }
 
 static long status_kb(const char *key)
@@ -137,6 +149,7 @@ int main(int argc, char **argv)
     for (char *s = strtok(ids_arg, ","); s != NULL && nids < 64; s = strtok(NULL, ",")) ids[nids++] = s;
 
     if (strcmp(mode, "get") == 0) workload = "get";
+    else if (strcmp(mode, "url") == 0) workload = "url";
     else if (strcmp(mode, "cycle") == 0) { workload = "cycle"; per_call_requests = 3; }
     else if (strcmp(mode, "revoke") == 0 || strcmp(mode, "revoke_seq") == 0) { mode = "revoke"; workload = "revoke_seq"; }
     else { fprintf(stderr, "raw_curl: unknown mode %s\n", mode); return 2; }
@@ -158,12 +171,15 @@ int main(int argc, char **argv)
 
     double *t = calloc((size_t)(n > 0 ? n : 1), sizeof *t);
     long errors = 0;
-    double start = 0;
+    double start = 0, cpu0 = 0;
     for (long i = -warmup; i < n; i++) {
-        if (i == 0) start = now();
+        if (i == 0) { cpu0 = cpu_now(); start = now(); }
         double t0 = now();
         int ok = 1;
-        if (strcmp(mode, "get") == 0) {
+        if (strcmp(mode, "url") == 0) {
+            snprintf(url, sizeof url, "%s", base);
+            ok = perform("GET", NULL) == 200;
+        } else if (strcmp(mode, "get") == 0) {
             snprintf(url, sizeof url, "%s/v3/users/%s/access-tokens/%s", base, user, ids[0]);
             ok = perform("GET", NULL) == 200 && body_has_id(ids[0]);
         } else if (strcmp(mode, "revoke") == 0) {
@@ -192,6 +208,7 @@ int main(int argc, char **argv)
         if (i >= 0) t[i] = dt;
     }
     double total = now() - start;
+    double cpu = cpu_now() - cpu0;
     long ver = 0;
     curl_easy_getinfo(easy, CURLINFO_HTTP_VERSION, &ver);
 
@@ -200,9 +217,10 @@ int main(int argc, char **argv)
     double p90 = n > 0 ? t[(long)(0.90 * (double)(n - 1))] : 0;
     double p99 = n > 0 ? t[(long)(0.99 * (double)(n - 1))] : 0;
     printf("{\"contender\":\"raw libcurl\",\"workload\":\"%s\",\"n\":%ld,\"requests_per_call\":%d,"
-           "\"total_s\":%.6f,\"median_us\":%.2f,\"p90_us\":%.2f,\"p99_us\":%.2f,\"errors\":%ld,"
+           "\"total_s\":%.6f,\"cpu_s\":%.6f,\"mean_us\":%.2f,\"cpu_us\":%.2f,\"median_us\":%.2f,\"p90_us\":%.2f,\"p99_us\":%.2f,\"errors\":%ld,"
            "\"http_version\":\"%s\",\"peak_rss_kb\":%ld}\n",
-           workload, n, per_call_requests, total, med * 1e6, p90 * 1e6, p99 * 1e6, errors,
+           workload, n, per_call_requests, total, cpu, n > 0 ? total / (double)n * 1e6 : 0,
+           n > 0 ? cpu / (double)n * 1e6 : 0, med * 1e6, p90 * 1e6, p99 * 1e6, errors,
            ver == CURL_HTTP_VERSION_2_0 ? "2" : ver == CURL_HTTP_VERSION_1_1 ? "1.1" : "?",
            status_kb("VmHWM"));
     curl_slist_free_all(hdrs);

@@ -4,7 +4,7 @@
 local clock = require "benchclock"
 local cjson = require "cjson"
 
-local _M = { now = clock.monotime }
+local _M = { now = clock.monotime, cpu = clock.cpu }
 
 --- env(name, default) -> string; env_num(name, default) -> number
 function _M.env(name, default)
@@ -23,19 +23,22 @@ function _M.status_kb(key)
   return clock.status_kb(key)
 end
 
---- timed(fn, n, warmup) -> per-call times (s), total (s): n timed calls of fn
--- after `warmup` untimed ones
+--- timed(fn, n, warmup) -> per-call times (s), total wall (s), client CPU (s):
+-- n timed calls of fn after `warmup` untimed ones; CPU = user + system time of
+-- this process over the timed loop (getrusage)
 function _M.timed(fn, n, warmup)
-  local now = _M.now
+  local now, cpu = _M.now, _M.cpu
   for _ = 1, warmup do fn() end
   local times = {}
+  local c0 = cpu()
   local start = now()
   for i = 1, n do
     local t0 = now()
     fn()
     times[i] = now() - t0
   end
-  return times, now() - start
+  local total = now() - start
+  return times, total, cpu() - c0
 end
 
 --- config(workload) -> the settings bench/run.sh passes every harness
@@ -77,9 +80,12 @@ function _M.summarize(contender, workload, times, total, extra)
   local r = {
     contender = contender, workload = workload, n = n, total_s = total,
     median_us = median * 1e6, p90_us = pick(times, 0.90) * 1e6, p99_us = pick(times, 0.99) * 1e6,
-    peak_rss_kb = clock.status_kb("VmHWM"),
+    peak_rss_kb = clock.status_kb("VmHWM")
   }
   for k, v in pairs(extra or {}) do r[k] = v end
+  -- per-round figures the report pairs: mean wall and client CPU per call
+  if n > 0 and total > 0 then r.mean_us = total / n * 1e6 end
+  if n > 0 and r.cpu_s then r.cpu_us = r.cpu_s / n * 1e6 end
   return r
 end
 

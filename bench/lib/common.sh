@@ -7,16 +7,11 @@ lua_env() { # 5.4|jit -> LUA_ENV: env assignments for that interpreter
   LUA_ENV=("LUA_PATH=$p" "LUA_PATH_5_4=$p" "LUA_CPATH=$c" "LUA_CPATH_5_4=$c" "LUA_INIT=" "LUA_INIT_5_4=")
 }
 
-# Stop our fake Konnect.  If `ctl stop` does not finish in time, stop the
-# nginx master we started (its pid file is in our --dir) ourselves.
+# Stop our fake Konnect.  If `ctl stop` does not finish in time (its lock is
+# held), stop the nginx it started with the one helper, bypassing the lock.
 stop_server() {
-  [ -f "$RUN/fake/nginx.pid" ] || return 0
+  [ -d "$RUN/fake" ] || return 0
   timeout 15 fake_konnect/ctl stop --dir "$RUN/fake" >/dev/null 2>&1 && return 0
-  local pid
-  pid=$(tr -dc '0-9' <"$RUN/fake/nginx.pid" 2>/dev/null || true)
-  if [ -n "$pid" ] && grep -q "$RUN/fake" "/proc/$pid/cmdline" 2>/dev/null; then
-    echo "bench: fake_konnect/ctl stop timed out; stopping nginx $pid" >&2
-    kill -TERM "$pid" 2>/dev/null || true
-  fi
-  rm -f "$RUN/fake/nginx.pid"
+  echo "bench: fake_konnect/ctl stop timed out; stopping its nginx with scripts/nginx.sh" >&2
+  "$root/scripts/nginx.sh" stop "$RUN/fake"
 }

@@ -9,20 +9,13 @@ set -u
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
 cd "$root"
-NGINX=${NGINX:-nginx}
 ALICE=00000000-0000-4000-8000-0000000a11ce
 BOOTSTRAP=kpat_fake_alice_bootstrap
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/konnect-openresty.XXXXXX")
 started_fake=0
 cleanup() {
-  if [ -f "$tmp/logs/nginx.pid" ]; then
-    pid=$(tr -dc '0-9' < "$tmp/logs/nginx.pid")
-    if [ -n "$pid" ]; then
-      kill -QUIT "$pid" 2>/dev/null
-      for _ in $(seq 1 50); do [ -d "/proc/$pid" ] || break; sleep 0.1; done
-    fi
-  fi
+  scripts/nginx.sh stop "$tmp"
   [ "$started_fake" = 1 ] && fake_konnect/ctl stop --dir "$tmp/fake" >/dev/null 2>&1
   rm -rf "$tmp"
 }
@@ -52,21 +45,13 @@ mkdir -p "$tmp/conf" "$tmp/logs"
 ln -s "$root/lua" "$tmp/lua"
 ln -s "$here/lua" "$tmp/app"
 ln -s "$FAKE_KONNECT_CA" "$tmp/conf/konnect-ca.pem"
-port=""
-for _ in $(seq 1 25); do
-  p=$(( 20000 + (RANDOM * 32768 + RANDOM) % 40000 ))
-  (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null && continue
-  sed "s/127.0.0.1:8089/127.0.0.1:$p/" "$here/nginx.conf" > "$tmp/conf/nginx.conf"
-  user=()
-  [ "$(id -u)" = 0 ] && user=(-g "user root;")
-  if KONNECT_TOKEN=$BOOTSTRAP KONNECT_SERVER_URL=$server KONNECT_AUDIT_INTERVAL=3600 \
-     KONNECT_AUDIT_WITHIN=$((7 * 86400)) KONNECT_AUDIT_ACTION=revoke \
-     "$NGINX" -p "$tmp" -c "$tmp/conf/nginx.conf" -e "$tmp/logs/error.log" "${user[@]}" 2> "$tmp/start.log"; then
-    port=$p; break
-  fi
-  grep -q "Address already in use" "$tmp/start.log" "$tmp/logs/error.log" 2>/dev/null || { cat "$tmp/start.log"; exit 1; }
-done
-[ -n "$port" ] || { echo "no free port"; exit 1; }
+# the example's conf, listening on a free port (scripts/nginx.sh picks it)
+sed "s/127.0.0.1:8089/127.0.0.1:@PORT@/" "$here/nginx.conf" > "$tmp/nginx.conf.in"
+out=$(KONNECT_TOKEN=$BOOTSTRAP KONNECT_SERVER_URL=$server KONNECT_AUDIT_INTERVAL=3600 \
+  KONNECT_AUDIT_WITHIN=$((7 * 86400)) KONNECT_AUDIT_ACTION=revoke \
+  scripts/nginx.sh start --conf conf/nginx.conf "$tmp/nginx.conf.in" "$tmp") || { echo "nginx did not start"; exit 1; }
+eval "$out"
+port=$PORT
 echo "== nginx on 127.0.0.1:$port (prefix $tmp), Konnect at $server"
 
 for _ in $(seq 1 100); do grep -q "konnect-audit: done" "$tmp/logs/error.log" 2>/dev/null && break; sleep 0.1; done

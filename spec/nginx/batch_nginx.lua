@@ -28,4 +28,21 @@ describe("client:batch in nginx", function()
     assert.is_true(out.elapsed < 1.2, "took " .. out.elapsed)
     assert.equal(0, fake.count("POST /v3/users/" .. fake.ALICE .. "/access-tokens") - 1)
   end)
+
+  it("keeps to its concurrency limit: N calls at concurrency k take at least ceil(N/k) x latency", function()
+    local latency, n, k = 0.3, 7, 2
+    fake.latency(latency * 1000)
+    local calls = {}
+    for i = 1, n do calls[i] = { "me" } end
+    local ok, out = pcall(nginx.call, { op = "batch", args = { calls, { concurrency = k } },
+                                        client = { server = "http" } })
+    fake.latency(0)
+    assert.is_true(ok, tostring(out))
+    assert.is_true(out.ok, out.err and out.err.message)
+    for i = 1, n do assert.is_table(out.value[i].value, "call " .. i) end
+    local floor_s = math.ceil(n / k) * latency -- 4 rounds of 0.3 s
+    assert.is_true(out.elapsed >= floor_s - 0.05, ("took %.3f s, less than %.1f s: more than %d at a time")
+      :format(out.elapsed, floor_s, k))
+    assert.is_true(out.elapsed < floor_s + 1.5, "took " .. out.elapsed)
+  end)
 end)

@@ -19,14 +19,7 @@ NGINX=${NGINX:-nginx}
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/konnect-nginx.XXXXXX")
 started_fake=0
 cleanup() {
-  if [ -f "$tmp/nginx.pid" ]; then
-    pid=$(tr -dc '0-9' < "$tmp/nginx.pid")
-    if [ -n "$pid" ]; then
-      kill -QUIT "$pid" 2>/dev/null || true
-      for _ in $(seq 1 50); do [ -d "/proc/$pid" ] || break; sleep 0.1; done
-      [ -d "/proc/$pid" ] && kill -KILL "$pid" 2>/dev/null
-    fi
-  fi
+  scripts/nginx.sh stop "$tmp"
   if [ "$started_fake" = 1 ]; then fake_konnect/ctl stop --dir "$tmp/fake" >/dev/null 2>&1 || true; fi
   if [ "${KEEP:-0}" = 1 ]; then echo "spec/nginx: kept $tmp" >&2; else rm -rf "$tmp"; fi
 }
@@ -50,29 +43,12 @@ if [ -z "${FAKE_KONNECT_HTTP:-}" ]; then
 fi
 export FAKE_KONNECT_HTTP FAKE_KONNECT_HTTPS FAKE_KONNECT_CA
 
-user_line=""
-[ "$(id -u)" = 0 ] && user_line="user root;"
-mkdir -p "$tmp/tmp"
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
   -keyout "$tmp/untrusted-key.pem" -out "$tmp/untrusted.pem" -subj "/CN=localhost" \
   -addext "subjectAltName=DNS:localhost" > "$tmp/openssl.log" 2>&1 || fail "openssl failed"
-port=""
-for _ in $(seq 1 25); do
-  p=$(( 20000 + (RANDOM * 32768 + RANDOM) % 40000 ))
-  p2=$(( 20000 + (RANDOM * 32768 + RANDOM) % 40000 ))
-  [ "$p" != "$p2" ] || continue
-  (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null && continue
-  (exec 3<>"/dev/tcp/127.0.0.1/$p2") 2>/dev/null && continue
-  sed -e "s|@USER_LINE@|$user_line|" -e "s|@DIR@|$tmp|g" -e "s|@ROOT@|$root|g" \
-      -e "s|@PORT@|$p|g" -e "s|@TLS_PORT@|$p2|g" -e "s|@CA@|$FAKE_KONNECT_CA|g" "$here/nginx.conf.in" > "$tmp/nginx.conf"
-  : > "$tmp/error.log"
-  if "$NGINX" -p "$tmp" -c "$tmp/nginx.conf" -e "$tmp/error.log" 2> "$tmp/start.log"; then
-    port=$p
-    break
-  fi
-  grep -q "Address already in use" "$tmp/start.log" "$tmp/error.log" || { cat "$tmp/start.log" >&2; fail "nginx did not start"; }
-done
-[ -n "$port" ] || fail "no free port for the test nginx"
+out=$(scripts/nginx.sh start "$here/nginx.conf.in" "$tmp" "CA=$FAKE_KONNECT_CA") || fail "nginx did not start"
+eval "$out"
+port=$PORT p2=$TLS_PORT
 for _ in $(seq 1 50); do
   curl -fsS -o /dev/null --max-time 1 "http://127.0.0.1:$port/ping" 2>/dev/null && break
   sleep 0.1

@@ -6,6 +6,9 @@ local socket = require "socket"
 local M = {}
 
 local BIG_SIZE = 64 * 1024
+-- the checkout (this file is spec/support/coreserver.lua), for scripts/nginx.sh
+local ROOT = (debug.getinfo(1, "S").source:match("^@(.-)/?spec/support/[^/]*$") or ".")
+if ROOT == "" then ROOT = "." end
 
 local function sh(cmd)
   local ok = os.execute(cmd)
@@ -40,35 +43,36 @@ local function wait_port(port)
   error("nothing listening on port " .. port)
 end
 
+-- scripts/nginx.sh fills in @DIR@ and the free ports @HTTP_PORT@ / @HTTPS_PORT@
+-- (and adds `daemon on`, `user root` when root); a block added here uses the same @…@ names.
 local NGINX_CONF = [[
 worker_processes 1;
-${user}
-error_log ${dir}/error.log warn;
-pid ${dir}/nginx.pid;
+error_log @DIR@/error.log warn;
+pid @DIR@/nginx.pid;
 events { worker_connections 512; }
 http {
   access_log off;
-  client_body_temp_path ${dir}/tmp_body;
-  proxy_temp_path ${dir}/tmp_proxy;
-  fastcgi_temp_path ${dir}/tmp_fastcgi;
-  uwsgi_temp_path ${dir}/tmp_uwsgi;
-  scgi_temp_path ${dir}/tmp_scgi;
+  client_body_temp_path @DIR@/tmp_body;
+  proxy_temp_path @DIR@/tmp_proxy;
+  fastcgi_temp_path @DIR@/tmp_fastcgi;
+  uwsgi_temp_path @DIR@/tmp_uwsgi;
+  scgi_temp_path @DIR@/tmp_scgi;
   keepalive_requests 1000000;
   client_max_body_size 16m;
   keepalive_timeout 60s;
   server {
-    listen 127.0.0.1:${http};
-    listen 127.0.0.1:${https} ssl http2;
-    ssl_certificate ${dir}/cert.pem;
-    ssl_certificate_key ${dir}/key.pem;
+    listen 127.0.0.1:@HTTP_PORT@;
+    listen 127.0.0.1:@HTTPS_PORT@ ssl http2;
+    ssl_certificate @DIR@/cert.pem;
+    ssl_certificate_key @DIR@/key.pem;
     location = /json { default_type application/json; return 200 '{"ok":true}'; }
     location = /204 { return 204; }
-    location = /big { default_type application/octet-stream; alias ${dir}/big.bin; }
+    location = /big { default_type application/octet-stream; alias @DIR@/big.bin; }
     location = /big-chunked {
-      default_type text/plain; alias ${dir}/big.bin;
+      default_type text/plain; alias @DIR@/big.bin;
       sub_filter_types *; sub_filter 'never-there' 'x'; sub_filter_once off;
     }
-    location = /slow { default_type text/plain; alias ${dir}/big.bin; limit_rate 4k; }
+    location = /slow { default_type text/plain; alias @DIR@/big.bin; limit_rate 4k; }
     location = /redirect { return 302 /json; }
     location = /echo {
       default_type text/plain;
@@ -82,11 +86,17 @@ http {
       return 200 "$request_method|$http_content_length|$http_content_type|$http_expect";
     }
     location = /body {
-      proxy_pass http://127.0.0.1:${http}/body-echo;
+      proxy_pass http://127.0.0.1:@HTTP_PORT@/body-echo;
       proxy_set_header X-Body $request_body;
     }
     location = /body-echo { default_type text/plain; return 200 "$request_method|$http_x_body"; }
     location = /drop { return 444; }
+    # slow enough (48k of 64k at once, the rest ~0.3 s later) that a batch
+    # keeps every slot busy; X-Conn names the connection that served it
+    location = /conn-slow {
+      default_type application/octet-stream; alias @DIR@/big.bin; limit_rate 48k;
+      add_header X-Conn $connection;
+    }
   }
 }
 ]]
@@ -106,15 +116,12 @@ local function start_nginx()
   local f = assert(io.open(dir .. "/big.bin", "wb"))
   f:write(big)
   f:close()
-  local vars = {
-    dir = dir, http = free_port(), https = free_port(),
-    user = read_cmd("id -u") == "0" and "user root;" or "",
-  }
-  local conf = NGINX_CONF:gsub("%${(%w+)}", function(k) return tostring(vars[k]) end)
-  f = assert(io.open(dir .. "/nginx.conf", "w"))
-  f:write(conf)
+  f = assert(io.open(dir .. "/nginx.conf.in", "w"))
+  f:write(NGINX_CONF)
   f:close()
-  assert(sh(("nginx -p %s -c %s/nginx.conf -g 'daemon on;' >%s/start.log 2>&1"):format(dir, dir, dir)),
+  local out = read_cmd(("%s/scripts/nginx.sh start %s/nginx.conf.in %s 2>%s/start.log"):format(ROOT, dir, dir, dir))
+  local vars = { http = tonumber(out:match("HTTP_PORT=(%d+)")), https = tonumber(out:match("HTTPS_PORT=(%d+)")) }
+  assert(vars.http and vars.https,
     "nginx did not start: " .. read_cmd("cat " .. dir .. "/start.log " .. dir .. "/error.log"))
   wait_port(vars.http)
   wait_port(vars.https)
@@ -127,13 +134,7 @@ end
 
 local function stop_nginx(srv)
   if not srv then return end
-  sh(("nginx -p %s -c %s/nginx.conf -s stop >/dev/null 2>&1"):format(srv.dir, srv.dir))
-  for _ = 1, 100 do
-    local f = io.open(srv.dir .. "/nginx.pid")
-    if not f then break end
-    f:close()
-    socket.sleep(0.02)
-  end
+  sh(("%s/scripts/nginx.sh stop %s >/dev/null 2>&1"):format(ROOT, srv.dir))
   sh("rm -rf " .. srv.dir)
 end
 

@@ -12,6 +12,9 @@ local ALICE_TOKEN = "kpat_fake_alice_bootstrap"
 local ALICE = "00000000-0000-4000-8000-0000000a11ce"
 
 local clients = {}   -- cached by name, to show keepalive reuse across requests
+local hook_views = {} -- what the hooks of a client made with record_hooks = true saw, per run
+
+local function record(view) hook_views[#hook_views + 1] = view end
 
 local function env(name) return os.getenv(name) or "" end
 
@@ -39,7 +42,8 @@ local function new_client(spec)
     retries = retries,
     timeout = spec.timeout, connect_timeout = spec.connect_timeout,
     max_body = spec.max_body, transport = spec.transport, headers = spec.headers,
-    proxy = spec.proxy, allow_insecure_http = spec.allow_insecure_http,
+    proxy = spec.proxy, allow_insecure_http = spec.allow_insecure_http, user_agent = spec.user_agent,
+    hooks = spec.record_hooks and { before_request = record, after_response = record } or nil,
   }
 end
 
@@ -65,6 +69,7 @@ end
 -- Run one operation (spec: { client = {…}, cache = name, op =, args = […] }) -> outcome table
 local function run(spec)
   local phase = ngx.get_phase()
+  hook_views = {}
   local c, err = client_for(spec)
   if not c then return { ok = false, phase = phase, err = err_view(err) } end
   local args = spec.args or {}
@@ -84,6 +89,7 @@ local function run(spec)
     if t.stats then out.stats = t.stats end
   end
   if spec.cache then out.stats = c.transports.cosocket and c.transports.cosocket.stats or out.stats end
+  if next(hook_views) then out.hooks = hook_views end
   return out
 end
 _M.run = run
@@ -136,8 +142,19 @@ function _M.timer()
   return reply({ ok = false, err = { kind = "timer_timeout" } })
 end
 
+-- The nginx worker's resident memory, in KiB (/proc/self/status VmRSS).
+local function rss_kib()
+  local f = io.open("/proc/self/status")
+  if not f then return nil end
+  local s = f:read("*a")
+  f:close()
+  return tonumber(s:match("VmRSS:%s*(%d+)"))
+end
+
 -- the cosocket transport on its own: { url =, method =, headers =, body =,
--- opts = {…}, cache = name } -> { res = { status, headers, body }, terr, stats }
+-- opts = {…}, cache = name, lines = true (send headers as the transport's
+-- prebuilt block), timeout =, connect_timeout =, once = } -> { res = { status, headers, body }, terr,
+-- stats, elapsed, rss_before, rss_after (KiB), lines_err }
 local raw_transports = {}
 function _M.raw()
   local spec = read_spec()
@@ -148,10 +165,23 @@ function _M.raw()
     if spec.cache then raw_transports[spec.cache] = t end
   end
   local url = spec.url
-  if url:sub(1, 1) == "/" then url = "http://127.0.0.1:" .. ngx.var.server_port .. url end
-  local res, terr = t:request({ method = spec.method or "GET", url = url, headers = spec.headers or {},
-                                body = spec.body })
-  return reply({ res = res, terr = terr, stats = t.stats, user_agent_suffix = t.user_agent_suffix() })
+  if type(url) == "string" and url:sub(1, 1) == "/" then url = "http://127.0.0.1:" .. ngx.var.server_port .. url end
+  local req = { method = spec.method or "GET", url = url, headers = spec.headers or {}, body = spec.body,
+                timeout = spec.timeout, connect_timeout = spec.connect_timeout, once = spec.once }
+  local lines_err
+  if spec.lines then req.header_lines, lines_err = cosocket.header_lines(req.headers) end
+  if spec.block then req.header_lines = spec.block end
+  collectgarbage()
+  local rss_before = rss_kib()
+  ngx.update_time()
+  local t0 = ngx.now()
+  local ok, res, terr = pcall(t.request, t, req)
+  ngx.update_time()
+  local elapsed = ngx.now() - t0
+  local rss_after = rss_kib()
+  if not ok then terr, res = { kind = "raised", message = tostring(res) }, nil end
+  return reply({ res = res, terr = terr, stats = t.stats, user_agent_suffix = t.user_agent_suffix(),
+                 elapsed = elapsed, rss_before = rss_before, rss_after = rss_after, lines_err = lines_err })
 end
 
 -- log phase: no cosockets there

@@ -1,7 +1,8 @@
--- spec/contract_spec.lua: the fake Konnect server against the contract
--- (spec/konnect-pats-openapi.yaml), over real HTTP with the curl command.
+-- fake_konnect/spec/contract_spec.lua: the fake Konnect server against the
+-- contract (spec/konnect-pats-openapi.yaml), over real HTTP with the curl
+-- command.  It loads no library code, so `make test` runs it once (Lua 5.4).
 --
---   eval "$(fake_konnect/ctl start)" && lua5.4 /usr/bin/busted spec/contract_spec.lua
+--   eval "$(fake_konnect/ctl start)" && lua5.4 /usr/bin/busted fake_konnect/spec/contract_spec.lua
 --
 -- It starts nothing itself: it needs FAKE_KONNECT_HTTP, FAKE_KONNECT_HTTPS
 -- and FAKE_KONNECT_CA from `fake_konnect/ctl start`.
@@ -10,24 +11,19 @@ local HTTP = os.getenv("FAKE_KONNECT_HTTP")
 local HTTPS = os.getenv("FAKE_KONNECT_HTTPS")
 local CA = os.getenv("FAKE_KONNECT_CA")
 if not (HTTP and HTTPS and CA) then
-  error("spec/contract_spec.lua needs FAKE_KONNECT_HTTP, FAKE_KONNECT_HTTPS and FAKE_KONNECT_CA; " ..
+  error("fake_konnect/spec/contract_spec.lua needs FAKE_KONNECT_HTTP, FAKE_KONNECT_HTTPS and FAKE_KONNECT_CA; " ..
     "start the fake first:  eval \"$(fake_konnect/ctl start)\"", 0)
 end
 
-do -- find spec/support/openapi.lua whatever the working directory
-  local dir = debug.getinfo(1, "S").source:match("^@(.*)/[^/]*$") or "spec"
-  package.path = dir .. "/?.lua;" .. package.path
-end
-local openapi = require "support.openapi"
+-- openapi.lua and ../fixtures.lua, whatever the working directory
+local here = debug.getinfo(1, "S").source:match("^@(.*)/[^/]*$") or "fake_konnect/spec"
+local openapi = dofile(here .. "/openapi.lua")
+local fixtures = dofile(here .. "/../fixtures.lua")
 local dkjson = require "dkjson"
 
-local ALICE = "00000000-0000-4000-8000-0000000a11ce"
-local BOB = "00000000-0000-4000-8000-000000000b0b"
-local NOBODY = "00000000-0000-4000-8000-00000000dead" -- a valid UUID that is no user
-local ALICE_BOOT = "kpat_fake_alice_bootstrap"
-local BOB_BOOT = "kpat_fake_bob_bootstrap"
-local SERVICE = "spat_fake_service_bootstrap"
-local UNKNOWN_TOKEN_ID = "00000000-0000-4000-8000-0000000f00f0"
+local ALICE, BOB, NOBODY = fixtures.ALICE, fixtures.BOB, fixtures.MISSING
+local ALICE_BOOT, BOB_BOOT, SERVICE = fixtures.ALICE_TOKEN, fixtures.BOB_TOKEN, fixtures.SERVICE_TOKEN
+local UNKNOWN_TOKEN_ID = fixtures.UNKNOWN_TOKEN_ID
 
 ---------------------------------------------------------------------------
 -- a tiny HTTP client over the curl command
