@@ -418,20 +418,33 @@ describe("konnect-pats", function()
   end)
 
   describe("rotate", function()
-    it("prints the new secret alone, revokes the old token, keeps name and lifetime", function()
+    it("prints the new secret alone, deletes the old token (the default), keeps name and lifetime", function()
       local old = assert(client:create(ALICE, { name = "ci", ttl_seconds = 14 * DAY }))
       local r = ok(cli({ "rotate", "me", old.id }))
       local secret = r.out:match("^(kpat_%w+)\n$")
       assert.is_string(secret, r.out)
       assert.not_matches(secret, r.err, 1, true)
+      local _, err = client:get(ALICE, old.id)
+      assert.equal("not_found", err.kind)
+      local list = assert(client:find_by_name(ALICE, "ci"))
+      assert.equal(1, #list)
+      local new = list[1]
+      assert.equal("ACTIVE", new.state)
+      assert.is_true(math.abs(lifetime(new) - 14 * DAY) <= 2)
+      assert.matches(new.id, r.err, 1, true)
+      ok(cli({ "whoami" }, { env = { KONNECT_TOKEN = secret } }))
+    end)
+
+    it("--old revoke: the old token stays listed, REVOKED", function()
+      local old = assert(client:create(ALICE, { name = "ci", ttl_seconds = 14 * DAY }))
+      local r = ok(cli({ "rotate", old.id, "--old", "revoke" }))
+      assert.matches("old token " .. esc(old.id) .. " revoked", r.err)
       assert.equal("REVOKED", assert(client:get(ALICE, old.id)).state)
       local list = assert(client:find_by_name(ALICE, "ci"))
       assert.equal(2, #list)
       local new = list[1].id == old.id and list[2] or list[1]
       assert.equal("ACTIVE", new.state)
       assert.is_true(math.abs(lifetime(new) - 14 * DAY) <= 2)
-      assert.matches(new.id, r.err, 1, true)
-      ok(cli({ "whoami" }, { env = { KONNECT_TOKEN = secret } }))
     end)
 
     it("--name, --ttl and --json", function()
@@ -1162,15 +1175,6 @@ describe("konnect-pats v2", function()
   end)
 
   describe("prune", function()
-    -- the library's client:prune (issue 11 item 1) comes from another branch
-    local function need_prune()
-      if type(require("konnect.pats").Client.prune) ~= "function" then
-        pending("client:prune is not in this tree yet (wip-life, issue 11 item 1): the CLI calls it as documented")
-        return false
-      end
-      return true
-    end
-
     local function dead_and_alive()
       local alive = assert(client:create(ALICE, { name = "alive", ttl_seconds = DAY }))
       local revoked = assert(client:create(ALICE, { name = "revoked", ttl_seconds = DAY }))
@@ -1188,7 +1192,6 @@ describe("konnect-pats v2", function()
     end
 
     it("--dry-run lists what would go and deletes nothing", function()
-      if not need_prune() then return end
       dead_and_alive()
       local r = ok(cli({ "prune", "--dry-run" }))
       assert.matches("^would delete 2 tokens %(dry run: nothing deleted%):\n", r.out)
@@ -1205,7 +1208,6 @@ describe("konnect-pats v2", function()
     end)
 
     it("deletes the revoked and expired tokens, keeps the active one", function()
-      if not need_prune() then return end
       dead_and_alive()
       local r = ok(cli({ "prune", "--json" }))
       local v = decode(r.out)
@@ -1216,7 +1218,6 @@ describe("konnect-pats v2", function()
     end)
 
     it("--state revoked (or expired) prunes only those", function()
-      if not need_prune() then return end
       dead_and_alive()
       local r = ok(cli({ "prune", "--state", "revoked" }))
       assert.matches("^deleted 1 token:\n", r.out)
@@ -1226,13 +1227,47 @@ describe("konnect-pats v2", function()
     end)
 
     it("--older-than keeps what died more recently", function()
-      if not need_prune() then return end
       dead_and_alive()
       local r = ok(cli({ "prune", "--older-than", "7d", "--json" }))
       assert.same({}, decode(r.out).tokens)
       assert.same({ "alive", "expired", "revoked" }, ids())
       r = ok(cli({ "prune", "--older-than", "0", "--json" }))
       assert.equal(2, #decode(r.out).tokens)
+    end)
+
+    it("a delete that fails half way: exit 1, what was deleted is named, stdout empty", function()
+      local _, revoked, expired = dead_and_alive()
+      -- the list's order is creation order: the revoked token goes first, then the expired one fails
+      fake.fault { method = "DELETE", path = "/access%-tokens/" .. esc(expired.id) .. "$", status = 500, count = 3,
+                   retry_after = "0" }
+      local r = cli({ "prune" })
+      assert.equal(1, r.code, r.err)
+      assert.equal("", r.out)
+      assert.matches("konnect-pats: deleted before the failure: " .. revoked.id .. "\n", r.err, 1, true)
+      error_line(r, "server", 500)
+      assert.same({ "alive", "expired" }, ids())
+      fake.fault { method = "DELETE", path = "/access%-tokens/" .. esc(expired.id) .. "$", status = 500, count = 3,
+                   retry_after = "0" }
+      assert(client:revoke(ALICE, (assert(client:find_by_name(ALICE, "alive"))[1].id)))
+      r = cli({ "prune", "--json" })
+      assert.equal(1, r.code)
+      assert.equal("", r.out)
+      local e = decode(r.err)
+      assert.equal(1, #e.deleted)
+      assert.same({ "expired" }, ids())
+    end)
+
+    it("every delete failing: exit 1; with --json one error object on stderr, stdout empty", function()
+      dead_and_alive()
+      fake.fault { method = "DELETE", path = "/access%-tokens/", status = 500, count = 3, retry_after = "0" }
+      local r = cli({ "prune", "--json" })
+      assert.equal(1, r.code, r.err)
+      assert.equal("", r.out)
+      local e = decode(r.err)
+      assert.equal("server", e.kind)
+      assert.equal(500, e.status)
+      assert.matches("pruned 0 of 2", e.message, 1, true)
+      assert.same({ "alive", "expired", "revoked" }, ids())
     end)
 
     it("refuses --state active and unreadable ages before any request (exit 2)", function()
@@ -1249,18 +1284,7 @@ describe("konnect-pats v2", function()
   end)
 
   describe("rotate --old", function()
-    local function need_old()
-      local c = fake.client()
-      local _, err = c:rotate(ALICE, NO_SUCH, { old = "keep" })
-      if err and err.kind == "invalid_argument" then
-        pending("client:rotate has no `old` option in this tree yet (wip-life, issue 11 item 1): " .. err.message)
-        return false
-      end
-      return true
-    end
-
     it("delete (the default): the old token is gone", function()
-      if not need_old() then return end
       for _, extra in ipairs { {}, { "--old", "delete" } } do
         local old = assert(client:create(ALICE, { name = "ci", ttl_seconds = DAY }))
         local args = { "rotate", old.id }
@@ -1276,7 +1300,6 @@ describe("konnect-pats v2", function()
     end)
 
     it("revoke keeps it listed as REVOKED; keep leaves it ACTIVE", function()
-      if not need_old() then return end
       local old = assert(client:create(ALICE, { name = "ci", ttl_seconds = DAY }))
       ok(cli({ "rotate", old.id, "--old", "revoke" }))
       assert.equal("REVOKED", assert(client:get(ALICE, old.id)).state)
@@ -1288,13 +1311,43 @@ describe("konnect-pats v2", function()
     end)
 
     it("30 nightly rotations by name never hit the ten-token limit", function()
-      if not need_old() then return end
       assert(client:create(ALICE, { name = "nightly", ttl_seconds = DAY }))
       for i = 1, 30 do
         local r = cli({ "rotate", "nightly" })
         assert.equal(0, r.code, "night " .. i .. ": " .. r.err)
       end
       assert.equal(1, #assert(client:list(ALICE)).data)
+    end)
+
+    it("a delete that fails after the new token exists: the secret is printed, exit 1, the error names it", function()
+      local old = assert(client:create(ALICE, { name = "ci", ttl_seconds = DAY }))
+      fake.fault { method = "DELETE", path = "/access%-tokens/", status = 500, count = 3, retry_after = "0" }
+      local r = cli({ "rotate", "ci", "--json" })
+      assert.equal(1, r.code)
+      local tok = decode(r.out)
+      assert.matches("^kpat_", tok.konnect_token)
+      local e = decode(r.err)
+      assert.equal("server", e.kind)
+      assert.equal(tok.id, e.new_token_id)
+      assert.equal("REVOKED", assert(client:get(ALICE, old.id)).state)
+      assert.not_matches(tok.konnect_token, r.err, 1, true)
+    end)
+
+    it("the ten-token limit: the error says how many are held and points at prune", function()
+      for i = 1, 9 do assert(client:create(ALICE, { name = "t" .. i, ttl_seconds = DAY })) end
+      local last = assert(client:create(ALICE, { name = "last", ttl_seconds = DAY }))
+      assert(client:revoke(ALICE, last.id))
+      local r = cli({ "rotate", "t1", "--old", "keep" })
+      assert.equal(1, r.code)
+      local line = error_line(r, "conflict", 409)
+      assert.matches("10 of at most 10", line, 1, true)
+      assert.matches("konnect-pats prune", line, 1, true)
+      r = cli({ "create", "--name", "x2", "--ttl", "1d", "--json" })
+      local e = decode(r.err)
+      assert.equal("conflict", e.kind)
+      assert.same({ used = 10, limit = 10 }, e.quota)
+      ok(cli({ "prune" }))
+      ok(cli({ "create", "--name", "x2", "--ttl", "1d" }))
     end)
 
     it("an unknown mode: usage error (2) before any request", function()
