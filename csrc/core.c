@@ -16,7 +16,12 @@
  *                                     array, request after request
  *
  * kind: "invalid_argument" (a bad option or argument of the caller) or
- * "system" (libcurl could not be initialised, memory ran out).  `timeout`
+ * "system" (libcurl could not be initialised, memory ran out).  A request's
+ * terr kinds are those of the transport contract (HACKING.md); a server's
+ * broken framing is "network" as in the cosocket transport (a bad status line
+ * or HTTP/0.9, differing Content-Length values, a connection closed inside
+ * the head), a response head over 64 KiB is "too_large" (also one line that
+ * libcurl itself refuses to buffer, see kc_head_overflow).  `timeout`
  * (seconds) overrides the options' attempt timeout for that request only.
  * The library's version lives in lua/konnect/limits.lua, not here; the caps
  * below agree with it (spec/limits_spec.lua feeds both the same cases).
