@@ -44,9 +44,12 @@ build = {
     ["konnect.ops"] = "lua/konnect/ops.lua",
     ["konnect.redact"] = "lua/konnect/redact.lua",
     ["konnect.time"] = "lua/konnect/time.lua",
+    ["konnect.lifecycle"] = "lua/konnect/lifecycle.lua",
+    ["konnect.meta"] = "lua/konnect/meta.lua",
     ["konnect.transport"] = "lua/konnect/transport/init.lua",
     ["konnect.cli"] = "lua/konnect/cli.lua",
     ["konnect.cli.args"] = "lua/konnect/cli/args.lua",
+    ["konnect.cli.commands"] = "lua/konnect/cli/commands.lua",
     ["konnect.cli.help"] = "lua/konnect/cli/help.lua",
     ["konnect.cli.render"] = "lua/konnect/cli/render.lua",
     ["konnect.transport.curl"] = "lua/konnect/transport/curl.lua",
@@ -57,4 +60,6 @@ build = {
   install = {
     bin = { ["konnect-pats"] = "bin/konnect-pats" },
   },
+  -- bash completion: $(luarocks show --rock-dir konnect)/completion/konnect-pats.bash
+  copy_directories = { "completion" },
 }

@@ -20,11 +20,12 @@ M.https = env("FAKE_KONNECT_HTTPS")
 M.ca = env("FAKE_KONNECT_CA")
 M.https_localhost = M.https:gsub("127%.0%.0%.1", "localhost")
 
-M.ALICE = "00000000-0000-4000-8000-0000000a11ce"
-M.BOB = "00000000-0000-4000-8000-000000000b0b"
-M.ALICE_TOKEN = "kpat_fake_alice_bootstrap"
-M.BOB_TOKEN = "kpat_fake_bob_bootstrap"
-M.MISSING = "00000000-0000-4000-8000-00000000dead"
+-- the seeded ids and credentials: one source, shared with the fake server
+do
+  -- found from this file's place, whatever the working directory and LUA_PATH
+  local here = (debug.getinfo(1, "S").source:match("^@(.*)/[^/]*$")) or "spec/support"
+  for k, v in pairs(dofile(here .. "/../../fake_konnect/fixtures.lua")) do M[k] = v end
+end
 
 local conn = assert(core.new { timeout = 10, connect_timeout = 5 })
 
@@ -42,6 +43,13 @@ function M.reset() return control("POST", "/__fake/reset") end
 function M.fault(f) return control("POST", "/__fake/faults", f) end
 
 function M.latency(ms) return control("POST", "/__fake/latency", { ms = ms }) end
+
+--- ratelimit(per_second[, headers]): at most that many API requests per
+--- second, 429 + Retry-After beyond; headers = false leaves out the
+--- RateLimit-* headers (0 turns it off).
+function M.ratelimit(per_second, headers)
+  return control("POST", "/__fake/ratelimit", { per_second = per_second, headers = headers })
+end
 
 function M.expire(token_id) return control("POST", "/__fake/expire", { token_id = token_id }) end
 
