@@ -131,7 +131,7 @@ return {
   -- the pipeline: retries, replays, batches
   { id = 24, file = "lua/konnect/http.lua", what = "a POST (create) may be replayed by the transport (once = false)",
     from = [[once = not op.idempotent,]], to = [[once = false,]],
-    suites = { PIPE, "busted:core,hardening", "nginx" } },
+    suites = { PIPE, CORE, "nginx" } },
   { id = 25, file = "lua/konnect/http.lua",
     what = "a resent request no longer makes a later 404 on delete ambiguous (line dropped)",
     from = [[    if res.resent then call.ambiguous = true end
@@ -162,7 +162,7 @@ return {
   { id = 32, file = "lua/konnect/ops.lua", what = "list.data items not checked to be objects (find_by_name raises)",
     from = [[    if type(tok) ~= "table" then return "expected data to be an array of token objects" end
 ]], to = "",
-    suites = { "busted:hardening,pats", "fuzz" } },
+    suites = { "busted:pats,hardening", "fuzz" } },
   { id = 33, file = "lua/konnect/ops.lua", what = "the id from /v3/users/me used unchecked (path traversal)",
     from = [[local id = validate.uuid(me.id, "user id")]], to = [[local id = me.id]],
     suites = { "busted:pats,hardening", MUT } },
@@ -172,7 +172,7 @@ return {
   { id = 35, file = "lua/konnect/pats.lua", what = "plain-http proxy refusal checks the server's host, not the proxy's",
     from = [[p.scheme == "http" and not limits.loopback(p.host) and not allow_insecure_http then]],
     to = [[p.scheme == "http" and not limits.loopback(server.host) and not allow_insecure_http then]],
-    suites = { "busted:pats,hardening,limits", MUT } },
+    suites = { LIMITS, MUT } },
   { id = 36, file = "lua/konnect/pats.lua", what = "the proxy password not among the secrets redacted",
     from = [[for _, cred in ipairs { pass or false, userinfo or false } do]],
     to = [[for _, cred in ipairs { userinfo or false } do]],
@@ -183,7 +183,7 @@ return {
   { id = 38, file = "lua/konnect/limits.lua",
     what = "header values of the headers option not checked (CR/LF injection)",
     from = [[ok, err = _M.header_value(v, what .. ": value of " .. k)]], to = [[ok, err = true, nil]],
-    suites = { "busted:pats,hardening,limits" } },
+    suites = { LIMITS } },
   { id = 39, file = "lua/konnect/transport/init.lua",
     what = "inside nginx the first phase's transport sticks to the client",
     from = [[if not (choice == "auto" and ngx) then st.fixed = { t = t, sets = sets } end]],
@@ -199,7 +199,7 @@ return {
     suites = { "busted:helpers,validate,pats,hardening", MUT } },
   { id = 83, file = "lua/konnect/time.lua", what = "every fourth year a leap year (2100-02-29 accepted)",
     from = [[return (y % 4 == 0 and y % 100 ~= 0) or y % 400 == 0]], to = [[return y % 4 == 0]],
-    suites = { "busted:validate,helpers,pats", MUT } },
+    suites = { "busted:helpers,validate,pats,hardening", MUT } },
   { id = 84, file = "lua/konnect/transport/curl.lua",
     what = "curl batches: a create in a batch may be replayed (once dropped)",
     from = [[items[i] = { r.method, r.url, h, r.body, r.once, r.timeout }]],
@@ -212,7 +212,7 @@ return {
     what = "cosocket: every read gets the whole attempt's timeout again (deadline reset per read)",
     from = [[  sock:settimeout(ceil(left * 1000))
   return sock:receiveany(max)]], to = [[  return sock:receiveany(max)]],
-    suites = { "hostile:cosocket", "nginx" } },
+    suites = { "nginx", "hostile:cosocket" } },
   { id = 80, file = "lua/konnect/transport/http1_read.lua",
     what = "cosocket: no deadline at all, only the socket timeout set before sending (restarts on every byte)",
     from = [[  ngx_update_time()
@@ -224,15 +224,15 @@ return {
   { id = 42, file = "lua/konnect/transport/http1_read.lua", what = "cosocket: header cap raised fourfold",
     from = [[local MAX_HEADER_BYTES = limits.MAX_HEADER_BYTES ]],
     to = [[local MAX_HEADER_BYTES = 4 * limits.MAX_HEADER_BYTES ]],
-    suites = { "hostile:cosocket", "nginx" } },
+    suites = { "nginx", "hostile:cosocket" } },
   { id = 43, file = "lua/konnect/transport/http1_read.lua",
     what = "cosocket: a chunk-size line that is not hex ends the body",
     from = [[if not hex or (hex == "" and not find(buf, "^0", pos)) then]], to = [[if not hex then]],
-    suites = { "hostile:cosocket", "nginx" } },
+    suites = { "nginx", "hostile:cosocket" } },
   { id = 44, file = "lua/konnect/transport/http1_read.lua",
     what = "cosocket: a response with Transfer-Encoding and Content-Length is pooled",
     from = [[return body, clean and headers["content-length"] == nil]], to = [[return body, clean]],
-    suites = { "hostile:cosocket", "nginx" } },
+    suites = { "nginx", "hostile:cosocket" } },
   { id = 45, file = "lua/konnect/transport/http1.lua",
     what = "cosocket: differing repeated Content-Length values accepted",
     from = [[if not find(v, "^%d+$") or (first and v ~= first) then return nil end]],
@@ -267,7 +267,7 @@ return {
     suites = { "nginx" } },
   { id = 52, file = "lua/konnect/transport/http1_read.lua", what = "cosocket: a body of exactly max_body bytes refused",
     from = [[      if len > max_body then]], to = [[      if len >= max_body then]],
-    suites = { "hostile:cosocket", "nginx", MUT } },
+    suites = { "nginx", "hostile:cosocket", MUT } },
 
   ---------------------------------------------------------------------------
   -- the C core (csrc/core.c) and the secret file (csrc/fs.c)

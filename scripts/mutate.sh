@@ -17,7 +17,7 @@
 # A mutant whose text no longer occurs exactly once stops the run before
 # anything is executed: update scripts/mutants.lua, never skip it.
 #
-#   make mutate                           every mutant (about 15 minutes on 2 cores)
+#   make mutate                           every mutant (about 12 minutes on 2 cores)
 #   MUTANTS=3,7,10-12 make mutate         a subset
 #   JOBS=1 make mutate                    mutants at a time (default 2)
 #   KEEP=1 make mutate                    keep the scratch copies and logs of every mutant
