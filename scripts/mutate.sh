@@ -85,7 +85,9 @@ mapfile -t SUITES < <(cut -f3 "$RUN/list.tsv" | tr ' ' '\n' | awk 'NF && !seen[$
 # /tmp of every suite is the scratch copy's own (a private mount namespace), so
 # a suite killed at its time limit leaves nothing behind outside the copy.
 ISOLATE=0
-if [ "$(id -u)" = 0 ] && unshare -m true 2>/dev/null; then ISOLATE=1; fi
+mkdir -p "$RUN/probe"
+if [ "$(id -u)" = 0 ] && unshare -m sh -c 'mount --bind "$1" /tmp' _ "$RUN/probe" 2>/dev/null; then ISOLATE=1; fi
+rmdir "$RUN/probe"
 
 echo "== mutate: $NMUT mutants, suites: ${SUITES[*]}; $JOBS at a time"
 
