@@ -206,9 +206,11 @@ local function mem_rows(w, title)
   if not by[w] then return end
   say("")
   say("%s", title)
-  say("%-22s %16s %18s %18s %10s %12s %10s", "", "RSS @mark", "RSS @half", "RSS @last", "growth", "Lua heap",
-    "calls/s")
-  say(string.rep("-", 113))
+  -- growth: @mark -> @last; 2nd half: @half -> @last (a leak grows in both,
+  -- a warm-up only before the half: tells one from the other)
+  say("%-22s %16s %18s %18s %10s %10s %12s %10s", "", "RSS @mark", "RSS @half", "RSS @last", "growth", "2nd half",
+    "Lua heap", "calls/s")
+  say(string.rep("-", 124))
   local function at(p) return p and ("%.1f MiB@%d"):format(p.rss_kb / 1024, p.calls) or "-" end
   for _, c in ipairs(sorted_contenders(w)) do
     local r = by[w][c][1]
@@ -221,8 +223,9 @@ local function mem_rows(w, title)
         mid = r.points[i]
       end
     end
-    say("%-22s %16s %18s %18s %10s %12s %10.0f", c, at(p1), at(mid), at(p2), ("%+d KiB"):format(r.rss_growth_kb),
-      ("%.0f KiB"):format(r.lua_kb_after_full_gc), r.calls_per_s or 0)
+    say("%-22s %16s %18s %18s %10s %10s %12s %10.0f", c, at(p1), at(mid), at(p2), ("%+d KiB"):format(r.rss_growth_kb),
+      mid and ("%+d KiB"):format(p2.rss_kb - mid.rss_kb) or "-", ("%.0f KiB"):format(r.lua_kb_after_full_gc),
+      r.calls_per_s or 0)
   end
 end
 mem_rows("memory", "(e) memory: get over HTTP keep-alive, one process")
@@ -312,9 +315,17 @@ ratio_target("konnect-pats get --json / curl -s (whole process, 5.4)", "≤ 1.25
 for _, w in ipairs { "memory", "memory_batch" } do
   for _, c in ipairs(sorted_contenders(w)) do
     local r = by[w][c][1]
-    local p1 = r.points[math.min(w == "memory_batch" and 2 or 1, #r.points)]
+    local i1 = math.min(w == "memory_batch" and 2 or 1, #r.points)
+    local p1, p2 = r.points[i1], r.points[#r.points]
+    local mid -- the sample nearest half-way, as in the table
+    for i = i1 + 1, #r.points - 1 do
+      if not mid or math.abs(r.points[i].calls - p2.calls / 2) < math.abs(mid.calls - p2.calls / 2) then
+        mid = r.points[i]
+      end
+    end
     target(("RSS %s, %s, %d→%d calls"):format(w == "memory" and "sequential" or "batched", c, p1.calls,
-      r.points[#r.points].calls), "flat (< 1 MiB)", ("%+d KiB"):format(r.rss_growth_kb), r.rss_growth_kb < 1024)
+      p2.calls), "flat (< 1 MiB)", ("%+d KiB"):format(r.rss_growth_kb) ..
+      (mid and (" (2nd half %+d)"):format(p2.rss_kb - mid.rss_kb) or ""), r.rss_growth_kb < 1024)
   end
 end
 if not (by.memory or by.memory_batch) then target("RSS after 100k calls and 100k batched calls", "flat") end
