@@ -293,9 +293,12 @@ do
     local s = field("batch_http", "konnect.pats 5.4", "batch_s")
     local x = { median = s.median * 1000 / ideal, min = s.min * 1000 / ideal, max = s.max * 1000 / ideal, n = s.n }
     local conns = field("batch_http", "konnect.pats 5.4", "server_conns")
+    -- the floor: raw libcurl's multi loop, same calls, same concurrency (bench/baselines/raw_curl.c batch)
+    local raw = paired("batch_http", "konnect.pats 5.4", "batch_http", "raw libcurl", "batch_s")
     target(("%d calls, %d ms latency, c=%d, HTTP/1.1 / ideal"):format(runs[1].n, lat_ms, runs[1].concurrency),
       ("≤ 1.10×, ≤ %d conns"):format(runs[1].concurrency),
-      ("%s× (ideal %d ms), conns %s"):format(cell(x, "%.2f"), ideal, cell(conns, "%.0f")),
+      ("%s× (ideal %d ms), conns %s%s"):format(cell(x, "%.2f"), ideal, cell(conns, "%.0f"),
+        raw and (", %s× raw libcurl multi"):format(cell(raw, "%.2f")) or ""),
       x.median <= 1.10 and conns and conns.max <= runs[1].concurrency)
   else
     target("200 calls, 20 ms latency, c=64, HTTP/1.1 / ideal", "≤ 1.10×, ≤ 64 conns")

@@ -254,9 +254,11 @@ if want batch "$WORKLOADS"; then
       kjit-http)    run kjit batch_http batch "$HTTP_BASE" "$N_BATCH" 0 "$BENCH_ID" BENCH_CONCURRENCY="$BATCH_CONC" ;;
       k54-https)    run k54 batch_https batch "$HTTPS_BASE" "$N_BATCH" 0 "$BENCH_ID" BENCH_CONCURRENCY="$BATCH_CONC" ;;
       k54-https-d)  run k54 batch_https_default batch "$HTTPS_BASE" "$N_BATCH" 0 "$BENCH_ID" ;;
+      raw-http)     run raw batch_http batch "$HTTP_BASE" "$N_BATCH" 0 "$BENCH_ID" BENCH_CONCURRENCY="$BATCH_CONC" ;;
+      raw-https)    run raw batch_https batch "$HTTPS_BASE" "$N_BATCH" 0 "$BENCH_ID" BENCH_CONCURRENCY="$BATCH_CONC" ;;
     esac
   }
-  rounds "$ROUNDS" w_batch k54-http kjit-http k54-https k54-https-d
+  rounds "$ROUNDS" w_batch raw-http k54-http kjit-http raw-https k54-https k54-https-d
   latency 0
 fi
 
