@@ -19,6 +19,7 @@
 # Counts (env; BENCH_SCALE multiplies every default, e.g. BENCH_SCALE=0.2):
 #   BENCH_ROUNDS=5       paired rounds per workload (scaling: BENCH_SCALING_ROUNDS=3)
 #   BENCH_N_GET=10000    (a) sequential get, HTTP keep-alive (calls over all rounds)
+#   BENCH_PAIR_ROUNDS=15 (a') raw libcurl / 5.4 / LuaJIT alone, rounds of N_GET/2 calls: the targets
 #   BENCH_N_TLS=4000     (b) sequential get, HTTPS
 #   BENCH_N_CYCLE=1000   (c) create -> revoke -> delete cycles
 #   BENCH_N_CLI=300      per-request-process contenders (curl CLI; TLS per request)
@@ -226,6 +227,14 @@ if want get_http "$WORKLOADS"; then
     esac
   }
   rounds "$ROUNDS" w_get_http raw k54 kjit luacurl luahttp luasocket python node cli
+  # The targets' ratios: raw libcurl, 5.4 and LuaJIT alone, back to back, in
+  # more and shorter rounds (a pair runs within a second or so: a change of
+  # load from outside the bench hits both runs of a pair).
+  PAIR_ROUNDS=${BENCH_PAIR_ROUNDS:-$(( 3 * ROUNDS ))}
+  N_PAIR=$(( N_GET / 2 > 0 ? N_GET / 2 : 1 ))
+  say "(a') the same, raw libcurl / 5.4 / LuaJIT only: $PAIR_ROUNDS paired rounds of $N_PAIR calls (the targets)"
+  w_pair() { run "$1" get_http_pair get "$HTTP_BASE" "$N_PAIR" "$(small "$N_PAIR")" "$BENCH_ID"; }
+  rounds "$PAIR_ROUNDS" w_pair raw k54 kjit
 fi
 
 if want get_https "$WORKLOADS"; then
