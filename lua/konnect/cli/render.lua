@@ -2,7 +2,6 @@
 -- dates) and the cleaning of server-supplied strings for a terminal.  Every
 -- function that prints takes the writer `out(...)` it prints through.
 
-
 local type, tostring, pairs, ipairs, floor, concat = type, tostring, pairs, ipairs, math.floor, table.concat
 
 local _M = {}
