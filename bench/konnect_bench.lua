@@ -162,7 +162,7 @@ elseif workload == "memory" then
     }
   end
   local start = now()
-  local marks = { [at] = true, [n] = true }
+  local marks = { [at] = true, [math.floor(n / 2)] = true, [n] = true } -- and half-way: see bench/report.lua
   for i = 1, n do
     one_get(id)
     if marks[i] then sample(i) end
