@@ -336,14 +336,28 @@ for _, w in ipairs { "memory", "memory_batch" } do
         mid = r.points[i]
       end
     end
-    -- Flat: a leak keeps growing, so the run's second half must not grow
-    -- (< 256 KiB, ~5 bytes a call at 50k calls); a step before the half is the
-    -- warm-up of the allocator and of the GC's heap peak (a batch of 1000
-    -- results lives at once).  Without a half-way sample: growth < 1 MiB.
+    -- Flat: a leak keeps growing.  The samples from the mark on are split
+    -- at the half-way call count; the median RSS of the later ones must not
+    -- exceed the median of the earlier ones by 256 KiB or more (a step while
+    -- the GC's heap peak finds its height, or a swing of a batch's results,
+    -- moves one sample, not the median).  Fewer than four samples: the
+    -- growth from the mark must stay under 1 MiB.
+    local function median(list)
+      table.sort(list)
+      local k = #list
+      return k % 2 == 1 and list[(k + 1) / 2] or (list[k / 2] + list[k / 2 + 1]) / 2
+    end
+    local early, late = {}, {}
+    for i = i1, #r.points do
+      local p = r.points[i]
+      if p.calls <= (p1.calls + p2.calls) / 2 then early[#early + 1] = p.rss_kb else late[#late + 1] = p.rss_kb end
+    end
+    local drift = #early >= 2 and #late >= 2 and median(late) - median(early)
     local half = mid and p2.rss_kb - mid.rss_kb
     target(("RSS %s, %s, %d→%d calls"):format(w == "memory" and "sequential" or "batched", c, p1.calls,
-      p2.calls), mid and "flat (2nd half < 256 KiB)" or "flat (< 1 MiB)", ("%+d KiB"):format(r.rss_growth_kb) ..
-      (half and (" (2nd half %+d)"):format(half) or ""), half and half < 256 or (not half and r.rss_growth_kb < 1024))
+      p2.calls), drift and "flat (median drift < 256 KiB)" or "flat (< 1 MiB)", ("%+d KiB"):format(r.rss_growth_kb) ..
+      (half and (", 2nd half %+d"):format(half) or "") .. (drift and (", drift %+d"):format(drift) or ""),
+      drift and drift < 256 or (not drift and r.rss_growth_kb < 1024))
   end
 end
 if not (by.memory or by.memory_batch) then target("RSS after 100k calls and 100k batched calls", "flat") end
