@@ -99,7 +99,10 @@ elseif workload == "revoke_batch" then
 elseif workload == "batch" then
   -- One cold batch of n gets from a new client (its connections opened
   -- inside the timing, as a script's first batch does).  BENCH_CONCURRENCY
-  -- "default" (or unset) leaves the library's default.
+  -- "default" (or unset) leaves the library's default.  The code is loaded
+  -- before the timing (konnect.core and libcurl: ~5 ms, once per process), as
+  -- raw_curl's libcurl is (linked at exec, curl_global_init before its clock).
+  require "konnect.transport.curl"
   local c = env("BENCH_CONCURRENCY", "default")
   local opts = c ~= "default" and { concurrency = tonumber(c) } or nil
   local id, calls = ids[1], {}
