@@ -128,14 +128,18 @@ elseif workload == "memory_batch" then
   local id, calls = ids[1], {}
   for i = 1, size do calls[i] = { "get", user, id } end
   local points = {}
-  local start, done = now(), 0
+  local start, done, lua_kb_at_mark = now(), 0, nil
   while done < n do
     local results, failed = client:batch(calls)
     check(results, failed, "batch")
     if failed > 0 then bu.die("konnect_bench: " .. failed .. " batched calls failed") end
     done = done + size
     local mark = done >= at and not at_done
-    if mark then at_done = true end
+    if mark then -- the Lua heap after a full GC, here and at the end: grows only with a leak of Lua objects
+      at_done, results = true, nil -- luacheck: ignore 311 (drops the last batch's results before the GC)
+      collectgarbage("collect")
+      lua_kb_at_mark = collectgarbage("count")
+    end
     -- and every tenth of the run after the mark, to show a trend
     local tenth = at_done and not mark and done % math.max(size, math.floor(n / 10 / size) * size) == 0
     if #points == 0 or mark or tenth or done >= n then
@@ -150,6 +154,7 @@ elseif workload == "memory_batch" then
   report = bu.summarize(contender, "memory_batch", {}, total, {
     n = done, batch_size = size, calls_per_s = done / total, points = points,
     rss_growth_kb = last.rss_kb - first.rss_kb, lua_kb_after_full_gc = collectgarbage("count"),
+    lua_kb_full_gc_at_mark = lua_kb_at_mark,
   })
 elseif workload == "memory" then
   -- RSS after `at` calls and after n calls, in one process.  No per-call
