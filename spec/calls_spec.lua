@@ -395,6 +395,37 @@ describe("batch", function()
     assert.is_true(n <= 15 + 4, n .. " answers were 429")
   end)
 
+  it("a fresh client's batch starts a full wave (no probing round trip); after a 429 one call goes first", function()
+    local tok = assert(client:create(ALICE, { name = "wave", ttl_seconds = DAY }))
+    local calls = {}
+    for i = 1, 8 do calls[i] = { "get", ALICE, tok.id } end
+    fake.latency(600)
+    local function timed(c)
+      local t0 = core.monotime()
+      local _, failed = c:batch(calls, { concurrency = 8 })
+      assert.equal(0, failed)
+      return core.monotime() - t0
+    end
+    -- 8 calls, 8 at once, 0.6 s each: one wave (a probe first would be two)
+    local dt = timed(fake.client())
+    assert.is_true(dt >= 0.55 and dt < 1.1, "a fresh client's batch of one wave took " .. dt)
+    -- a client that heard a 429 (no RateLimit headers) sends one call first
+    fake.latency(0)
+    local limited = fake.client { retries = false }
+    fake.ratelimit(1, false)
+    limited:get(ALICE, tok.id)
+    local _, err = limited:get(ALICE, tok.id)
+    assert.equal(429, err.status)
+    fake.ratelimit(0)
+    fake.latency(600)
+    dt = timed(limited)
+    assert.is_true(dt >= 1.15, "after a 429 the batch probes with one call first: " .. dt)
+    -- that batch met no 429: the next starts a full wave again
+    dt = timed(limited)
+    assert.is_true(dt >= 0.55 and dt < 1.1, "after a batch without a 429: " .. dt)
+    fake.latency(0)
+  end)
+
   it("with RateLimit headers the batch paces itself and 429s stay rare, from a fresh client's first call", function()
     local tok = assert(client:create(ALICE, { name = "rl", ttl_seconds = DAY }))
     fake.ratelimit(8)
