@@ -220,7 +220,7 @@ return {
   if left <= 0 then return nil, "timeout" end
   sock:settimeout(ceil(left * 1000))
   return sock:receiveany(max)]], to = [[  return sock:receiveany(max)]],
-    suites = { "hostile:cosocket", "nginx" } },
+    suites = { "nginx", "hostile:cosocket" } },
   { id = 42, file = "lua/konnect/transport/http1_read.lua", what = "cosocket: header cap raised fourfold",
     from = [[local MAX_HEADER_BYTES = limits.MAX_HEADER_BYTES ]],
     to = [[local MAX_HEADER_BYTES = 4 * limits.MAX_HEADER_BYTES ]],
