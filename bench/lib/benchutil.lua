@@ -41,6 +41,31 @@ function _M.timed(fn, n, warmup)
   return times, total, cpu() - c0
 end
 
+--- rest(cfg, who, request) -> per-call times, total wall, client CPU, requests per call:
+-- the get and cycle workloads of a harness that brings only
+-- request(method, path, body) -> status, decoded JSON (or nil); `who` names it in errors
+function _M.rest(cfg, who, request)
+  local path_tokens = "/v3/users/" .. cfg.user .. "/access-tokens"
+  local id = cfg.ids[1]
+  local function one_get()
+    local status, v = request("GET", path_tokens .. "/" .. id)
+    if status ~= 200 or type(v) ~= "table" or v.id ~= id then _M.die(who .. ": bad get " .. status) end
+  end
+  local create_body = cjson.encode({ name = "bench-cycle", ttl_seconds = 86400 })
+  local function one_cycle()
+    local status, v = request("POST", path_tokens, create_body)
+    if status ~= 201 or type(v) ~= "table" then _M.die(who .. ": bad create " .. status) end
+    local status2, r = request("PATCH", path_tokens .. "/" .. v.id .. "/revoke")
+    if status2 ~= 200 or r.state ~= "REVOKED" then _M.die(who .. ": bad revoke " .. status2) end
+    local status3 = request("DELETE", path_tokens .. "/" .. v.id)
+    if status3 ~= 204 then _M.die(who .. ": bad delete " .. status3) end
+  end
+  local fn = cfg.workload == "get" and one_get or cfg.workload == "cycle" and one_cycle
+    or _M.die(who .. ": unknown workload " .. cfg.workload)
+  local times, total, cpu = _M.timed(fn, cfg.n, cfg.warmup)
+  return times, total, cpu, cfg.workload == "cycle" and 3 or 1
+end
+
 --- config(workload) -> the settings bench/run.sh passes every harness
 function _M.config(workload)
   local env, env_num = _M.env, _M.env_num
