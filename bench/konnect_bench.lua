@@ -19,7 +19,7 @@ local jit = rawget(_G, "jit")
 local contender = "konnect.pats " .. (jit and "LuaJIT" or _VERSION:gsub("Lua ", ""))
 
 local client = assert(pats.new {
-  token = env("BENCH_TOKEN") or bu.die("BENCH_TOKEN is not set"),
+  token = cfg.token,
   server_url = base, ca_file = ca, retries = false,
 })
 

@@ -7,11 +7,9 @@
 
 local bu = require "benchutil"
 local curl = require "curl"
-local cjson = require "cjson"
 
 local cfg = bu.config(arg[1] or "get")
-local base, ca, label = cfg.base, cfg.ca, cfg.label
-local token = cfg.token or bu.die("BENCH_TOKEN is not set")
+local base, ca, token = cfg.base, cfg.ca, cfg.token
 
 local easy = curl.easy_init()
 local chunks, nchunks = {}, 0
@@ -50,11 +48,8 @@ local function request(method, path, body)
   if not ok then bu.die("luacurl_bench: " .. method .. " " .. path .. ": " .. tostring(err)) end
   local status = status_line or 0
   local text = table.concat(chunks, "", 1, nchunks)
-  if text == "" then return status, nil end
-  return status, cjson.decode(text)
+  return bu.decoded(status, text)
 end
 
-local times, total, cpu, requests_per_call = bu.rest(cfg, "luacurl_bench", request)
+bu.rest(cfg, "luacurl_bench", "lua-curl (LuaJIT)", request)
 easy = nil -- luacurl frees the handle in __gc
-bu.emit(bu.summarize("lua-curl (LuaJIT)", label, times, total,
-  { cpu_s = cpu, requests_per_call = requests_per_call }))

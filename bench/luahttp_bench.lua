@@ -11,11 +11,9 @@ local bu = require "benchutil"
 local http_request = require "http.request"
 local http_tls = require "http.tls"
 local openssl_ctx = require "openssl.ssl.context"
-local cjson = require "cjson"
 
 local cfg = bu.config(arg[1] or "get")
-local base, ca, label = cfg.base, cfg.ca, cfg.label
-local token = cfg.token or bu.die("BENCH_TOKEN is not set")
+local base, ca, token = cfg.base, cfg.ca, cfg.token
 local auth = "Bearer " .. token
 local TIMEOUT = 10
 
@@ -43,11 +41,7 @@ local function request(method, path, body)
   if not text then bu.die("luahttp_bench: body: " .. tostring(err)) end
   stream:shutdown()
   local status = tonumber(headers:get(":status"))
-  if text == "" then return status, nil end
-  return status, cjson.decode(text)
+  return bu.decoded(status, text)
 end
 
-local times, total, cpu, requests_per_call = bu.rest(cfg, "luahttp_bench", request)
-bu.emit(bu.summarize("lua-http (LuaJIT)", label, times, total,
-  { cpu_s = cpu, requests_per_call = requests_per_call,
-    http_version = "new connection per request" }))
+bu.rest(cfg, "luahttp_bench", "lua-http (LuaJIT)", request, { http_version = "new connection per request" })

@@ -7,11 +7,9 @@
 
 local bu = require "benchutil"
 local ltn12 = require "ltn12"
-local cjson = require "cjson"
 
 local cfg = bu.config(arg[1] or "get")
-local base, ca, label = cfg.base, cfg.ca, cfg.label
-local token = cfg.token or bu.die("BENCH_TOKEN is not set")
+local base, ca, token = cfg.base, cfg.ca, cfg.token
 local tls = base:match("^https://") ~= nil
 local http = tls and require("ssl.https") or require("socket.http")
 local auth = "Bearer " .. token
@@ -35,11 +33,7 @@ local function request(method, path, body)
   local ok, status = http.request(req)
   if not ok then bu.die("luasocket_bench: " .. method .. " " .. path .. ": " .. tostring(status)) end
   local text = table.concat(chunks)
-  if text == "" then return status, nil end
-  return status, cjson.decode(text)
+  return bu.decoded(status, text)
 end
 
-local times, total, cpu, requests_per_call = bu.rest(cfg, "luasocket_bench", request)
-bu.emit(bu.summarize("LuaSocket+cjson", label, times, total,
-  { cpu_s = cpu, requests_per_call = requests_per_call,
-    http_version = "1.1 (new connection per request)" }))
+bu.rest(cfg, "luasocket_bench", "LuaSocket+cjson", request, { http_version = "1.1 (new connection per request)" })
