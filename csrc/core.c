@@ -1,17 +1,27 @@
 /*
  * konnect.core - the libcurl layer of lua-konnect.
  *
- *   core.new(opts)                    -> conn | nil, errmsg
- *   conn:request(method, url, headers, body)
+ *   core.new(opts)                    -> conn | nil, message, kind
+ *   conn:request(method, url, headers, body, once[, timeout])
  *                                     -> res | nil, terr
  *   conn:close()                      (also __gc and __close; idempotent)
- *   core.multi(opts)                  -> m | nil, errmsg
+ *   core.multi(opts)                  -> m | nil, message, kind
  *   m:request_many(items, concurrency) -> results (res or terr per item)
+ *                  item = { method, url, headers, body, once[, timeout] }
  *   m:close()                         (also __gc and __close; idempotent)
- *   core.version(), core.curl_version()
+ *   core.version() -> "konnect.core libcurl/x.y.z", core.curl_version()
  *   core.sleep(seconds), core.monotime() -> seconds (CLOCK_MONOTONIC)
- *   core.headers({ "Name: value", ... }) -> h   a header list built once, to
- *                                     pass instead of the array, request after request
+ *   core.headers({ "Name: value", ... }) -> h | nil, message, kind: a header
+ *                                     list built once, to pass instead of the
+ *                                     array, request after request
+ *
+ * kind: "invalid_argument" (a bad option or argument of the caller) or
+ * "system" (libcurl could not be initialised, memory ran out).  `timeout`
+ * (seconds) overrides the options' attempt timeout for that request only.
+ * The library's version lives in lua/konnect/limits.lua, not here; the caps
+ * below agree with it (spec/limits_spec.lua feeds both the same cases).
+ * No proxy unless the `proxy` option names one: http_proxy, ALL_PROXY ... in
+ * the environment are never consulted here.
  *
  * Replays: libcurl by itself sends a request again on a fresh connection when
  * a reused one died before any answer.  For a non-idempotent request that may
@@ -20,7 +30,7 @@
  * kind "network", sent = true.  Otherwise a replayed request says so with
  * res.resent = true, for the caller's own bookkeeping.
  *
- * Ground rules (see HACKING.md / DESIGN.md):
+ * Ground rules (see HACKING.md):
  *   - no Lua API call inside a libcurl callback: callbacks append to C
  *     buffers owned by the userdata, Lua values are built after the transfer;
  *   - every allocation hangs off a userdata, so __gc reclaims it even when a
@@ -39,6 +49,7 @@
 #include <string.h>
 #include <errno.h>
 #include <time.h>
+#include <pthread.h>
 #include <sys/types.h>
 #include <unistd.h>
 
@@ -47,14 +58,16 @@
 #include "compat.h"
 #include "fs.h"
 
-#define KC_VERSION          "0.1.0"
 #define KC_CONN_MT          "konnect.core.Connection"
 #define KC_MULTI_MT         "konnect.core.Multi"
 #define KC_HEADERS_MT       "konnect.core.Headers"
 
 #define KC_DEFAULT_MAX_BODY        ((size_t)4 * 1024 * 1024)
 #define KC_MAX_MAX_BODY            ((size_t)1024 * 1024 * 1024)
-#define KC_MAX_HEADER_BYTES        ((size_t)256 * 1024)
+#define KC_MIN_MAX_BODY            ((size_t)1024)
+#define KC_MAX_HEADER_BYTES        ((size_t)64 * 1024)   /* whole response head */
+#define KC_MAX_HEADER_VALUE        ((size_t)8 * 1024)    /* one request header value */
+#define KC_MAX_HEADER_NAME         ((size_t)256)
 #define KC_BUF_KEEP                ((size_t)256 * 1024)
 #define KC_DEFAULT_TIMEOUT_MS      30000L
 #define KC_DEFAULT_CONNECT_MS      10000L
@@ -77,7 +90,8 @@
     X(KC_TLS,              "tls")                 \
     X(KC_NETWORK,          "network")             \
     X(KC_TOO_LARGE,        "too_large")           \
-    X(KC_INVALID_ARGUMENT, "invalid_argument")
+    X(KC_INVALID_ARGUMENT, "invalid_argument")    \
+    X(KC_SYSTEM,           "system")
 
 typedef enum {
 #define KC_KIND_ENUM(id, name) id,
@@ -114,6 +128,8 @@ static const char *const kc_kind_names[KC_NKINDS] = {
     X(CURLE_SSL_ENGINE_SETFAILED,      KC_TLS)             \
     X(CURLE_SSL_ENGINE_INITFAILED,     KC_TLS)             \
     X(CURLE_FILESIZE_EXCEEDED,         KC_TOO_LARGE)       \
+    X(CURLE_OUT_OF_MEMORY,             KC_SYSTEM)          \
+    X(CURLE_FAILED_INIT,               KC_SYSTEM)          \
     X(CURLE_UNSUPPORTED_PROTOCOL,      KC_INVALID_ARGUMENT) \
     X(CURLE_URL_MALFORMAT,             KC_INVALID_ARGUMENT)
 
@@ -179,6 +195,9 @@ typedef struct {
 
 enum { KC_FIT = 0, KC_TOO_BIG_BODY = 1, KC_TOO_BIG_HEADERS = 2 };
 
+/* What the handle was last set up for (only what changes is set again). */
+enum { KC_M_NONE = 0, KC_M_GET, KC_M_HEAD, KC_M_FIELDS, KC_M_CUSTOM };
+
 /* Everything one libcurl easy handle needs; owned by a userdata. */
 typedef struct {
     CURL *easy;
@@ -188,6 +207,7 @@ typedef struct {
     kc_hdr *hdrs;
     size_t nhdrs, hdrs_cap;
     size_t max_body;
+    size_t head_bytes;          /* response head bytes seen in this transfer */
     int too_large;              /* KC_TOO_BIG_* set by a callback */
     int oom;                    /* a callback ran out of memory */
     int once;                   /* the request must not be replayed */
@@ -195,13 +215,23 @@ typedef struct {
     int replay_blocked;         /* a replay was refused (see `once`) */
     int attached;               /* multi: added to the CURLM */
     int index;                  /* multi: position in the current batch */
+    /* the handle's current per-request settings */
+    int mstate;                 /* KC_M_* */
+    int may_pipewait;           /* multi, and HTTP/2 allowed */
+    int pipewait;               /* CURLOPT_PIPEWAIT as set now */
+    char mcustom[KC_MAX_METHOD_LEN + 1];   /* CUSTOMREQUEST, "" if none */
+    long timeout_ms;            /* the options' attempt timeout */
+    long cur_timeout_ms;        /* CURLOPT_TIMEOUT_MS as set now */
+    const struct curl_slist *cur_hdrs;     /* CURLOPT_HTTPHEADER as set now */
+    char *url;                  /* CURLOPT_URL as set now (our copy) */
+    size_t url_len, url_cap;
     char errbuf[CURL_ERROR_SIZE];
 } kc_xfer;
 
 typedef struct {
     kc_opts opts;
     kc_xfer x;
-    pid_t pid;                  /* process that created x.easy */
+    unsigned gen;               /* fork generation that created x.easy */
     int closed;
 } kc_conn;
 
@@ -211,7 +241,8 @@ typedef struct {
     kc_xfer **pool;             /* each xfer separately allocated: curl keeps
                                    pointers to it (errbuf, callback data) */
     int npool;
-    pid_t pid;                  /* process that created multi and the pool */
+    int conc;                   /* connection limits set for this concurrency */
+    unsigned gen;               /* fork generation that made multi and pool */
     int closed;
 } kc_multi;
 
@@ -259,6 +290,7 @@ static void xfer_reset(kc_xfer *x)
     buf_reset(&x->body);
     buf_reset(&x->hdr);
     x->nhdrs = 0;
+    x->head_bytes = 0;
     x->too_large = KC_FIT;
     x->oom = 0;
     x->sends = 0;
@@ -280,6 +312,11 @@ static void xfer_release(kc_xfer *x, int ours)
         curl_easy_cleanup(x->easy);
     x->easy = NULL;
     x->attached = 0;
+    x->mstate = KC_M_NONE;
+    x->cur_hdrs = NULL;
+    free(x->url);
+    x->url = NULL;
+    x->url_len = x->url_cap = 0;
     if (x->slist != NULL)
         curl_slist_free_all(x->slist);
     x->slist = NULL;
@@ -338,6 +375,13 @@ static size_t on_header(char *p, size_t size, size_t nmemb, void *ud)
     size_t vlen;
     kc_hdr *h;
 
+    /* every byte of the head counts (status lines of 1xx blocks too), and
+     * libcurl hands us at most one line at a time: bounded before we keep it */
+    if (n > KC_MAX_HEADER_BYTES - x->head_bytes) {
+        x->too_large = KC_TOO_BIG_HEADERS;
+        return 0;
+    }
+    x->head_bytes += n;
     while (len > 0 && (p[len - 1] == '\r' || p[len - 1] == '\n'))
         len--;
     if (len >= 5 && memcmp(p, "HTTP/", 5) == 0) {
@@ -349,10 +393,6 @@ static size_t on_header(char *p, size_t size, size_t nmemb, void *ud)
     }
     if (len == 0)
         return n;
-    if (len + 2 > KC_MAX_HEADER_BYTES - x->hdr.len) {
-        x->too_large = KC_TOO_BIG_HEADERS;
-        return 0;
-    }
 
     if (is_blank(p[0])) {
         /* obsolete line folding: continue the previous value, which is the
@@ -429,6 +469,20 @@ static size_t on_header(char *p, size_t size, size_t nmemb, void *ud)
 
 static int kc_curl_ready = 0;
 
+/* Fork detection without a getpid() per request: a child handler bumps the
+ * generation; an object remembers the generation that created its handles.
+ * (glibc drops the handler again when this library is unloaded.) */
+static volatile unsigned kc_fork_gen = 0;
+static int kc_atfork_set = 0;
+
+static void kc_atfork_child(void)
+{
+    kc_fork_gen++;
+}
+
+/* The current generation (the pid if the handler could not be set). */
+#define KC_GEN() (kc_atfork_set ? kc_fork_gen : (unsigned)getpid())
+
 /* curl_global_init in the process that first needs it (not at luaopen:
  * nginx forks its workers after init_by_lua). */
 static CURLcode kc_global_init(void)
@@ -449,7 +503,7 @@ static const char *kc_default_user_agent(void)
         const curl_version_info_data *vi = curl_version_info(CURLVERSION_NOW);
         const char *cv = vi && vi->version ? vi->version : "unknown";
         size_t n = strlen(cv);
-        const char prefix[] = "konnect.core/" KC_VERSION " libcurl/";
+        const char prefix[] = "konnect.core libcurl/";
         if (n > sizeof ua - sizeof prefix)
             n = sizeof ua - sizeof prefix;
         memcpy(ua, prefix, sizeof prefix - 1);
@@ -463,14 +517,22 @@ static const char *kc_default_user_agent(void)
     do { if ((rc = curl_easy_setopt((e), (opt), (val))) != CURLE_OK) goto fail; } while (0)
 
 /* Create x->easy with every option that does not change per request.
- * Returns NULL on success, else a static message. */
-static const char *xfer_open(kc_xfer *x, const kc_opts *o, int in_multi)
+ * Returns NULL on success, else a static message and its kind in *kind
+ * (system: the environment failed; invalid_argument: an option this libcurl
+ * build cannot honour). */
+static const char *xfer_open(kc_xfer *x, const kc_opts *o, int in_multi, kc_kind *kind)
 {
     CURLcode rc = CURLE_OK;
     CURL *e;
     int i;
 
     x->max_body = o->max_body;
+    x->timeout_ms = x->cur_timeout_ms = o->timeout_ms;
+    x->mstate = KC_M_NONE;
+    x->mcustom[0] = '\0';
+    x->cur_hdrs = NULL;
+    x->url_len = 0;
+    *kind = KC_SYSTEM;
     if (kc_global_init() != CURLE_OK)
         return "curl_global_init failed";
     e = curl_easy_init();
@@ -503,11 +565,19 @@ static const char *xfer_open(kc_xfer *x, const kc_opts *o, int in_multi)
     KC_SET(e, CURLOPT_PREREQFUNCTION, on_prereq);
     KC_SET(e, CURLOPT_PREREQDATA, (void *)x);
 #endif
-    if (o->http_version != CURL_HTTP_VERSION_NONE) {
-        KC_SET(e, CURLOPT_HTTP_VERSION, o->http_version);
-        if (in_multi && o->http_version == CURL_HTTP_VERSION_2TLS)
-            KC_SET(e, CURLOPT_PIPEWAIT, 1L);
-    }
+    /* HTTPS offers HTTP/2 unless told "1.1"; in a batch a transfer waits
+     * for a connection it can multiplex on rather than open another one
+     * (libcurl falls back to HTTP/1.1 when the server does not speak h2) */
+    KC_SET(e, CURLOPT_HTTP_VERSION, o->http_version != CURL_HTTP_VERSION_NONE
+                                    ? o->http_version : (long)CURL_HTTP_VERSION_2TLS);
+    x->may_pipewait = in_multi && o->http_version != CURL_HTTP_VERSION_1_1;
+    x->pipewait = 0;            /* set per request: https URLs only */
+    /* no proxy unless one is given: never http_proxy, ALL_PROXY ...; and a
+     * given one is used for every host: NO_PROXY is not consulted either */
+    if (o->str[KC_S_PROXY] == NULL)
+        KC_SET(e, CURLOPT_PROXY, "");
+    else
+        KC_SET(e, CURLOPT_NOPROXY, "");
     KC_SET(e, CURLOPT_USERAGENT,
            o->str[KC_S_USER_AGENT] ? o->str[KC_S_USER_AGENT] : kc_default_user_agent());
     for (i = 0; i < KC_NSTR; i++) {
@@ -522,9 +592,12 @@ static const char *xfer_open(kc_xfer *x, const kc_opts *o, int in_multi)
 
 fail:
     curl_easy_cleanup(e);
-    if (rc == CURLE_UNSUPPORTED_PROTOCOL || rc == CURLE_NOT_BUILT_IN)
+    if (rc == CURLE_UNSUPPORTED_PROTOCOL || rc == CURLE_NOT_BUILT_IN ||
+        rc == CURLE_UNKNOWN_OPTION) {
+        *kind = KC_INVALID_ARGUMENT;
         return "option not supported by this libcurl build";
-    return "could not configure the curl handle";
+    }
+    return rc == CURLE_OUT_OF_MEMORY ? "out of memory" : "could not configure the curl handle";
 }
 
 #undef KC_SET
@@ -563,11 +636,43 @@ static kc_kind kc_classify(const kc_xfer *x, CURLcode rc)
     if (x->too_large != KC_FIT)
         return KC_TOO_LARGE;
     if (x->oom)
-        return KC_NETWORK;
+        return KC_SYSTEM;
     for (i = 0; i < sizeof kc_errmap / sizeof kc_errmap[0]; i++)
         if (kc_errmap[i].code == rc)
             return kc_errmap[i].kind;
     return KC_NETWORK;
+}
+
+static int is_url_sep(char c)
+{
+    return c == '\0' || c == ' ' || c == '/' || c == '\'' || c == '"' ||
+           c == '\t' || c == '(' || c == ')' || c == '<' || c == '>';
+}
+
+/* Push msg with the userinfo of any "scheme://user:pass@host" in it masked
+ * (libcurl's messages may name a proxy URL: its credentials never leave). */
+static void push_scrubbed(lua_State *L, const char *msg)
+{
+    luaL_Buffer b;
+    const char *p = msg, *s;
+    luaL_buffinit(L, &b);
+    while ((s = strstr(p, "://")) != NULL) {
+        const char *h = s + 3, *e = h, *at = NULL;
+        while (!is_url_sep(*e)) {
+            if (*e == '@')
+                at = e;
+            e++;
+        }
+        luaL_addlstring(&b, p, (size_t)(h - p));
+        if (at != NULL) {
+            luaL_addstring(&b, "***");
+            h = at;
+        }
+        luaL_addlstring(&b, h, (size_t)(e - h));
+        p = e;
+    }
+    luaL_addstring(&b, p);
+    luaL_pushresult(&b);
 }
 
 static void push_curl_error(lua_State *L, kc_xfer *x, CURLcode rc)
@@ -582,9 +687,12 @@ static void push_curl_error(lua_State *L, kc_xfer *x, CURLcode rc)
     case KC_INVALID_ARGUMENT:
         sent = 0;
         break;
-    case KC_TIMEOUT: {
+    case KC_TIMEOUT:
+    case KC_SYSTEM: {
         /* Nothing went out unless request bytes were written.  The request
-         * size is reset by libcurl at the start of every transfer. */
+         * size is reset by libcurl at the start of every transfer.  (A
+         * failing environment after the request went out stays sent = true:
+         * a retry could repeat a side effect.) */
         long reqsize = 0;
         curl_easy_getinfo(x->easy, CURLINFO_REQUEST_SIZE, &reqsize);
         sent = reqsize > 0;
@@ -612,9 +720,23 @@ static void push_curl_error(lua_State *L, kc_xfer *x, CURLcode rc)
     else if (x->oom)
         lua_pushliteral(L, "out of memory while reading the response");
     else
-        lua_pushstring(L, n > 0 ? x->errbuf : curl_easy_strerror(rc));
+        push_scrubbed(L, n > 0 ? x->errbuf : curl_easy_strerror(rc));
     push_terr(L, kind, lua_tostring(L, -1), 1, (long)rc, sent);
     lua_remove(L, -2);
+}
+
+#define KC_FEW_HEADERS 32
+
+/* Did a header before the i-th one have the same (lower-cased) name? */
+static int hdr_seen(const kc_xfer *x, size_t i)
+{
+    const kc_hdr *h = &x->hdrs[i];
+    size_t j;
+    for (j = 0; j < i; j++)
+        if (x->hdrs[j].name_len == h->name_len &&
+            memcmp(x->hdr.data + x->hdrs[j].name, x->hdr.data + h->name, h->name_len) == 0)
+            return 1;
+    return 0;
 }
 
 static void push_response(lua_State *L, kc_xfer *x)
@@ -645,6 +767,13 @@ static void push_response(lua_State *L, kc_xfer *x)
     for (i = 0; i < x->nhdrs; i++) {
         const kc_hdr *h = &x->hdrs[i];
         lua_pushlstring(L, x->hdr.data + h->name, h->name_len);
+        if (x->nhdrs <= KC_FEW_HEADERS && !hdr_seen(x, i)) {
+            /* the usual short head: a name seen for the first time needs
+             * no lookup (repeated names are joined below) */
+            lua_pushlstring(L, x->hdr.data + h->value, h->value_len);
+            lua_rawset(L, -3);
+            continue;
+        }
         lua_pushvalue(L, -1);
         lua_rawget(L, -3);
         if (lua_isnil(L, -1)) {
@@ -673,27 +802,52 @@ static void push_response(lua_State *L, kc_xfer *x)
     }
 }
 
-/* Push a transfer's outcome: res on success, terr otherwise. */
-static void push_outcome(lua_State *L, kc_xfer *x, CURLcode rc)
+/* Push a transfer's outcome: res on success (returns 1), terr otherwise
+ * (returns 0). */
+static int push_outcome(lua_State *L, kc_xfer *x, CURLcode rc)
 {
-    if (rc == CURLE_OK && x->too_large == KC_FIT && !x->oom)
+    if (rc == CURLE_OK && x->too_large == KC_FIT && !x->oom) {
         push_response(L, x);
-    else
-        push_curl_error(L, x, rc);
+        return 1;
+    }
+    push_curl_error(L, x, rc);
+    return 0;
 }
 
 /* Done with a transfer: drop the request headers (the handle must not keep
  * a pointer to them) and give back large buffers. */
 static void xfer_finish(kc_xfer *x)
 {
-    if (x->easy != NULL)
+    /* a prebuilt list (core.headers) stays set: the next request compares
+     * pointers and sets it again only when it changed */
+    if (x->slist != NULL && x->easy != NULL) {
         curl_easy_setopt(x->easy, CURLOPT_HTTPHEADER, (struct curl_slist *)NULL);
+        x->cur_hdrs = NULL;
+    }
     xfer_reset(x);
 }
 
 /* ------------------------------------------------------------------ */
 /* Options parsing                                                     */
 /* ------------------------------------------------------------------ */
+
+/* A control character: bytes < 0x20 and 0x7f; with allow_space, space and
+ * HTAB are fine (a header value), without (a URL) both are refused.  Bytes
+ * >= 0x80 pass (obs-text).  limits.lua's has_ctl agrees. */
+static int has_ctl(const char *s, size_t n, int allow_space)
+{
+    size_t i;
+    for (i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x20 || c == 0x7f) {
+            if (!(allow_space && c == '\t'))
+                return 1;
+        } else if (c == ' ' && !allow_space) {
+            return 1;
+        }
+    }
+    return 0;
+}
 
 static char *kc_strdup(const char *s, size_t n)
 {
@@ -745,18 +899,21 @@ static int parse_opts(lua_State *L, int idx, kc_opts *o)
         k = lua_tostring(L, -2);
         if (strcmp(k, "timeout") == 0) {
             if (!seconds_to_ms(L, -1, &o->timeout_ms)) {
-                lua_pushliteral(L, "option 'timeout' must be a number of seconds > 0");
+                lua_pushliteral(L, "option 'timeout' must be a number of seconds > 0 and <= 86400");
                 return 1;
             }
         } else if (strcmp(k, "connect_timeout") == 0) {
             if (!seconds_to_ms(L, -1, &o->connect_timeout_ms)) {
-                lua_pushliteral(L, "option 'connect_timeout' must be a number of seconds > 0");
+                lua_pushliteral(L, "option 'connect_timeout' must be a number of seconds > 0 "
+                                   "and <= 86400");
                 return 1;
             }
         } else if (strcmp(k, "max_body") == 0) {
             lua_Number v = lua_type(L, -1) == LUA_TNUMBER ? lua_tonumber(L, -1) : -1;
-            if (!(v >= 1 && v <= (lua_Number)KC_MAX_MAX_BODY && v == floor(v))) {
-                lua_pushliteral(L, "option 'max_body' must be an integer number of bytes >= 1");
+            if (!(v >= (lua_Number)KC_MIN_MAX_BODY && v <= (lua_Number)KC_MAX_MAX_BODY &&
+                  v == floor(v))) {
+                lua_pushliteral(L, "option 'max_body' must be a whole number of bytes "
+                                   "from 1024 to 1 GiB");
                 return 1;
             }
             o->max_body = (size_t)v;
@@ -789,6 +946,12 @@ static int parse_opts(lua_State *L, int idx, kc_opts *o)
                     lua_pushfstring(L, "option '%s' must be a non-empty string without NUL bytes", k);
                     return 1;
                 }
+                if (i == KC_S_USER_AGENT &&
+                    (n > KC_MAX_HEADER_VALUE || has_ctl(s, n, 1))) {
+                    lua_pushfstring(L, "option '%s' must be at most %d bytes without control "
+                                       "characters (CR, LF, NUL ...)", k, (int)KC_MAX_HEADER_VALUE);
+                    return 1;
+                }
                 free(o->str[i]);
                 o->str[i] = kc_strdup(s, n);
                 if (o->str[i] == NULL) {
@@ -805,21 +968,6 @@ static int parse_opts(lua_State *L, int idx, kc_opts *o)
 /* ------------------------------------------------------------------ */
 /* Per-request setup, shared by conn:request and m:request_many        */
 /* ------------------------------------------------------------------ */
-
-static int has_ctl(const char *s, size_t n, int allow_space)
-{
-    size_t i;
-    for (i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c < 0x20 || c == 0x7f) {
-            if (!(allow_space && c == '\t'))
-                return 1;
-        } else if (c == ' ' && !allow_space) {
-            return 1;
-        }
-    }
-    return 0;
-}
 
 static int prefix_ci(const char *s, const char *prefix)
 {
@@ -851,46 +999,101 @@ static kc_headers *test_headers(lua_State *L, int idx)
     return h;
 }
 
+/* RFC 9110 token characters (limits.lua's header_name agrees). */
+static int is_tchar(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           (c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL);
+}
+
+/* Check one "Name: value" line: the name (up to the first colon) 1..256
+ * token characters, the value (after the colon and one optional space) at
+ * most 8 KiB with no control character but HTAB.  NULL or a message. */
+static const char *check_header_line(const char *h, size_t hl, size_t *name_len,
+                                     size_t *value_at)
+{
+    const char *colon = memchr(h, ':', hl);
+    size_t nl, v, i;
+    if (colon == NULL)
+        return "headers must be \"Name: value\" strings";
+    nl = (size_t)(colon - h);
+    if (nl == 0 || nl > KC_MAX_HEADER_NAME)
+        return "a header name must be 1 to 256 token characters";
+    for (i = 0; i < nl; i++)
+        if (!is_tchar((unsigned char)h[i]))
+            return "a header name must be 1 to 256 token characters";
+    v = nl + 1;
+    if (v < hl && h[v] == ' ')
+        v++;
+    if (hl - v > KC_MAX_HEADER_VALUE)
+        return "a header value is longer than 8192 bytes";
+    if (has_ctl(h + v, hl - v, 1))
+        return "a header contains control characters (CR, LF, NUL ...)";
+    *name_len = nl;
+    *value_at = v;
+    return NULL;
+}
+
 /* Append the array at hi to *list (validated), then "Expect:" and, when no
  * Content-Type was given and `suppress_ct`, an empty "Content-Type:" so
- * libcurl does not invent a form type.  NULL or an error message. */
+ * libcurl does not invent a form type.  NULL or an error message, with
+ * *kind set (invalid_argument: the caller's headers; system: memory). */
 static const char *build_slist(lua_State *L, int hi, size_t nh,
-                               struct curl_slist **list, int suppress_ct)
+                               struct curl_slist **list, int suppress_ct, kc_kind *kind)
 {
     size_t i;
     int has_ct = 0;
     struct curl_slist *ns;
+    *kind = KC_INVALID_ARGUMENT;
     for (i = 1; i <= nh; i++) {
-        const char *h;
-        size_t hl;
+        const char *h, *err;
+        size_t hl, nl = 0, v = 0;
         lua_rawgeti(L, hi, (int)i);
         if (lua_type(L, -1) != LUA_TSTRING) {
             lua_pop(L, 1);
             return "headers must be an array of \"Name: value\" strings";
         }
         h = lua_tolstring(L, -1, &hl);
-        if (hl == 0 || has_ctl(h, hl, 1)) {
+        if ((err = check_header_line(h, hl, &nl, &v)) != NULL) {
             lua_pop(L, 1);
-            return "a header contains control characters (CR, LF, NUL ...)";
+            return err;
         }
-        if (prefix_ci(h, "content-type:") || prefix_ci(h, "content-type;"))
+        if (nl == 12 && prefix_ci(h, "content-type"))
             has_ct = 1;
-        ns = curl_slist_append(*list, h);   /* copies h */
+        {
+            /* libcurl drops "Name:" with an empty value (that form removes
+             * one of its own headers); "Name;" sends it empty */
+            size_t k = v;
+            char semi[KC_MAX_HEADER_NAME + 2];
+            while (k < hl && is_blank(h[k]))
+                k++;
+            if (k == hl) {
+                memcpy(semi, h, nl);
+                semi[nl] = ';';
+                semi[nl + 1] = '\0';
+                ns = curl_slist_append(*list, semi);
+            } else {
+                ns = curl_slist_append(*list, h);   /* copies h */
+            }
+        }
         lua_pop(L, 1);
         if (ns == NULL)
-            return "out of memory";
+            goto oom;
         *list = ns;
     }
     /* no "Expect: 100-continue" round trip */
     if ((ns = curl_slist_append(*list, "Expect:")) == NULL)
-        return "out of memory";
+        goto oom;
     *list = ns;
     if (suppress_ct && !has_ct) {
         if ((ns = curl_slist_append(*list, "Content-Type:")) == NULL)
-            return "out of memory";
+            goto oom;
         *list = ns;
     }
     return NULL;
+oom:
+    *kind = KC_SYSTEM;
+    return "out of memory";
 }
 
 static int headers_gc(lua_State *L)
@@ -908,43 +1111,63 @@ static int headers_tostring(lua_State *L)
     return 1;
 }
 
-/* core.headers(array) -> h | nil, message */
+/* core.headers(array) -> h | nil, message, kind */
 static int core_headers(lua_State *L)
 {
     kc_headers *h;
     const char *err;
+    kc_kind kind;
     if (!lua_istable(L, 1)) {
         lua_pushnil(L);
         lua_pushliteral(L, "headers must be an array of \"Name: value\" strings");
-        return 2;
+        lua_pushstring(L, kc_kind_names[KC_INVALID_ARGUMENT]);
+        return 3;
     }
     h = (kc_headers *)lua_newuserdata(L, sizeof *h);
     h->slist = NULL;
     luaL_getmetatable(L, KC_HEADERS_MT);
     lua_setmetatable(L, -2);            /* from here on __gc owns the list */
     /* an empty Content-Type: is harmless without a body */
-    err = build_slist(L, 1, kc_len(L, 1), &h->slist, 1);
+    err = build_slist(L, 1, kc_len(L, 1), &h->slist, 1, &kind);
     if (err != NULL) {
         lua_pushnil(L);
         lua_pushstring(L, err);
-        return 2;
+        lua_pushstring(L, kc_kind_names[kind]);
+        return 3;
     }
     return 1;
 }
 
-/* Set method, URL, headers and body for the next transfer on x->easy from
- * the Lua values at absolute stack slots mi, ui, hi, bi.  Lua strings are
- * not copied for the body: the caller keeps them alive until the transfer
- * ends.  Returns NULL or an invalid_argument message (x is then reset). */
-static const char *xfer_prepare(lua_State *L, kc_xfer *x,
-                                int mi, int ui, int hi, int bi, int oi)
+/* Seconds at idx (nil: the options' timeout) -> ms; 0 when invalid. */
+static long call_timeout_ms(lua_State *L, int idx, long dflt)
+{
+    long ms;
+    if (lua_isnoneornil(L, idx))
+        return dflt;
+    return seconds_to_ms(L, idx, &ms) ? ms : 0;
+}
+
+#define KC_OPT(opt, val) \
+    do { if (curl_easy_setopt(e, (opt), (val)) != CURLE_OK) goto fail; } while (0)
+
+/* Set method, URL, headers, body and timeout for the next transfer on
+ * x->easy from the Lua values at absolute stack slots mi, ui, hi, bi, oi
+ * (once), ti (timeout).  Only what differs from the handle's current
+ * settings is set.  Lua strings are not copied for the body: the caller
+ * keeps them alive until the transfer ends.  Returns NULL, or a message
+ * and *kind (x is then reset). */
+static const char *xfer_prepare(lua_State *L, kc_xfer *x, int mi, int ui, int hi,
+                                int bi, int oi, int ti, kc_kind *kind)
 {
     CURL *e = x->easy;
     const char *method, *url, *body = NULL;
     size_t mlen, ulen, blen = 0, i, nh = 0;
-    int with_fields;
+    int with_fields, mstate;
+    long tms;
     kc_headers *prebuilt = NULL;
+    const struct curl_slist *hdrs;
 
+    *kind = KC_INVALID_ARGUMENT;
     if (lua_type(L, mi) != LUA_TSTRING)
         return "method must be a string";
     method = lua_tolstring(L, mi, &mlen);
@@ -970,6 +1193,9 @@ static const char *xfer_prepare(lua_State *L, kc_xfer *x,
             return "body must be a string or nil";
         body = lua_tolstring(L, bi, &blen);
     }
+    tms = call_timeout_ms(L, ti, x->timeout_ms);
+    if (tms == 0)
+        return "timeout must be a number of seconds > 0 and <= 86400";
 
     xfer_reset(x);
     x->once = lua_toboolean(L, oi);
@@ -977,49 +1203,103 @@ static const char *xfer_prepare(lua_State *L, kc_xfer *x,
     /* no CURLOPT_PREREQFUNCTION: a fresh connection cannot be replayed */
     curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, (long)x->once);
 #endif
-    with_fields = body != NULL || strcmp(method, "POST") == 0 ||
-                  strcmp(method, "PUT") == 0 || strcmp(method, "PATCH") == 0;
+    with_fields = body != NULL || (mlen == 4 && memcmp(method, "POST", 4) == 0) ||
+                  (mlen == 3 && memcmp(method, "PUT", 3) == 0) ||
+                  (mlen == 5 && memcmp(method, "PATCH", 5) == 0);
     if (prebuilt == NULL) {
-        const char *err = build_slist(L, hi, nh, &x->slist, with_fields);
+        const char *err = build_slist(L, hi, nh, &x->slist, with_fields, kind);
         if (err != NULL) {
             xfer_reset(x);
             return err;
         }
     }
 
-    /* Reset whatever the previous request on this handle left behind:
-     * HTTPGET clears NOBODY/UPLOAD and POST mode. */
-    curl_easy_setopt(e, CURLOPT_POSTFIELDS, (char *)NULL);
-    curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)-1);
-    curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
-    curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, (char *)NULL);
+    *kind = KC_SYSTEM;                  /* setopt fails only without memory */
+    if (mlen == 4 && memcmp(method, "HEAD", 4) == 0)
+        mstate = KC_M_HEAD;
+    else if (with_fields)
+        mstate = KC_M_FIELDS;
+    else if (mlen == 3 && memcmp(method, "GET", 3) == 0)
+        mstate = KC_M_GET;
+    else
+        mstate = KC_M_CUSTOM;
+    if (mstate == KC_M_FIELDS && mlen == 4 && memcmp(method, "POST", 4) == 0)
+        method = "";                    /* POSTFIELDS means POST: no custom method */
+    else if (mstate == KC_M_GET || mstate == KC_M_HEAD)
+        method = "";
 
-    /* refuse an announced Content-Length over the cap up front; a HEAD
-     * response only announces the size, so no cap there */
-    curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE,
-                     (curl_off_t)(strcmp(method, "HEAD") == 0 ? 0 : x->max_body));
-
-    if (strcmp(method, "HEAD") == 0) {
-        curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
-    } else if (with_fields) {
-        /* a body-less POST/PUT/PATCH sends "Content-Length: 0" */
-        curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)blen);
-        curl_easy_setopt(e, CURLOPT_POSTFIELDS, body ? body : "");
-        if (strcmp(method, "POST") != 0)
-            curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method);
-    } else if (strcmp(method, "GET") != 0) {
-        /* DELETE, OPTIONS ... without a body: no body, no Content-Length */
-        curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method);
+    if (mstate != x->mstate || strcmp(method, x->mcustom) != 0) {
+        /* Reset whatever the previous request on this handle left behind:
+         * HTTPGET clears NOBODY/UPLOAD and POST mode. */
+        KC_OPT(CURLOPT_POSTFIELDS, (char *)NULL);
+        KC_OPT(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)-1);
+        KC_OPT(CURLOPT_HTTPGET, 1L);
+        KC_OPT(CURLOPT_CUSTOMREQUEST, (char *)NULL);
+        x->mstate = KC_M_NONE;
+        x->mcustom[0] = '\0';
+        /* refuse an announced Content-Length over the cap up front; a HEAD
+         * response only announces the size, so no cap there */
+        KC_OPT(CURLOPT_MAXFILESIZE_LARGE,
+               (curl_off_t)(mstate == KC_M_HEAD ? 0 : x->max_body));
+        if (mstate == KC_M_HEAD)
+            KC_OPT(CURLOPT_NOBODY, 1L);
+        else if (mstate != KC_M_GET && method[0] != '\0')
+            /* DELETE, OPTIONS ... without a body: no body, no Content-Length */
+            KC_OPT(CURLOPT_CUSTOMREQUEST, method);
+        memcpy(x->mcustom, method, strlen(method) + 1);
+        x->mstate = mstate;
     }
-
-    if (curl_easy_setopt(e, CURLOPT_URL, url) != CURLE_OK ||
-        curl_easy_setopt(e, CURLOPT_HTTPHEADER,
-                         prebuilt != NULL ? prebuilt->slist : x->slist) != CURLE_OK) {
-        xfer_finish(x);
-        return "could not set url or headers";
+    if (mstate == KC_M_FIELDS) {
+        /* a body-less POST/PUT/PATCH sends "Content-Length: 0" */
+        KC_OPT(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)blen);
+        KC_OPT(CURLOPT_POSTFIELDS, body ? body : "");
+        /* (POSTFIELDS switches to POST; the custom method still applies) */
+    }
+    if (tms != x->cur_timeout_ms) {
+        KC_OPT(CURLOPT_TIMEOUT_MS, tms);
+        x->cur_timeout_ms = tms;
+    }
+    if (ulen != x->url_len || x->url == NULL || memcmp(url, x->url, ulen) != 0) {
+        if (ulen + 1 > x->url_cap) {
+            char *nu = realloc(x->url, ulen + 1);
+            if (nu == NULL)
+                goto fail;
+            x->url = nu;
+            x->url_cap = ulen + 1;
+        }
+        x->url_len = 0;
+        KC_OPT(CURLOPT_URL, url);
+        memcpy(x->url, url, ulen + 1);
+        x->url_len = ulen;
+    }
+    if (x->may_pipewait) {
+        /* only an https URL can multiplex (h2 over TLS): a plain-http
+         * transfer must not wait for another connection */
+        int pw = ulen > 8 && prefix_ci(url, "https://");
+        if (pw != x->pipewait) {
+            KC_OPT(CURLOPT_PIPEWAIT, (long)pw);
+            x->pipewait = pw;
+        }
+    }
+    hdrs = prebuilt != NULL ? prebuilt->slist : x->slist;
+    if (prebuilt == NULL || hdrs != x->cur_hdrs) {
+        KC_OPT(CURLOPT_HTTPHEADER, hdrs);
+        x->cur_hdrs = hdrs;
     }
     return NULL;
+
+fail:
+    /* the handle's state is unknown now: set everything next time */
+    x->mstate = KC_M_NONE;
+    x->cur_hdrs = NULL;
+    x->url_len = 0;
+    x->cur_timeout_ms = -1;
+    x->pipewait = -1;
+    xfer_finish(x);
+    return "out of memory";
 }
+
+#undef KC_OPT
 
 /* ------------------------------------------------------------------ */
 /* Connection                                                          */
@@ -1035,7 +1315,7 @@ static int conn_close(lua_State *L)
     kc_conn *c = check_conn(L, 1);
     if (!c->closed) {
         c->closed = 1;
-        xfer_release(&c->x, c->pid == getpid());
+        xfer_release(&c->x, c->gen == KC_GEN());
         kc_opts_free(&c->opts);
     }
     lua_pushboolean(L, 1);
@@ -1049,10 +1329,22 @@ static int conn_tostring(lua_State *L)
     return 1;
 }
 
+/* nil, message, kind */
+static int return_fail(lua_State *L, const char *msg, kc_kind kind)
+{
+    lua_pushnil(L);
+    lua_pushstring(L, msg);
+    lua_pushstring(L, kc_kind_names[kind]);
+    return 3;
+}
+
+/* core.new(opts) -> conn | nil, message, kind ("invalid_argument" for a bad
+ * option, "system" when libcurl or memory fails) */
 static int core_new(lua_State *L)
 {
     kc_conn *c;
     const char *err;
+    kc_kind kind;
 
     lua_settop(L, 1);
     c = (kc_conn *)lua_newuserdata(L, sizeof *c);
@@ -1060,61 +1352,48 @@ static int core_new(lua_State *L)
     luaL_getmetatable(L, KC_CONN_MT);
     lua_setmetatable(L, -2);            /* from here on __gc owns c */
 
-    if (parse_opts(L, 1, &c->opts) != 0) {
-        lua_pushnil(L);
-        lua_insert(L, -2);
-        return 2;
-    }
-    c->pid = getpid();
-    err = xfer_open(&c->x, &c->opts, 0);
-    if (err != NULL) {
-        lua_pushnil(L);
-        lua_pushstring(L, err);
-        return 2;
-    }
+    if (parse_opts(L, 1, &c->opts) != 0)
+        return return_fail(L, lua_tostring(L, -1), KC_INVALID_ARGUMENT);
+    c->gen = KC_GEN();
+    err = xfer_open(&c->x, &c->opts, 0, &kind);
+    if (err != NULL)
+        return return_fail(L, err, kind);
     return 1;
 }
 
+/* conn:request(method, url, headers, body, once[, timeout]) -> res | nil, terr */
 static int conn_request(lua_State *L)
 {
     kc_conn *c = check_conn(L, 1);
     const char *err;
+    kc_kind kind;
     CURLcode rc;
 
-    lua_settop(L, 6);
+    lua_settop(L, 7);
     if (c->closed)
         return return_terr(L, KC_INVALID_ARGUMENT, "connection is closed");
-    if (c->pid != getpid() || c->x.easy == NULL) {
+    if (c->gen != KC_GEN() || c->x.easy == NULL) {
         /* Forked since the handle was made: abandon it (see xfer_release)
          * and build a fresh one with the same options in this process.
          * (easy == NULL: an earlier rebuild failed; try again.) */
-        c->x.easy = NULL;
-        c->pid = getpid();
-        err = xfer_open(&c->x, &c->opts, 0);
-        if (err != NULL) {
-            lua_pushnil(L);
-            push_terr(L, KC_NETWORK, err, 0, 0, 0);
-            return 2;
-        }
+        xfer_release(&c->x, 0);
+        c->gen = KC_GEN();
+        err = xfer_open(&c->x, &c->opts, 0, &kind);
+        if (err != NULL)
+            return return_terr(L, kind, err);
     }
-    err = xfer_prepare(L, &c->x, 2, 3, 4, 5, 6);
+    err = xfer_prepare(L, &c->x, 2, 3, 4, 5, 6, 7, &kind);
     if (err != NULL)
-        return return_terr(L, KC_INVALID_ARGUMENT, err);
+        return return_terr(L, kind, err);
 
     rc = curl_easy_perform(c->x.easy);
-    curl_easy_setopt(c->x.easy, CURLOPT_HTTPHEADER, (struct curl_slist *)NULL);
-    if (c->x.slist != NULL) {
-        curl_slist_free_all(c->x.slist);
-        c->x.slist = NULL;
-    }
-    if (rc == CURLE_OK && c->x.too_large == KC_FIT && !c->x.oom) {
-        push_response(L, &c->x);
+    if (push_outcome(L, &c->x, rc)) {
         xfer_finish(&c->x);
         return 1;
     }
-    lua_pushnil(L);
-    push_curl_error(L, &c->x, rc);
     xfer_finish(&c->x);
+    lua_pushnil(L);
+    lua_insert(L, -2);
     return 2;
 }
 
@@ -1131,7 +1410,7 @@ static kc_multi *check_multi(lua_State *L, int idx)
  * process are abandoned, not cleaned (see xfer_release). */
 static void multi_release(kc_multi *m)
 {
-    int ours = m->pid == getpid();
+    int ours = m->gen == KC_GEN();
     int i;
     for (i = 0; i < m->npool; i++) {
         kc_xfer *x = m->pool[i];
@@ -1154,13 +1433,14 @@ static void multi_release(kc_multi *m)
     free(m->pool);
     m->pool = NULL;
     m->npool = 0;
+    m->conc = 0;
 }
 
 static const char *multi_open(kc_multi *m)
 {
     if (kc_global_init() != CURLE_OK)
         return "curl_global_init failed";
-    m->pid = getpid();
+    m->gen = KC_GEN();
     m->multi = curl_multi_init();
     if (m->multi == NULL)
         return "curl_multi_init failed";
@@ -1187,10 +1467,12 @@ static int multi_tostring(lua_State *L)
     return 1;
 }
 
+/* core.multi(opts) -> m | nil, message, kind (as core.new) */
 static int core_multi(lua_State *L)
 {
     kc_multi *m;
     const char *err;
+    kc_kind kind;
 
     lua_settop(L, 1);
     m = (kc_multi *)lua_newuserdata(L, sizeof *m);
@@ -1198,24 +1480,19 @@ static int core_multi(lua_State *L)
     luaL_getmetatable(L, KC_MULTI_MT);
     lua_setmetatable(L, -2);
 
-    if (parse_opts(L, 1, &m->opts) != 0) {
-        lua_pushnil(L);
-        lua_insert(L, -2);
-        return 2;
-    }
+    if (parse_opts(L, 1, &m->opts) != 0)
+        return return_fail(L, lua_tostring(L, -1), KC_INVALID_ARGUMENT);
+    kind = KC_SYSTEM;
     err = multi_open(m);
     if (err == NULL) {
         /* check the options once, so a bad one fails here, not per item */
         kc_xfer probe;
         memset(&probe, 0, sizeof probe);
-        err = xfer_open(&probe, &m->opts, 1);
+        err = xfer_open(&probe, &m->opts, 1, &kind);
         xfer_release(&probe, 1);
     }
-    if (err != NULL) {
-        lua_pushnil(L);
-        lua_pushstring(L, err);
-        return 2;
-    }
+    if (err != NULL)
+        return return_fail(L, err, kind);
     return 1;
 }
 
@@ -1245,13 +1522,15 @@ static int multi_start(lua_State *L, kc_multi *m, int items, int results,
 {
     kc_xfer *x = NULL;
     const char *err;
+    kc_kind kind = KC_SYSTEM;
     int s, top = lua_gettop(L);
 
     lua_rawgeti(L, items, i);
     if (!lua_istable(L, -1)) {
         lua_settop(L, top);
         push_terr(L, KC_INVALID_ARGUMENT,
-                  "an item must be a table { method, url, headers, body }", 0, 0, 0);
+                  "an item must be a table { method, url, headers, body, once, timeout }",
+                  0, 0, 0);
         lua_rawseti(L, results, i);
         return 0;
     }
@@ -1262,13 +1541,13 @@ static int multi_start(lua_State *L, kc_multi *m, int items, int results,
         }
     if (x == NULL) {                    /* cannot happen: caller counts */
         lua_settop(L, top);
-        push_terr(L, KC_NETWORK, "no free transfer slot", 0, 0, 0);
+        push_terr(L, KC_SYSTEM, "no free transfer slot", 0, 0, 0);
         lua_rawseti(L, results, i);
         return 0;
     }
-    if (x->easy == NULL && (err = xfer_open(x, &m->opts, 1)) != NULL) {
+    if (x->easy == NULL && (err = xfer_open(x, &m->opts, 1, &kind)) != NULL) {
         lua_settop(L, top);
-        push_terr(L, KC_NETWORK, err, 0, 0, 0);
+        push_terr(L, kind, err, 0, 0, 0);
         lua_rawseti(L, results, i);
         return 0;
     }
@@ -1277,15 +1556,17 @@ static int multi_start(lua_State *L, kc_multi *m, int items, int results,
     lua_rawgeti(L, top + 1, 3);
     lua_rawgeti(L, top + 1, 4);
     lua_rawgeti(L, top + 1, 5);
+    lua_rawgeti(L, top + 1, 6);
     /* the strings stay reachable from `items` for the whole batch */
-    err = xfer_prepare(L, x, top + 2, top + 3, top + 4, top + 5, top + 6);
+    err = xfer_prepare(L, x, top + 2, top + 3, top + 4, top + 5, top + 6, top + 7, &kind);
     lua_settop(L, top);
     if (err == NULL && curl_multi_add_handle(m->multi, x->easy) != CURLM_OK) {
         xfer_finish(x);
         err = "curl_multi_add_handle failed";
+        kind = KC_SYSTEM;
     }
     if (err != NULL) {
-        push_terr(L, KC_INVALID_ARGUMENT, err, 0, 0, 0);
+        push_terr(L, kind, err, 0, 0, 0);
         lua_rawseti(L, results, i);
         return 0;
     }
@@ -1309,10 +1590,10 @@ static int multi_request_many(lua_State *L)
         conc = KC_DEFAULT_CONCURRENCY;
     } else {
         lua_Number c = lua_type(L, 3) == LUA_TNUMBER ? lua_tonumber(L, 3) : 0;
-        if (!(c >= 1 && c == floor(c)))
+        if (!(c >= 1 && c <= KC_MAX_CONCURRENCY && c == floor(c)))
             return return_terr(L, KC_INVALID_ARGUMENT,
-                               "concurrency must be an integer >= 1");
-        conc = c > KC_MAX_CONCURRENCY ? KC_MAX_CONCURRENCY : (int)c;
+                               "concurrency must be an integer from 1 to 256");
+        conc = (int)c;
     }
     len = kc_len(L, 2);
     if (len > (size_t)INT_MAX)
@@ -1321,13 +1602,14 @@ static int multi_request_many(lua_State *L)
     if (conc > n)
         conc = n > 0 ? n : 1;
 
-    if (m->pid != getpid()) {
-        /* forked: abandon everything made by the parent, start over */
+    if (m->gen != KC_GEN() || m->multi == NULL) {
+        /* forked: abandon everything made by the parent, start over
+         * (multi == NULL: an earlier rebuild failed; try again) */
         multi_release(m);
         {
             const char *err = multi_open(m);
             if (err != NULL)
-                return return_terr(L, KC_NETWORK, err);
+                return return_terr(L, KC_SYSTEM, err);
         }
     } else {
         /* a Lua error (out of memory) may have left handles attached */
@@ -1339,7 +1621,15 @@ static int multi_request_many(lua_State *L)
             }
     }
     if (multi_grow(m, conc) != 0)
-        return return_terr(L, KC_NETWORK, "out of memory");
+        return return_terr(L, KC_SYSTEM, "out of memory");
+    if (m->conc != conc) {
+        /* never more connections than transfers in flight: no new one while
+         * an idle one can be reused, none closed that the next item wants */
+        curl_multi_setopt(m->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)conc);
+        curl_multi_setopt(m->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)conc);
+        curl_multi_setopt(m->multi, CURLMOPT_MAXCONNECTS, (long)conc);
+        m->conc = conc;
+    }
 
     lua_createtable(L, n, 0);           /* results at slot 4 */
 
@@ -1370,7 +1660,6 @@ static int multi_request_many(lua_State *L)
                 continue;
             x->attached = 0;
             inflight--;
-            curl_easy_setopt(x->easy, CURLOPT_HTTPHEADER, (struct curl_slist *)NULL);
             push_outcome(L, x, rc);
             lua_rawseti(L, 4, x->index);
             xfer_finish(x);
@@ -1384,7 +1673,8 @@ static int multi_request_many(lua_State *L)
                 curl_multi_remove_handle(m->multi, x->easy);
                 x->attached = 0;
                 inflight--;
-                push_terr(L, KC_NETWORK, curl_multi_strerror(mc), 0, 0, 1);
+                push_terr(L, mc == CURLM_OUT_OF_MEMORY ? KC_SYSTEM : KC_NETWORK,
+                          curl_multi_strerror(mc), 0, 0, 1);
                 lua_rawseti(L, 4, x->index);
                 xfer_finish(x);
             }
@@ -1513,7 +1803,7 @@ LUALIB_API int luaopen_konnect_core(lua_State *L)
     new_class(L, KC_HEADERS_MT, headers_meta, no_methods);
     kc_newlib(L, core_funcs);
     kc_fs_register(L);
-    lua_pushliteral(L, KC_VERSION);
-    lua_setfield(L, -2, "_VERSION");
+    if (!kc_atfork_set && pthread_atfork(NULL, NULL, kc_atfork_child) == 0)
+        kc_atfork_set = 1;
     return 1;
 }

@@ -264,6 +264,65 @@ local function fault_response(f)
 end
 
 ---------------------------------------------------------------------------
+-- strict content negotiation (RFC 9110 12.5.1): an API response whose media
+-- type the request's Accept does not admit becomes 406.  No Accept admits
+-- everything; */*, type/* and the exact type admit with q > 0.
+
+local function accepts(accept, mtype)
+  if accept == nil then return true end
+  if type(accept) == "table" then accept = table.concat(accept, ",") end
+  local main = mtype:match("^([^/]+)/")
+  for range in accept:gmatch("[^,]+") do
+    local r = range:match("^%s*([^;%s]+)"):lower()
+    local q = tonumber(range:match(";%s*[qQ]%s*=%s*([%d.]+)")) or 1
+    if q > 0 and (r == "*/*" or r == main .. "/*" or r == mtype) then return true end
+  end
+  return false
+end
+
+local function negotiate(res, headers)
+  local ctype = res.headers and res.headers["Content-Type"]
+  if type(ctype) ~= "string" then return res end
+  local mtype = ctype:match("^%s*([^;%s]+)"):lower()
+  if mtype ~= "application/json" and mtype ~= "application/problem+json" then return res end
+  if accepts(headers["accept"], mtype) then return res end
+  return {
+    status = 406,
+    headers = { ["Content-Type"] = "text/plain" },
+    body = "406 Not Acceptable: the response is " .. mtype .. ", which the request's Accept (" ..
+      tostring(headers["accept"]) .. ") does not admit\n",
+  }
+end
+
+-- rate limiting (POST /__fake/ratelimit): a fixed one-second window
+local function rate_check()
+  local rl = state.ratelimit
+  if not rl then return nil end
+  ngx.update_time()
+  local now = ngx.now()
+  local window = math.floor(now)
+  if rl.window ~= window then rl.window, rl.used = window, 0 end
+  rl.used = rl.used + 1
+  local left = rl.per_second - rl.used
+  local reset = math.max(1, math.ceil(window + 1 - now))
+  local extra = {}
+  if rl.headers then
+    extra["RateLimit-Limit"] = tostring(rl.per_second)
+    extra["RateLimit-Remaining"] = tostring(left < 0 and 0 or left)
+    extra["RateLimit-Reset"] = tostring(reset)
+    extra["X-RateLimit-Limit-Second"] = tostring(rl.per_second)
+    extra["X-RateLimit-Remaining-Second"] = tostring(left < 0 and 0 or left)
+  end
+  if left < 0 then
+    local res = api.problem(429, "API rate limit exceeded: at most " .. rl.per_second .. " requests per second")
+    res.headers["Retry-After"] = tostring(reset)
+    for k, v in pairs(extra) do res.headers[k] = v end
+    return res, extra
+  end
+  return nil, extra
+end
+
+---------------------------------------------------------------------------
 -- control API
 
 local function fault_view(f)
@@ -319,6 +378,26 @@ local function control(method, path)
     elseif method == "GET" then
       return control_json(200, { ms = state.latency_ms })
     end
+  elseif path == "/__fake/ratelimit" then
+    if method == "POST" then
+      local obj, err = body_obj()
+      if not obj then return control_error(400, err) end
+      local n = obj.per_second
+      if type(n) ~= "number" or n < 0 or n ~= math.floor(n) then
+        return control_error(400, "per_second must be an integer >= 0 (0 turns rate limiting off)")
+      end
+      if obj.headers ~= nil and type(obj.headers) ~= "boolean" then
+        return control_error(400, "headers must be a boolean")
+      end
+      for k in pairs(obj) do
+        if k ~= "per_second" and k ~= "headers" then return control_error(400, "unknown property: " .. tostring(k)) end
+      end
+      state.ratelimit = n > 0 and { per_second = n, headers = obj.headers ~= false, used = 0 } or nil
+      return control_json(200, { per_second = n, headers = n > 0 and obj.headers ~= false })
+    elseif method == "GET" then
+      local rl = state.ratelimit
+      return control_json(200, { per_second = rl and rl.per_second or 0, headers = rl and rl.headers or false })
+    end
   elseif path == "/__fake/expire" and method == "POST" then
     local obj, err = body_obj()
     if not obj then return control_error(400, err) end
@@ -353,7 +432,8 @@ function _M.handle()
 
   if state.latency_ms > 0 then ngx.sleep(state.latency_ms / 1000) end
 
-  local fault = state.take_fault(method, path)
+  local limited, rl_headers = rate_check() -- a limited request consumes no fault
+  local fault = not limited and state.take_fault(method, path) or nil
   if fault and fault.delay and fault.delay > 0 then ngx.sleep(fault.delay) end
   if fault and fault.drop == "before_body" then
     entry.status = 444
@@ -366,7 +446,9 @@ function _M.handle()
   end
 
   local res
-  if fault and replaces(fault) then
+  if limited then
+    res = limited
+  elseif fault and replaces(fault) then
     res = fault_response(fault)
   else
     local ok, r = pcall(api.dispatch, method, path, headers, body)
@@ -380,6 +462,8 @@ function _M.handle()
   if fault and fault.retry_after then
     res.headers["Retry-After"] = fault.retry_after
   end
+  for k, v in pairs(rl_headers or {}) do res.headers[k] = res.headers[k] or v end
+  res = negotiate(res, headers)
 
   if fault and fault.drop == "after_body" then
     entry.status = 444

@@ -53,6 +53,7 @@ function _M.reset()
   _M.routes = {}        -- "METHOD /path" -> count
   _M.log = {}           -- last LOG_SIZE requests
   _M.latency_ms = 0
+  _M.ratelimit = nil    -- { per_second =, headers =, window =, used = } (POST /__fake/ratelimit)
 end
 
 -- Token records: times are integer milliseconds since the epoch.

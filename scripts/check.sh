@@ -15,6 +15,9 @@
 #   KONNECT_PATS_SOAK_N    library calls, native run          (default 10000)
 #   KONNECT_PATS_VALGRIND_N library calls under valgrind      (default 2000)
 #   SKIP_VALGRIND=1        native soaks only
+#   CALLGRIND=1            also count instructions per GET (valgrind callgrind, repeatable):
+#                          konnect.core from Lua vs raw libcurl (bench/baselines/raw_curl.c),
+#                          same nginx, same URL; per call = (I(3000) - I(1000)) / 2000
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -65,4 +68,42 @@ memcheck() {
 
 memcheck spec/soak/core_soak.lua "$VG_N" "core soak"
 memcheck spec/soak/pats_soak.lua "$PATS_VG_N" "library soak"
+
+if [ "${CALLGRIND:-0}" = 1 ]; then
+  echo "== check: callgrind, instructions per keep-alive GET (konnect.core vs raw libcurl)"
+  cg=$(mktemp -d /tmp/konnect-check-callgrind.XXXXXX)
+  cc -O2 -Wall -Wextra $(pkg-config --cflags libcurl 2>/dev/null) -o "$cg/raw_curl" \
+    bench/baselines/raw_curl.c $(pkg-config --libs libcurl 2>/dev/null || echo -lcurl)
+  CG_DIR=$cg "$LUA" - <<'LUA'
+local server = require "support.coreserver"
+local dir = os.getenv("CG_DIR")
+local lua = rawget(_G, "jit") and "luajit" or ("lua" .. _VERSION:match("%d+%.%d+"))
+local srv = server.start()
+local url = srv.http .. "/json"
+local f = assert(io.open(dir .. "/loop.lua", "w"))
+f:write(([[
+local core = require "konnect.core"
+local c = assert(core.new { timeout = 5 })
+local h = assert(core.headers { "Authorization: Bearer kpat_fake_x_bootstrap", "Accept: application/json" })
+for _ = 1, 50 + tonumber(arg[1]) do assert(c:request("GET", %q, h).status == 200) end
+]]):format(url))
+f:close()
+local function instructions(cmd)
+  local p = assert(io.popen("valgrind --tool=callgrind --callgrind-out-file=/dev/null " .. cmd .. " 2>&1"))
+  local out = p:read("*a")
+  p:close()
+  return assert(tonumber((out:match("Collected : (%d+)"))), out)
+end
+local function per_call(fmt)
+  return (instructions(fmt:format(3000)) - instructions(fmt:format(1000))) / 2000
+end
+local core = per_call(lua .. " " .. dir .. "/loop.lua %d")
+local raw = per_call(dir .. "/raw_curl url " .. url .. " kpat_fake_x_bootstrap - - %d 50")
+print(("  konnect.core (%s): %.0f instructions per GET"):format(lua, core))
+print(("  raw libcurl:        %.0f instructions per GET"):format(raw))
+print(("  ratio:              %.3f"):format(core / raw))
+server.stop(srv)
+LUA
+  rm -rf "$cg"
+fi
 echo "== check: OK"

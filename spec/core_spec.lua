@@ -26,17 +26,111 @@ local function conn_id(res)
   return (assert(res.body:match("^(%d+) %d+$"), res.body))
 end
 
+local function count_keys(t)
+  local n = 0
+  for _ in pairs(t) do n = n + 1 end
+  return n
+end
+
+-- ---------------------------------------------------------------- subprocesses
+-- Some servers must act while konnect.core blocks in libcurl: they run as a
+-- child interpreter (the same one as the spec), and so do clients that need
+-- their own environment (proxy variables, LD_PRELOAD).
+
+local LUA = rawget(_G, "jit") and "luajit" or ("lua" .. _VERSION:match("%d+%.%d+"))
+
+local function shq(s) return "'" .. s:gsub("'", "'\\''") .. "'" end
+
+local tmpdir
+local function tmpfile(name, text)
+  if not tmpdir then tmpdir = server.read_cmd("mktemp -d /tmp/konnect-core-spec.XXXXXX") end
+  local path = tmpdir .. "/" .. name
+  local f = assert(io.open(path, "wb"))
+  f:write(text)
+  f:close()
+  return path
+end
+
+local function child_env()
+  return "LUA_CPATH=" .. shq(package.cpath) .. " LUA_PATH=" .. shq(package.path) .. " "
+end
+
+-- A one-connection HTTP server in a child process.  Modes:
+--   head N     a 200 whose head (status line to the blank line) is exactly N bytes
+--   trickle    a response head sent one byte per second, forever
+local SERVER = [[
+local socket = require "socket"
+local mode, n = arg[1], tonumber(arg[2])
+local s = assert(socket.bind("127.0.0.1", 0))
+local _, port = s:getsockname()
+io.stdout:write(port, "\n")
+io.stdout:flush()
+s:settimeout(20)
+local c = s:accept()
+if not c then os.exit(1) end
+c:settimeout(20)
+local got = {}
+repeat local line = c:receive("*l"); got[#got + 1] = line until not line or line == ""
+if mode == "echo" then
+  local body = table.concat(got, "\n")
+  c:send("HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: " .. #body .. "\r\n\r\n" .. body)
+  c:settimeout(2)
+  c:receive("*a")
+elseif mode == "head" then
+  local status, tail = "HTTP/1.1 200 OK\r\n", "Connection: close\r\nContent-Length: 2\r\n\r\n"
+  local left, lines, i = n - #status - #tail, {}, 0
+  while left > 0 do
+    i = i + 1
+    local name = ("X-Fill-%d: "):format(i)
+    local len = math.min(1000, left)
+    if left - len > 0 and left - len < 16 then len = left - 16 end
+    lines[#lines + 1] = name .. ("a"):rep(len - #name - 2) .. "\r\n"
+    left = left - len
+  end
+  c:send(status .. table.concat(lines) .. tail .. "ok")
+  c:settimeout(2)
+  c:receive("*a")
+elseif mode == "trickle" then
+  local head = "HTTP/1.1 200 OK\r\nX-Slow: " .. ("a"):rep(100)
+  for i = 1, #head do
+    if not c:send(head:sub(i, i)) then break end
+    socket.sleep(1)
+  end
+end
+c:close()
+]]
+
+local function child_server(mode, n)
+  local script = tmpfile("server.lua", SERVER)
+  local p = assert(io.popen(child_env() .. LUA .. " " .. script .. " " .. mode .. " " .. (n or 0)))
+  local port = assert(tonumber(p:read("*l")), "child server did not start")
+  return "http://127.0.0.1:" .. port, p
+end
+
+-- Run CODE in a child interpreter with extra environment ENV; returns its stdout.
+local function child_run(env, code)
+  local script = tmpfile("client.lua", code)
+  local p = assert(io.popen(env .. " " .. child_env() .. LUA .. " " .. script .. " 2>&1"))
+  local out = p:read("*a")
+  p:close()
+  return out
+end
+
 describe("konnect.core", function()
   local srv
 
   lazy_setup(function() srv = start_nginx() end)
-  lazy_teardown(function() stop_nginx(srv) end)
+  lazy_teardown(function()
+    stop_nginx(srv)
+    if tmpdir then server.sh("rm -rf " .. tmpdir) end
+  end)
 
   describe("module", function()
     it("reports versions", function()
-      assert.matches("^konnect%.core/%d+%.%d+%.%d+ libcurl/%d+%.%d+%.%d+$", core.version())
+      -- the library's version lives only in konnect.limits: C names itself and libcurl
+      assert.matches("^konnect%.core libcurl/%d+%.%d+%.%d+$", core.version())
       assert.matches("^libcurl/", core.curl_version())
-      assert.equal("0.1.0", core._VERSION)
+      assert.is_nil(core._VERSION)
     end)
 
     it("names its objects", function()
@@ -49,7 +143,7 @@ describe("konnect.core", function()
       m:close()
     end)
 
-    it("rejects bad options with nil, message", function()
+    it("rejects bad options with nil, message, \"invalid_argument\"", function()
       local cases = {
         { "x", "options must be a table" },
         { { timeout = "1" }, "'timeout' must be a number" },
@@ -57,8 +151,11 @@ describe("konnect.core", function()
         { { timeout = 0 }, "'timeout' must be a number" },
         { { timeout = 0 / 0 }, "'timeout' must be a number" },
         { { connect_timeout = true }, "'connect_timeout' must be a number" },
-        { { max_body = 1.5 }, "'max_body' must be an integer" },
-        { { max_body = 0 }, "'max_body' must be an integer" },
+        { { timeout = 86400.5 }, "'timeout' must be a number" },
+        { { max_body = 1.5 }, "'max_body' must be a whole number" },
+        { { max_body = 0 }, "'max_body' must be a whole number" },
+        { { max_body = 1023 }, "'max_body' must be a whole number of bytes from 1024" },
+        { { user_agent = "a\r\nX-Injected: 1" }, "'user_agent' must be at most 8192 bytes without control" },
         { { http_version = "3" }, "'http_version' must be" },
         { { http_version = 2 }, "'http_version' must be" },
         { { ca_file = 1 }, "'ca_file' must be a string" },
@@ -69,9 +166,10 @@ describe("konnect.core", function()
       }
       for _, case in ipairs(cases) do
         for _, ctor in ipairs { core.new, core.multi } do
-          local obj, err = ctor(case[1])
+          local obj, err, kind = ctor(case[1])
           assert.is_nil(obj)
           assert.matches(case[2], err)
+          assert.equal("invalid_argument", kind)
         end
       end
     end)
@@ -121,6 +219,36 @@ describe("konnect.core", function()
       assert.is_nil(bad)
       assert.matches("control characters", err)
       assert.is_nil((core.headers("X-Probe: no")))
+    end)
+
+    it("switches header lists and URLs correctly on one handle", function()
+      local function probe(h, path) return assert(c:request("GET", srv.http .. (path or "/echo"), h)).body end
+      do  -- the lists are collected after the block, while the handle still points at one
+        local a = assert(core.headers { "X-Probe: a" })
+        local b = assert(core.headers { "X-Probe: b" })
+        assert.equal("a", probe(a))
+        assert.equal("a", probe(a))
+        assert.equal("b", probe(b))
+        assert.equal("t", probe({ "X-Probe: t" }))
+        assert.equal("b", probe(b))
+        assert.equal("", probe(nil))
+        assert.equal("a", probe(a))
+        assert.equal(core.version(), probe(a, "/ua"))
+        assert.equal("a", probe(a, "/echo?x=1"))
+        assert.equal("a", probe(a))
+      end
+      collectgarbage()
+      collectgarbage()
+      assert.equal("c", probe(assert(core.headers { "X-Probe: c" })))
+    end)
+
+    it("sends a header with an empty value (libcurl would drop \"Name: \")", function()
+      local url, p = child_server("echo")
+      local res = assert(c:request("GET", url, { "X-Empty: ", "X-Blank:  \t", "X-Full: v" }))
+      p:close()
+      assert.matches("\nX%-Empty:[ ]?\n", res.body)
+      assert.matches("\nX%-Blank:[ ]?\n", res.body)
+      assert.matches("\nX%-Full: v\n", res.body)
     end)
 
     it("sleeps and keeps a monotonic clock", function()
@@ -178,6 +306,21 @@ describe("konnect.core", function()
       local res = assert(c:request("HEAD", srv.http .. "/json"))
       assert.equal(200, res.status)
       assert.equal("", res.body)
+      assert.equal("GET|||", call("GET"))
+      -- every transition between the handle's method states (only what changes is set)
+      assert.equal("", assert(c:request("HEAD", u)).body)
+      assert.equal("POST|3||", call("POST", "abc"))
+      assert.equal("", assert(c:request("HEAD", u)).body)
+      assert.equal("PUT|1||", call("PUT", "x"))
+      assert.equal("PATCH|2||", call("PATCH", "xy"))
+      assert.equal("PUT|0||", call("PUT"))
+      assert.equal("OPTIONS|||", call("OPTIONS"))
+      assert.equal("DELETE|||", call("DELETE"))
+      assert.equal("GET|2||", call("GET", "ab"))
+      assert.equal("POST|1||", call("POST", "a"))
+      assert.equal("POST|2||", call("POST", "ab"))
+      assert.equal("", assert(c:request("HEAD", u)).body)
+      assert.equal("DELETE|||", call("DELETE"))
       assert.equal("GET|||", call("GET"))
       -- a large body must not trigger "Expect: 100-continue"
       assert.equal("POST|" .. (2 * 1024 * 1024) .. "||", call("POST", ("x"):rep(2 * 1024 * 1024)))
@@ -335,9 +478,200 @@ describe("konnect.core", function()
       assert.equal(200, assert(c:request("GET", u)).status)
     end)
 
+    it("caps the response head at limits.MAX_HEADER_BYTES, counted as it arrives", function()
+      local limits = require "konnect.limits"
+      local cap = limits.MAX_HEADER_BYTES
+      assert.equal(64 * 1024, cap)
+      local url, p = child_server("head", cap)
+      local res = assert(c:request("GET", url))
+      assert.equal(200, res.status)
+      assert.equal("ok", res.body)
+      assert.equal(("a"):rep(1000 - #"X-Fill-1: " - 2), res.headers["x-fill-1"])
+      p:close()
+      url, p = child_server("head", cap + 1)
+      local _, terr = c:request("GET", url)
+      assert_terr(terr, "too_large", true)
+      assert.matches("response headers larger than 65536 bytes", terr.message)
+      p:close()
+    end)
+
+    it("gives an attempt one absolute deadline: a server trickling a byte a second fails in time", function()
+      local url, p = child_server("trickle")
+      local quick = assert(core.new { timeout = 2 })
+      local t0 = socket.gettime()
+      local res, terr = quick:request("GET", url)
+      local dt = socket.gettime() - t0
+      assert.is_nil(res)
+      assert_terr(terr, "timeout", true)
+      assert.is_true(dt >= 1.9 and dt < 3.5, "elapsed " .. dt)
+      quick:close()
+      p:close()
+    end)
+
+    it("takes a per-call timeout (6th argument) for that attempt only", function()
+      local s, hole = blackhole()
+      local c1 = assert(core.new { timeout = 1.2 })
+      local function timed(...)
+        local t0 = socket.gettime()
+        local res, terr = c1:request(...)
+        return socket.gettime() - t0, res, terr
+      end
+      local dt, _, terr = timed("GET", hole, nil, nil, false, 0.2)
+      assert_terr(terr, "timeout", true)
+      assert.is_true(dt < 0.9, "per-call 0.2 s took " .. dt)
+      dt, _, terr = timed("GET", hole)                 -- the connection's own timeout again
+      assert_terr(terr, "timeout", true)
+      assert.is_true(dt >= 1.1, "restored 1.2 s took " .. dt)
+      dt, _, terr = timed("GET", hole, nil, nil, nil, 1.6)  -- longer than the connection's
+      assert_terr(terr, "timeout", true)
+      assert.is_true(dt >= 1.5, "per-call 1.6 s took " .. dt)
+      for _, bad in ipairs { 0, -1, 0 / 0, 1 / 0, 86400.5, "1", true } do
+        local res
+        res, terr = c1:request("GET", srv.http .. "/json", nil, nil, false, bad)
+        assert.is_nil(res)
+        assert_terr(terr, "invalid_argument", false)
+        assert.matches("timeout", terr.message)
+      end
+      assert.equal(200, assert(c1:request("GET", srv.http .. "/json", nil, nil, false, 86400)).status)
+      c1:close()
+      s:close()
+    end)
+
+    it("ignores http_proxy, HTTPS_PROXY and ALL_PROXY when no proxy is given", function()
+      local trap = assert(socket.bind("127.0.0.1", 0))   -- records connections, answers none
+      local _, port = trap:getsockname()
+      local purl = "http://127.0.0.1:" .. port
+      local env = ("env -u NO_PROXY -u no_proxy http_proxy=%s HTTP_PROXY=%s https_proxy=%s HTTPS_PROXY=%s "
+        .. "ALL_PROXY=%s all_proxy=%s"):format(purl, purl, purl, purl, purl, purl)
+      local out = child_run(env, ([[
+        local core = require "konnect.core"
+        local c = assert(core.new { timeout = 3, connect_timeout = 2 })
+        local res, terr = c:request("GET", %q)
+        io.write(res and ("status " .. res.status .. " " .. res.body) or ("error " .. terr.kind .. " " .. terr.message))
+      ]]):format(srv.http .. "/conn"))
+      trap:settimeout(0)
+      local sneaked = trap:accept()
+      trap:close()
+      assert.is_nil(sneaked, "a connection reached the proxy from the environment")
+      assert.matches("^status 200 %d+ %d+$", out)
+    end)
+
+    it("uses a given proxy for every host, whatever NO_PROXY says", function()
+      local trap = assert(socket.bind("127.0.0.1", 0))   -- the proxy: accepts, never answers
+      local _, port = trap:getsockname()
+      local out = child_run("env NO_PROXY=127.0.0.1,localhost no_proxy=127.0.0.1,localhost", ([[
+        local core = require "konnect.core"
+        local c = assert(core.new { proxy = %q, timeout = 0.5, connect_timeout = 0.5 })
+        local res, terr = c:request("GET", %q)
+        io.write(res and ("status " .. res.status) or ("error " .. terr.kind))
+      ]]):format("http://127.0.0.1:" .. port, srv.http .. "/json"))
+      trap:settimeout(0)
+      local seen = trap:accept()
+      trap:close()
+      assert.is_not_nil(seen, "the request went around the proxy: " .. out)
+      seen:close()
+      assert.equal("error timeout", out)
+    end)
+
+    it("never puts a proxy's credentials in a message", function()
+      for _, proxy in ipairs {
+        "http://proxyuser:s3cr3t-pw@127.0.0.1:" .. server.free_port(),
+        "http://proxyuser:s3cr3t-pw@proxy.invalid:3128",
+        "socks5://proxyuser:s3cr3t-pw@127.0.0.1:" .. server.free_port(),
+      } do
+        local p = assert(core.new { proxy = proxy, connect_timeout = 2, timeout = 3 })
+        local _, terr = p:request("GET", srv.http .. "/json")
+        assert.is_table(terr)
+        assert.is_nil(terr.message:find("s3cr3t", 1, true), terr.message)
+        assert.is_nil(terr.message:find("proxyuser", 1, true), terr.message)
+        p:close()
+      end
+    end)
+
     it("raises only for a wrong self", function()
       assert.has_error(function() c.request(nil, "GET", "http://x/") end)
       assert.has_error(function() c.request({}, "GET", "http://x/") end)
+    end)
+  end)
+
+  describe("a failing environment", function()
+    -- A real failure of libcurl or of memory cannot be provoked on demand, so a
+    -- small LD_PRELOAD library, compiled here, makes the named libcurl entry
+    -- points fail (KC_FAIL=easy_init,multi_init,multi_add,slist,global) in a
+    -- child interpreter; everything else is the real libcurl.
+    local SHIM = [[
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <stdlib.h>
+#include <string.h>
+#include <curl/curl.h>
+static int failing(const char *what) { const char *f = getenv("KC_FAIL"); return f && strstr(f, what); }
+/* core.so loads libcurl privately (RTLD_LOCAL): look it up by name */
+static void *curl_lib(void) {
+  static void *lib;
+  if (!lib) lib = dlopen("libcurl.so.4", RTLD_LAZY | RTLD_NOLOAD);
+  if (!lib) lib = dlopen("libcurl.so.4", RTLD_LAZY);
+  return lib;
+}
+#define REAL(name) ((__typeof__(&name))dlsym(curl_lib(), #name))
+CURLcode curl_global_init(long flags) {
+  return failing("global") ? CURLE_FAILED_INIT : REAL(curl_global_init)(flags); }
+CURL *curl_easy_init(void) { return failing("easy_init") ? NULL : REAL(curl_easy_init)(); }
+CURLM *curl_multi_init(void) { return failing("multi_init") ? NULL : REAL(curl_multi_init)(); }
+CURLMcode curl_multi_add_handle(CURLM *m, CURL *e) {
+  return failing("multi_add") ? CURLM_OUT_OF_MEMORY : REAL(curl_multi_add_handle)(m, e); }
+struct curl_slist *curl_slist_append(struct curl_slist *l, const char *s) {
+  return failing("slist") && strncmp(s, "X-Fail", 6) == 0 ? NULL : REAL(curl_slist_append)(l, s); }
+]]
+    local shim
+
+    local function run_failing(what, code)
+      if not shim then
+        local src = tmpfile("shim.c", SHIM)
+        shim = tmpdir .. "/shim.so"
+        local cc = "cc -shared -fPIC -o %s %s $(pkg-config --cflags libcurl 2>/dev/null) -ldl"
+        assert(server.sh(cc:format(shim, src)),
+          "cannot compile the LD_PRELOAD shim")
+      end
+      return child_run("KC_FAIL=" .. what .. " LD_PRELOAD=" .. shim, [[
+        local core = require "konnect.core"
+        local url = ...
+        local function show(v, err, kind)
+          if type(v) == "table" and v.kind then return ("terr %s %s %s"):format(v.kind, tostring(v.sent), v.message) end
+          if v then return "ok" end
+          if type(err) == "table" then return ("terr %s %s %s"):format(err.kind, tostring(err.sent), err.message) end
+          return ("fail %s %s"):format(tostring(kind), tostring(err))
+        end
+        ]] .. code)
+    end
+
+    it("reports curl_global_init, curl_easy_init and curl_multi_init failures as kind system", function()
+      local code = [[io.write(show(core.new()), "\n", show(core.multi()))]]
+      assert.equal("fail system curl_global_init failed\nfail system curl_global_init failed",
+        run_failing("global", code))
+      -- (libcurl's own curl_multi_init makes an easy handle too, so that one fails first)
+      assert.matches("^fail system curl_easy_init failed\nfail system curl_[a-z]+_init failed$",
+        run_failing("easy_init", code))
+      assert.equal("ok\nfail system curl_multi_init failed", run_failing("multi_init", code))
+    end)
+
+    it("reports a handle the multi refuses, and a failed allocation, as kind system, sent = false", function()
+      local out = run_failing("multi_add", ([[
+        local m = assert(core.multi())
+        local r = m:request_many({ { "GET", %q } }, 1)
+        io.write(show(r[1]))
+      ]]):format(srv.http .. "/json"))
+      assert.equal("terr system false curl_multi_add_handle failed", out)
+      out = run_failing("slist", ([[
+        local c = assert(core.new())
+        io.write(show(c:request("GET", %q, { "X-Fail: 1" })), "\n")
+        io.write(show(core.headers { "X-Fail: 1" }), "\n")
+        local m = assert(core.multi())
+        io.write(show(m:request_many({ { "GET", %q, { "X-Fail: 1" } } }, 1)[1]), "\n")
+        io.write(show(c:request("GET", %q, { "X-Ok: 1" })))
+      ]]):format(srv.http .. "/json", srv.http .. "/json", srv.http .. "/json"))
+      assert.equal("terr system false out of memory\nfail system out of memory\n"
+        .. "terr system false out of memory\nok", out)
     end)
   end)
 
@@ -537,6 +871,65 @@ describe("konnect.core", function()
       h2:close()
     end)
 
+    it("takes a per-item timeout (6th field) for that item only", function()
+      local s, hole = blackhole()
+      local mm = assert(core.multi { timeout = 1.5 })
+      local t0 = socket.gettime()
+      local r = mm:request_many({ { "GET", hole, nil, nil, false, 0.2 } }, 1)
+      local dt = socket.gettime() - t0
+      assert_terr(r[1], "timeout", true)
+      assert.is_true(dt < 1, "per-item 0.2 s took " .. dt)
+      t0 = socket.gettime()
+      r = mm:request_many({ { "GET", hole } }, 1)          -- same slot, the multi's timeout again
+      dt = socket.gettime() - t0
+      assert_terr(r[1], "timeout", true)
+      assert.is_true(dt >= 1.4, "restored 1.5 s took " .. dt)
+      r = mm:request_many({ { "GET", srv.http .. "/json", nil, nil, false, -1 }, { "GET", srv.http .. "/json" } }, 2)
+      assert_terr(r[1], "invalid_argument", false)
+      assert.equal(200, r[2].status)
+      mm:close()
+      s:close()
+    end)
+
+    it("over https without http_version, multiplexes a batch on one HTTP/2 connection", function()
+      local h2 = assert(core.multi { ca_file = srv.ca })
+      local items = {}
+      for i = 1, 8 do items[i] = { "GET", srv.https .. "/conn" } end
+      local results = h2:request_many(items, 8)
+      local ids = {}
+      for i = 1, 8 do
+        assert.equal(200, results[i].status)
+        assert.equal("2", results[i].http_version)
+        ids[conn_id(results[i])] = true
+      end
+      assert.equal(1, count_keys(ids))
+      h2:close()
+    end)
+
+    it("never opens more connections than the concurrency (HTTP/1.1, plain and TLS)", function()
+      -- each /conn-slow answer takes about a second: every slot stays busy
+      for _, case in ipairs {
+        { url = srv.http, opts = {}, n = 8, batches = 2 },
+        { url = srv.https, opts = { ca_file = srv.ca, http_version = "1.1" }, n = 4, batches = 1 },
+      } do
+        local mm = assert(core.multi(case.opts))
+        local items = {}
+        for i = 1, case.n do items[i] = { "GET", case.url .. "/conn-slow" } end
+        local conns = {}
+        for _ = 1, case.batches do
+          local results = mm:request_many(items, case.n / 2)
+          for i = 1, case.n do
+            assert.equal(200, results[i].status, results[i].message)
+            assert.equal("1.1", results[i].http_version)
+            conns[results[i].headers["x-conn"]] = true
+          end
+        end
+        -- at most the concurrency, and a second batch reuses the first one's connections
+        assert.is_true(count_keys(conns) <= case.n / 2, count_keys(conns) .. " connections for " .. case.url)
+        mm:close()
+      end
+    end)
+
     it("handles empty batches and bad arguments without raising", function()
       assert.same({}, m:request_many({}, 4))
       assert.same({}, m:request_many({}))
@@ -548,7 +941,13 @@ describe("konnect.core", function()
         assert.is_nil(res)
         assert_terr(terr, "invalid_argument", false)
       end
-      local r = m:request_many({ { "GET", srv.http .. "/json" } }, 1000)
+      -- above the cap (limits.BATCH_MAX_CONCURRENCY) is refused, not clamped
+      for _, conc in ipairs { 257, 1000, 1 / 0, 0 / 0 } do
+        res, terr = m:request_many({ { "GET", srv.http .. "/json" } }, conc)
+        assert.is_nil(res)
+        assert_terr(terr, "invalid_argument", false)
+      end
+      local r = m:request_many({ { "GET", srv.http .. "/json" } }, 256)
       assert.equal(200, r[1].status)
     end)
 

@@ -150,7 +150,7 @@ describe("fuzz: the response-decoding path", function()
       function(c) return c:me() end,
       function(c) return c:find_by_name(USER, "fz") end,
     }
-    local kinds = {}
+    local kinds, metas = {}, 0
     for i = 1, N do
       local case_seed = state
       if rnd(8) == 1 then
@@ -164,7 +164,7 @@ describe("fuzz: the response-decoding path", function()
       end
       views, lines = {}, {}
       local op = rnd(#OPS)
-      local ok, v, err = pcall(OPS[op], client)
+      local ok, v, err, meta = pcall(OPS[op], client)
       local where = ("case %d (seed %d, case seed %d, op %d)"):format(i, SEED, case_seed, op)
       assert(ok, where .. " raised: " .. tostring(v))
       if v == nil then
@@ -175,9 +175,17 @@ describe("fuzz: the response-decoding path", function()
         local leak = scan(err, "err") or scan(s, "tostring(err)")
         assert(not leak, where .. " leaked in " .. tostring(leak))
       end
+      if meta ~= nil then -- round two: meta (its headers and request_id are made on first read)
+        local m = { headers = meta.headers, request_id = meta.request_id, rate_limit = meta.rate_limit,
+                    status = meta.status, http_version = meta.http_version }
+        metas = metas + 1
+        local mleak = scan(m, "meta")
+        assert(not mleak, where .. " leaked in " .. tostring(mleak))
+      end
       local leak = scan(views, "views") or scan(lines, "log")
       assert(not leak, where .. " leaked in " .. tostring(leak))
     end
     assert.is_true((kinds.decode or 0) > 0 and (kinds.server or 0) > 0 and (kinds.network or 0) > 0)
+    assert.is_true(metas > 0, "no success answer among the cases: meta went unchecked")
   end)
 end)

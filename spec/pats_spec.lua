@@ -103,12 +103,13 @@ describe("konnect.pats", function()
       assert.equal(1, fake.count("POST /v3/users/" .. ALICE .. "/access-tokens"))
     end)
 
-    it("sends what the contract asks: JSON, a bearer token, a User-Agent", function()
+    it("sends what the contract asks: JSON (and problem+json for errors), a bearer token, a User-Agent", function()
       assert(client:create(ALICE, { name = "headers", ttl_seconds = 86400 }))
       local log = fake.requests().log
       local last = log[#log]
       assert.equal("POST", last.method)
-      assert.equal("application/json", last.headers["accept"])
+      -- the contract declares every error as application/problem+json
+      assert.equal("application/json, application/problem+json", last.headers["accept"])
       assert.equal("application/json", last.headers["content-type"])
       assert.equal("Bearer <redacted>", last.headers["authorization"])
       assert.matches("^lua%-konnect/%d+%.%d+%.%d+ %(libcurl/", last.headers["user-agent"])

@@ -6,6 +6,8 @@
  *   raw_curl get    BASE TOKEN USER TOKEN_ID N WARMUP [CA]
  *   raw_curl cycle  BASE TOKEN USER -        N WARMUP [CA]   create -> revoke -> delete
  *   raw_curl revoke BASE TOKEN USER ID1,ID2,… N WARMUP [CA]  PATCH …/revoke, ids in turn
+ *   raw_curl url    URL  TOKEN -    -         N WARMUP [CA]  GET URL itself, any 200 counts
+ *                   (the floor for konnect.core alone, e.g. under callgrind)
  *
  * "Decoding" is minimal on purpose (it is the floor): a call counts only if the
  * status is the expected one and the body looks like the expected JSON object,
@@ -147,6 +149,7 @@ int main(int argc, char **argv)
     for (char *s = strtok(ids_arg, ","); s != NULL && nids < 64; s = strtok(NULL, ",")) ids[nids++] = s;
 
     if (strcmp(mode, "get") == 0) workload = "get";
+    else if (strcmp(mode, "url") == 0) workload = "url";
     else if (strcmp(mode, "cycle") == 0) { workload = "cycle"; per_call_requests = 3; }
     else if (strcmp(mode, "revoke") == 0 || strcmp(mode, "revoke_seq") == 0) { mode = "revoke"; workload = "revoke_seq"; }
     else { fprintf(stderr, "raw_curl: unknown mode %s\n", mode); return 2; }
@@ -173,7 +176,10 @@ int main(int argc, char **argv)
         if (i == 0) { cpu0 = cpu_now(); start = now(); }
         double t0 = now();
         int ok = 1;
-        if (strcmp(mode, "get") == 0) {
+        if (strcmp(mode, "url") == 0) {
+            snprintf(url, sizeof url, "%s", base);
+            ok = perform("GET", NULL) == 200;
+        } else if (strcmp(mode, "get") == 0) {
             snprintf(url, sizeof url, "%s/v3/users/%s/access-tokens/%s", base, user, ids[0]);
             ok = perform("GET", NULL) == 200 && body_has_id(ids[0]);
         } else if (strcmp(mode, "revoke") == 0) {

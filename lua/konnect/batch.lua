@@ -3,42 +3,64 @@
 --   local results, failed = client:batch({
 --     { "revoke", user_id, id1 }, { "get", user_id, id2 }, { "create", user_id, { name = "x", ttl_seconds = 86400 } },
 --   }, { concurrency = 16 })
---   -- results[i] = { value = … } or { err = … }
+--   -- results[i] = { value = …, meta = … } or { err = … }
 --
 -- Outside nginx the calls go through libcurl's multi interface (HTTP/2
 -- multiplexing over TLS where the server offers it); inside nginx through
 -- ngx.thread.spawn.  Every call keeps its own retry policy: the decisions are
--- made by konnect.http, exactly as for a single call.
+-- made by konnect.http, exactly as for a single call.  The calls share one
+-- rate limit: a 429 with Retry-After holds back every call not yet started.
 
 local http      = require "konnect.http"
 local errors    = require "konnect.errors"
 local limits    = require "konnect.limits"
 local ops       = require "konnect.ops"
 local transport = require "konnect.transport"
+local lifecycle = require "konnect.lifecycle"
 
-local type, ipairs, rawget = type, ipairs, rawget
+local type, pairs, ipairs, rawget = type, pairs, ipairs, rawget
 local unpack = table.unpack or unpack -- luacheck: ignore 143
 
 local _M = {}
 
 -- Run prepared calls through transport:request_many, round after round,
--- until each is done; a call that must retry waits for its own delay.
-local function run_multi(t, calls, out, concurrency)
+-- until each is done; a call that must retry waits for its own delay and
+-- goes first once ready.  While the server has said nothing about a rate
+-- limit, a round holds every ready call (the multi interface keeps
+-- `concurrency` in flight and starts the next as soon as a slot frees).  The
+-- calls share one rate limit (the gate, see konnect.http): after a 429 with
+-- Retry-After, or a response saying nothing remains, no call starts before
+-- the hold ends; from then on a round holds at most what the server says
+-- remains (RateLimit-Remaining), or `concurrency` calls without that header.
+local function run_multi(t, calls, out, concurrency, gate)
   local now, sleep = t.now, t.sleep
-  local pending = {}
+  local queue = {}
   for i = 1, #calls do
-    if calls[i] then pending[#pending + 1] = i end
+    if calls[i] then queue[#queue + 1] = i end
   end
-  while #pending > 0 do
-    local ready, later, soonest = {}, {}, nil
+  while #queue > 0 do
     local tnow = now()
-    for _, i in ipairs(pending) do
+    if gate.hold > tnow then
+      sleep(gate.hold - tnow)
+      tnow = now()
+      gate.remaining = gate.limit -- a new window
+    end
+    local size = #queue
+    if gate.remaining then
+      size = gate.remaining > 0 and gate.remaining or 1
+    elseif gate.capacity then -- learned: what one window let through, then one probe at a time
+      size = gate.capacity - gate.window_ok
+      if size < 1 then size = 1 end
+    end
+    if not gate.heard then size = 1 end -- a client that never heard the server: one call first
+    local ready, rest, soonest = {}, {}, nil
+    for _, i in ipairs(queue) do
       local at = calls[i].ready_at
-      if not at or at <= tnow then
+      if #ready < size and (not at or at <= tnow) then
         ready[#ready + 1] = i
       else
-        later[#later + 1] = i
-        if not soonest or at < soonest then soonest = at end
+        rest[#rest + 1] = i
+        if at and at > tnow and (not soonest or at < soonest) then soonest = at end
       end
     end
     if #ready == 0 then
@@ -49,21 +71,35 @@ local function run_multi(t, calls, out, concurrency)
         http.before(calls[i])
         reqs[k] = calls[i].req
       end
+      gate.remaining = nil
       local results = t:request_many(reqs, concurrency)
+      local retried, ok, limited = {}, 0, false
       for k, i in ipairs(ready) do
         local r = results[k]
+        if r and r.status then
+          gate.heard = true
+          if r.status == 429 then limited = true elseif r.status < 500 then ok = ok + 1 end
+        end
         local res, terr
         if r and r.status then res = r else terr = r or { kind = "network", message = "no result", sent = true } end
-        local state, a, b = http.after(calls[i], res, terr)
+        local state, a, b, m = http.after(calls[i], res, terr)
         if state == "done" then
-          out[i] = b and { err = b } or { value = a }
+          out[i] = b and { err = b } or { value = a, meta = m }
         else
           calls[i].ready_at = now() + a
-          later[#later + 1] = i
+          retried[#retried + 1] = i
         end
       end
+      if limited and gate.hold > now() then -- a window closed: what it let through is its capacity
+        local seen = gate.window_ok + ok
+        if not gate.capacity or seen > gate.capacity then gate.capacity = seen end
+        gate.window_ok = 0
+      else
+        gate.window_ok = gate.window_ok + ok
+      end
+      for _, i in ipairs(rest) do retried[#retried + 1] = i end
+      queue = retried
     end
-    pending = later
   end
 end
 
@@ -74,8 +110,8 @@ local function drain(c, jobs, out, cursor)
     cursor.next = i + 1
     local job = jobs[i]
     if job then
-      local v, err = http.request(c, job.op, job.path, job.body)
-      out[i] = err and { err = err } or { value = v }
+      local v, err, m = http.request(c, job.op, job.path, job.body, job.copts)
+      out[i] = err and { err = err } or { value = v, meta = m }
     end
   end
 end
@@ -89,16 +125,49 @@ local function run_threads(ngx, c, jobs, out, concurrency)
   for k = 1, #threads do ngx.thread.wait(threads[k]) end
 end
 
---- run(c, calls, opts) -> results, failed_count
-function _M.run(c, calls, opts)
+local BATCH_OPTIONS = { concurrency = true }
+
+-- A call's per-call options over the batch's (the call's own keys win).
+local function merged(batch_copts, own)
+  if batch_copts == nil then return own end
+  if type(own) ~= "table" then return own == nil and batch_copts or own end
+  local m = {}
+  for k, v in pairs(batch_copts) do m[k] = v end
+  for k, v in pairs(own) do m[k] = v end
+  return m
+end
+
+--- run(c, calls, opts, copts) -> results, failed_count
+function _M.run(c, calls, opts, copts)
   if type(calls) ~= "table" then
     return nil, errors.invalid_argument("batch needs an array of calls such as { \"revoke\", user_id, token_id }")
   end
   opts = opts or {}
   if type(opts) ~= "table" then return nil, errors.invalid_argument("batch options must be a table") end
+  for k in pairs(opts) do
+    if not BATCH_OPTIONS[k] then
+      return nil, errors.invalid_argument("batch: unknown option " .. (type(k) == "string" and k or
+        "(a " .. type(k) .. ")") .. " (expected concurrency; per-call options go in the third table)")
+    end
+  end
   local concurrency, cerr = limits.concurrency(opts.concurrency or limits.BATCH_CONCURRENCY)
   if not concurrency then return nil, errors.invalid_argument(cerr) end
+  if copts ~= nil then -- checked once, for a clear error before anything runs
+    local ok, err = ops.call_options(c, copts, "batch")
+    if not ok then return nil, err end
+  end
   local OPS = ops.OPERATIONS
+  -- the shared rate limit, starting from what the client last heard
+  local gate = { hold = 0, window_ok = 0, heard = c.heard.any }
+  local known = c.heard.rate_limit
+  if known then
+    local t0 = transport.select(c.tstate)
+    local tnow = t0 and t0.now() or 0
+    if not known.reset or known.at + known.reset > tnow then
+      gate.limit, gate.remaining = known.limit, known.remaining
+      if known.remaining == 0 and known.reset then gate.hold = known.at + known.reset end
+    end
+  end
 
   local n = #calls
   local out, jobs = {}, {}
@@ -110,12 +179,17 @@ function _M.run(c, calls, opts)
         "list, create, get, update, delete, revoke, me"):format(i)) }
       jobs[i] = false
     else
-      local path, body = ops.build(c, op, unpack(call, 2, 1 + ops.nargs(op)))
+      local nargs = ops.nargs(op)
+      local args = { unpack(call, 2, 1 + nargs) }
+      args[nargs + 1] = merged(copts, call[2 + nargs])
+      local path, body, jcopts = ops.build(c, op, unpack(args, 1, nargs + 2))
       if not path then
         out[i] = { err = body }
         jobs[i] = false
       else
-        jobs[i] = { op = op, path = path, body = body }
+        jcopts = jcopts or {}
+        jcopts.gate = gate
+        jobs[i] = { op = op, path = path, body = body, copts = jcopts }
       end
     end
   end
@@ -129,14 +203,14 @@ function _M.run(c, calls, opts)
     for i = 1, n do
       local job = jobs[i]
       if job then
-        local call, err = http.new_call(c, t, sets, job.op, job.path, job.body)
+        local call, err = http.new_call(c, t, sets, job.op, job.path, job.body, job.copts)
         prepared[i] = call or false
         if not call then out[i] = { err = err } end
       else
         prepared[i] = false
       end
     end
-    run_multi(t, prepared, out, concurrency)
+    run_multi(t, prepared, out, concurrency, gate)
   else
     local ngx = rawget(_G, "ngx")
     if ngx and ngx.thread then
@@ -148,7 +222,13 @@ function _M.run(c, calls, opts)
 
   local failed = 0
   for i = 1, n do
-    if out[i].err then failed = failed + 1 end
+    local r = out[i]
+    if r.err then
+      failed = failed + 1
+      if r.err.kind == "conflict" and r.err.operation == OPS.create.id and not r.err.quota then
+        lifecycle.explain_quota(c, nil, r.err) -- no extra call per failure: the static reason
+      end
+    end
   end
   return out, failed
 end

@@ -50,8 +50,47 @@ mt.__concat = function(a, b)
   return tostring(a) .. tostring(b)
 end
 
---- true when `e` is one of our errors (of `kind`, when given).
+-- The kind a mistyped one probably meant ("notfound", "NotFound", "404").
+local function guess(kind)
+  if type(kind) == "number" then return STATUS_KIND[kind] end
+  if type(kind) ~= "string" then return nil end
+  local squashed = kind:lower():gsub("[^%a]", "")
+  local best, best_d
+  for k in pairs(KINDS) do
+    local kk = k:gsub("_", "")
+    if kk == squashed or kk == squashed .. "ed" or kk .. "ed" == squashed then return k end
+    -- edit distance, small strings only
+    local a, b = squashed, kk
+    if #a <= 32 then
+      local prev = {}
+      for j = 0, #b do prev[j] = j end
+      for i = 1, #a do
+        local cur = { [0] = i }
+        for j = 1, #b do
+          local cost = a:byte(i) == b:byte(j) and 0 or 1
+          local d = prev[j] + 1
+          if cur[j - 1] + 1 < d then d = cur[j - 1] + 1 end
+          if prev[j - 1] + cost < d then d = prev[j - 1] + cost end
+          cur[j] = d
+        end
+        prev = cur
+      end
+      if prev[#b] <= 2 and (not best_d or prev[#b] < best_d) then best, best_d = k, prev[#b] end
+    end
+  end
+  return best
+end
+
+--- is(e[, kind]) -> true when `e` is one of our errors (of `kind`, when
+--- given).  A kind that does not exist is a caller's mistake: false and a
+--- message that names the kind it probably meant (never raised).
 local function is(e, kind)
+  if kind ~= nil and (type(kind) ~= "string" or KINDS[kind] == nil) then
+    local g = guess(kind)
+    local shown = type(kind) == "string" and ("'" .. sub(kind, 1, 40) .. "'")
+      or type(kind) == "number" and tostring(kind) or ("(a " .. type(kind) .. ")")
+    return false, "unknown error kind " .. shown .. (g and (" (did you mean " .. g .. "?)") or "")
+  end
   if getmetatable(e) ~= mt then return false end
   return kind == nil or e.kind == kind
 end

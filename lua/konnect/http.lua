@@ -8,8 +8,9 @@ local json      = require "konnect.json"
 local retry     = require "konnect.retry"
 local redact    = require "konnect.redact"
 local transport = require "konnect.transport"
+local meta      = require "konnect.meta"
 
-local type, pcall, tostring, format, find = type, pcall, tostring, string.format, string.find
+local type, pairs, pcall, tostring, format, find = type, pairs, pcall, tostring, string.format, string.find
 
 local _M = {}
 
@@ -32,8 +33,17 @@ local function run_hook(c, fn, view)
   end
 end
 
+-- The fields a failed call's error carries besides the message (what meta
+-- would have said): headers (redacted), rate_limit, elapsed, http_version.
+local function response_fields(e, res, call, elapsed)
+  e.headers = redact_headers(res.headers, call.secrets)
+  e.rate_limit = meta.rate_limit(res.headers)
+  e.elapsed, e.http_version = elapsed, res.http_version
+  return e
+end
+
 -- Decode a success response for `op`.
-local function success(op, res, ctx, secret)
+local function success(op, res, call, elapsed)
   if op.no_content then return true end
   local ctype = res.headers["content-type"]
   local body = res.body
@@ -49,29 +59,32 @@ local function success(op, res, ctx, secret)
       why = v == nil and derr or "expected a JSON object"
     end
   end
-  return nil, errors.new("decode", errors.scrub({
-    message = why, status = res.status, operation = ctx.operation, method = ctx.method,
-    url = ctx.url, attempts = ctx.attempts, body = errors.cap_body(body),
+  return nil, errors.new("decode", errors.scrub(response_fields({
+    message = why, status = res.status, operation = call.operation, method = call.method,
+    url = call.url, attempts = call.attempts, body = errors.cap_body(body),
     request_id = res.headers["x-kong-request-id"],
-  }, secret))
+  }, res, call, elapsed), call.secrets))
 end
 
-local function failure(res, ctx, secret)
+local function failure(res, call, elapsed)
   local body = res.body
-  ctx.retry_after = retry.retry_after(res.headers["retry-after"]) or ctx.retry_after
+  call.retry_after = retry.retry_after(res.headers["retry-after"]) or call.retry_after
   local decoded
   if body and body ~= "" then
     local v = json.decode(body)
     if type(v) == "table" then decoded = v end
   end
-  return errors.from_http(res.status, res.headers, body, decoded, ctx, secret)
+  local e = errors.from_http(res.status, res.headers, body, decoded, call, call.secrets)
+  return response_fields(e, res, call, elapsed)
 end
 
---- new_call(c, t, sets, op, path, body) -> call | nil, err
+--- new_call(c, t, sets, op, path, body[, copts]) -> call | nil, err
 -- One call's state across its attempts: the request, the error context and the
 -- retry bookkeeping.  `t` is the transport it goes through, `sets` its header
--- sets (konnect.transport.select).
-function _M.new_call(c, t, sets, op, path, body)
+-- sets (konnect.transport.select), `copts` the call's own options
+-- (konnect.ops.call_options: timeout, policy, headers, base; internal: auth,
+-- secrets, gate).
+function _M.new_call(c, t, sets, op, path, body, copts)
   local payload
   if body ~= nil then
     local perr
@@ -80,17 +93,36 @@ function _M.new_call(c, t, sets, op, path, body)
       return nil, errors.invalid_argument("cannot encode the request body: " .. tostring(perr), op.id)
     end
   end
-  local url = c.base .. path
+  local url = (copts and copts.base or c.base) .. path
+  local headers = payload and sets.headers_body or sets.headers
+  local lines = payload and sets.header_lines_body or sets.header_lines
+  if copts and (copts.headers or copts.auth) then
+    local h = {}
+    for k, v in pairs(headers) do h[k] = v end
+    if copts.headers then
+      for k, v in pairs(copts.headers) do
+        for hk in pairs(h) do -- a call's header replaces the client's of the same name, any case
+          if hk:lower() == k:lower() then h[hk] = nil end
+        end
+        h[k] = v
+      end
+    end
+    if copts.auth then h["Authorization"] = "Bearer " .. copts.auth end
+    headers, lines = h, nil
+  end
   -- the call doubles as the error context (operation, method, url, attempts)
   return {
-    c = c, t = t, op = op, path = path, attempts = 0, started = t.now(),
+    c = c, t = t, op = op, path = path, attempts = 0,
     operation = op.id, method = op.method, url = url,
+    policy = copts and copts.policy or c.policy,
+    secrets = copts and copts.secrets or c.secrets,
+    gate = copts and copts.gate or nil,
     ambiguous = false, -- an earlier attempt may have reached the server
     req = {
       method = op.method, url = url, body = payload,
       once = not op.idempotent, -- the transport must never replay it by itself
-      headers = payload and sets.headers_body or sets.headers,
-      header_lines = payload and sets.header_lines_body or sets.header_lines,
+      headers = headers, header_lines = lines,
+      timeout = copts and copts.timeout or nil,
     },
   }
 end
@@ -99,9 +131,10 @@ end
 function _M.before(call)
   local c, req = call.c, call.req
   call.attempts = call.attempts + 1
+  if call.attempts == 1 then call.started = call.t.now() end -- max_elapsed counts from here
   local hooks = c.hooks
   if hooks and hooks.before_request then
-    local secret = c.secrets
+    local secret = call.secrets
     run_hook(c, hooks.before_request, {
       operation = call.operation, method = req.method, url = redact_string(req.url, secret),
       attempt = call.attempts, headers = redact_headers(req.headers, secret), body = redact_string(req.body, secret),
@@ -110,14 +143,40 @@ function _M.before(call)
   call.t0 = call.t.now()
 end
 
---- after(call, res, terr) -> "done", value, err | "retry", wait_seconds
+-- A batch's shared rate limit (konnect.batch): a 429 with Retry-After, or a
+-- response saying nothing remains, holds every call not yet started; the
+-- least remaining count a round saw sizes the next one.
+local function gate_note(gate, call, res, rl, now)
+  local policy_max = call.policy.max
+  if res.status == 429 then
+    local after = retry.retry_after(res.headers["retry-after"])
+    if after then
+      if after > policy_max then after = policy_max end
+      if now + after > gate.hold then gate.hold = now + after end
+      gate.limited = true
+    end
+  end
+  if rl then
+    if rl.limit then gate.limit = rl.limit end
+    local left = rl.remaining
+    if left then
+      if left <= 0 and rl.reset then
+        local reset = rl.reset > policy_max and policy_max or rl.reset
+        if now + reset > gate.hold then gate.hold = now + reset end
+      end
+      if not gate.remaining or left < gate.remaining then gate.remaining = left end
+    end
+  end
+end
+
+--- after(call, res, terr) -> "done", value, err, meta | "retry", wait_seconds
 -- The one place that decides what an attempt's outcome means.
 function _M.after(call, res, terr)
   local c, op, req = call.c, call.op, call.req
-  local ctx = call
-  local secret, policy, attempt = c.secrets, c.policy, call.attempts
+  local secret, policy, attempt = call.secrets, call.policy, call.attempts
   local now = call.t.now
-  local elapsed = now() - call.t0
+  local tnow = now()
+  local elapsed = tnow - call.t0
   if c.log then
     pcall(c.log, redact_string(format("konnect: %s %s %s -> %s attempt=%d %.1fms", op.id, op.method, call.path,
       tostring(res and res.status or (terr and terr.kind or "error")), attempt, elapsed * 1000), secret))
@@ -133,16 +192,25 @@ function _M.after(call, res, terr)
     })
   end
 
+  local total = tnow - call.started
   if res then
+    local heard = c.heard -- what the client heard from the server (konnect.batch paces by it)
+    if not heard.any then heard.any = true end
+    local rl = meta.rate_limit(res.headers)
+    if rl then heard.rate_limit = { limit = rl.limit, remaining = rl.remaining, reset = rl.reset, at = tnow } end
+    if call.gate then gate_note(call.gate, call, res, rl, tnow) end
     local status = res.status
     if status >= 200 and status < 300 then
-      return "done", success(op, res, ctx, secret)
+      local v, err = success(op, res, call, total)
+      if err then return "done", nil, err end
+      return "done", v, nil, meta.new(call, res, total, rl)
     end
     -- the transport sent it twice (a kept-alive connection died): the first
     -- copy may have been processed
     if res.resent then call.ambiguous = true end
     if status == 404 and op.gone_ok and call.ambiguous then
-      return "done", true -- an earlier delete did land; the token is gone either way
+      -- an earlier delete did land; the token is gone either way
+      return "done", true, nil, meta.new(call, res, total, rl)
     end
   end
 
@@ -151,12 +219,14 @@ function _M.after(call, res, terr)
   if not give_up then
     local after = res and retry.retry_after(res.headers["retry-after"])
     wait = retry.delay(policy, attempt, after)
-    if after then ctx.retry_after = after end
-    give_up = now() - call.started + wait > policy.max_elapsed
+    if after then call.retry_after = after end
+    give_up = total + wait > policy.max_elapsed
   end
   if give_up then
-    if res then return "done", nil, failure(res, ctx, secret) end
-    return "done", nil, errors.from_transport(terr, ctx, secret)
+    if res then return "done", nil, failure(res, call, total) end
+    local e = errors.from_transport(terr, call, secret)
+    e.elapsed = total
+    return "done", nil, e
   end
   if terr then
     if terr.sent ~= false then call.ambiguous = true end
@@ -166,23 +236,27 @@ function _M.after(call, res, terr)
   return "retry", wait
 end
 
---- request(c, op, path, body) -> value | nil, err
+--- request(c, op, path, body[, copts]) -> value, nil, meta | nil, err
 -- `c` is the client's internal state (see konnect.pats): base, secrets,
 -- policy, tstate (konnect.transport), log, hooks.
-function _M.request(c, op, path, body)
+function _M.request(c, op, path, body, copts)
   local t, sets = transport.select(c.tstate)
   if not t then
     sets.operation = op.id
     return nil, sets
   end
-  local call, err = _M.new_call(c, t, sets, op, path, body)
+  local call, err = _M.new_call(c, t, sets, op, path, body, copts)
   if not call then return nil, err end
-  local req, sleep = call.req, t.sleep
+  local req, sleep, gate = call.req, t.sleep, call.gate
   while true do
+    if gate then -- a shared rate limit says wait (konnect.batch)
+      local hold = gate.hold - t.now()
+      if hold > 0 then sleep(hold) end
+    end
     _M.before(call)
     local res, rerr = t:request(req)
-    local state, a, b = _M.after(call, res, rerr)
-    if state == "done" then return a, b end
+    local state, a, b, m = _M.after(call, res, rerr)
+    if state == "done" then return a, b, m end
     if a > 0 then sleep(a) end
   end
 end

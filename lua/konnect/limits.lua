@@ -48,6 +48,11 @@ _M.POOL_SIZE = 16
 _M.TTL_MIN, _M.TTL_MAX = 86400, 31536000  -- 1 day .. 365 days
 _M.NAME_MAX = 256                          -- characters of a token name
 _M.TOKEN_QUOTA = 10                        -- personal access tokens per user (Konnect's documented limit)
+_M.REVOCATION_LAG = 15 * 60                -- a revoked token may keep working this long (Konnect's docs)
+
+-- The lifecycle helpers (konnect.lifecycle).
+_M.ROTATE_OLD = "delete"                   -- what rotate does with the old token by default
+_M.PRUNE_STATES = { "REVOKED", "EXPIRED" } -- what prune deletes by default
 
 ---------------------------------------------------------------------------
 -- input rules
@@ -118,6 +123,28 @@ function _M.header_value(v, what)
   return v
 end
 
+-- Request headers the library sets itself: refused in the headers option
+-- and in per-call headers.
+_M.LIBRARY_HEADERS = {
+  authorization = true, host = true, ["content-length"] = true, ["transfer-encoding"] = true,
+  connection = true, ["user-agent"] = true, accept = true, ["content-type"] = true,
+  ["proxy-authorization"] = true,
+}
+
+--- request_header(k, v, what) -> k, v | nil, msg: a caller's extra request
+--- header (the headers option of pats.new, or a call's headers).
+function _M.request_header(k, v, what)
+  local ok, err = _M.header_name(k)
+  if not ok then return nil, what .. ": " .. err end
+  if _M.LIBRARY_HEADERS[lower(k)] then
+    return nil, what .. ": " .. k .. " is set by the library" ..
+      (lower(k) == "user-agent" and " (use the user_agent option)" or "")
+  end
+  ok, err = _M.header_value(v, what .. ": value of " .. k)
+  if not ok then return nil, err end
+  return k, v
+end
+
 --- user_agent(v) -> v | nil, msg
 function _M.user_agent(v)
   if type(v) == "string" and v == "" then return nil, "user_agent must not be empty" end
@@ -128,6 +155,9 @@ end
 function _M.token(v)
   if type(v) ~= "string" or v == "" then
     return nil, "token is required (a Konnect personal or system access token)"
+  end
+  if find(v, "^[Bb][Ee][Aa][Rr][Ee][Rr]%s") then
+    return nil, "token must be the bare secret: drop the \"Bearer \" prefix (the library adds it)"
   end
   if find(v, "[%s%c\127]") then
     return nil, "token must not contain whitespace or control characters"

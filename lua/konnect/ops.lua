@@ -5,6 +5,8 @@
 local errors   = require "konnect.errors"
 local validate = require "konnect.validate"
 local http     = require "konnect.http"
+local limits   = require "konnect.limits"
+local retry    = require "konnect.retry"
 
 local type, pairs, ipairs, format = type, pairs, ipairs, string.format
 
@@ -51,49 +53,151 @@ local OPS = {
 for name, op in pairs(OPS) do op.name = name end
 _M.OPERATIONS = OPS
 
---- resolve_user(c, user_id) -> user id | nil, err.  "me" becomes the caller's
--- user id, asked once per client (GET /v3/users/me) and remembered in c.me_id.
-function _M.resolve_user(c, user_id)
+-- The per-call options (the Go SDK's WithOperationTimeout, WithRetries,
+-- WithSetHeaders, WithServerURL), checked by the same rules as pats.new's.
+local CALL_OPTIONS = { headers = true, retries = true, server_url = true, timeout = true }
+_M.CALL_OPTIONS = CALL_OPTIONS
+
+--- call_options(c, v, what) -> nil (no options) | copts | nil, err.
+--- copts = { timeout, policy, headers (the extra ones), base, server }.
+function _M.call_options(c, v, what)
+  if v == nil then return nil end
+  if type(v) ~= "table" then
+    return nil, errors.invalid_argument(what .. ": the per-call options must be a table " ..
+      "{ timeout =, retries =, headers =, server_url = }, got " .. type(v))
+  end
+  local o = {}
+  for k, x in pairs(v) do
+    if not CALL_OPTIONS[k] then
+      return nil, errors.invalid_argument(format("%s: unknown per-call option %s (expected headers, retries, " ..
+        "server_url, timeout)", what, type(k) == "string" and k or "(a " .. type(k) .. ")"))
+    end
+    local err
+    if k == "timeout" then
+      o.timeout, err = limits.seconds(x, "timeout")
+    elseif k == "retries" then
+      o.policy, err = retry.policy(x, c.policy)
+    elseif k == "headers" then
+      if type(x) ~= "table" then
+        err = "headers must be a table { Name = value }"
+      else
+        local h = {}
+        for hk, hv in pairs(x) do
+          local name, value = limits.request_header(hk, hv, "headers")
+          if not name then err = value; break end
+          h[name] = value
+        end
+        o.headers = h
+      end
+    else -- server_url
+      local server
+      server, err = validate.server_url(x, c.allow_insecure_http)
+      if server and c.proxy and server.scheme == "http" and c.proxy.scheme == "http" and
+         not limits.loopback(c.proxy.host) and not c.allow_insecure_http then
+        server, err = nil, "refusing plain http through the plain-http proxy " .. c.proxy.host ..
+          " (the token would travel in clear); use https, or allow_insecure_http = true"
+      end
+      if server then o.base, o.server = server.base, server end
+    end
+    if err then return nil, errors.invalid_argument(what .. ": " .. err) end
+  end
+  return o
+end
+
+-- a system account token (spat_) has no user of its own: the server refuses
+-- /users/me for it (401 or 403; 404 elsewhere, perhaps)
+local REFUSED = { unauthorized = true, forbidden = true, not_found = true }
+local function spat_hint(c, err)
+  if err and REFUSED[err.kind] and type(c.token) == "string" and c.token:sub(1, 5) == "spat_"
+     and type(err.message) == "string" then
+    err.hint = "a system account token (spat_) cannot stand for \"me\": pass the user id instead"
+    err.message = err.message .. " (" .. err.hint .. ")"
+  end
+  return err
+end
+_M.spat_hint = spat_hint
+
+--- resolve_user(c, user_id, copts) -> user id | nil, err.  "me" becomes the
+-- caller's user id, asked once per client and server (GET /v3/users/me):
+-- c.me_id for the client's server_url, c.me_ids[base] for a call's own.
+function _M.resolve_user(c, user_id, copts)
   if user_id ~= "me" then return user_id end
-  if c.me_id then return c.me_id end
-  local me, err = http.request(c, OPS.me, OPS.me.path)
-  if not me then return nil, err end
+  local base = copts and copts.base
+  if base == c.base then base = nil end
+  local known
+  if base then known = c.me_ids[base] else known = c.me_id end
+  if known then return known end
+  local me, err = http.request(c, OPS.me, OPS.me.path, nil, copts)
+  if not me then return nil, spat_hint(c, err) end
   local id = validate.uuid(me.id, "user id")
   if not id then
     return nil, errors.new("decode", { operation = OPS.me.id, message = "GET /v3/users/me returned no valid user id" })
   end
-  c.me_id = id
+  if base then
+    c.me_ids[base] = id
+  else
+    c.me_id = id
+  end
   return id
 end
 
---- build(c, op, a1, a2, a3) -> path, body | nil, err
--- Validates the arguments of `op` (at most user_id, token_id, opts) and makes
--- its path and body; "me" is resolved last, after every local check passed.
-function _M.build(c, op, a1, a2, a3)
+--- build(c, op, ...) -> path, body, copts, user_id | nil, err
+-- Validates the arguments of `op` (its path parameters, its body when it
+-- has one, then the per-call options, last) and makes its path and body;
+-- "me" is resolved last, after every local check passed.
+function _M.build(c, op, a1, a2, a3, a4, a5)
   local nparams, err = #op.params
-  local user_id, token_id, opts = a1, nil, a2
+  local user_id, token_id, bodyarg, opts, extra
+  if nparams == 0 then
+    opts, extra = a1, a2
+  elseif nparams == 1 then
+    user_id = a1
+    if op.body then bodyarg, opts, extra = a2, a3, a4 else opts, extra = a2, a3 end
+  else
+    user_id, token_id = a1, a2
+    if op.body then bodyarg, opts, extra = a3, a4, a5 else opts, extra = a3, a4 end
+  end
   if nparams >= 1 then
-    user_id, err = validate.user_id(a1)
+    user_id, err = validate.user_id(user_id)
     if not user_id then return nil, errors.invalid_argument(err, op.id) end
   end
   if nparams == 2 then
-    token_id, err = validate.uuid(a2, "token_id")
+    token_id, err = validate.uuid(token_id, "token_id")
     if not token_id then return nil, errors.invalid_argument(err, op.id) end
-    opts = a3
   end
   local body
   if op.body then
-    body, err = op.body(opts)
+    body, err = op.body(bodyarg)
     if not body then return nil, errors.invalid_argument(err, op.id) end
   end
+  local copts
+  if opts ~= nil then
+    copts, err = _M.call_options(c, opts, op.name)
+    if not copts then
+      err.operation = op.id
+      return nil, err
+    end
+  end
+  if extra ~= nil then
+    return nil, errors.invalid_argument(op.name .. ": too many arguments (the per-call options table comes last)",
+      op.id)
+  end
   if user_id == "me" then
-    user_id, err = _M.resolve_user(c, "me")
+    user_id, err = _M.resolve_user(c, "me", copts)
     if not user_id then return nil, err end
   end
-  return format(op.path, user_id, token_id), body
+  return format(op.path, user_id, token_id), body, copts, user_id
+end
+
+--- run(c, name, copts, user_id, token_id, body) -> value, err, meta: one
+--- operation with arguments already checked and "me" already resolved.
+function _M.run(c, name, copts, user_id, token_id, body)
+  local op = OPS[name]
+  return http.request(c, op, format(op.path, user_id, token_id), body, copts)
 end
 
 --- nargs(op) -> how many arguments the operation takes after the client
+--- (the per-call options table comes after them)
 function _M.nargs(op)
   return #op.params + (op.body and 1 or 0)
 end

@@ -1,11 +1,14 @@
 -- konnect.pats: the Konnect Personal Access Tokens API.
 --
 --   local pats = require "konnect.pats"
---   local client = assert(pats.new { token = os.getenv("KONNECT_TOKEN") })
---   local tok, err = client:create("me", { name = "ci", ttl_seconds = 86400 })
+--   local client = assert(pats.from_env())   -- or pats.new { token = …, server_url = … }
+--   local tok, err, meta = client:create("me", { name = "ci", ttl_seconds = 86400 })
+--   local got = client:get("me", tok.id, { timeout = 5, retries = false })  -- per-call options, last
 --
--- Every method returns its value, or nil and an error object (konnect.errors).
--- Nothing raises for bad input or a runtime failure.
+-- Every method returns its value, nil and the response's meta (konnect.meta),
+-- or nil and an error object (konnect.errors) carrying the same fields.
+-- Nothing raises for bad input or a runtime failure; a method called with a
+-- dot instead of a colon is reported the same way.
 
 local errors    = require "konnect.errors"
 local validate  = require "konnect.validate"
@@ -13,8 +16,8 @@ local retry     = require "konnect.retry"
 local http      = require "konnect.http"
 local limits    = require "konnect.limits"
 local ops       = require "konnect.ops"
-local time      = require "konnect.time"
 local transport = require "konnect.transport"
+local lifecycle = require "konnect.lifecycle"
 
 local type, pairs, ipairs, tostring, setmetatable, require, getmetatable =
   type, pairs, ipairs, tostring, setmetatable, require, getmetatable
@@ -24,6 +27,12 @@ local _M = { _VERSION = limits.VERSION, errors = errors }
 
 local OPS = ops.OPERATIONS
 _M.OPERATIONS = OPS
+
+-- JSON for results, problem+json for errors: the contract declares every
+-- error response as application/problem+json, and a server that negotiates
+-- strictly will not send it to a client that does not accept it.
+local ACCEPT = "application/json, application/problem+json"
+_M.ACCEPT = ACCEPT
 
 local Client = {}
 local client_mt = {
@@ -37,10 +46,6 @@ local OPTIONS = {
   user_agent = "string", headers = "table", transport = "string|function", hooks = "table",
   log = "function", allow_insecure_http = "boolean", max_body = "number", http_version = "string",
 }
-
-local FORBIDDEN_HEADERS = { authorization = true, host = true, ["content-length"] = true,
-                            ["transfer-encoding"] = true, connection = true, ["user-agent"] = true,
-                            accept = true, ["content-type"] = true, ["proxy-authorization"] = true }
 
 local function bad(msg) return nil, errors.invalid_argument(msg) end
 
@@ -118,24 +123,18 @@ function _M.new(opts)
   end
   local proxy, userinfo, pass = resolve_proxy(opts.proxy, server, opts.allow_insecure_http)
   if proxy == nil then return bad(userinfo) end
+  local proxy_info = proxy and limits.proxy(proxy) or nil
 
   local headers = {}
   if opts.headers then
     for k, v in pairs(opts.headers) do
-      local herr
-      ok, herr = limits.header_name(k)
-      if not ok then return bad("headers: " .. herr) end
-      if FORBIDDEN_HEADERS[k:lower()] then
-        return bad("headers: " .. k .. " is set by the library" ..
-          (k:lower() == "user-agent" and " (use the user_agent option)" or ""))
-      end
-      ok, herr = limits.header_value(v, "headers: value of " .. k)
-      if not ok then return bad(herr) end
-      headers[k] = v
+      local name, value = limits.request_header(k, v, "headers")
+      if not name then return bad(value) end
+      headers[name] = value
     end
   end
   headers["Authorization"] = "Bearer " .. token
-  headers["Accept"] = "application/json"
+  headers["Accept"] = ACCEPT
 
   -- the secrets every outgoing string is redacted for (konnect.redact)
   local secrets = { token }
@@ -151,108 +150,143 @@ function _M.new(opts)
   }
   return setmetatable({
     base = server.base, server = server, token = token, secrets = secrets, policy = policy, hooks = hooks,
-    log = opts.log, me_id = false, tstate = tstate,
+    log = opts.log, me_id = false, me_ids = {}, tstate = tstate, heard = { any = false },
+    allow_insecure_http = opts.allow_insecure_http or nil,
+    proxy = proxy_info and { scheme = proxy_info.scheme, host = proxy_info.host } or nil,
     transports = tstate.cache, -- read-only view for diagnostics: name -> loaded transport (stats)
   }, client_mt)
+end
+
+-- A method called with a dot (c.get(…)) gets the user's first argument as
+-- self: reported, never raised.
+local function misuse(self, name, op_id)
+  if getmetatable(self) == client_mt then return nil end
+  return errors.invalid_argument("call client:" .. name .. "(…) with a colon", op_id)
+end
+
+--- pats.from_env([overrides]) -> client | nil, err.  The options from the
+--- environment the CLI reads too: KONNECT_TOKEN (token), KONNECT_SERVER_URL
+--- (server_url), KONNECT_CA_FILE (ca_file); an empty variable counts as unset.
+--- `overrides` (any pats.new option) win; everything is checked by new().
+local ENV = { token = "KONNECT_TOKEN", server_url = "KONNECT_SERVER_URL", ca_file = "KONNECT_CA_FILE" }
+_M.ENV = ENV
+
+function _M.from_env(overrides, env)
+  if overrides ~= nil and type(overrides) ~= "table" then
+    return bad("pats.from_env: overrides must be a table of pats.new options, got " .. type(overrides))
+  end
+  env = env or getenv -- a function(name) -> value (tests; nginx's os.getenv needs `env` directives)
+  local opts = {}
+  for k, name in pairs(ENV) do
+    local v = env(name)
+    if type(v) == "string" and v ~= "" then opts[k] = v end
+  end
+  for k, v in pairs(overrides or {}) do opts[k] = v end
+  if opts.token == nil then
+    return bad("pats.from_env: KONNECT_TOKEN is not set (export it, or pass { token = … })")
+  end
+  local client, err = _M.new(opts)
+  if not client then
+    local from = {}
+    for k, name in pairs(ENV) do
+      if (overrides == nil or overrides[k] == nil) and opts[k] ~= nil then from[#from + 1] = name end
+    end
+    table.sort(from)
+    if #from > 0 then err.message = err.message .. " (read from " .. table.concat(from, ", ") .. ")" end
+    return nil, err
+  end
+  return client
 end
 
 --- client:transport() -> the transport for this call, and its header sets
 --- (per call: inside nginx the phase decides).  It changes nothing in the client.
 function Client:transport()
+  local bad_self = misuse(self, "transport")
+  if bad_self then return nil, bad_self end
   return transport.select(self.tstate)
 end
 
 local function call(self, op, ...)
-  if getmetatable(self) ~= client_mt then
-    return nil, errors.invalid_argument("call client:" .. op.name .. "(…) with a colon", op.id)
-  end
-  local path, body = ops.build(self, op, ...)
+  if getmetatable(self) ~= client_mt then return nil, misuse(self, op.name, op.id) end
+  local path, body, copts, user_id = ops.build(self, op, ...)
   if not path then return nil, body end
-  return http.request(self, op, path, body)
+  local v, err, m = http.request(self, op, path, body, copts)
+  if err then
+    if op == OPS.create and err.kind == "conflict" then
+      lifecycle.explain_quota(self, user_id, err, copts)
+    elseif op == OPS.me then
+      ops.spat_hint(self, err)
+    end
+  end
+  return v, err, m
 end
 
 for name, op in pairs(OPS) do
   Client[name] = function(self, ...) return call(self, op, ...) end
 end
 
---- client:me() -> the user the token belongs to (GET /v3/users/me); it also
--- settles what "me" means for this client.
-function Client:me()
-  local me, err = call(self, OPS.me)
-  if me and validate.uuid(me.id, "id") then self.me_id = me.id end
-  return me, err
+--- client:me([copts]) -> the user the token belongs to (GET /v3/users/me); it
+-- also settles what "me" means for this client (and server).
+function Client:me(copts)
+  local me, err, m = call(self, OPS.me, copts)
+  if me and validate.uuid(me.id, "id") then
+    local base = type(copts) == "table" and copts.server_url and validate.server_url(copts.server_url, true)
+    if base and base.base ~= self.base then
+      self.me_ids[base.base] = me.id
+    else
+      self.me_id = me.id
+    end
+  end
+  return me, err, m
 end
 
---- client:find_by_name(user_id, name) -> array of tokens with that name (names are not unique)
-function Client:find_by_name(user_id, name)
+--- client:find_by_name(user_id, name[, copts]) -> array of tokens with that
+-- name (names are not unique), nil, meta of the list
+function Client:find_by_name(user_id, name, copts)
+  local bad_self = misuse(self, "find_by_name", OPS.list.id)
+  if bad_self then return nil, bad_self end
   if type(name) ~= "string" or name == "" then
     return nil, errors.invalid_argument("find_by_name needs a name", OPS.list.id)
   end
-  local list, err = self:list(user_id)
+  local list, err, m = self:list(user_id, copts)
   if not list then return nil, err end
   local found = {}
   for _, tok in ipairs(list.data) do -- an array of objects: checked by ops (list)
     if tok.name == name then found[#found + 1] = tok end
   end
-  return found
+  return found, nil, m
 end
 
--- Whole seconds between two RFC 3339 times (offsets honoured), or nil.
-local function lifetime(from, to)
-  local a, b = time.rfc3339(from), time.rfc3339(to)
-  return a and b and b - a or nil
+--- client:rotate(user_id, token_id[, { name =, ttl_seconds =, old = }[, copts]])
+--- -> new_token, nil, meta | new_token, err, meta | nil, err   (konnect.lifecycle)
+function Client:rotate(user_id, token_id, opts, copts)
+  local bad_self = misuse(self, "rotate", OPS.create.id)
+  if bad_self then return nil, bad_self end
+  return lifecycle.rotate(self, user_id, token_id, opts, copts)
 end
 
---- client:rotate(user_id, token_id, { name =, ttl_seconds = }) -> new_token | new_token, err | nil, err
--- Creates the replacement (same name and lifetime unless given), then revokes
--- the old token.  If the revoke fails the new token is still returned, with the
--- error, so its secret is never lost.
-function Client:rotate(user_id, token_id, opts)
-  opts = opts or {}
-  if type(opts) ~= "table" then return nil, errors.invalid_argument("rotate options must be a table") end
-  for k in pairs(opts) do
-    if k ~= "name" and k ~= "ttl_seconds" then
-      return nil, errors.invalid_argument("rotate: unknown option " .. tostring(k) .. " (expected name, ttl_seconds)")
-    end
-  end
-  -- validate before any I/O, as every operation does
-  local ok, verr = true, nil
-  if opts.name ~= nil then ok, verr = validate.name(opts.name) end
-  if ok and opts.ttl_seconds ~= nil then ok, verr = validate.ttl_seconds(opts.ttl_seconds) end
-  if not ok then return nil, errors.invalid_argument(verr, OPS.create.id) end
-  local old, err = self:get(user_id, token_id)
-  if not old then return nil, err end
-  local ttl = opts.ttl_seconds
-  if ttl == nil then
-    ttl = lifetime(old.created_at, old.expires_at) or 30 * 86400
-    if ttl < limits.TTL_MIN then ttl = limits.TTL_MIN end
-    if ttl > limits.TTL_MAX then ttl = limits.TTL_MAX end
-  end
-  local new
-  new, err = self:create(user_id, { name = opts.name or old.name, ttl_seconds = ttl })
-  if not new then return nil, err end
-  local _, rerr = self:revoke(user_id, token_id)
-  if rerr then
-    rerr.message = errors.scrub({ message = "new token " .. tostring(new.id) ..
-      " was created, but revoking the old one failed: " .. rerr.message }, self.secrets).message
-    rerr.new_token_id = new.id
-    return new, rerr
-  end
-  return new
+--- client:prune(user_id[, { states =, older_than =, dry_run = }[, copts]])
+--- -> tokens deleted (or that would be), nil, meta | deleted so far, err   (konnect.lifecycle)
+function Client:prune(user_id, opts, copts)
+  local bad_self = misuse(self, "prune", OPS.delete.id)
+  if bad_self then return nil, bad_self end
+  return lifecycle.prune(self, user_id, opts, copts)
 end
 
---- client:batch(calls, { concurrency = N }) -> results, failed_count
--- calls[i] = { "revoke", user_id, token_id } (any operation, as its method takes
--- them); results[i] = { value = v } or { err = e }, in input order.
-function Client:batch(calls, opts)
-  if getmetatable(self) ~= client_mt then
-    return nil, errors.invalid_argument("call client:batch(…) with a colon")
-  end
-  return require("konnect.batch").run(self, calls, opts)
+--- client:batch(calls[, { concurrency = N }[, copts]]) -> results, failed_count
+-- calls[i] = { "revoke", user_id, token_id[, copts] } (any operation, as its
+-- method takes them); results[i] = { value = v, meta = m } or { err = e }, in
+-- input order.  `copts` apply to every call (a call's own keys win).
+function Client:batch(calls, opts, copts)
+  local bad_self = misuse(self, "batch")
+  if bad_self then return nil, bad_self end
+  return require("konnect.batch").run(self, calls, opts, copts)
 end
 
 --- client:close(): drop the client's connections (it stays usable; they reopen).
 function Client:close()
+  local bad_self = misuse(self, "close")
+  if bad_self then return nil, bad_self end
   return transport.close(self.tstate)
 end
 

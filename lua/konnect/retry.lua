@@ -21,16 +21,24 @@ local RETRY_STATUS = { [429] = true, [500] = true, [502] = true, [503] = true, [
 -- body will not get better)
 local RETRY_TRANSPORT = { timeout = true, connect = true, network = true }
 
---- policy(opts) -> normalised policy | nil, message.  `false` turns retries off.
-function _M.policy(opts)
+--- policy(opts[, base]) -> normalised policy | nil, message.  `false` turns
+--- retries off; keys a table leaves out come from `base` (a normalised policy:
+--- the client's, for a call's retries option), else from the defaults.
+function _M.policy(opts, base)
+  base = base or DEFAULTS
   if opts == false then
-    return { max_attempts = 1, initial = 0, max = 0, max_elapsed = DEFAULTS.max_elapsed }
+    return { max_attempts = 1, initial = 0, max = 0, max_elapsed = base.max_elapsed, off = true }
   end
-  if opts == nil or opts == true then opts = {} end
-  if type(opts) ~= "table" then return nil, "retries must be a table or false" end
+  if base.off then base = DEFAULTS end -- retries turned off lend no zeros to a call's own policy
+  if opts == nil or opts == true then
+    if base ~= DEFAULTS then return base end
+    opts = {}
+  end
+  if type(opts) ~= "table" then return nil, "retries must be a table, true or false" end
   local p = {}
   for k, default in pairs(DEFAULTS) do
     local v = opts[k]
+    if v == nil then v = base[k] end
     if v == nil then v = default end
     if type(v) ~= "number" or v ~= v or v < 0 or v == 1 / 0 then
       return nil, "retries." .. k .. " must be a non-negative number"

@@ -27,6 +27,9 @@ end
 
 function _M.user_id(v)
   if v == "me" then return v end
+  if type(v) == "string" and #v == 2 and v:lower() == "me" then
+    return nil, "user_id must be a UUID or \"me\" (lower case), got \"" .. v .. "\""
+  end
   return _M.uuid(v, "user_id")
 end
 

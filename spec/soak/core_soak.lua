@@ -71,6 +71,7 @@ local quick = assert(core.new { timeout = 0.05, connect_timeout = 1 })
 local multi = assert(core.multi { timeout = 2, max_body = 32 * 1024, ca_file = srv.ca })
 local closed = assert(core.new())
 closed:close()
+local prebuilt = assert(core.headers { "Accept: application/json", "X-Probe: pre" })
 
 local CASES = {
   function() note("status 200", plain:request("GET", srv.http .. "/json", { "Accept: application/json" })) end,
@@ -85,6 +86,13 @@ local CASES = {
   function() note("connect", plain:request("GET", CLOSED)) end,
   function() note("invalid_argument", plain:request("GET", "ftp://127.0.0.1/")) end,
   function() note("invalid_argument", plain:request("GET", srv.http .. "/json", { "X: a\r\nY: b" })) end,
+  function() note("status 200", plain:request("HEAD", srv.http .. "/big")) end,
+  function() note("status 200", plain:request("GET", srv.http .. "/echo", prebuilt, nil, false, 3)) end,
+  function() note("status 200", plain:request("PUT", srv.http .. "/method", { "X-Empty: " }, "put-body")) end,
+  function() note("invalid_argument", plain:request("GET", srv.http .. "/json", nil, nil, false, 0 / 0)) end,
+  function()   -- a header list built once, then left to the collector
+    note("status 200", plain:request("GET", srv.http .. "/echo", assert(core.headers { "X-Probe: once" })))
+  end,
   function() note("invalid_argument", plain:request(42, {}, 7, false)) end,
   function() note("invalid_argument", closed:request("GET", srv.http .. "/json")) end,
   function()   -- a fresh connection, closed explicitly
@@ -126,6 +134,13 @@ local RARE_CASES = {
     for i, e in ipairs(expect) do
       local r = results[i]
       if r and r.status then note(e, r) else note(e, nil, r) end
+    end
+  end,
+  function()   -- HTTP/2 by default over https: one multiplexed connection
+    local items = {}
+    for k = 1, 4 do items[k] = { "GET", srv.https .. "/json", prebuilt, nil, false, k % 2 == 0 and 3 or nil } end
+    for _, r in ipairs(multi:request_many(items, 4)) do
+      if r.status then note("status 200", r) else note("status 200", nil, r) end
     end
   end,
   function()   -- a throwaway multi, gc'd with connections in its cache

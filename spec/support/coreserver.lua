@@ -91,6 +91,12 @@ http {
     }
     location = /body-echo { default_type text/plain; return 200 "$request_method|$http_x_body"; }
     location = /drop { return 444; }
+    # slow enough (48k of 64k at once, the rest ~0.3 s later) that a batch
+    # keeps every slot busy; X-Conn names the connection that served it
+    location = /conn-slow {
+      default_type application/octet-stream; alias @DIR@/big.bin; limit_rate 48k;
+      add_header X-Conn $connection;
+    }
   }
 }
 ]]

@@ -43,6 +43,13 @@ function M.fault(f) return control("POST", "/__fake/faults", f) end
 
 function M.latency(ms) return control("POST", "/__fake/latency", { ms = ms }) end
 
+--- ratelimit(per_second[, headers]): at most that many API requests per
+--- second, 429 + Retry-After beyond; headers = false leaves out the
+--- RateLimit-* headers (0 turns it off).
+function M.ratelimit(per_second, headers)
+  return control("POST", "/__fake/ratelimit", { per_second = per_second, headers = headers })
+end
+
 function M.expire(token_id) return control("POST", "/__fake/expire", { token_id = token_id }) end
 
 --- requests() -> { total =, routes = { ["GET /v3/…"] = n }, log = { … } }

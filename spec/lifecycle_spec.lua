@@ -1,0 +1,205 @@
+-- Round two's lifecycle helpers against the fake Konnect server: rotate's
+-- old = "delete" | "revoke" | "keep", prune, and the 409 that says why.
+local errors = require "konnect.errors"
+local fake = require "support.fake"
+
+local ALICE = fake.ALICE
+local TOKENS = "/v3/users/" .. ALICE .. "/access-tokens"
+local DAY = 86400
+
+local function states(client)
+  local out = {}
+  for _, t in ipairs(assert(client:list(ALICE)).data) do out[t.state] = (out[t.state] or 0) + 1 end
+  return out
+end
+
+describe("token lifecycle", function()
+  local client
+  before_each(function()
+    fake.reset()
+    client = fake.client()
+  end)
+
+  describe("rotate", function()
+    it("30 default rotations in a row never hit 409 and leave exactly one token", function()
+      local tok = assert(client:create(ALICE, { name = "nightly", ttl_seconds = DAY }))
+      for i = 1, 30 do
+        local new, err = client:rotate(ALICE, tok.id)
+        assert.is_nil(err, "rotation " .. i .. ": " .. tostring(err))
+        tok = new
+      end
+      local list = assert(client:list(ALICE)).data
+      assert.equal(1, #list)
+      assert.equal(tok.id, list[1].id)
+      assert.equal("ACTIVE", list[1].state)
+      assert(fake.client { token = tok.konnect_token }:me())
+    end)
+
+    it("old = \"revoke\" keeps the old token listed as REVOKED; \"keep\" leaves it ACTIVE", function()
+      local a = assert(client:create(ALICE, { name = "a1", ttl_seconds = DAY }))
+      local b = assert(client:rotate(ALICE, a.id, { old = "revoke" }))
+      assert.equal("REVOKED", assert(client:get(ALICE, a.id)).state)
+      local c = assert(client:rotate(ALICE, b.id, { old = "keep" }))
+      assert.equal("ACTIVE", assert(client:get(ALICE, b.id)).state)
+      assert.equal("ACTIVE", assert(client:get(ALICE, c.id)).state)
+      assert.equal(1, fake.count("PATCH " .. TOKENS .. "/" .. a.id .. "/revoke"))
+      assert.equal(0, fake.count("PATCH " .. TOKENS .. "/" .. b.id .. "/revoke"))
+      assert.equal(0, fake.count("DELETE " .. TOKENS .. "/" .. b.id))
+      assert.same({ ACTIVE = 2, REVOKED = 1 }, states(client))
+    end)
+
+    it("rotates an expired or revoked token without revoking it again", function()
+      local old = assert(client:create(ALICE, { name = "lapsed", ttl_seconds = DAY }))
+      fake.expire(old.id)
+      local new, err = client:rotate(ALICE, old.id)
+      assert.is_nil(err)
+      assert.equal("lapsed", new.name)
+      assert.equal(0, fake.count("PATCH " .. TOKENS .. "/" .. old.id .. "/revoke"))
+      assert.equal(1, fake.count("DELETE " .. TOKENS .. "/" .. old.id))
+      local again = assert(client:create(ALICE, { name = "gone", ttl_seconds = DAY }))
+      assert(client:revoke(ALICE, again.id))
+      assert(client:rotate(ALICE, again.id, { old = "revoke" }))
+      assert.equal(1, fake.count("PATCH " .. TOKENS .. "/" .. again.id .. "/revoke"), "revoked once, by the test")
+    end)
+
+    it("a failing delete returns the new token and the error; the old one is already revoked", function()
+      local old = assert(client:create(ALICE, { name = "sticky", ttl_seconds = DAY }))
+      fake.fault { method = "DELETE", status = 500, count = 3 }
+      local new, err, meta = client:rotate(ALICE, old.id)
+      assert.matches("^kpat_", new.konnect_token)
+      assert.equal("server", err.kind)
+      assert.equal("delete", err.step)
+      assert.equal(new.id, err.new_token_id)
+      assert.matches("deleting it failed", err.message, 1, true)
+      assert.equal("REVOKED", assert(client:get(ALICE, old.id)).state, "the old secret is dead anyway")
+      assert.is_table(meta)
+      assert(fake.client { token = new.konnect_token }:me())
+    end)
+
+    it("a failing revoke (default mode) returns the new token, says so, and deletes nothing", function()
+      local old = assert(client:create(ALICE, { name = "sticky", ttl_seconds = DAY }))
+      fake.fault { method = "PATCH", path = "/revoke$", status = 403 }
+      local new, err = client:rotate(ALICE, old.id)
+      assert.matches("^kpat_", new.konnect_token)
+      assert.equal("revoke", err.step)
+      assert.equal(0, fake.count("DELETE " .. TOKENS .. "/" .. old.id))
+    end)
+
+    it("refuses an unknown old mode before any I/O", function()
+      for _, mode in ipairs { "remove", true, 1 } do
+        local new, err = client:rotate(ALICE, fake.MISSING, { old = mode })
+        assert.is_nil(new)
+        assert.equal("invalid_argument", err.kind)
+      end
+      assert.equal(0, fake.requests().total)
+    end)
+
+    it("returns meta: the last call's, with every call listed", function()
+      local old = assert(client:create(ALICE, { name = "meta", ttl_seconds = DAY }))
+      local _, err, meta = client:rotate(ALICE, old.id)
+      assert.is_nil(err)
+      local ops = {}
+      for i, m in ipairs(meta.calls) do ops[i] = m.operation end
+      assert.same({ "get-personal-access-token-details", "create-personal-access-token",
+                    "revoke-personal-access-token", "delete-personal-access-token" }, ops)
+      assert.equal(204, meta.status)
+    end)
+  end)
+
+  describe("a 409 on create", function()
+    it("says how many tokens the user holds, of at most 10, and how to free a slot", function()
+      for i = 1, 10 do assert(client:create(ALICE, { name = "t" .. i, ttl_seconds = DAY })) end
+      local list = assert(client:list(ALICE)).data
+      assert(client:revoke(ALICE, list[1].id))
+      local tok, err = client:create(ALICE, { name = "eleventh", ttl_seconds = DAY })
+      assert.is_nil(tok)
+      assert.equal("conflict", err.kind)
+      assert.equal(409, err.status)
+      assert.matches("holds 10 of at most 10 personal access tokens (9 ACTIVE, 1 REVOKED)", err.message, 1, true)
+      assert.matches("client:prune", err.message, 1, true)
+      assert.same({ used = 10, limit = 10, states = { ACTIVE = 9, REVOKED = 1 } }, err.quota)
+    end)
+
+    it("says \"at most 10\" when the list fails too", function()
+      fake.fault { method = "POST", status = 409 }
+      fake.fault { method = "GET", status = 403 }
+      local _, err = client:create(ALICE, { name = "x1", ttl_seconds = DAY })
+      assert.equal("conflict", err.kind)
+      assert.matches("a user holds at most 10 personal access tokens", err.message, 1, true)
+    end)
+  end)
+
+  describe("prune", function()
+    it("deletes revoked and expired tokens, returns them, and leaves active ones", function()
+      local keep = assert(client:create(ALICE, { name = "keep", ttl_seconds = DAY }))
+      local r = assert(client:create(ALICE, { name = "revoked", ttl_seconds = DAY }))
+      local e = assert(client:create(ALICE, { name = "expired", ttl_seconds = DAY }))
+      assert(client:revoke(ALICE, r.id))
+      fake.expire(e.id)
+      local deleted, err, meta = client:prune(ALICE)
+      assert.is_nil(err)
+      local names = {}
+      for i, t in ipairs(deleted) do names[i] = t.name end
+      table.sort(names)
+      assert.same({ "expired", "revoked" }, names)
+      local list = assert(client:list(ALICE)).data
+      assert.equal(1, #list)
+      assert.equal(keep.id, list[1].id)
+      assert.equal(3, #meta.calls, "one list, two deletes")
+    end)
+
+    it("dry_run deletes nothing and returns what it would delete", function()
+      local r = assert(client:create(ALICE, { name = "revoked", ttl_seconds = DAY }))
+      assert(client:revoke(ALICE, r.id))
+      local would = assert(client:prune("me", { dry_run = true }))
+      assert.equal(1, #would)
+      assert.equal(r.id, would[1].id)
+      assert.equal(0, fake.count("DELETE " .. TOKENS .. "/" .. r.id))
+      assert.equal(1, #assert(client:list(ALICE)).data)
+    end)
+
+    it("states and older_than choose what goes (revoked_at for REVOKED, expires_at for EXPIRED)", function()
+      local r = assert(client:create(ALICE, { name = "revoked", ttl_seconds = DAY }))
+      local e = assert(client:create(ALICE, { name = "expired", ttl_seconds = DAY }))
+      assert(client:revoke(ALICE, r.id))
+      fake.expire(e.id)
+      assert.same({}, assert(client:prune(ALICE, { older_than = 3600 })), "both died just now")
+      local only = assert(client:prune(ALICE, { states = { "expired" }, dry_run = true }))
+      assert.equal(1, #only)
+      assert.equal(e.id, only[1].id)
+      assert.equal(2, #assert(client:list(ALICE)).data)
+    end)
+
+    it("refuses ACTIVE, unknown options and bad values before any I/O", function()
+      for _, o in ipairs { { states = { "ACTIVE" } }, { state = { "REVOKED" } }, { older_than = -1 },
+                           { dry_run = "yes" }, { states = {} }, "all" } do
+        local v, err = client:prune(ALICE, o)
+        assert.is_nil(v)
+        assert.equal("invalid_argument", err.kind)
+      end
+      assert.equal(0, fake.requests().total)
+    end)
+
+    it("stops at the first failed delete and returns what it deleted with the error", function()
+      for i = 1, 3 do
+        local t = assert(client:create(ALICE, { name = "r" .. i, ttl_seconds = DAY }))
+        assert(client:revoke(ALICE, t.id))
+      end
+      fake.fault { method = "DELETE", status = 403, count = 1 }
+      local deleted, err = client:prune(ALICE)
+      assert.same({}, deleted)
+      assert.equal("forbidden", err.kind)
+      assert.matches("pruned 0 of 3", err.message, 1, true)
+    end)
+  end)
+
+  it("helpers called with a dot report it instead of raising", function()
+    for _, name in ipairs { "rotate", "prune", "find_by_name", "batch", "close", "transport", "me", "list" } do
+      local ok, v, err = pcall(client[name], ALICE, fake.MISSING)
+      assert.is_true(ok, name .. " raised: " .. tostring(v))
+      assert.is_nil(v)
+      assert.is_true(errors.is(err, "invalid_argument"), name)
+      assert.matches("call client:" .. name .. "(…) with a colon", err.message, 1, true)
+    end
+  end)
+end)

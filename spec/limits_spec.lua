@@ -1,0 +1,178 @@
+-- The one rulebook (lua/konnect/limits.lua) and the C core (csrc/core.c) accept
+-- and refuse exactly the same inputs: every case below is fed to the Lua rule
+-- and to the C entry point that enforces the same cap, and both must agree with
+-- the expected verdict.  No server is needed: a value C accepts is used against
+-- a closed port (kind "connect"), a refused one never leaves the process.
+--
+--   LUA_CPATH='build/5.4/?.so;;' LUA_PATH='lua/?.lua;spec/?.lua;;' lua5.4 /usr/bin/busted spec/limits_spec.lua
+
+local core = require "konnect.core"
+local limits = require "konnect.limits"
+local socket = require "socket"
+
+local INF, NAN = 1 / 0, 0 / 0
+
+local function closed_url()
+  local s = assert(socket.bind("127.0.0.1", 0))
+  local _, port = s:getsockname()
+  s:close()
+  return "http://127.0.0.1:" .. port .. "/"
+end
+
+local function show(v)
+  if type(v) == "string" then
+    local s = v:gsub("[%c\128-\255]", function(c) return ("\\%d"):format(c:byte()) end)
+    return #s > 40 and ("%q.. (%d bytes)"):format(s:sub(1, 40), #v) or ("%q"):format(s)
+  end
+  return tostring(v)
+end
+
+-- check(cases, rules): each case is { value, ok }; each rule is { name, fn }
+-- with fn(value) -> truthy when accepted.
+local function check(cases, rules)
+  for _, case in ipairs(cases) do
+    local v, want = case[1], case[2]
+    for _, rule in ipairs(rules) do
+      local got = not not rule[2](v)
+      assert(got == want, ("%s(%s): expected %s, got %s"):format(
+        rule[1], show(v), want and "accept" or "refuse", got and "accept" or "refuse"))
+    end
+  end
+end
+
+-- every single byte, with the verdict of RFC 9110 field values minus CTLs
+local function byte_cases(prefix, suffix)
+  local cases = {}
+  for b = 0, 255 do
+    local ok = not ((b < 32 and b ~= 9) or b == 127)
+    cases[#cases + 1] = { prefix .. string.char(b) .. suffix, ok }
+  end
+  return cases
+end
+
+local VALUE_CASES = {
+  { "", true }, { "a", true }, { "a b", true }, { "\t", true }, { "a\tb", true },
+  { " leading", true }, { "trailing ", true }, { "Bearer kpat_fake_x_bootstrap", true },
+  { "\r", false }, { "\n", false }, { "a\r\nX-Injected: 1", false }, { "a\nb", false },
+  { "\0", false }, { "a\0b", false }, { "\127", false }, { "\1", false }, { "\31", false },
+  { "\11", false }, { "\12", false }, { "\27[0m", false },
+  { "\128", true }, { "\255", true }, { "caf\195\169", true }, { "\226\128\168", true },
+  { ("x"):rep(limits.MAX_HEADER_VALUE), true }, { ("x"):rep(limits.MAX_HEADER_VALUE + 1), false },
+  { ("\t"):rep(limits.MAX_HEADER_VALUE), true },
+}
+
+describe("limits.lua and konnect.core agree", function()
+  it("on header values (limits.header_value / core.headers { 'X-Test: ' .. v })", function()
+    local rules = {
+      { "limits.header_value", function(v) return limits.header_value(v) end },
+      { "core.headers", function(v) return core.headers { "X-Test: " .. v } end },
+    }
+    check(VALUE_CASES, rules)
+    check(byte_cases("a", "b"), rules)
+    check(byte_cases("", ""), rules)
+  end)
+
+  it("on user agents (limits.user_agent / core.new { user_agent = v })", function()
+    local rules = {
+      { "limits.user_agent", function(v) return limits.user_agent(v) end },
+      { "core.new", function(v)
+          local c = core.new { user_agent = v }
+          if c then c:close() end
+          return c
+        end },
+    }
+    local cases = {}
+    for i, case in ipairs(VALUE_CASES) do cases[i] = case end
+    cases[1] = { "", false }                        -- an empty user agent is refused
+    check(cases, rules)
+    check(byte_cases("ua/", "1"), rules)
+    check({ { 1, false }, { true, false } }, rules)
+  end)
+
+  it("on header names (limits.header_name / core.headers { k .. ': v' })", function()
+    -- (a name containing ':' cannot be told apart in the "Name: value" line form:
+    -- C splits at the first colon by definition; the Lua rule refuses it)
+    local cases = {
+      { "X-Test", true }, { "a", true }, { "Authorization", true }, { "x_y.z~1", true },
+      { "!#$%&'*+-.^_`|~", true }, { ("x"):rep(256), true }, { ("x"):rep(257), false },
+      { "", false }, { "X Test", false }, { "X\tTest", false }, { "X\rTest", false }, { "X\nTest", false },
+      { "X\0T", false }, { "X\127", false }, { "caf\195\169", false }, { "X(T)", false }, { "X@T", false },
+      { "X/T", false }, { "X;T", false }, { "X=T", false }, { "X\"", false }, { "{X}", false },
+      { "X[1]", false }, { "X,Y", false }, { "X?", false }, { "X\\", false },
+    }
+    local rules = {
+      { "limits.header_name", function(k) return limits.header_name(k) end },
+      { "core.headers", function(k) return core.headers { k .. ": v" } end },
+    }
+    check(cases, rules)
+    local bytes = {}
+    for b = 0, 255 do
+      if b ~= 58 then   -- ':'
+        local ch = string.char(b)
+        bytes[#bytes + 1] = { "X" .. ch, ch:find("^[%w!#$%%&'*+.^_`|~-]$") ~= nil }
+      end
+    end
+    check(bytes, rules)
+  end)
+
+  it("on timeouts (limits.seconds / core.new timeout, connect_timeout / request's 6th argument / an item's 6th)",
+    function()
+      local url = closed_url()
+      local c = assert(core.new())
+      local m = assert(core.multi())
+      local function accepted_by_call(terr)
+        -- accepted: the request went to the closed port ("connect", or "timeout" for
+        -- the tiniest values); refused: the argument was ("invalid_argument")
+        return terr and terr.kind ~= "invalid_argument"
+      end
+      local rules = {
+        { "limits.seconds", function(v) return limits.seconds(v, "timeout") end },
+        { "core.new{timeout}", function(v) return core.new { timeout = v } end },
+        { "core.new{connect_timeout}", function(v) return core.new { connect_timeout = v } end },
+        { "core.multi{timeout}", function(v) return core.multi { timeout = v } end },
+        { "conn:request", function(v)
+            return accepted_by_call(select(2, c:request("GET", url, nil, nil, false, v)))
+          end },
+        { "m:request_many", function(v)
+            return accepted_by_call(m:request_many({ { "GET", url, nil, nil, false, v } }, 1)[1])
+          end },
+      }
+      check({
+        { 0, false }, { -1, false }, { -0.001, false }, { 1e-9, true }, { 0.001, true }, { 0.5, true }, { 1, true },
+        { 30, true }, { 86400, true }, { 86400.5, false }, { 86401, false }, { 1e300, false },
+        { INF, false }, { -INF, false }, { NAN, false }, { "1", false }, { true, false }, { {}, false },
+      }, rules)
+      c:close()
+      m:close()
+    end)
+
+  it("on max_body (limits.max_body / core.new { max_body = v })", function()
+    local rules = {
+      { "limits.max_body", function(v) return limits.max_body(v) end },
+      { "core.new", function(v) return core.new { max_body = v } end },
+      { "core.multi", function(v) return core.multi { max_body = v } end },
+    }
+    check({
+      { 0, false }, { 1, false }, { 1023, false }, { 1024, true }, { 1024.5, false }, { 1025, true },
+      { 4 * 1024 * 1024, true }, { 2 ^ 30, true }, { 2 ^ 30 + 1, false }, { 2 ^ 53, false }, { -1024, false },
+      { INF, false }, { -INF, false }, { NAN, false }, { "1024", false }, { true, false },
+    }, rules)
+    assert.equal(1024, limits.MAX_BODY_MIN)
+    assert.equal(2 ^ 30, limits.MAX_BODY_MAX)
+  end)
+
+  it("on batch concurrency (limits.concurrency / m:request_many(items, n))", function()
+    local m = assert(core.multi())
+    local rules = {
+      { "limits.concurrency", function(v) return limits.concurrency(v) end },
+      { "m:request_many", function(v) return m:request_many({}, v) end },
+    }
+    check({
+      { 0, false }, { 1, true }, { 1.5, false }, { 2, true }, { 8, true }, { 255, true }, { 256, true },
+      { 257, false }, { 1000, false }, { -1, false }, { INF, false }, { -INF, false }, { NAN, false },
+      { "2", false }, { true, false },
+    }, rules)
+    m:close()
+    assert.equal(256, limits.BATCH_MAX_CONCURRENCY)
+  end)
+end)
