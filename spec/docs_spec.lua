@@ -267,7 +267,7 @@ describe("one version", function()
     local f = assert(io.open(tmp, "wb"))
     f:write([[
 local _, err = require("konnect.pats").new { token = "" }
-local ok, raised = pcall(assert, nil, err)
+local ok, raised = pcall(function() return assert(nil, err) end)
 assert(not ok)
 if _VERSION == "Lua 5.1" and not rawget(_G, "jit") then
   print(rawequal(raised, err) and "object" or tostring(raised))
