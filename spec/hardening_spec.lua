@@ -338,6 +338,26 @@ describe("hardening", function()
       assert.matches("^GET http://konnect%.localhost:9/v3/users/me HTTP/1%.1\r\n", srv:last_request())
     end)
 
+    it("a proxy's credentials, percent-decoded as they travel, are masked wherever they are echoed", function()
+      local b64 = require("konnect.redact").base64
+      local basic = b64("us:p@ss w0rd")
+      srv:respond(hostile.response("400 Bad Request", { "Content-Type: application/problem+json",
+        "Location: http://x/?auth=Basic%20" .. basic },
+        '{"title":"bad","detail":"got Proxy-Authorization: Basic ' .. basic .. ' from p@ss w0rd"}'))
+      local seen = {}
+      local c = assert(pats.new { token = fake.ALICE_TOKEN, server_url = "http://konnect.localhost:9",
+                                  proxy = "http://us:p%40ss%20w0rd@" .. srv.url:match("//(.*)$"), retries = false,
+                                  log = function(line) seen[#seen + 1] = line end })
+      local _, err = c:me()
+      assert.equal("bad_request", err.kind)
+      assert.truthy(srv:last_request():find("Proxy-Authorization: Basic " .. basic, 1, true))
+      for _, s in ipairs { tostring(err), err.detail or "", err.message, table.concat(seen, "\n") } do
+        assert.is_nil(s:find(basic, 1, true), s)
+        assert.is_nil(s:find("p@ss w0rd", 1, true), s)
+        assert.is_nil(s:find("p%40ss", 1, true), s)
+      end
+    end)
+
     local function run_child(env, proxy)
       local script = ([[
         local pats = require "konnect.pats"

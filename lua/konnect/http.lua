@@ -51,8 +51,10 @@ local function success(op, res, call, elapsed)
   if not is_json(ctype) then
     why = "expected a JSON response, got " .. (ctype and ("'" .. ctype .. "'") or "no content type")
   else
-    local v, derr = json.decode(body)
+    -- a server may echo the caller's token into a value: mask it before decoding
+    local v, derr = json.decode(redact.body(body, call.secrets))
     if type(v) == "table" then
+      redact.decoded(v, body, call.secrets)
       why = op.check and op.check(v)
       if not why then return v end
     else

@@ -21,7 +21,7 @@ local lifecycle = require "konnect.lifecycle"
 
 local type, pairs, ipairs, tostring, setmetatable, require, getmetatable =
   type, pairs, ipairs, tostring, setmetatable, require, getmetatable
-local format, getenv = string.format, os.getenv
+local format, getenv, char, tonumber = string.format, os.getenv, string.char, tonumber
 
 local _M = { _VERSION = limits.VERSION, errors = errors }
 
@@ -66,6 +66,12 @@ local function resolve_proxy(v, server, allow_insecure_http)
   end
   local pass = p.userinfo and p.userinfo:match(":(.*)$")
   return p.url, p.userinfo, pass
+end
+
+-- "%41" -> "A": credentials travel decoded (Proxy-Authorization: Basic), so
+-- the decoded forms are secrets too.
+local function unescape(s)
+  return (s:gsub("%%(%x%x)", function(h) return char(tonumber(h, 16)) end))
 end
 
 --- pats.new(opts) -> client | nil, err.  Every option is checked here, once,
@@ -138,8 +144,16 @@ function _M.new(opts)
 
   -- the secrets every outgoing string is redacted for (konnect.redact)
   local secrets = { token }
-  if pass and #pass >= 4 then secrets[#secrets + 1] = pass end
-  if userinfo and #userinfo >= 4 then secrets[#secrets + 1] = userinfo end
+  -- the part after kpat_/spat_ is the secret too (a server may echo it alone)
+  local tail = token:match("^[ks]pat_(.+)$")
+  if tail and #tail >= 8 then secrets[#secrets + 1] = tail end
+  for _, cred in ipairs { pass or false, userinfo or false } do
+    if cred and #cred >= 4 then
+      secrets[#secrets + 1] = cred
+      local plain = unescape(cred)
+      if plain ~= cred and #plain >= 4 then secrets[#secrets + 1] = plain end
+    end
+  end
 
   local tstate = transport.state {
     choice = choice, headers = headers, user_agent = opts.user_agent,

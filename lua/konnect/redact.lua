@@ -146,6 +146,56 @@ local function mask_one(s, secret)
   return s
 end
 
+-- Could any form of `secret` be in s?  Plain finds only (cheap): the secret
+-- itself, a percent or backslash escape anywhere, or one of its base64
+-- fragments.  False means mask_one would change nothing.
+local function may_hold(s, secret)
+  if type(secret) ~= "string" or #secret < 4 then return false end
+  if find(s, secret, 1, true) or find(s, "%", 1, true) or find(s, "\\", 1, true) then return true end
+  local frags = b64_fragments(secret)
+  for k = 1, #frags do
+    if find(s, frags[k], 1, true) then return true end
+  end
+  return false
+end
+
+--- body(s, secrets) -> s with the caller's own secrets masked, and nothing
+-- else touched (a new token's konnect_token stays): for a response body before
+-- it is decoded, so a value the library returns never carries the token a
+-- server echoed into it.  Costs a few plain finds when there is nothing to mask.
+function _M.body(s, secrets)
+  if type(s) ~= "string" or s == "" then return s end
+  if type(secrets) ~= "table" then secrets = { secrets } end
+  for i = 1, #secrets do
+    if may_hold(s, secrets[i]) then s = mask_one(s, secrets[i]) end
+  end
+  return s
+end
+
+local function mask_in_place(t, secrets, depth)
+  if depth > 64 then return end
+  for k, v in pairs(t) do
+    local tv = type(v)
+    if tv == "string" then
+      local m = _M.body(v, secrets)
+      if m ~= v then t[k] = m end
+    elseif tv == "table" then
+      mask_in_place(v, secrets, depth + 1)
+    end
+  end
+end
+
+--- decoded(v, body, secrets) -> v: after decoding a body that held an escape
+-- (a backslash), the strings it produced are checked again, in place, for the
+-- caller's secrets (a token escaped twice decodes to its escaped form).
+function _M.decoded(v, body, secrets)
+  if type(v) == "table" and type(body) == "string" and find(body, "\\", 1, true) then
+    if type(secrets) ~= "table" then secrets = { secrets } end
+    mask_in_place(v, secrets, 0)
+  end
+  return v
+end
+
 --- string(s, secret) -> s redacted (non-strings pass through unchanged)
 function _M.string(s, secret)
   if type(s) ~= "string" then return s end

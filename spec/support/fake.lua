@@ -20,11 +20,12 @@ M.https = env("FAKE_KONNECT_HTTPS")
 M.ca = env("FAKE_KONNECT_CA")
 M.https_localhost = M.https:gsub("127%.0%.0%.1", "localhost")
 
-M.ALICE = "00000000-0000-4000-8000-0000000a11ce"
-M.BOB = "00000000-0000-4000-8000-000000000b0b"
-M.ALICE_TOKEN = "kpat_fake_alice_bootstrap"
-M.BOB_TOKEN = "kpat_fake_bob_bootstrap"
-M.MISSING = "00000000-0000-4000-8000-00000000dead"
+-- the seeded ids and credentials: one source, shared with the fake server
+do
+  -- found from this file's place, whatever the working directory and LUA_PATH
+  local here = (debug.getinfo(1, "S").source:match("^@(.*)/[^/]*$")) or "spec/support"
+  for k, v in pairs(dofile(here .. "/../../fake_konnect/fixtures.lua")) do M[k] = v end
+end
 
 local conn = assert(core.new { timeout = 10, connect_timeout = 5 })
 
