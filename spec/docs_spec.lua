@@ -234,6 +234,43 @@ describe("the examples run from a checkout", function()
   end)
 end)
 
+describe("make demo (scripts/demo.sh)", function()
+  -- it starts a fake Konnect of its own in .run/demo: one interpreter lane only
+  if LUA ~= "lua5.4" then return end
+  local function demo(env)
+    local parts = {}
+    for k, v in pairs(env) do parts[#parts + 1] = k .. "=" .. sh_quote(v) end
+    local p = assert(io.popen("env " .. table.concat(parts, " ") .. " bash scripts/demo.sh 2>&1; echo \"rc=$?\""))
+    local out = p:read("*a")
+    p:close()
+    return out:gsub("rc=%d+%s*$", ""), tonumber(out:match("rc=(%d+)%s*$"))
+  end
+  -- a server that is surely not Konnect: nothing listens on port 1
+  local NOWHERE = "https://127.0.0.1:1"
+
+  it("tours the fake Konnect even when KONNECT_TOKEN is exported", function()
+    local out, rc = demo { KONNECT_TOKEN = "kpat_not_a_real_one", KONNECT_SERVER_URL = NOWHERE,
+                           KONNECT_DEMO_TARGET = "" }
+    assert.equal(0, rc, out)
+    assert.matches("KONNECT_TOKEN is set but ignored", out, 1, true)
+    assert.matches("fake Konnect at https://127.0.0.1:", out, 1, true)
+    assert.matches("tour complete", out, 1, true)
+  end)
+
+  it("KONNECT=real says what it will create before it calls anything, and needs KONNECT_TOKEN", function()
+    local out, rc = demo { KONNECT_DEMO_TARGET = "real", KONNECT_TOKEN = "" }
+    assert.equal(2, rc, out)
+    assert.matches("needs KONNECT_TOKEN", out, 1, true)
+    out, rc = demo { KONNECT_DEMO_TARGET = "real", KONNECT_DEMO_WAIT = "0", KONNECT_TOKEN = "kpat_not_a_real_one",
+                     KONNECT_SERVER_URL = NOWHERE }
+    assert.not_equal(0, rc)
+    local notice = out:find("It will create one token named", 1, true)
+    local failed = out:find("tour failed: konnect: get-users-me: connect", 1, true)
+    assert(notice and failed and notice < failed, out)
+    assert.is_nil(out:find("fake Konnect at", 1, true))
+  end)
+end)
+
 describe("one version", function()
   local function spec_of(file)
     local env = {}
