@@ -9,7 +9,7 @@
 #      in the source tree outside build/;
 #   4. `luarocks pack` of the versioned rockspec gives a source rock that builds in
 #      a fresh tree (--deps-mode=none, on top of Debian's lua-cjson), for Lua 5.4
-#      and 5.1, and passes a smoke test there against a fake Konnect (started here
+#      and 5.1 (run by lua5.1 and luajit), and passes a smoke test there against a fake Konnect (started here
 #      unless FAKE_KONNECT_* are set): version, create, revoke, delete, konnect-pats.
 # Prints one line per check and ends with "release-check: ok" (exit 0) or the failure.
 set -u
@@ -116,7 +116,9 @@ for lv in 5.4 5.1; do
   tree=$work/tree-$lv
   (cd "$work" && luarocks --lua-version=$lv build --deps-mode=none --tree "$tree" "$rock") >"$work/build-$lv.log" 2>&1 ||
     { cat "$work/build-$lv.log"; fail "luarocks build of the source rock for Lua $lv"; }
-  interp=lua$lv
+  interps=lua$lv
+  [ "$lv" = 5.1 ] && command -v luajit >/dev/null && interps="lua5.1 luajit"
+  for interp in $interps; do
   ( eval "$(luarocks --lua-version=$lv path --tree "$tree")"; export PATH="$tree/bin:$PATH"; cd /tmp
     KONNECT_TOKEN=kpat_fake_alice_bootstrap KONNECT_SERVER_URL=$FAKE_KONNECT_HTTPS KONNECT_CA_FILE=$FAKE_KONNECT_CA \
       $interp - "$version" "$tree" <<'LUA'
@@ -138,10 +140,11 @@ check(r and r.state == "REVOKED", "revoke: " .. tostring(rerr))
 local d, derr = client:delete("me", tok.id)
 check(d == true, "delete: " .. tostring(derr))
 LUA
-  ) || fail "smoke test of the installed rock (Lua $lv)"
+  ) || fail "smoke test of the installed rock ($interp)"
+  done
   v=$(PATH="$tree/bin:$PATH" LUA_PATH="$(luarocks --lua-version=$lv path --tree "$tree" --lr-path);;" \
       LUA_CPATH="$(luarocks --lua-version=$lv path --tree "$tree" --lr-cpath);;" konnect-pats --version 2>&1)
   case $v in *"lua-konnect $version"*) ;; *) fail "konnect-pats --version from the tree says: $v" ;; esac
-  ok "Lua $lv: the source rock builds in a fresh tree; smoke test (create, revoke, delete) and konnect-pats --version pass"
+  ok "Lua $lv: the source rock builds in a fresh tree; smoke test (create, revoke, delete) on $interps and konnect-pats --version pass"
 done
 echo "release-check: ok (lua-konnect $version)"
