@@ -22,8 +22,8 @@ end
 if (os.getenv("KONNECT_TOKEN") or "") == "" or not arg[1] then usage() end
 local pats = require "konnect.pats"
 
-local client, cerr = pats.new { token = os.getenv("KONNECT_TOKEN"), server_url = os.getenv("KONNECT_SERVER_URL"),
-                               ca_file = os.getenv("KONNECT_CA_FILE") }
+-- KONNECT_TOKEN, KONNECT_SERVER_URL (default: the global Konnect API), KONNECT_CA_FILE
+local client, cerr = pats.from_env()
 if not client then -- not assert(): Lua 5.1's assert takes only a string message
   io.stderr:write(tostring(cerr), "\n")
   os.exit(2)

@@ -48,11 +48,7 @@ local function check(v, err)
   return v
 end
 
-local client = check(pats.new {
-  token = os.getenv("KONNECT_TOKEN"),
-  server_url = os.getenv("KONNECT_SERVER_URL"),
-  ca_file = os.getenv("KONNECT_CA_FILE"),
-})
+local client = check(pats.from_env()) -- KONNECT_TOKEN, KONNECT_SERVER_URL, KONNECT_CA_FILE
 print("client: " .. tostring(client))
 
 step("who am I (GET /v3/users/me)")
