@@ -103,6 +103,28 @@ for _, doc in ipairs { "README.md", "docs/API.md" } do
   end)
 end
 
+describe("links", function()
+  for _, doc in ipairs { "README.md", "docs/API.md", "CHANGELOG.md" } do
+    it(doc .. ": every relative link names a file of the checkout, every #anchor a heading", function()
+      local text = read(doc)
+      local dir = doc:match("^(.*)/") or "."
+      local anchors = {}
+      for h in text:gmatch("\n#+ ([^\n]+)") do
+        anchors[h:lower():gsub("[^%w_%- ]", ""):gsub(" ", "-")] = true
+      end
+      for target in text:gmatch("%]%(([^)%s]+)%)") do
+        if target:sub(1, 1) == "#" then
+          assert(anchors[target:sub(2)], doc .. ": no heading for " .. target)
+        elseif not target:find("^%a+:") then
+          local f = io.open(dir .. "/" .. target:gsub("#.*$", ""), "r")
+          assert(f, doc .. ": " .. target .. " does not exist")
+          f:close()
+        end
+      end
+    end)
+  end
+end)
+
 describe("docs/API.md covers the public API", function()
   local api = read("docs/API.md")
   local function mentions(pattern) return api:find(pattern, 1, true) ~= nil end
