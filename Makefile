@@ -91,6 +91,8 @@ install: build
 	install -m 0644 lua/konnect/transport/*.lua $(DESTDIR)$(PREFIX)/share/lua/$$v/konnect/transport/; \
 	install -m 0644 lua/konnect/cli/*.lua $(DESTDIR)$(PREFIX)/share/lua/$$v/konnect/cli/; \
 	install -m 0755 bin/konnect-pats $(DESTDIR)$(PREFIX)/bin/konnect-pats; \
+	install -d $(DESTDIR)$(PREFIX)/share/bash-completion/completions; \
+	install -m 0644 completion/konnect-pats.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/konnect-pats; \
 	echo "installed konnect for Lua $$v under $(DESTDIR)$(PREFIX)"
 
 fake-start:

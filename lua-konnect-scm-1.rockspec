@@ -56,6 +56,7 @@ build = {
       ["konnect.transport"] = "lua/konnect/transport/init.lua",
       ["konnect.cli"] = "lua/konnect/cli.lua",
       ["konnect.cli.args"] = "lua/konnect/cli/args.lua",
+      ["konnect.cli.commands"] = "lua/konnect/cli/commands.lua",
       ["konnect.cli.help"] = "lua/konnect/cli/help.lua",
       ["konnect.cli.render"] = "lua/konnect/cli/render.lua",
       ["konnect.transport.curl"] = "lua/konnect/transport/curl.lua",
@@ -65,4 +66,6 @@ build = {
     },
     bin = { ["konnect-pats"] = "bin/konnect-pats" },
   },
+  -- bash completion: $(luarocks show --rock-dir lua-konnect)/completion/konnect-pats.bash
+  copy_directories = { "completion" },
 }

@@ -16,7 +16,12 @@
  *                                     array, request after request
  *
  * kind: "invalid_argument" (a bad option or argument of the caller) or
- * "system" (libcurl could not be initialised, memory ran out).  `timeout`
+ * "system" (libcurl could not be initialised, memory ran out).  A request's
+ * terr kinds are those of the transport contract (HACKING.md); a server's
+ * broken framing is "network" as in the cosocket transport (a bad status line
+ * or HTTP/0.9, differing Content-Length values, a connection closed inside
+ * the head), a response head over 64 KiB is "too_large" (also one line that
+ * libcurl itself refuses to buffer, see kc_head_overflow).  `timeout`
  * (seconds) overrides the options' attempt timeout for that request only.
  * The library's version lives in lua/konnect/limits.lua, not here; the caps
  * below agree with it (spec/limits_spec.lua feeds both the same cases).
@@ -210,6 +215,14 @@ typedef struct {
     size_t head_bytes;          /* response head bytes seen in this transfer */
     int too_large;              /* KC_TOO_BIG_* set by a callback */
     int oom;                    /* a callback ran out of memory */
+    const char *framing;        /* the response's framing is broken: why
+                                   (a static message; kind network) */
+    /* the header block being read (reset by each status line) */
+    int head_done;              /* the final head's blank line was seen */
+    int status;                 /* its status code (0: unparseable) */
+    int has_te;                 /* it has a Transfer-Encoding */
+    int cl_bad;                 /* its Content-Length values are not one number */
+    size_t cl_first, cl_first_len;  /* the first Content-Length number (in hdr) */
     int once;                   /* the request must not be replayed */
     int sends;                  /* times libcurl sent it in this transfer */
     int replay_blocked;         /* a replay was refused (see `once`) */
@@ -293,6 +306,12 @@ static void xfer_reset(kc_xfer *x)
     x->head_bytes = 0;
     x->too_large = KC_FIT;
     x->oom = 0;
+    x->framing = NULL;
+    x->head_done = 0;
+    x->status = 0;
+    x->has_te = 0;
+    x->cl_bad = 0;
+    x->cl_first_len = 0;
     x->sends = 0;
     x->replay_blocked = 0;
     x->errbuf[0] = '\0';
@@ -367,6 +386,62 @@ static int is_blank(char c)
     return c == ' ' || c == '\t';
 }
 
+/* The status code of a status line ("HTTP/1.1 200 OK", "HTTP/2 200"), or 0. */
+static int parse_status(const char *p, size_t len)
+{
+    const char *sp = memchr(p, ' ', len);
+    size_t at;
+    if (sp == NULL)
+        return 0;
+    at = (size_t)(sp - p) + 1;
+    if (len - at < 3 || (len - at > 3 && p[at + 3] != ' '))
+        return 0;
+    if (p[at] < '1' || p[at] > '5' || p[at + 1] < '0' || p[at + 1] > '9' ||
+        p[at + 2] < '0' || p[at + 2] > '9')
+        return 0;
+    return (p[at] - '0') * 100 + (p[at + 1] - '0') * 10 + (p[at + 2] - '0');
+}
+
+/* A Content-Length header h of the current block (its value in x->hdr):
+ * every comma-separated element must be the same string of digits as the
+ * first one seen in the block, else x->cl_bad.  (The cosocket transport's
+ * http1.content_length applies the same rule to the joined value.) */
+static void check_content_length(kc_xfer *x, const kc_hdr *h)
+{
+    const char *v = x->hdr.data + h->value, *end = v + h->value_len;
+    for (;;) {
+        const char *e = memchr(v, ',', (size_t)(end - v));
+        const char *a = v, *b;
+        if (e == NULL)
+            e = end;
+        b = e;
+        while (a < b && is_blank(*a))
+            a++;
+        while (b > a && is_blank(b[-1]))
+            b--;
+        if (a == b) {
+            x->cl_bad = 1;
+            return;
+        }
+        for (v = a; v < b; v++)
+            if (*v < '0' || *v > '9') {
+                x->cl_bad = 1;
+                return;
+            }
+        if (x->cl_first_len == 0) {
+            x->cl_first = (size_t)(a - x->hdr.data);
+            x->cl_first_len = (size_t)(b - a);
+        } else if ((size_t)(b - a) != x->cl_first_len ||
+                   memcmp(a, x->hdr.data + x->cl_first, x->cl_first_len) != 0) {
+            x->cl_bad = 1;
+            return;
+        }
+        if (e == end)
+            return;
+        v = e + 1;
+    }
+}
+
 static size_t on_header(char *p, size_t size, size_t nmemb, void *ud)
 {
     kc_xfer *x = ud;
@@ -389,10 +464,30 @@ static size_t on_header(char *p, size_t size, size_t nmemb, void *ud)
          * final response): keep only the last one. */
         x->hdr.len = 0;
         x->nhdrs = 0;
+        x->head_done = 0;
+        x->status = parse_status(p, len);
+        x->has_te = 0;
+        x->cl_bad = 0;
+        x->cl_first_len = 0;
         return n;
     }
-    if (len == 0)
+    if (len == 0) {
+        /* the blank line: the end of a header block; of the response head
+         * unless the block was a 1xx one.  A final head whose body is framed
+         * by Content-Length must give it one value (RFC 9112 6.3: differing
+         * values are an unrecoverable framing error); as in the cosocket
+         * transport, a Transfer-Encoding overrides it and a response without
+         * a body (HEAD, 204, 304) is not checked. */
+        if (!x->head_done && !(x->status >= 100 && x->status < 200)) {
+            x->head_done = 1;
+            if (x->cl_bad && !x->has_te && x->status != 204 && x->status != 304 &&
+                x->mstate != KC_M_HEAD) {
+                x->framing = "the response has conflicting or invalid Content-Length values";
+                return 0;
+            }
+        }
         return n;
+    }
 
     if (is_blank(p[0])) {
         /* obsolete line folding: continue the previous value, which is the
@@ -460,6 +555,13 @@ static size_t on_header(char *p, size_t size, size_t nmemb, void *ud)
         return 0;
     }
     x->nhdrs++;
+    if (!x->head_done) {                /* not a trailer */
+        if (h->name_len == 14 && memcmp(x->hdr.data + h->name, "content-length", 14) == 0)
+            check_content_length(x, h);
+        else if (h->name_len == 17 &&
+                 memcmp(x->hdr.data + h->name, "transfer-encoding", 17) == 0)
+            x->has_te = 1;
+    }
     return n;
 }
 
@@ -630,6 +732,55 @@ static int return_terr(lua_State *L, kc_kind kind, const char *msg)
     return 2;
 }
 
+/* Did this transfer put its request on the wire?  The prereq callback fired
+ * (counted in x->sends, reset by us before each transfer: the connection
+ * was made and the request was about to be written).  Without that callback
+ * (libcurl < 7.80), libcurl's request byte count, which it resets when a
+ * transfer starts (a failure before that start leaves the previous one's). */
+static int kc_request_went_out(const kc_xfer *x)
+{
+#if LIBCURL_VERSION_NUM >= 0x075000
+    return x->sends > 0;
+#else
+    long reqsize = 0;
+    curl_easy_getinfo(x->easy, CURLINFO_REQUEST_SIZE, &reqsize);
+    return reqsize > 0;
+#endif
+}
+
+/* libcurl keeps an unfinished response header line (the status line too) in
+ * a buffer of its own, capped at CURL_MAX_HTTP_HEADER (100 KiB); a longer
+ * line fails the transfer with CURLE_OUT_OF_MEMORY ("Avoided giant realloc
+ * for header" before 7.69, no message of its own from 7.69 on, CURLE_TOO_LARGE
+ * from 8.6).  Our 64 KiB head cap never sees that line, but such a line is a
+ * head over it.  We call it that (too_large) only when all of these hold:
+ *   - the code is one of those, and none of our own buffers failed (x->oom);
+ *   - the request went out and a first response byte came back (libcurl's
+ *     start-transfer time, reset per transfer, is set), and the final head
+ *     had not ended (x->head_done): the failure happened while a response
+ *     head was arriving;
+ *   - libcurl's message does not say an allocation failed ("Failed to alloc
+ *     memory for big header!": a genuine failure, in libcurl before 7.69).
+ * Any other out-of-memory (before the answer, in the body, in our buffers)
+ * stays system.  What remains ambiguous: a real allocation failure inside
+ * libcurl while a head arrives (7.69 .. 8.5 give no message to tell them
+ * apart); it is counted as too_large, which also fails the call, unretried. */
+static int kc_head_overflow(const kc_xfer *x, CURLcode rc)
+{
+    curl_off_t start = 0;
+    int code = rc == CURLE_OUT_OF_MEMORY;
+#if LIBCURL_VERSION_NUM >= 0x080600
+    code = code || rc == CURLE_TOO_LARGE;
+#endif
+    if (!code || x->oom || x->head_done || strstr(x->errbuf, "Failed to alloc") != NULL)
+        return 0;
+    if (!kc_request_went_out(x))
+        return 0;
+    if (curl_easy_getinfo(x->easy, CURLINFO_STARTTRANSFER_TIME_T, &start) != CURLE_OK)
+        return 0;
+    return start > 0;
+}
+
 static kc_kind kc_classify(const kc_xfer *x, CURLcode rc)
 {
     size_t i;
@@ -637,6 +788,13 @@ static kc_kind kc_classify(const kc_xfer *x, CURLcode rc)
         return KC_TOO_LARGE;
     if (x->oom)
         return KC_SYSTEM;
+    if (x->framing != NULL)
+        return KC_NETWORK;
+    /* invalid_argument is the caller's mistake only (another scheme in the
+     * URL); once the request went out, an unsupported protocol is the
+     * server's answer ("HTTP/1.1 abc", HTTP/0.9): bad framing */
+    if (rc == CURLE_UNSUPPORTED_PROTOCOL && kc_request_went_out(x))
+        return KC_NETWORK;
     for (i = 0; i < sizeof kc_errmap / sizeof kc_errmap[0]; i++)
         if (kc_errmap[i].code == rc)
             return kc_errmap[i].kind;
@@ -677,9 +835,13 @@ static void push_scrubbed(lua_State *L, const char *msg)
 
 static void push_curl_error(lua_State *L, kc_xfer *x, CURLcode rc)
 {
-    kc_kind kind = kc_classify(x, rc);
+    kc_kind kind;
     int sent = 1;
     size_t n;
+
+    if (x->too_large == KC_FIT && kc_head_overflow(x, rc))
+        x->too_large = KC_TOO_BIG_HEADERS;
+    kind = kc_classify(x, rc);
 
     switch (kind) {
     case KC_CONNECT:
@@ -688,16 +850,13 @@ static void push_curl_error(lua_State *L, kc_xfer *x, CURLcode rc)
         sent = 0;
         break;
     case KC_TIMEOUT:
-    case KC_SYSTEM: {
-        /* Nothing went out unless request bytes were written.  The request
-         * size is reset by libcurl at the start of every transfer.  (A
-         * failing environment after the request went out stays sent = true:
-         * a retry could repeat a side effect.) */
-        long reqsize = 0;
-        curl_easy_getinfo(x->easy, CURLINFO_REQUEST_SIZE, &reqsize);
-        sent = reqsize > 0;
+    case KC_SYSTEM:
+        /* Nothing went out unless the request was about to be written in
+         * this transfer (see kc_request_went_out).  (A failing environment
+         * after the request went out stays sent = true: a retry could
+         * repeat a side effect.) */
+        sent = kc_request_went_out(x);
         break;
-    }
     default:
         sent = 1;
     }
@@ -719,9 +878,11 @@ static void push_curl_error(lua_State *L, kc_xfer *x, CURLcode rc)
                         (int)x->max_body);
     else if (x->oom)
         lua_pushliteral(L, "out of memory while reading the response");
+    else if (x->framing != NULL)
+        lua_pushstring(L, x->framing);
     else
         push_scrubbed(L, n > 0 ? x->errbuf : curl_easy_strerror(rc));
-    push_terr(L, kind, lua_tostring(L, -1), 1, (long)rc, sent);
+    push_terr(L, kind, lua_tostring(L, -1), rc != CURLE_OK, (long)rc, sent);
     lua_remove(L, -2);
 }
 
@@ -807,8 +968,13 @@ static void push_response(lua_State *L, kc_xfer *x)
 static int push_outcome(lua_State *L, kc_xfer *x, CURLcode rc)
 {
     if (rc == CURLE_OK && x->too_large == KC_FIT && !x->oom) {
-        push_response(L, x);
-        return 1;
+        if (x->head_done) {
+            push_response(L, x);
+            return 1;
+        }
+        /* libcurl (7.88) takes a connection closed after part of the head
+         * for a complete answer: it is not one */
+        x->framing = "the connection closed in the middle of the response headers";
     }
     push_curl_error(L, x, rc);
     return 0;

@@ -209,6 +209,55 @@ describe("konnect-pats --secret-file, hostile names", function()
     end)
   end)
 
+  describe("--token-file permissions", function()
+    local function token_file(name, mode)
+      local path = dir .. "/" .. name
+      spit(path, fake.ALICE_TOKEN .. "\n")
+      os.execute("chmod " .. mode .. " " .. q(path))
+      return path
+    end
+
+    it("readable by others or by the group: one warning line with the chmod that fixes it; the command runs", function()
+      for _, c in ipairs { { "644", "others" }, { "604", "others" }, { "640", "its group" }, { "664", "others" } } do
+        local path = token_file("token" .. c[1], c[1])
+        local r = cli({ "whoami", "--json", "--token-file", path }, { env = { KONNECT_TOKEN = false } })
+        assert.equal(0, r.code, r.err)
+        assert.equal(ALICE, require("cjson").decode(r.out).id)
+        -- with --json the warning is a JSON object of its own
+        local w = require("cjson").decode(r.err)
+        assert.matches("can be read by " .. c[2] .. " (mode 0" .. c[1] .. "); chmod 600 " .. path .. " fixes it",
+          w.warning, 1, true)
+        r = cli({ "whoami", "--token-file", path }, { env = { KONNECT_TOKEN = false } })
+        assert.equal(0, r.code)
+        assert.equal(1, select(2, r.err:gsub("\n", "")), "one line: " .. r.err)
+        assert.matches("^konnect%-pats: warning: the token file ", r.err)
+        assert.matches("chmod 600 " .. path, r.err, 1, true)
+        no_secret(r.err, "the warning")
+      end
+    end)
+
+    it("a private file (0600, 0400): no warning", function()
+      for _, mode in ipairs { "600", "400" } do
+        local path = token_file("private" .. mode, mode)
+        local r = cli({ "whoami", "--token-file", path }, { env = { KONNECT_TOKEN = false } })
+        assert.equal(0, r.code)
+        assert.equal("", r.err)
+      end
+    end)
+
+    it("the chmod line is quoted for the shell, and a link is judged by its target", function()
+      local path = token_file("my token's file", "644")
+      local r = cli({ "whoami", "--token-file", path }, { env = { KONNECT_TOKEN = false } })
+      assert.equal(0, r.code)
+      local cmd = r.err:match("; (chmod 600 .-) fixes it\n$")
+      assert.equal("chmod 600 '" .. dir .. "/my token'\\''s file'", cmd)
+      assert.equal(0, h.sh(cmd))
+      assert.equal("600", h.file_mode(path))
+      os.execute("ln -s " .. q(path) .. " " .. q(dir .. "/link"))
+      assert.equal("", cli({ "whoami", "--token-file", dir .. "/link" }, { env = { KONNECT_TOKEN = false } }).err)
+    end)
+  end)
+
   describe("two users", function()
     it("root and nobody in shared sticky (1777) and non-sticky (0777) directories: spec/cli/two_users.sh", function()
       local p = io.popen("id -u")

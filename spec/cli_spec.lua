@@ -46,7 +46,7 @@ end
 
 local function posts() return fake.count("POST /v3/users/" .. ALICE .. "/access-tokens") end
 
-local COMMANDS = { "whoami", "list", "get", "create", "rename", "revoke", "delete", "rotate", "find" }
+local COMMANDS = { "whoami", "list", "get", "create", "rename", "revoke", "delete", "rotate", "find", "prune" }
 
 describe("konnect-pats", function()
   local client, dir
@@ -165,7 +165,7 @@ describe("konnect-pats", function()
       assert.equal(3, #lines)
       assert.matches("^NAME +ID +STATE +EXPIRES +LAST USED$", lines[1])
       assert.matches("^ci +" .. esc(a.id) .. "  ACTIVE  in 30 days +never$", lines[2])
-      assert.matches("^déploiement nocturne  " .. esc(b.id) .. "  ACTIVE  in 1 day +just now$", lines[3])
+      assert.matches("^déploiement nocturne  " .. esc(b.id) .. "  ACTIVE  in 24 hours +just now$", lines[3])
       -- columns line up (counting characters, not bytes)
       local col = lines[1]:find("ID", 1, true)
       assert.equal(col, (lines[2]:find(a.id, 1, true)))
@@ -418,20 +418,33 @@ describe("konnect-pats", function()
   end)
 
   describe("rotate", function()
-    it("prints the new secret alone, revokes the old token, keeps name and lifetime", function()
+    it("prints the new secret alone, deletes the old token (the default), keeps name and lifetime", function()
       local old = assert(client:create(ALICE, { name = "ci", ttl_seconds = 14 * DAY }))
       local r = ok(cli({ "rotate", "me", old.id }))
       local secret = r.out:match("^(kpat_%w+)\n$")
       assert.is_string(secret, r.out)
       assert.not_matches(secret, r.err, 1, true)
+      local _, err = client:get(ALICE, old.id)
+      assert.equal("not_found", err.kind)
+      local list = assert(client:find_by_name(ALICE, "ci"))
+      assert.equal(1, #list)
+      local new = list[1]
+      assert.equal("ACTIVE", new.state)
+      assert.is_true(math.abs(lifetime(new) - 14 * DAY) <= 2)
+      assert.matches(new.id, r.err, 1, true)
+      ok(cli({ "whoami" }, { env = { KONNECT_TOKEN = secret } }))
+    end)
+
+    it("--old revoke: the old token stays listed, REVOKED", function()
+      local old = assert(client:create(ALICE, { name = "ci", ttl_seconds = 14 * DAY }))
+      local r = ok(cli({ "rotate", old.id, "--old", "revoke" }))
+      assert.matches("old token " .. esc(old.id) .. " revoked", r.err)
       assert.equal("REVOKED", assert(client:get(ALICE, old.id)).state)
       local list = assert(client:find_by_name(ALICE, "ci"))
       assert.equal(2, #list)
       local new = list[1].id == old.id and list[2] or list[1]
       assert.equal("ACTIVE", new.state)
       assert.is_true(math.abs(lifetime(new) - 14 * DAY) <= 2)
-      assert.matches(new.id, r.err, 1, true)
-      ok(cli({ "whoami" }, { env = { KONNECT_TOKEN = secret } }))
     end)
 
     it("--name, --ttl and --json", function()
@@ -477,7 +490,10 @@ describe("konnect-pats", function()
       local path = dir .. "/new-secret"
       local r = cli({ "rotate", "me", old.id, "--secret-file", path, "--json" })
       assert.equal(1, r.code)
-      error_line(r, "server", 500)
+      -- with --json the error is one JSON object on stderr (CLI v2)
+      local e = decode(r.err)
+      assert.equal("server", e.kind)
+      assert.equal(500, e.status)
       local tok = decode(r.out)
       assert.is_nil(tok.konnect_token)
       assert.equal("600", file_mode(path))
@@ -548,10 +564,14 @@ describe("konnect-pats", function()
         { "frobnicate" },
         { "list", "--frob" },
         { "list", "me", "extra" },
-        { "get", "me" },
-        { "get", "me", "not-a-uuid" },
+        { "get" },
+        { "get", "me", "not a name!" },
+        { "get", "-x-" },
         { "get", "someone", NO_SUCH },
-        { "rename", "me", NO_SUCH },
+        { "get", NO_SUCH, "--user", "someone" },
+        { "rename", NO_SUCH },
+        { "whoami", "--user", ALICE },
+        { "list", "me", "--user", ALICE },
         { "list", "--name", "x1" },
         { "list", "--ttl", "1d" },
         { "create", "--name", "x1", "--ttl", "1d", "--force" },
@@ -636,7 +656,11 @@ describe("konnect-pats", function()
         local what = table.concat(c[1], " ") .. " <- " .. c[4]
         assert.is_true(r.code == 1 or r.code == 3, what .. ": exit " .. tostring(r.code))
         assert.equal("", r.out, what)
-        assert.matches("^konnect%-pats: [^\n]+\n$", r.err, what)
+        if c[1][#c[1]] == "--json" then -- one JSON object (CLI v2)
+          assert.equal("decode", decode(r.err).kind, what)
+        else
+          assert.matches("^konnect%-pats: [^\n]+\n$", r.err, what)
+        end
         assert.not_matches("traceback", r.err, 1, true)
         assert.not_matches("%.lua:%d+:", r.err, what)
       end
@@ -838,6 +862,562 @@ describe("konnect-pats", function()
       assert.equal("#!/usr/bin/env lua", f:read("*l"))
       f:close()
       assert.equal(0, sh("test -x " .. q(CLI)))
+    end)
+  end)
+end)
+
+-- CLI v2 (issue 11 item 9)
+describe("konnect-pats v2", function()
+  local client, dir
+
+  before_each(function()
+    fake.reset()
+    client = fake.client()
+    dir = tmpdir()
+  end)
+
+  after_each(function()
+    os.execute("rm -rf " .. q(dir))
+  end)
+
+  local function mutations()
+    local n = 0
+    for route, c in pairs(fake.requests().routes) do
+      if not route:match("^GET ") then n = n + c end
+    end
+    return n
+  end
+
+  describe("--user", function()
+    it("every command takes --user (default me); the older USER-first form still works", function()
+      local t = assert(client:create(ALICE, { name = "ci", ttl_seconds = DAY }))
+      local want = assert(client:list(ALICE))
+      for _, args in ipairs { { "list", "--json" }, { "list", "--user", ALICE, "--json" },
+                              { "list", "--json", "--user=me" }, { "list", ALICE, "--json" } } do
+        assert.same(want, decode(ok(cli(args)).out), table.concat(args, " "))
+      end
+      assert.equal(t.id, decode(ok(cli({ "get", t.id, "--user", ALICE, "--json" })).out).id)
+      assert.equal(t.id, decode(ok(cli({ "get", "me", t.id, "--json" })).out).id)
+      assert.equal(t.id, decode(ok(cli({ "get", t.id, "--json" })).out).id)
+      local r = ok(cli({ "create", "--user", ALICE, "--name", "two", "--ttl", "1d", "--json" }))
+      assert.equal(ALICE, decode(r.out).user_id)
+      ok(cli({ "rename", t.id, "renamed", "--user", "me" }))
+      assert.equal("renamed", assert(client:get(ALICE, t.id)).name)
+      r = ok(cli({ "find", "renamed", "--json" }))
+      assert.equal(t.id, decode(r.out)[1].id)
+    end)
+
+    it("another user's tokens: 403, exit 4", function()
+      local r = cli({ "list", "--user", BOB })
+      assert.equal(4, r.code)
+      error_line(r, "forbidden", 403)
+    end)
+
+    it("the user given twice, or to whoami, or not a user id: usage error (2), no request", function()
+      for _, args in ipairs { { "list", ALICE, "--user", ALICE }, { "whoami", "--user", ALICE },
+                              { "get", NO_SUCH, "--user", "alice" }, { "list", "--user", "" },
+                              { "list", "--user" } } do
+        local r = cli(args)
+        assert.equal(2, r.code, table.concat(args, " ") .. ": " .. r.err)
+        assert.equal("", r.out)
+      end
+      assert.equal(0, fake.requests().total)
+    end)
+  end)
+
+  describe("TOKEN by name", function()
+    it("get, rename, revoke, delete by the token's name", function()
+      local t = assert(client:create(ALICE, { name = "nightly ci", ttl_seconds = DAY }))
+      assert(client:create(ALICE, { name = "other", ttl_seconds = DAY }))
+      assert.equal(t.id, decode(ok(cli({ "get", "nightly ci", "--json" })).out).id)
+      ok(cli({ "rename", "nightly ci", "nightly" }))
+      assert.equal("nightly", assert(client:get(ALICE, t.id)).name)
+      local r = ok(cli({ "revoke", "nightly" }))
+      assert.matches(t.id, r.out, 1, true)
+      assert.equal("REVOKED", assert(client:get(ALICE, t.id)).state)
+      ok(cli({ "delete", "nightly", "--user", ALICE }))
+      local _, err = client:get(ALICE, t.id)
+      assert.equal("not_found", err.kind)
+      assert.equal(1, #assert(client:list(ALICE)).data)
+    end)
+
+    it("a name shaped like an id is the id", function()
+      local t = assert(client:create(ALICE, { name = "xx", ttl_seconds = DAY }))
+      ok(cli({ "get", t.id }))
+      assert.equal(0, fake.count("GET /v3/users/" .. ALICE .. "/access-tokens"))
+    end)
+
+    it("an ambiguous name: exit 2, the candidates with their ids, nothing changed", function()
+      local a = assert(client:create(ALICE, { name = "dup", ttl_seconds = DAY }))
+      local b = assert(client:create(ALICE, { name = "dup", ttl_seconds = 2 * DAY }))
+      for _, c in ipairs { "get", "revoke", "delete", "rotate" } do
+        local r = cli({ c, "dup" })
+        assert.equal(2, r.code, c)
+        assert.equal("", r.out)
+        assert.matches('^konnect%-pats: ambiguous: 2 tokens are named "dup"; give the id', r.err)
+        assert.matches(a.id, r.err, 1, true)
+        assert.matches(b.id, r.err, 1, true)
+      end
+      assert.equal(2, posts()) -- the two made above, no more
+      assert.equal(2, mutations())
+      local r = cli({ "delete", "dup", "--json" })
+      assert.equal(2, r.code)
+      assert.equal("", r.out)
+      local e = decode(r.err)
+      assert.equal("ambiguous", e.kind)
+      assert.equal(2, #e.candidates)
+      local ids = { e.candidates[1].id, e.candidates[2].id }
+      table.sort(ids)
+      local want = { a.id, b.id }
+      table.sort(want)
+      assert.same(want, ids)
+      assert.is_nil(e.candidates[1].konnect_token)
+      assert.equal("ACTIVE", assert(client:get(ALICE, a.id)).state)
+    end)
+
+    it("a name no token has: not_found, exit 1, nothing changed", function()
+      assert(client:create(ALICE, { name = "present", ttl_seconds = DAY }))
+      for _, c in ipairs { "get", "revoke", "delete", "rotate" } do
+        local r = cli({ c, "absent" })
+        assert.equal(1, r.code, c)
+        assert.equal("", r.out)
+        assert.matches('^konnect%-pats: not_found: no token is named "absent"\n$', r.err)
+      end
+      local r = cli({ "get", "absent", "--user", ALICE, "--json" })
+      assert.equal(1, r.code)
+      assert.equal("not_found", decode(r.err).kind)
+      assert.equal(1, mutations())
+    end)
+
+    it("a new name the contract refuses: exit 2 before the old one is looked up", function()
+      assert(client:create(ALICE, { name = "ci", ttl_seconds = DAY }))
+      local before = fake.requests().total
+      for _, args in ipairs { { "rename", "ci", "bad!" }, { "rotate", "ci", "--name", "x" } } do
+        local r = cli(args)
+        assert.equal(2, r.code, table.concat(args, " "))
+        error_line(r, "invalid_argument")
+      end
+      assert.equal(before, fake.requests().total)
+    end)
+
+    it("a TOKEN that is neither an id nor a possible name: usage error (2), no request", function()
+      for _, bad in ipairs { "bad!", "-lead", "trail-", ("x"):rep(300) } do
+        local r = cli({ "get", "--", bad })
+        assert.equal(2, r.code, bad)
+        assert.matches("TOKEN must be a token id or a token name", r.err, 1, true)
+      end
+      assert.equal(0, fake.requests().total)
+    end)
+  end)
+
+  describe("--json errors", function()
+    local FIELDS = { "kind", "status", "message", "trace_id", "request_id" }
+
+    it("an API error is one JSON object on stderr; stdout stays empty", function()
+      local r = cli({ "get", NO_SUCH, "--json" })
+      assert.equal(1, r.code)
+      assert.equal("", r.out)
+      assert.equal(1, select(2, r.err:gsub("\n", "")), "one line")
+      local e = decode(r.err)
+      assert.equal("not_found", e.kind)
+      assert.equal(404, e.status)
+      assert.matches("^kong:trace:%d+$", e.trace_id)
+      assert.is_string(e.request_id)
+      assert.is_string(e.message)
+      local log = fake.requests().log
+      local last = log[#log]
+      if type(last) == "table" and last.request_id then assert.equal(last.request_id, e.request_id) end
+    end)
+
+    it("every kind of failure: usage, auth, network, conflict; absent fields are null", function()
+      for i = 1, 10 do assert(client:create(ALICE, { name = "t" .. i, ttl_seconds = DAY })) end
+      local cases = {
+        { { "frobnicate", "--json" }, 2, "usage" },
+        { { "list", "--frob", "--json" }, 2, "usage" },
+        { { "--json" }, 2, "usage" },
+        { { "get", "bad!", "--json" }, 2, "usage" },
+        { { "list", "--json" }, 4, "unauthorized", { KONNECT_TOKEN = "kpat_unknown_token_value" } },
+        { { "list", "--json" }, 3, "connect", { KONNECT_SERVER_URL = "http://127.0.0.1:1" } },
+        { { "create", "--name", "x1", "--ttl", "1d", "--json" }, 1, "conflict" },
+        { { "get", NO_SUCH, "--user", "someone", "--json" }, 2, "invalid_argument" },
+      }
+      for _, c in ipairs(cases) do
+        local raw = {}
+        local r = cli(c[1], { env = c[4] })
+        local what = table.concat(c[1], " ")
+        assert.equal(c[2], r.code, what .. ": " .. r.err)
+        assert.equal("", r.out, what)
+        assert.equal(1, select(2, r.err:gsub("\n", "")), what .. ": one line: " .. r.err)
+        local e = decode(r.err)
+        assert.equal(c[3], e.kind, what)
+        for _, f in ipairs(FIELDS) do
+          raw[f] = r.err:find('"' .. f .. '":', 1, true)
+          assert.is_truthy(raw[f], what .. ": field " .. f .. " present (null when absent)")
+        end
+        assert.not_matches("kpat_", r.err, 1, true)
+      end
+    end)
+  end)
+
+  describe("-v, --verbose and KONNECT_DEBUG=1", function()
+    it("print each attempt's log line on stderr, and nothing without them", function()
+      local quiet = ok(cli({ "whoami" }))
+      assert.not_matches("attempt=", quiet.err, 1, true)
+      for _, o in ipairs { { args = { "whoami", "-v" } }, { args = { "--verbose", "whoami" } },
+                           { args = { "whoami" }, env = { KONNECT_DEBUG = "1" } } } do
+        local r = ok(cli(o.args, { env = o.env }))
+        assert.matches("konnect: get%-users%-me GET /v3/users/me %-> 200 attempt=1 [%d.]+ms\n", r.err)
+        assert.matches(ALICE, r.out, 1, true)
+      end
+      assert.not_matches("attempt=", ok(cli({ "whoami" }, { env = { KONNECT_DEBUG = "0" } })).err, 1, true)
+    end)
+
+    it("show the retries and the waits between them, redacted", function()
+      fake.fault { method = "GET", path = "^/v3/users/me$", status = 503, count = 2, retry_after = "1" }
+      local r = ok(cli({ "whoami", "-v" }))
+      assert.matches("-> 503 attempt=1", r.err, 1, true)
+      assert.matches("-> 503 attempt=2", r.err, 1, true)
+      assert.matches("-> 200 attempt=3", r.err, 1, true)
+      assert.matches("the server asks to retry after 1", r.err, 1, true)
+      local waits = {}
+      for s in r.err:gmatch("waited ([%d.]+)s before attempt %d") do waits[#waits + 1] = tonumber(s) end
+      assert.equal(2, #waits, r.err)
+      for _, w in ipairs(waits) do assert.is_true(w >= 0.9 and w < 10, "wait " .. w) end
+      assert.not_matches(fake.ALICE_TOKEN, r.err, 1, true)
+    end)
+
+    it("the access token never appears in them, even echoed by the server", function()
+      fake.fault { method = "GET", path = "^/v3/users/me$", redirect = "http://127.0.0.1:9/?t=" .. fake.ALICE_TOKEN }
+      local r = cli({ "whoami", "-v" })
+      assert.matches("attempt=1", r.err, 1, true)
+      assert.not_matches(fake.ALICE_TOKEN, r.err .. r.out, 1, true)
+    end)
+
+    it("with --json, each log line is a JSON object of its own, the error the last", function()
+      local r = cli({ "get", NO_SUCH, "--json", "-v" })
+      assert.equal(1, r.code)
+      assert.equal("", r.out)
+      local lines = {}
+      for l in r.err:gmatch("[^\n]+") do lines[#lines + 1] = decode(l) end
+      assert.is_true(#lines >= 2)
+      assert.matches("attempt=1", lines[1].log, 1, true)
+      assert.equal("not_found", lines[#lines].kind)
+    end)
+  end)
+
+  describe("relative times", function()
+    local relative = require("konnect.cli.render").relative
+    local iso = require("konnect.time").iso
+    local NOW = 1780000000
+
+    it("minutes under an hour, hours under two days, then days, then years", function()
+      local cases = {
+        { 30, "in under a minute" }, { -30, "just now" }, { 30 * 60, "in 30 minutes" },
+        { 3600, "in 1 hour" }, { 35 * 3600, "in 35 hours" }, { -35 * 3600, "35 hours ago" },
+        { 24 * 3600, "in 24 hours" }, { 47 * 3600, "in 47 hours" }, { 2 * DAY, "in 2 days" },
+        { 30 * DAY, "in 30 days" }, { 400 * DAY, "in 400 days" }, { -3 * 365 * DAY, "3 years ago" },
+      }
+      for _, c in ipairs(cases) do
+        assert.equal(c[2], relative(iso(NOW + c[1]), NOW), tostring(c[1]))
+      end
+      assert.equal("soon-ish", relative("soon-ish", NOW))
+    end)
+
+    it("a token created for 36h shows \"in 36 hours\"", function()
+      local r = ok(cli({ "create", "--name", "short", "--ttl", "36h" }))
+      assert.matches("expires in 36 hours", r.err, 1, true)
+      assert.matches("ACTIVE  in 36 hours", ok(cli({ "list" })).out, 1, true)
+    end)
+  end)
+
+  describe("help", function()
+    it("documents --user, names as TOKEN, prune, rotate --old, -v and KONNECT_DEBUG; fits 80 columns", function()
+      local r = ok(cli({ "--help" }))
+      for _, s in ipairs { "--user USER", "token name", "prune", "--old delete|revoke|keep", "-v, --verbose",
+                           "KONNECT_DEBUG=1", "one JSON object on stderr" } do
+        assert.matches(s, r.out, 1, true)
+      end
+      local texts = { r.out }
+      for name in pairs(require("konnect.cli.help").COMMANDS) do texts[#texts + 1] = ok(cli({ name, "--help" })).out end
+      for _, t in ipairs(texts) do
+        local n = 0
+        for line in t:gmatch("[^\n]*") do
+          n = n + 1
+          if n > 1 then assert.is_true(#line <= 80, "too wide: " .. line) end
+        end
+      end
+    end)
+  end)
+
+  describe("did you mean", function()
+    it("an unknown command or option close to a known one gets a suggestion; exit 2", function()
+      local cases = {
+        { { "lsit" }, "did you mean list?" }, { { "rotat", "x" }, "did you mean rotate?" },
+        { { "whomai" }, "did you mean whoami?" }, { { "prnue" }, "did you mean prune?" },
+        { { "list", "--jsno" }, "did you mean --json?" }, { { "prune", "--dry" }, "did you mean --dry-run?" },
+        { { "list", "--verbos" }, "did you mean --verbose?" },
+        { { "get", "x", "--usr", "me" }, "did you mean --user?" },
+        { { "prune", "--olderthan", "7d" }, "did you mean --older-than?" },
+        { { "rotate", "x", "--old", "delet" }, "did you mean delete?" },
+      }
+      for _, c in ipairs(cases) do
+        local r = cli(c[1])
+        assert.equal(2, r.code, table.concat(c[1], " "))
+        assert.matches("^konnect%-pats: usage: [^\n]*" .. esc(c[2]) .. "[^\n]*\n$", r.err)
+      end
+      for _, args in ipairs { { "frobnicate" }, { "list", "--xyzzy" } } do
+        local r = cli(args)
+        assert.equal(2, r.code)
+        assert.not_matches("did you mean", r.err, 1, true)
+      end
+      assert.equal(0, fake.requests().total)
+    end)
+  end)
+
+  describe("prune", function()
+    local function dead_and_alive()
+      local alive = assert(client:create(ALICE, { name = "alive", ttl_seconds = DAY }))
+      local revoked = assert(client:create(ALICE, { name = "revoked", ttl_seconds = DAY }))
+      local expired = assert(client:create(ALICE, { name = "expired", ttl_seconds = DAY }))
+      assert(client:revoke(ALICE, revoked.id))
+      fake.expire(expired.id)
+      return alive, revoked, expired
+    end
+
+    local function ids()
+      local o = {}
+      for _, t in ipairs(assert(client:list(ALICE)).data) do o[#o + 1] = t.name end
+      table.sort(o)
+      return o
+    end
+
+    it("--dry-run lists what would go and deletes nothing", function()
+      dead_and_alive()
+      local r = ok(cli({ "prune", "--dry-run" }))
+      assert.matches("^would delete 2 tokens %(dry run: nothing deleted%):\n", r.out)
+      assert.matches("revoked", r.out, 1, true)
+      assert.matches("expired", r.out, 1, true)
+      assert.not_matches("alive", r.out, 1, true)
+      assert.same({ "alive", "expired", "revoked" }, ids())
+      assert.equal(4, mutations()) -- the three creates and the revoke above
+      r = ok(cli({ "prune", "--dry-run", "--json" }))
+      local v = decode(r.out)
+      assert.is_true(v.dry_run)
+      assert.equal(2, #v.tokens)
+      assert.same({ "alive", "expired", "revoked" }, ids())
+    end)
+
+    it("deletes the revoked and expired tokens, keeps the active one", function()
+      dead_and_alive()
+      local r = ok(cli({ "prune", "--json" }))
+      local v = decode(r.out)
+      assert.is_false(v.dry_run)
+      assert.equal(2, #v.tokens)
+      assert.same({ "alive" }, ids())
+      assert.equal("nothing to prune\n", ok(cli({ "prune" })).out)
+    end)
+
+    it("--state revoked (or expired) prunes only those", function()
+      dead_and_alive()
+      local r = ok(cli({ "prune", "--state", "revoked" }))
+      assert.matches("^deleted 1 token:\n", r.out)
+      assert.same({ "alive", "expired" }, ids())
+      ok(cli({ "prune", "--state=EXPIRED" }))
+      assert.same({ "alive" }, ids())
+    end)
+
+    it("--older-than keeps what died more recently", function()
+      dead_and_alive()
+      local r = ok(cli({ "prune", "--older-than", "7d", "--json" }))
+      assert.same({}, decode(r.out).tokens)
+      assert.same({ "alive", "expired", "revoked" }, ids())
+      r = ok(cli({ "prune", "--older-than", "0", "--json" }))
+      assert.equal(2, #decode(r.out).tokens)
+    end)
+
+    it("a delete that fails half way: exit 1, what was deleted is named, stdout empty", function()
+      local _, revoked, expired = dead_and_alive()
+      -- the list's order is creation order: the revoked token goes first, then the expired one fails
+      fake.fault { method = "DELETE", path = "/access%-tokens/" .. esc(expired.id) .. "$", status = 500, count = 3,
+                   retry_after = "0" }
+      local r = cli({ "prune" })
+      assert.equal(1, r.code, r.err)
+      assert.equal("", r.out)
+      assert.matches("konnect-pats: deleted before the failure: " .. revoked.id .. "\n", r.err, 1, true)
+      error_line(r, "server", 500)
+      assert.same({ "alive", "expired" }, ids())
+      fake.fault { method = "DELETE", path = "/access%-tokens/" .. esc(expired.id) .. "$", status = 500, count = 3,
+                   retry_after = "0" }
+      assert(client:revoke(ALICE, (assert(client:find_by_name(ALICE, "alive"))[1].id)))
+      r = cli({ "prune", "--json" })
+      assert.equal(1, r.code)
+      assert.equal("", r.out)
+      local e = decode(r.err)
+      assert.equal(1, #e.deleted)
+      assert.same({ "expired" }, ids())
+    end)
+
+    it("every delete failing: exit 1; with --json one error object on stderr, stdout empty", function()
+      dead_and_alive()
+      fake.fault { method = "DELETE", path = "/access%-tokens/", status = 500, count = 3, retry_after = "0" }
+      local r = cli({ "prune", "--json" })
+      assert.equal(1, r.code, r.err)
+      assert.equal("", r.out)
+      local e = decode(r.err)
+      assert.equal("server", e.kind)
+      assert.equal(500, e.status)
+      assert.matches("pruned 0 of 2", e.message, 1, true)
+      assert.same({ "alive", "expired", "revoked" }, ids())
+    end)
+
+    it("refuses --state active and unreadable ages before any request (exit 2)", function()
+      for _, args in ipairs { { "prune", "--state", "active" }, { "prune", "--state", "revoked,bogus" },
+                              { "prune", "--older-than", "7m" }, { "prune", "--older-than", "soon" },
+                              { "prune", "--state", "" }, { "list", "--dry-run" }, { "prune", "extra" } } do
+        local r = cli(args)
+        assert.equal(2, r.code, table.concat(args, " "))
+        assert.equal("", r.out)
+      end
+      assert.matches("never deletes an active token", cli({ "prune", "--state", "active" }).err, 1, true)
+      assert.equal(0, fake.requests().total)
+    end)
+  end)
+
+  describe("rotate --old", function()
+    it("delete (the default): the old token is gone", function()
+      for _, extra in ipairs { {}, { "--old", "delete" } } do
+        local old = assert(client:create(ALICE, { name = "ci", ttl_seconds = DAY }))
+        local args = { "rotate", old.id }
+        for _, a in ipairs(extra) do args[#args + 1] = a end
+        local r = ok(cli(args))
+        assert.matches("^kpat_%w+\n$", r.out)
+        assert.matches("old token " .. esc(old.id) .. " deleted\n", r.err)
+        local _, err = client:get(ALICE, old.id)
+        assert.equal("not_found", err.kind)
+        assert.equal(1, #assert(client:find_by_name(ALICE, "ci")))
+        assert(client:delete(ALICE, assert(client:find_by_name(ALICE, "ci"))[1].id))
+      end
+    end)
+
+    it("revoke keeps it listed as REVOKED; keep leaves it ACTIVE", function()
+      local old = assert(client:create(ALICE, { name = "ci", ttl_seconds = DAY }))
+      ok(cli({ "rotate", old.id, "--old", "revoke" }))
+      assert.equal("REVOKED", assert(client:get(ALICE, old.id)).state)
+      local keep = assert(client:create(ALICE, { name = "two phase", ttl_seconds = DAY }))
+      local r = ok(cli({ "rotate", "two phase", "--old", "keep", "--json" }))
+      assert.equal("two phase", decode(r.out).name)
+      assert.equal("ACTIVE", assert(client:get(ALICE, keep.id)).state)
+      assert.equal(2, #assert(client:find_by_name(ALICE, "two phase")))
+    end)
+
+    it("30 nightly rotations by name never hit the ten-token limit", function()
+      assert(client:create(ALICE, { name = "nightly", ttl_seconds = DAY }))
+      for i = 1, 30 do
+        local r = cli({ "rotate", "nightly" })
+        assert.equal(0, r.code, "night " .. i .. ": " .. r.err)
+      end
+      assert.equal(1, #assert(client:list(ALICE)).data)
+    end)
+
+    it("a delete that fails after the new token exists: the secret is printed, exit 1, the error names it", function()
+      local old = assert(client:create(ALICE, { name = "ci", ttl_seconds = DAY }))
+      fake.fault { method = "DELETE", path = "/access%-tokens/", status = 500, count = 3, retry_after = "0" }
+      local r = cli({ "rotate", "ci", "--json" })
+      assert.equal(1, r.code)
+      local tok = decode(r.out)
+      assert.matches("^kpat_", tok.konnect_token)
+      local e = decode(r.err)
+      assert.equal("server", e.kind)
+      assert.equal(tok.id, e.new_token_id)
+      assert.equal("REVOKED", assert(client:get(ALICE, old.id)).state)
+      assert.not_matches(tok.konnect_token, r.err, 1, true)
+    end)
+
+    it("the ten-token limit: the error says how many are held and points at prune", function()
+      for i = 1, 9 do assert(client:create(ALICE, { name = "t" .. i, ttl_seconds = DAY })) end
+      local last = assert(client:create(ALICE, { name = "last", ttl_seconds = DAY }))
+      assert(client:revoke(ALICE, last.id))
+      local r = cli({ "rotate", "t1", "--old", "keep" })
+      assert.equal(1, r.code)
+      local line = error_line(r, "conflict", 409)
+      assert.matches("10 of at most 10", line, 1, true)
+      assert.matches("konnect-pats prune", line, 1, true)
+      r = cli({ "create", "--name", "x2", "--ttl", "1d", "--json" })
+      local e = decode(r.err)
+      assert.equal("conflict", e.kind)
+      assert.same({ used = 10, limit = 10 }, e.quota)
+      ok(cli({ "prune" }))
+      ok(cli({ "create", "--name", "x2", "--ttl", "1d" }))
+    end)
+
+    it("an unknown mode: usage error (2) before any request", function()
+      local r = cli({ "rotate", NO_SUCH, "--old", "shred" })
+      assert.equal(2, r.code)
+      assert.matches("--old must be delete, revoke or keep", r.err, 1, true)
+      assert.equal(0, fake.requests().total)
+    end)
+  end)
+
+  describe("bash completion", function()
+    local script = h.ROOT .. "/completion/konnect-pats.bash"
+
+    local function complete(...)
+      local words = { "konnect-pats", ... }
+      local qw = {}
+      for i, w in ipairs(words) do qw[i] = q(w) end
+      local p = io.popen("bash -c " .. q("source " .. q(script) .. "; COMP_WORDS=(" .. table.concat(qw, " ") ..
+        "); COMP_CWORD=" .. (#words - 1) .. "; _konnect_pats; printf '%s\\n' \"${COMPREPLY[@]}\"") .. " 2>&1")
+      local out = p:read("*a")
+      p:close()
+      local got = {}
+      for l in out:gmatch("[^\n]+") do got[#got + 1] = l end
+      table.sort(got)
+      return got
+    end
+
+    it("completes every command, each command's own options and the values of --old and --state", function()
+      local names = {}
+      for name in pairs(require("konnect.cli.help").COMMANDS) do names[#names + 1] = name end
+      names[#names + 1] = "help"
+      table.sort(names)
+      assert.same(names, complete(""))
+      assert.same({ "list" }, complete("li"))
+      assert.same({ "--dry-run" }, complete("prune", "--d"))
+      assert.same({ "delete", "keep", "revoke" }, complete("--json", "rotate", "ci", "--old", ""))
+      assert.same({ "--old" }, complete("rotate", "x", "--ol"))
+      assert.same({}, complete("list", "--ol"))
+      -- every option the CLI takes for a command is offered for it
+      local args = require "konnect.cli.args"
+      for name, cmd in pairs(require("konnect.cli.help").COMMANDS) do
+        local offered = {}
+        for _, o in ipairs(complete(name, "--")) do offered[o] = true end
+        for o in pairs(cmd.options) do assert.is_true(offered["--" .. o], name .. " --" .. o) end
+        for o in pairs(args.FLAG_OPTIONS) do
+          if o ~= "force" and o ~= "dry-run" then assert.is_true(offered["--" .. o], name .. " --" .. o) end
+        end
+      end
+    end)
+
+    it("is installed by the rockspec and by make install", function()
+      local spec = {}
+      local chunk = assert(loadfile(h.ROOT .. "/konnect-scm-1.rockspec", "t", spec))
+      if setfenv then setfenv(chunk, spec) end -- luacheck: ignore 113
+      chunk()
+      local dirs = spec.build.copy_directories or {}
+      local found = false
+      for _, d in ipairs(dirs) do found = found or d == "completion" end
+      assert.is_true(found, "build.copy_directories holds completion")
+      -- and every CLI module is in the rockspec
+      local p = io.popen("ls " .. q(h.ROOT .. "/lua/konnect/cli"))
+      for f in p:lines() do
+        local mod = "konnect.cli." .. f:gsub("%.lua$", "")
+        assert.equal("lua/konnect/cli/" .. f, spec.build.modules[mod], mod)
+      end
+      p:close()
+      local dest = dir .. "/root"
+      assert.equal(0, sh("cd " .. q(h.ROOT) .. " && make -s install LUA=lua5.4 DESTDIR=" .. q(dest) ..
+        " PREFIX=/usr >/dev/null 2>&1"))
+      assert.equal("644", file_mode(dest .. "/usr/share/bash-completion/completions/konnect-pats"))
     end)
   end)
 end)

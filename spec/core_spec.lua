@@ -58,6 +58,8 @@ end
 -- A one-connection HTTP server in a child process.  Modes:
 --   head N     a 200 whose head (status line to the blank line) is exactly N bytes
 --   trickle    a response head sent one byte per second, forever
+--   raw N PRE SUF   the bytes of file PRE, then N pieces of 64 KiB of "a" (fewer if the
+--              client hangs up), then the bytes of file SUF, then close
 local SERVER = [[
 local socket = require "socket"
 local mode, n = arg[1], tonumber(arg[2])
@@ -90,6 +92,20 @@ elseif mode == "head" then
   c:send(status .. table.concat(lines) .. tail .. "ok")
   c:settimeout(2)
   c:receive("*a")
+elseif mode == "raw" then
+  local function slurp(path)
+    local f = assert(io.open(path, "rb"))
+    local data = f:read("*a")
+    f:close()
+    return data
+  end
+  local ok = c:send(slurp(arg[3]))
+  local piece = ("a"):rep(65536)
+  for _ = 1, n do
+    if not ok then break end
+    ok = c:send(piece)
+  end
+  if ok then c:send(slurp(arg[4])) end
 elseif mode == "trickle" then
   local head = "HTTP/1.1 200 OK\r\nX-Slow: " .. ("a"):rep(100)
   for i = 1, #head do
@@ -100,11 +116,23 @@ end
 c:close()
 ]]
 
-local function child_server(mode, n)
+local function child_server(mode, n, ...)
   local script = tmpfile("server.lua", SERVER)
-  local p = assert(io.popen(child_env() .. LUA .. " " .. script .. " " .. mode .. " " .. (n or 0)))
+  local extra = ""
+  for _, a in ipairs { ... } do extra = extra .. " " .. shq(a) end
+  local p = assert(io.popen(child_env() .. LUA .. " " .. script .. " " .. mode .. " " .. (n or 0) .. extra))
   local port = assert(tonumber(p:read("*l")), "child server did not start")
   return "http://127.0.0.1:" .. port, p
+end
+
+-- A child server answering one GET with `prefix`, `flood` pieces of 64 KiB of "a" (until
+-- the client hangs up), `suffix`, then closing: a misbehaving server, byte for byte.
+local raw_count = 0
+local function raw_server(prefix, flood, suffix)
+  raw_count = raw_count + 1
+  local pre = tmpfile("raw" .. raw_count .. ".pre", prefix)
+  local suf = tmpfile("raw" .. raw_count .. ".suf", suffix or "")
+  return child_server("raw", flood or 0, pre, suf)
 end
 
 -- Run CODE in a child interpreter with extra environment ENV; returns its stdout.
@@ -594,6 +622,134 @@ describe("konnect.core", function()
     end)
   end)
 
+  -- The hostile-server suite's framing cases (spec/hostile/cases.lua), here against the
+  -- C core alone: the cosocket transport classifies the same bytes the same way.
+  describe("a misbehaving server", function()
+    local c
+    before_each(function() c = assert(core.new { timeout = 5 }) end)
+    after_each(function() c:close() end)
+
+    -- GET url from a raw_server(...) -> res, terr (and the child is reaped)
+    local function fetch(conn, prefix, flood, suffix, method)
+      local url, p = raw_server(prefix, flood, suffix)
+      local res, terr = conn:request(method or "GET", url)
+      p:close()
+      return res, terr
+    end
+
+    it("reports a header line beyond libcurl's own 100 KiB line limit as too_large, not system", function()
+      -- libcurl refuses such a line with CURLE_OUT_OF_MEMORY before our 64 KiB head cap sees it
+      local cases = {
+        { "a 1 MiB status line", "HTTP/1.1 200 ", 16, "\r\nContent-Length: 2\r\n\r\n{}" },
+        { "an endless header line", "HTTP/1.1 200 OK\r\nX-Big: ", 4096 },
+        { "a 256 KiB header line, then a body", "HTTP/1.1 200 OK\r\nX-Big: ", 4, "\r\nContent-Length: 2\r\n\r\n{}" },
+        { "a 128 KiB line after 1xx blocks", "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nX-Big: ", 2,
+          "\r\nContent-Length: 2\r\n\r\n{}" },
+      }
+      for _, case in ipairs(cases) do
+        local res, terr = fetch(c, case[2], case[3], case[4])
+        assert.is_nil(res, case[1])
+        assert_terr(terr, "too_large", true)
+        assert.equal("response headers larger than 65536 bytes", terr.message, case[1])
+      end
+      -- the handle still works
+      assert.equal(200, assert(c:request("GET", srv.http .. "/json")).status)
+    end)
+
+    it("fails differing Content-Length values as network (RFC 9112 6.3), accepts repeats of one", function()
+      local bad = {
+        "Content-Length: 2\r\nContent-Length: 40\r\n",
+        "Content-Length: 2, 40\r\n",
+        "Content-Length: 2\r\ncontent-length: 02\r\n",
+        "Content-Length: 2x\r\nContent-Length: 2\r\n",
+      }
+      local body = "{}" .. (" "):rep(38)
+      for _, h in ipairs(bad) do
+        local res, terr = fetch(c, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n" .. h .. "\r\n" .. body)
+        assert.is_nil(res, h)
+        assert_terr(terr, "network", true)
+        assert.equal("the response has conflicting or invalid Content-Length values", terr.message)
+      end
+      local good = {
+        { "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 2\r\n\r\n{}", 200, "{}" },
+        { "HTTP/1.1 200 OK\r\nContent-Length: 2, 2\r\n\r\n{}", 200, "{}" },
+        -- Transfer-Encoding wins over Content-Length (the cosocket transport ignores it too)
+        { "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 40\r\nTransfer-Encoding: chunked\r\n\r\n"
+          .. "2\r\n{}\r\n0\r\n\r\n", 200, "{}" },
+        -- a 1xx block's headers are not the response's
+        { "HTTP/1.1 100 Continue\r\nContent-Length: 1\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}",
+          200, "{}" },
+        -- no body to frame
+        { "HTTP/1.1 204 No Content\r\nContent-Length: 2\r\nContent-Length: 40\r\n\r\n", 204, "" },
+      }
+      for _, g in ipairs(good) do
+        local res = assert(fetch(c, g[1]))
+        assert.equal(g[2], res.status, g[1])
+        assert.equal(g[3], res.body, g[1])
+      end
+    end)
+
+    it("fails a connection closed in the middle of the response headers as network", function()
+      for _, head in ipairs {
+        "HTTP/1.1 200 OK\r\nContent-Type: appl",
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n",
+        "HTTP/1.1 200 OK\r\n",
+        "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nX-A: b\r\n",
+      } do
+        local res, terr = fetch(c, head)
+        assert.is_nil(res, head)
+        assert_terr(terr, "network", true)
+        assert.equal("the connection closed in the middle of the response headers", terr.message)
+        assert.is_nil(terr.code)
+      end
+      -- a complete head with a body read to the close is still an answer
+      local res = assert(fetch(c, "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n{}"))
+      assert.equal("{}", res.body)
+    end)
+
+    it("fails a bad status line and an HTTP/0.9 answer as network, not invalid_argument", function()
+      for _, answer in ipairs {
+        "HTTP/1.1 abc\r\nContent-Length: 2\r\n\r\n{}",
+        '{"data":[],"meta":{"page":{"total":0}}}',
+        "HTTP/9.9 200 OK\r\nContent-Length: 2\r\n\r\n{}",
+      } do
+        local res, terr = fetch(c, answer)
+        assert.is_nil(res, answer)
+        assert_terr(terr, "network", true)
+        assert.is_number(terr.code)
+      end
+      -- a caller's URL with another scheme is still invalid_argument, sent = false
+      local _, terr = c:request("GET", "ftp://127.0.0.1/")
+      assert_terr(terr, "invalid_argument", false)
+    end)
+
+    it("classifies the same answers the same way in a batch", function()
+      local m = assert(core.multi { timeout = 5 })
+      local answers = {
+        { "HTTP/1.1 200 ", 16, "\r\n\r\n", kind = "too_large" },
+        { "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 40\r\n\r\n{}" .. (" "):rep(38), kind = "network" },
+        { "HTTP/1.1 200 OK\r\nContent-Type: appl", kind = "network" },
+        { "HTTP/1.1 abc\r\nContent-Length: 2\r\n\r\n{}", kind = "network" },
+        { "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}" },
+      }
+      local items, procs = {}, {}
+      for i, a in ipairs(answers) do
+        local url, p = raw_server(a[1], a[2], a[3])
+        items[i], procs[i] = { "GET", url }, p
+      end
+      local results = m:request_many(items, #items)
+      for _, p in ipairs(procs) do p:close() end
+      for i, a in ipairs(answers) do
+        if a.kind then
+          assert_terr(results[i], a.kind, true)
+        else
+          assert.equal("{}", results[i].body)
+        end
+      end
+      m:close()
+    end)
+  end)
+
   describe("a failing environment", function()
     -- A real failure of libcurl or of memory cannot be provoked on demand, so a
     -- small LD_PRELOAD library, compiled here, makes the named libcurl entry
@@ -622,6 +778,10 @@ CURLMcode curl_multi_add_handle(CURLM *m, CURL *e) {
   return failing("multi_add") ? CURLM_OUT_OF_MEMORY : REAL(curl_multi_add_handle)(m, e); }
 struct curl_slist *curl_slist_append(struct curl_slist *l, const char *s) {
   return failing("slist") && strncmp(s, "X-Fail", 6) == 0 ? NULL : REAL(curl_slist_append)(l, s); }
+/* "perform": every transfer after the first runs out of memory before it starts */
+CURLcode curl_easy_perform(CURL *e) {
+  static int calls;
+  return failing("perform") && ++calls >= 2 ? CURLE_OUT_OF_MEMORY : REAL(curl_easy_perform)(e); }
 ]]
     local shim
 
@@ -653,6 +813,17 @@ struct curl_slist *curl_slist_append(struct curl_slist *l, const char *s) {
       assert.matches("^fail system curl_easy_init failed\nfail system curl_[a-z]+_init failed$",
         run_failing("easy_init", code))
       assert.equal("ok\nfail system curl_multi_init failed", run_failing("multi_init", code))
+    end)
+
+    it("keeps running out of memory before a request went out system, sent = false, not too_large", function()
+      -- (too_large is for a head over the cap, which libcurl also reports as out of memory:
+      -- only while a response head arrives; the previous transfer's figures do not count)
+      local out = run_failing("perform", ([[
+        local c = assert(core.new())
+        io.write(show(c:request("GET", %q)), "\n")
+        io.write(show(c:request("GET", %q)))
+      ]]):format(srv.http .. "/json", srv.http .. "/json"))
+      assert.equal("ok\nterr system false Out of memory", out)
     end)
 
     it("reports a handle the multi refuses, and a failed allocation, as kind system, sent = false", function()

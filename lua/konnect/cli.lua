@@ -11,6 +11,9 @@
 -- Every string printed goes through konnect.redact with the access token in
 -- use; only the new secret a user asked for is written unredacted (stdout, or
 -- the --secret-file made by konnect.core's secret_file before the API call).
+-- With --json, stderr carries JSON objects only, one a line: an error is one
+-- object (kind, status, message, trace_id, request_id); a warning
+-- {"warning": ...}; a --verbose line {"log": ...}.
 
 local pats = require "konnect.pats"
 local json = require "konnect.json"
@@ -18,6 +21,7 @@ local limits = require "konnect.limits"
 local help = require "konnect.cli.help"
 local render = require "konnect.cli.render"
 local args_ = require "konnect.cli.args"
+local commands = require "konnect.cli.commands"
 
 local type, pairs, ipairs, tostring, pcall, xpcall, error =
   type, pairs, ipairs, tostring, pcall, xpcall, error
@@ -32,7 +36,7 @@ local _M = { _VERSION = limits.VERSION }
 -- Exit statuses (documented in --help).
 local EXIT_OK, EXIT_API, EXIT_USAGE, EXIT_NET, EXIT_AUTH = 0, 1, 2, 3, 4
 local EXIT_FOR_KIND = {
-  invalid_argument = EXIT_USAGE,
+  invalid_argument = EXIT_USAGE, usage = EXIT_USAGE, ambiguous = EXIT_USAGE,
   unauthorized = EXIT_AUTH, forbidden = EXIT_AUTH,
   timeout = EXIT_NET, connect = EXIT_NET, tls = EXIT_NET, network = EXIT_NET,
   too_large = EXIT_NET, decode = EXIT_NET, system = EXIT_NET,
@@ -42,13 +46,12 @@ _M.EXIT_FOR_KIND = EXIT_FOR_KIND
 -- Every printed string goes through the library's one redaction function.
 local redact_string = require("konnect.redact").string
 
--- Stands for the secret in --json output until the rest is redacted.
-local SECRET_PLACEHOLDER = "@konnect-cli-secret-placeholder@"
-local SECRET_KEY = "konnect_token\1"
-
 -- A controlled early exit (usage errors and the like): raised as this table's
 -- instances inside main, caught there, never seen by a caller.
 local EXIT = {}
+
+local COMMAND_NAMES = {}
+for name in pairs(COMMANDS) do COMMAND_NAMES[#COMMAND_NAMES + 1] = name end
 
 ---------------------------------------------------------------------------
 -- one run's state and output
@@ -61,13 +64,38 @@ local function writer(st, w)
   end
 end
 
-local function fail(st, code, line)
-  st.note(line, "\n")
+local function exit_code(err)
+  return type(err) == "table" and EXIT_FOR_KIND[err.kind] or EXIT_API
+end
+
+-- Report an error without leaving: the text line ("konnect-pats: KIND ...:
+-- message"), or with --json one object.  err: a library error, or nil and the
+-- error is read back from `line`.  more(out): further text lines (not --json).
+local function report(st, line, err, extra, more)
+  if st.json then
+    if err == nil then
+      local kind, msg = (line or ""):match("^konnect%-pats: ([%w_]+)[^:]*: (.*)$")
+      err = { kind = kind or "error", message = msg or line }
+    end
+    st.err(json.encode_sorted(render.error_object(err, extra, json.null)), "\n")
+    return
+  end
+  st.err(line or render.error_line(err), "\n")
+  if more then more(st.err) end
+end
+
+local function fail(st, code, line, extra, more)
+  report(st, line, nil, extra, more)
   error(setmetatable({ code = code }, EXIT), 0)
 end
 
+local function die(st, err, extra)
+  report(st, nil, err, extra)
+  error(setmetatable({ code = exit_code(err) }, EXIT), 0)
+end
+
 local function usage_error(st, msg, cmd)
-  fail(st, EXIT_USAGE, args_.usage(msg, cmd))
+  fail(st, EXIT_USAGE, args_.usage(msg, cmd or st.command))
 end
 
 -- v, or the usage line in `line` printed and exit 2
@@ -76,19 +104,27 @@ local function or_usage(st, v, line)
   return v
 end
 
-local function exit_code(err)
-  return type(err) == "table" and EXIT_FOR_KIND[err.kind] or EXIT_API
+local function new_state(env)
+  local st = { getenv = env.getenv or os.getenv }
+  local stdout, stderr = env.stdout or io.stdout, env.stderr or io.stderr
+  st.out, st.err = writer(st, stdout), writer(st, stderr)
+  st.raw = function(...) stdout:write(...) end
+  st.note = function(...) if not st.json then st.err(...) end end
+  st.warn = function(msg)
+    if st.json then return st.err(json.encode_sorted({ warning = msg }), "\n") end
+    st.err(PROG, ": warning: ", msg, "\n")
+  end
+  st.log = function(line)
+    if st.json then return st.err(json.encode_sorted({ log = tostring(line) }), "\n") end
+    st.err(tostring(line), "\n")
+  end
+  st.redact = function(s) return redact_string(s, st.token) end
+  st.fail = function(code, line, extra, more) fail(st, code, line, extra, more) end
+  st.die = function(err, extra) die(st, err, extra) end
+  st.usage_error = function(msg) usage_error(st, msg) end
+  st.report = function(code, line, err, extra) report(st, line, err, extra) return code end
+  return st
 end
-
-local function die(st, err)
-  fail(st, exit_code(err), render.error_line(err))
-end
-
-local function decode_error(st, what)
-  fail(st, EXIT_NET, PROG .. ": decode: " .. what)
-end
-
-local function print_json(st, v) st.out(json.encode_sorted(v), "\n") end
 
 ---------------------------------------------------------------------------
 -- the secret file
@@ -109,159 +145,30 @@ local function secret_sink(st, path, force, cmd)
 end
 
 ---------------------------------------------------------------------------
--- shapes of answers: never trust the server's
+-- --verbose: the library's per-attempt log lines, and the wait before each retry
 
-local function want_object(st, v, what)
-  if type(v) ~= "table" or v[1] ~= nil then
-    decode_error(st, "the server's answer is not " .. what)
+local function verbose_options(st, o)
+  local core = require "konnect.core"
+  local ended, told = nil, false
+  o.log = function(line)
+    if line:find(" retry in ", 1, true) then told = true end -- the library says it itself
+    st.log(line)
   end
-  return v
-end
-
-local function want_tokens(st, list, what)
-  if type(list) ~= "table" then decode_error(st, "the server's answer is not " .. what) end
-  local n = 0
-  for _ in pairs(list) do n = n + 1 end
-  if n ~= #list then decode_error(st, "the server's answer is not " .. what) end
-  for i = 1, n do
-    if type(list[i]) ~= "table" then decode_error(st, "the server's answer is not " .. what) end
-  end
-  return list
-end
-
----------------------------------------------------------------------------
--- commands
-
-local run = {}
-
-function run.whoami(st, client, opts)
-  local me, err = client:me()
-  if not me then die(st, err) end
-  want_object(st, me, "a user object")
-  if opts.json then return print_json(st, me) end
-  render.user_fields(st.out, me)
-end
-
-function run.list(st, client, opts, args)
-  local list, err = client:list(args[1] or "me")
-  if not list then die(st, err) end
-  want_object(st, list, "a list object")
-  local data = want_tokens(st, list.data, "a list of tokens")
-  for i, t in ipairs(data) do data[i] = render.without_secret(t) end
-  if opts.json then return print_json(st, list) end
-  if #data == 0 then return st.out("(no tokens)\n") end
-  render.token_table(st.out, data)
-end
-
-function run.get(st, client, opts, args)
-  local tok, err = client:get(args[1], args[2])
-  if not tok then die(st, err) end
-  tok = render.without_secret(want_object(st, tok, "a token object"))
-  if opts.json then return print_json(st, tok) end
-  render.token_fields(st.out, tok)
-end
-
-function run.rename(st, client, opts, args)
-  local tok, err = client:update(args[1], args[2], { name = args[3] })
-  if not tok then die(st, err) end
-  tok = render.without_secret(want_object(st, tok, "a token object"))
-  if opts.json then return print_json(st, tok) end
-  st.out(format("renamed token %s to \"%s\"\n", clean(tok.id or args[2]), clean(tok.name or args[3])))
-end
-
-function run.revoke(st, client, opts, args)
-  local tok, err = client:revoke(args[1], args[2])
-  if not tok then die(st, err) end
-  tok = render.without_secret(want_object(st, tok, "a token object"))
-  if opts.json then return print_json(st, tok) end
-  st.out(format("revoked token \"%s\" (%s)\n", clean(tok.name or ""), clean(tok.id or args[2])))
-end
-
-function run.delete(st, client, opts, args)
-  local ok, err = client:delete(args[1], args[2])
-  if not ok then die(st, err) end
-  if opts.json then return print_json(st, { deleted = true, id = args[2] }) end
-  st.out(format("deleted token %s\n", clean(args[2])))
-end
-
-function run.find(st, client, opts, args)
-  -- client:list, not client:find_by_name: the answer's shape is checked as by `list`
-  local list, err = client:list(args[1])
-  if not list then die(st, err) end
-  want_object(st, list, "a list object")
-  local found = {}
-  for _, t in ipairs(want_tokens(st, list.data, "a list of tokens")) do
-    if t.name == args[2] then found[#found + 1] = render.without_secret(t) end
-  end
-  if opts.json then return print_json(st, found) end
-  if #found == 0 then return st.out(format("(no tokens named \"%s\")\n", clean(args[2]))) end
-  render.token_table(st.out, found)
-end
-
--- Hand over a new token's secret: once, to stdout or to the secret file.
--- Returns true, or false when the secret could not be delivered (reported).
-local function deliver(st, tok, opts, verb)
-  local sink = st.sink
-  local secret = type(tok) == "table" and tok.konnect_token
-  if type(secret) ~= "string" or secret == "" or secret:find("[%s%c]") then
-    st.note(PROG, ": decode: the response carried no usable secret (konnect_token) for token ",
-      clean(type(tok) == "table" and tok.id or "?"), "\n")
-    return false
-  end
-  local id = clean(tok.id or "?")
-  local expires = tok.expires_at ~= nil and
-    ("expires " .. render.relative(tok.expires_at) .. ", " .. clean(tok.expires_at)) or "never expires"
-  local summary = format("%s token \"%s\" (%s), %s", verb, clean(tok.name or ""), id, expires)
-  local public = render.without_secret(tok)
-  if sink then
-    local ok, err, errno = sink:commit(secret .. "\n")
-    if not ok then
-      st.note(PROG, ": io: the token ", id, " was created but its secret could not be written to ",
-        clean(opts["secret-file"]), ": ", clean(err or "?"), " (", clean(errno or "?"), "); revoke that token\n")
-      return false
-    end
-    st.sink = nil
-    if opts.json then print_json(st, public) end
-    st.note(summary, "; secret written to ", clean(opts["secret-file"]), " (mode 0600)\n")
-  else
-    if opts.json then
-      -- the object's other strings redacted as always; the secret asked for, raw
-      -- (a stand-in key that sorts where konnect_token does, and that the
-      -- redaction of konnect_token values leaves alone, is swapped back after)
-      public.konnect_token = nil
-      public[SECRET_KEY] = SECRET_PLACEHOLDER
-      local enc = redact_string(json.encode_sorted(public), st.token)
-      local stand_in = json.encode_sorted(SECRET_KEY) .. ":" .. json.encode_sorted(SECRET_PLACEHOLDER)
-      local a, b = enc:find(stand_in, 1, true)
-      if not a then
-        st.note(PROG, ": system: could not render the token object; its secret is not shown\n")
-        return false
+  o.hooks = {
+    after_response = function(v)
+      ended, told = core.monotime(), false
+      if v.status == 429 or (v.status and v.status >= 500) then
+        local after = v.headers and v.headers["retry-after"]
+        if after then st.log(format("konnect: %s: the server asks to retry after %s", v.operation, clean(after))) end
       end
-      st.raw(enc:sub(1, a - 1), '"konnect_token":', json.encode_sorted(secret), enc:sub(b + 1), "\n")
-    else
-      st.raw(secret, "\n")
-    end
-    st.note(summary, "; the secret is shown only this once\n")
-  end
-  return true
-end
-
-function run.create(st, client, opts, args, extra)
-  local tok, err = client:create(args[1] or "me", { name = opts.name, ttl_seconds = extra.ttl })
-  if not tok then die(st, err) end
-  if not deliver(st, tok, opts, "created") then return EXIT_API end
-end
-
-function run.rotate(st, client, opts, args, extra)
-  local tok, err = client:rotate(args[1], args[2], { name = opts.name, ttl_seconds = extra.ttl })
-  if not tok then die(st, err) end
-  local delivered = deliver(st, tok, opts, "new")
-  if err then
-    st.note(render.error_line(err), "\n")
-    return EXIT_API
-  end
-  if not delivered then return EXIT_API end
-  st.note("old token ", clean(args[2]), " revoked\n")
+    end,
+    before_request = function(v)
+      if v.attempt > 1 and ended and not told then
+        st.log(format("konnect: %s: waited %.2fs before attempt %d", v.operation, core.monotime() - ended, v.attempt))
+      end
+    end,
+  }
+  return o
 end
 
 ---------------------------------------------------------------------------
@@ -271,6 +178,41 @@ local function version_line()
   local jit = rawget(_G, "jit")
   return PROG .. " (" .. limits.NAME .. " " .. limits.VERSION .. ", " ..
     (type(jit) == "table" and jit.version or _VERSION) .. ")\n"
+end
+
+local OLD_MODES = { "delete", "revoke", "keep" }
+local COMMAND_OPTIONS = { "user", "name", "ttl", "secret-file", "force", "state", "older-than", "dry-run", "old" }
+
+-- the command's own options, checked and converted
+local function command_options(st, name, cmd, opts)
+  for _, o in ipairs(COMMAND_OPTIONS) do
+    if opts[o] and not cmd.options[o] then
+      usage_error(st, "--" .. o .. " is not an option of " .. name, name)
+    end
+  end
+  if opts.force and not opts["secret-file"] then usage_error(st, "--force goes with --secret-file", name) end
+  local extra = {}
+  if name == "create" then
+    if not opts.name then usage_error(st, "create needs --name NAME", name) end
+    if not opts.ttl then usage_error(st, "create needs --ttl TTL (1d .. 1y)", name) end
+  end
+  for _, c in ipairs { { "ttl", "ttl" }, { "older-than", "older_than" }, { "state", "states" } } do
+    if opts[c[1]] then
+      local v, why = args_[c[2]](opts[c[1]])
+      if v == nil then usage_error(st, why, name) end
+      extra[c[2]] = v
+    end
+  end
+  if opts.old then
+    local ok = false
+    for _, m in ipairs(OLD_MODES) do ok = ok or opts.old == m end
+    if not ok then
+      local guess = args_.suggest(opts.old, OLD_MODES)
+      usage_error(st, "--old must be delete, revoke or keep, got " .. clean(opts.old) ..
+        (guess and ("; did you mean " .. guess .. "?") or ""), name)
+    end
+  end
+  return extra
 end
 
 local function command(st, argv)
@@ -285,49 +227,61 @@ local function command(st, argv)
   if opts.version then st.out(version_line()) return EXIT_OK end
   if name == nil then
     if opts.help then st.out(help.GLOBAL) return EXIT_OK end
-    st.note(help.GLOBAL)
+    if st.json then usage_error(st, "no command") end
+    st.err(help.GLOBAL)
     return EXIT_USAGE
   end
   local cmd = COMMANDS[name]
-  if not cmd then usage_error(st, "unknown command " .. clean(name)) end
+  if not cmd then
+    local guess = args_.suggest(name, COMMAND_NAMES)
+    usage_error(st, "unknown command " .. clean(name) .. (guess and ("; did you mean " .. guess .. "?") or ""))
+  end
+  st.command = name
   if opts.help then st.out(help.command(name)) return EXIT_OK end
   local args = {}
   for i = 2, #pos do args[#args + 1] = pos[i] end
+  local user = opts.user
+  if cmd.legacy and #args == cmd.max + 1 then -- the older form: USER first
+    if user then usage_error(st, "the user is given twice (--user and the first argument)", name) end
+    user = args[1]
+    table.remove(args, 1)
+  end
   if #args < cmd.min then usage_error(st, "too few arguments: " .. cmd.usage, name) end
   if #args > cmd.max then usage_error(st, "too many arguments: " .. cmd.usage, name) end
-  for _, o in ipairs { "name", "ttl", "secret-file", "force" } do
-    local allowed = (o == "name" and cmd.name) or (o == "ttl" and cmd.ttl) or cmd.secret
-    if opts[o] and not allowed then usage_error(st, "--" .. o .. " is not an option of " .. name, name) end
-  end
-  if opts.force and not opts["secret-file"] then usage_error(st, "--force goes with --secret-file", name) end
-  local extra = {}
-  if name == "create" then
-    if not opts.name then usage_error(st, "create needs --name NAME", name) end
-    if not opts.ttl then usage_error(st, "create needs --ttl TTL (1d .. 1y)", name) end
-  end
-  if opts.ttl then
-    local ttl, why = args_.ttl(opts.ttl)
-    if not ttl then usage_error(st, why, name) end
-    extra.ttl = ttl
-  end
-  st.token = or_usage(st, args_.token(opts, st.getenv))
-  local client, err = pats.new(or_usage(st, args_.client_options(opts, st.getenv, st.token)))
+  local extra = command_options(st, name, cmd, opts)
+  st.user = user or "me"
+  if st.user == "" then usage_error(st, "--user needs a user id or \"me\"", name) end
+  local token, warning = args_.token(opts, st.getenv)
+  st.token = or_usage(st, token, warning)
+  if warning then st.warn(warning) end
+  local o = or_usage(st, args_.client_options(opts, st.getenv, st.token))
+  local debug = st.getenv("KONNECT_DEBUG")
+  if opts.verbose or (debug and debug ~= "" and debug ~= "0") then verbose_options(st, o) end
+  local client, err = pats.new(o)
   if not client then die(st, err) end
   st.client = client
   if opts["secret-file"] then
     st.sink = secret_sink(st, opts["secret-file"], opts.force, name)
   end
-  return run[name](st, client, opts, args, extra) or EXIT_OK
+  return commands.run[name](st, client, opts, args, extra) or EXIT_OK
+end
+
+-- --json anywhere before "--" (known before the arguments are parsed, so even
+-- a usage error is reported as JSON)
+local function wants_json(argv)
+  for _, a in ipairs(argv) do
+    if a == "--" then return false end
+    if a == "--json" then return true end
+  end
+  return false
 end
 
 --- main(argv, env) -> exit status (never raises, never exits)
 function _M.main(argv, env)
   env = type(env) == "table" and env or {}
-  local st = { getenv = env.getenv or os.getenv }
-  local stdout, stderr = env.stdout or io.stdout, env.stderr or io.stderr
-  st.out, st.note = writer(st, stdout), writer(st, stderr)
-  st.raw = function(...) stdout:write(...) end
+  local st = new_state(env)
   if type(argv) ~= "table" then argv = {} end
+  st.json = wants_json(argv)
 
   local ok, code = xpcall(function() return command(st, argv) end, function(e) return e end)
   if not ok then
@@ -337,7 +291,7 @@ function _M.main(argv, env)
       local okm, msg = pcall(tostring, code)
       msg = okm and type(msg) == "string" and msg or "?"
       msg = msg:gsub("[%c]+", " ")
-      pcall(st.note, PROG, ": internal error: ", clean(msg), "\n")
+      pcall(report, st, PROG .. ": internal error: " .. clean(msg))
       code = EXIT_API
     end
   end

@@ -153,7 +153,7 @@ function _M.rotate(c, user_id, token_id, opts, copts_raw)
   if not old then return nil, gerr end
   local ttl = opts.ttl_seconds
   if ttl == nil then
-    ttl = lifetime(old.created_at, old.expires_at) or 30 * 86400
+    ttl = lifetime(old.created_at, old.expires_at) or limits.ROTATE_TTL
     if ttl < limits.TTL_MIN then ttl = limits.TTL_MIN end
     if ttl > limits.TTL_MAX then ttl = limits.TTL_MAX end
   end

@@ -48,6 +48,7 @@ _M.POOL_SIZE = 16
 _M.TTL_MIN, _M.TTL_MAX = 86400, 31536000  -- 1 day .. 365 days
 _M.NAME_MAX = 256                          -- characters of a token name
 _M.TOKEN_QUOTA = 10                        -- personal access tokens per user (Konnect's documented limit)
+_M.ROTATE_TTL = 30 * 86400                 -- a replacement's lifetime when the old one's is unknown
 _M.REVOCATION_LAG = 15 * 60                -- a revoked token may keep working this long (Konnect's docs)
 
 -- The lifecycle helpers (konnect.lifecycle).

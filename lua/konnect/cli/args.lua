@@ -1,11 +1,14 @@
--- konnect.cli.args: the CLI's argument vector, TTLs and the client options
--- (access token, server, CA file, timeout, proxy) from options and environment.
--- Failures are returned as nil and the complete stderr line (without "\n").
+-- konnect.cli.args: the CLI's argument vector ("did you mean" for unknown
+-- options), durations (TTLs, --older-than), --state lists, and the client
+-- options (access token, server, CA file, timeout, proxy) from options and
+-- environment.  Failures are returned as nil and the complete stderr line
+-- (without "\n").
 
 local limits = require "konnect.limits"
 local render = require "konnect.cli.render"
 
-local type, tostring, tonumber, format = type, tostring, tonumber, string.format
+local type, tostring, tonumber, format, ipairs, pairs = type, tostring, tonumber, string.format, ipairs, pairs
+local sort, min = table.sort, math.min
 local clean = render.clean
 
 local PROG = "konnect-pats"
@@ -19,8 +22,67 @@ end
 _M.usage = usage
 
 local VALUE_OPTIONS = { server = true, ["ca-file"] = true, timeout = true, ["token-file"] = true,
-                        ["secret-file"] = true, name = true, ttl = true }
-local FLAG_OPTIONS = { json = true, force = true, help = true, version = true, ["proxy-from-env"] = true }
+                        ["secret-file"] = true, name = true, ttl = true, user = true, state = true,
+                        ["older-than"] = true, old = true }
+local FLAG_OPTIONS = { json = true, force = true, help = true, version = true, ["proxy-from-env"] = true,
+                       verbose = true, ["dry-run"] = true }
+local SHORT = { ["-h"] = "help", ["-v"] = "verbose" }
+_M.VALUE_OPTIONS, _M.FLAG_OPTIONS = VALUE_OPTIONS, FLAG_OPTIONS
+
+--- distance(a, b) -> the edit distance (insertions, deletions, substitutions,
+--- and a swap of two neighbours counted as one)
+local function distance(a, b)
+  local la, lb = #a, #b
+  if la == 0 then return lb end
+  if lb == 0 then return la end
+  local prev2, prev = {}, {}
+  for j = 0, lb do prev[j] = j end
+  for i = 1, la do
+    local cur = { [0] = i }
+    local ca = a:sub(i, i)
+    for j = 1, lb do
+      local cost = ca == b:sub(j, j) and 0 or 1
+      local d = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
+      if i > 1 and j > 1 and ca == b:sub(j - 1, j - 1) and a:sub(i - 1, i - 1) == b:sub(j, j) then
+        d = min(d, prev2[j - 2] + 1)
+      end
+      cur[j] = d
+    end
+    prev2, prev = prev, cur
+  end
+  return prev[lb]
+end
+_M.distance = distance
+
+--- suggest(word, candidates) -> the closest candidate, when it is close
+--- enough to be what was meant (or word is the start of exactly one), or nil
+function _M.suggest(word, candidates)
+  word = word:lower()
+  local best, best_d, prefixed, nprefixed = nil, nil, nil, 0
+  local names = {}
+  for _, c in ipairs(candidates) do names[#names + 1] = c end
+  sort(names)
+  for _, c in ipairs(names) do
+    local d = distance(word, c)
+    if best_d == nil or d < best_d then best, best_d = c, d end
+    if #word >= 3 and c:sub(1, #word) == word then prefixed, nprefixed = c, nprefixed + 1 end
+  end
+  if best_d and best_d <= 2 and best_d < #word / 2 then return best end
+  if nprefixed == 1 then return prefixed end
+  return nil
+end
+
+local OPTION_NAMES = {}
+for k in pairs(VALUE_OPTIONS) do OPTION_NAMES[#OPTION_NAMES + 1] = k end
+for k in pairs(FLAG_OPTIONS) do OPTION_NAMES[#OPTION_NAMES + 1] = k end
+
+local function unknown_option(a)
+  local word = a:match("^[^=]*")
+  local msg = "unknown option " .. clean(word)
+  local guess = _M.suggest(word:gsub("^%-+", ""), OPTION_NAMES)
+  if guess then msg = msg .. "; did you mean --" .. guess .. "?" end
+  return usage(msg)
+end
 
 --- parse(argv) -> opts, positional | nil, line
 function _M.parse(argv)
@@ -32,8 +94,8 @@ function _M.parse(argv)
       pos[#pos + 1] = a
     elseif a == "--" then
       only_args = true
-    elseif a == "-h" then
-      opts.help = true
+    elseif SHORT[a] then
+      opts[SHORT[a]] = true
     else
       local name, value = a:match("^%-%-([^=]+)=(.*)$")
       name = name or a:match("^%-%-(.+)$")
@@ -51,7 +113,7 @@ function _M.parse(argv)
       elseif name and FLAG_OPTIONS[name] and value == nil then
         opts[name] = true
       else
-        return nil, usage("unknown option " .. clean(a:match("^[^=]*")))
+        return nil, unknown_option(a)
       end
     end
     i = i + 1
@@ -59,19 +121,25 @@ function _M.parse(argv)
   return opts, pos
 end
 
-local TTL_UNITS = { s = 1, h = 3600, d = 86400, w = 7 * 86400, y = 365 * 86400 }
+local UNITS = { s = 1, h = 3600, d = 86400, w = 7 * 86400, y = 365 * 86400 }
 
---- ttl("86400" | "36h" | "30d" | "2w" | "1y") -> seconds | nil, message
-function _M.ttl(s)
+--- duration(s, what) -> seconds | nil, message: "86400", "36h", "30d", "2w", "1y"
+local function duration(s, what)
   local n, unit = s:lower():match("^%s*(%d+)%s*(%a*)%s*$")
   if not n then
-    return nil, "--ttl must be seconds or a number with a unit h, d, w or y (36h, 30d, 2w, 1y), got " .. clean(s)
+    return nil, what .. " must be seconds or a number with a unit h, d, w or y (36h, 30d, 2w, 1y), got " .. clean(s)
   end
-  local mult = unit == "" and 1 or TTL_UNITS[unit]
+  local mult = unit == "" and 1 or UNITS[unit]
   if not mult then
-    return nil, "--ttl: unknown unit '" .. clean(unit) .. "' (use s, h, d, w or y; m would be ambiguous)"
+    return nil, what .. ": unknown unit '" .. clean(unit) .. "' (use s, h, d, w or y; m would be ambiguous)"
   end
-  local v = tonumber(n) * mult
+  return tonumber(n) * mult
+end
+
+--- ttl(s) -> seconds | nil, message (1 day .. 365 days)
+function _M.ttl(s)
+  local v, err = duration(s, "--ttl")
+  if not v then return nil, err end
   if not limits.is_integer(v) or v < limits.TTL_MIN or v > limits.TTL_MAX then
     return nil, format("--ttl must be between 1 day and 365 days (%d..%d seconds), got %s",
       limits.TTL_MIN, limits.TTL_MAX, clean(s))
@@ -79,9 +147,64 @@ function _M.ttl(s)
   return v
 end
 
+--- older_than(s) -> seconds | nil, message (0 .. 10 years)
+function _M.older_than(s)
+  local v, err = duration(s, "--older-than")
+  if not v then return nil, err end
+  if not limits.is_integer(v) or v > 10 * UNITS.y then
+    return nil, "--older-than must be at most 10 years, got " .. clean(s)
+  end
+  return v
+end
+
+local PRUNABLE = { revoked = "REVOKED", expired = "EXPIRED" }
+
+--- states("revoked,expired") -> { "REVOKED", "EXPIRED" } | nil, message
+function _M.states(s)
+  local list, seen = {}, {}
+  for word in (s .. ","):gmatch("([^,]*),") do
+    word = word:match("^%s*(.-)%s*$"):lower()
+    local st = PRUNABLE[word]
+    if not st then
+      local why = word == "active" and " (prune never deletes an active token; use delete)" or ""
+      return nil, "--state takes revoked, expired or both (revoked,expired), got " .. clean(word) .. why
+    end
+    if not seen[st] then list[#list + 1], seen[st] = st, true end
+  end
+  return list
+end
+
 local function trim(s) return (s:gsub("^%s+", ""):gsub("%s+$", "")) end
 
---- token(opts, getenv) -> access token | nil, line
+local function shell_quote(s)
+  if s:find("^[%w%./_%-+=:,@]+$") then return s end
+  return "'" .. s:gsub("'", "'\\''") .. "'"
+end
+
+-- The permission bits of the file at path (links followed), as an octal
+-- string like "644", or nil when they cannot be read.
+local function file_mode(path)
+  local ok, core = pcall(require, "konnect.core")
+  if ok and type(core) == "table" and type(core.file_mode) == "function" then
+    local m = core.file_mode(path)
+    return m and format("%o", m % 512) or nil
+  end
+  local q = "'" .. path:gsub("'", "'\\''") .. "'"
+  for _, cmd in ipairs { "stat -L -c %a -- ", "stat -L -f %Lp -- " } do
+    local p = io.popen(cmd .. q .. " 2>/dev/null")
+    if p then
+      local m = p:read("*l")
+      p:close()
+      if m and m:match("^[0-7]+$") then return m end
+    end
+  end
+  return nil
+end
+_M.file_mode = file_mode
+
+--- token(opts, getenv) -> access token, warning | nil, line
+--- The warning: a --token-file that group or others may read (kept, not refused:
+--- mounted secrets are often 0644), with the chmod that fixes it.
 function _M.token(opts, getenv)
   if opts["token-file"] then
     local path = opts["token-file"]
@@ -91,7 +214,13 @@ function _M.token(opts, getenv)
     f:close()
     s = trim(s)
     if s == "" then return nil, usage("--token-file " .. clean(path) .. " is empty") end
-    return s
+    local mode, warning = file_mode(path), nil
+    if mode and #mode >= 2 and (tonumber(mode:sub(-2, -2)) >= 4 or tonumber(mode:sub(-1)) >= 4) then
+      warning = format("the token file %s can be read by %s (mode %04d); chmod 600 %s fixes it",
+        clean(path), tonumber(mode:sub(-1)) >= 4 and "others" or "its group", tonumber(mode),
+        clean(shell_quote(path)))
+    end
+    return s, warning
   end
   local env = getenv("KONNECT_TOKEN")
   if type(env) == "string" and trim(env) ~= "" then return trim(env) end

@@ -11,28 +11,41 @@ usage: konnect-pats [options] COMMAND [ARGS]
 Manage Kong Konnect personal access tokens.
 
 commands:
-  whoami                                 show the user the access token belongs to
-  list   [USER]                          list USER's tokens
-  get    USER TOKEN                      show one token
-  create [USER] --name NAME --ttl TTL    create a token and print its secret, once
-  rename USER TOKEN NAME                 rename a token
-  revoke USER TOKEN                      revoke a token (it stays listed, REVOKED)
-  delete USER TOKEN                      delete a token
-  rotate USER TOKEN [--ttl TTL] [--name NAME]
-                                         create a replacement, then revoke TOKEN
-  find   USER NAME                       list USER's tokens called NAME
+  whoami                          show the user the access token belongs to
+  list                            list the tokens
+  get    TOKEN                    show one token
+  create --name NAME --ttl TTL    create a token and print its secret, once
+  rename TOKEN NEWNAME            rename a token
+  revoke TOKEN                    revoke a token (it stays listed, REVOKED)
+  delete TOKEN                    delete a token
+  rotate TOKEN [--old delete|revoke|keep] [--ttl TTL] [--name NAME]
+                                  create a replacement, then delete (default),
+                                  revoke or keep TOKEN
+  find   NAME                     list the tokens called NAME
+  prune  [--state revoked,expired] [--older-than AGE] [--dry-run]
+                                  delete revoked and expired tokens
 
-USER is a user id or "me" (the default where USER is optional); TOKEN is a
-token id.  TTL is seconds or a number with a unit: 36h, 30d, 2w, 1y (from 1 day
-to 365 days).
+Every command but whoami works on the tokens of --user USER: a user id, or
+"me" (the default), the user the access token belongs to.  TOKEN is a token id
+or a token name; a name must match exactly one token (several: exit 2, with
+their ids; none: exit 1).  TTL and AGE are seconds or a number with a unit:
+36h, 30d, 2w, 1y (a TTL from 1 day to 365 days).  The older form with the user
+first (get USER TOKEN, list USER, ...) still works.
 
 options:
-  --json              print the API objects as one JSON document instead of text
+  --user USER         whose tokens: a user id or "me" (default)
+  --json              print the API objects as one JSON document instead of
+                      text; an error is one JSON object on stderr (kind, status,
+                      message, trace_id, request_id) and stdout stays empty
+  -v, --verbose       print each attempt (redacted) and each retry's wait on
+                      stderr (also env KONNECT_DEBUG=1)
   --server URL        API server (env KONNECT_SERVER_URL,
                       default https://global.api.konghq.com)
   --ca-file PATH      trust the CA certificates in PATH (env KONNECT_CA_FILE)
   --timeout SECONDS   time limit for each attempt of a call (default 30)
-  --token-file PATH   read the access token from PATH (default: env KONNECT_TOKEN)
+  --token-file PATH   read the access token from PATH (default: env
+                      KONNECT_TOKEN); a file group or others may read gets a
+                      warning with the chmod that fixes it
   --proxy-from-env    use the proxy named by the environment (https_proxy,
                       http_proxy, ALL_PROXY, NO_PROXY); without this flag those
                       variables are ignored and no proxy is used
@@ -46,10 +59,12 @@ written to a 0600 file with --secret-file; no other output ever contains one.
 
 exit status:
   0  success
-  1  the API refused or failed (400, 404, 409, 429, 5xx); rotate when the new
-     token was created but revoking the old one failed; an internal error
-  2  usage error, including arguments the library rejects (invalid_argument)
-     and a --secret-file that cannot be created safely
+  1  the API refused or failed (400, 404, 409, 429, 5xx), or no token has the
+     name given; rotate when the new token was created but the old one could
+     not be revoked or deleted; an internal error
+  2  usage error, including arguments the library rejects (invalid_argument),
+     a token name that matches several tokens, and a --secret-file that cannot
+     be created safely
   3  network, timeout or TLS failure, a response that could not be read, or a
      failure of the local system (timeout, connect, tls, network, too_large,
      decode, system)
@@ -66,58 +81,93 @@ local SECRET_OPTIONS = [[
                       a new private file over it
 ]]
 
+-- min/max: positional arguments; legacy: the older form with USER first is
+-- accepted (one more positional); options: the command's own options.
 _M.COMMANDS = {
-  whoami = { min = 0, max = 0, usage = "whoami", help = [[
+  whoami = { min = 0, max = 0, usage = "whoami", options = {}, help = [[
 Show the user the access token belongs to (GET /v3/users/me).
 ]] },
-  list = { min = 0, max = 1, usage = "list [USER]", help = [[
-List USER's tokens (default: me) as a table: NAME, ID, STATE, EXPIRES, LAST USED.
-With --json, the API's list object ({"data": [...], "meta": {...}}).
+  list = { min = 0, max = 0, legacy = true, usage = "list [--user USER]", options = { user = true }, help = [[
+List the tokens (of --user USER, default me) as a table: NAME, ID, STATE,
+EXPIRES, LAST USED.  With --json, the API's list object
+({"data": [...], "meta": {...}}).
 ]] },
-  get = { min = 2, max = 2, usage = "get USER TOKEN", help = [[
-Show one token.  With --json, the API's token object.
+  get = { min = 1, max = 1, legacy = true, usage = "get TOKEN [--user USER]", options = { user = true }, help = [[
+Show one token (TOKEN: its id or its name).  With --json, the API's token
+object.
 ]] },
-  create = { min = 0, max = 1, usage = "create [USER] --name NAME --ttl TTL [--secret-file PATH [--force]]",
-    secret = true, name = true, ttl = true, help = [[
-Create a token for USER (default: me).  Its secret is shown only now: alone on
-stdout (so TOKEN=$(konnect-pats create --name ci --ttl 1d) works), with a summary
-on stderr; or, with --secret-file, only in that file.  With --json, the API's
+  create = { min = 0, max = 0, legacy = true,
+    usage = "create --name NAME --ttl TTL [--user USER] [--secret-file PATH [--force]]",
+    options = { user = true, name = true, ttl = true, ["secret-file"] = true, force = true }, help = [[
+Create a token.  Its secret is shown only now: alone on stdout (so
+TOKEN=$(konnect-pats create --name ci --ttl 1d) works), with a summary on
+stderr; or, with --secret-file, only in that file.  With --json, the API's
 token object, which carries the secret in konnect_token (left out with
 --secret-file).
 
   --name NAME         the token's name (names need not be unique)
-  --ttl TTL           its lifetime: seconds, or 36h, 30d, 2w, 1y (1 day .. 365 days)
+  --ttl TTL           its lifetime: seconds, or 36h, 30d, 2w, 1y
+                      (1 day .. 365 days)
 ]] .. SECRET_OPTIONS },
-  rename = { min = 3, max = 3, usage = "rename USER TOKEN NAME", help = [[
-Rename a token.  With --json, the updated token object.
+  rename = { min = 2, max = 2, legacy = true, usage = "rename TOKEN NEWNAME [--user USER]",
+    options = { user = true }, help = [[
+Rename a token (TOKEN: its id or its current name).  With --json, the updated
+token object.
 ]] },
-  revoke = { min = 2, max = 2, usage = "revoke USER TOKEN", help = [[
-Revoke a token: it stops working at once and stays listed as REVOKED.
-With --json, the revoked token object.
+  revoke = { min = 1, max = 1, legacy = true, usage = "revoke TOKEN [--user USER]", options = { user = true },
+    help = [[
+Revoke a token: it stays listed as REVOKED.  Konnect may keep accepting a
+revoked token for up to 15 minutes.  With --json, the revoked token object.
 ]] },
-  delete = { min = 2, max = 2, usage = "delete USER TOKEN", help = [[
-Delete a token.  With --json, {"deleted": true, "id": TOKEN}.
+  delete = { min = 1, max = 1, legacy = true, usage = "delete TOKEN [--user USER]", options = { user = true },
+    help = [[
+Delete a token.  With --json, {"deleted": true, "id": ID}.
 ]] },
-  rotate = { min = 2, max = 2, usage = "rotate USER TOKEN [--ttl TTL] [--name NAME] [--secret-file PATH [--force]]",
-    secret = true, name = true, ttl = true, help = [[
-Create a replacement for TOKEN (same name and lifetime unless given), then
-revoke TOKEN.  The new secret is shown as by create.  If the revoke fails, the
-new secret is still printed (or written), the error goes to stderr, and the
-exit status is 1: revoke the old token yourself.
+  rotate = { min = 1, max = 1, legacy = true,
+    usage = "rotate TOKEN [--old delete|revoke|keep] [--ttl TTL] [--name NAME] [--user USER] " ..
+      "[--secret-file PATH [--force]]",
+    options = { user = true, name = true, ttl = true, old = true, ["secret-file"] = true, force = true },
+    help = [[
+Create a replacement for TOKEN (same name and lifetime unless given), then deal
+with TOKEN as --old says.  The new secret is shown as by create.  If anything
+fails after the replacement exists, the new secret is still printed (or
+written), the error goes to stderr, and the exit status is 1.  Konnect may keep
+accepting a revoked (or deleted) token for up to 15 minutes.
 
+  --old delete        revoke TOKEN (when active), then delete it: its slot (of
+                      the 10 a user may hold) frees at once (the default)
+  --old revoke        revoke TOKEN; it stays listed (and counted) as REVOKED
+  --old keep          leave TOKEN alone, for two-phase rotations where its users
+                      switch first; revoke or delete it afterwards
   --name NAME         name the replacement NAME
   --ttl TTL           the replacement's lifetime (default: the old one's)
 ]] .. SECRET_OPTIONS },
-  find = { min = 2, max = 2, usage = "find USER NAME", help = [[
-List USER's tokens called NAME (all of them: names need not be unique).
+  find = { min = 1, max = 1, legacy = true, usage = "find NAME [--user USER]", options = { user = true }, help = [[
+List the tokens called NAME (all of them: names need not be unique).
 With --json, an array of token objects ([] when there is none).
+]] },
+  prune = { min = 0, max = 0, usage = "prune [--state revoked,expired] [--older-than AGE] [--dry-run] [--user USER]",
+    options = { user = true, state = true, ["older-than"] = true, ["dry-run"] = true }, help = [[
+Delete the tokens that no longer work, and list them.  Revoked and expired
+tokens still count against the 10 a user may hold.  With --json,
+{"dry_run": BOOL, "tokens": [...]}.
+
+  --state LIST        which: revoked, expired, or both (revoked,expired, the
+                      default); prune never deletes an active token
+  --older-than AGE    only those revoked or expired at least AGE ago
+                      (seconds, or 12h, 7d, 2w, 1y)
+  --dry-run           list what would be deleted, and delete nothing
 ]] },
 }
 
+_M.GLOBAL_OPTIONS = { "json", "verbose", "server", "ca-file", "timeout", "token-file", "proxy-from-env",
+                      "help", "version" }
+
 local COMMON_OPTIONS = [[
 
-options of every command: --json, --server URL, --ca-file PATH, --timeout SECONDS,
---token-file PATH, --proxy-from-env (see konnect-pats --help for these and the exit statuses)
+options of every command: --json, -v/--verbose, --server URL, --ca-file PATH,
+--timeout SECONDS, --token-file PATH, --proxy-from-env (see konnect-pats --help
+for these and the exit statuses)
 ]]
 
 --- command(name) -> the --help text of one command

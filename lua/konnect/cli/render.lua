@@ -22,10 +22,9 @@ local function width(s)
   return #(s:gsub("[\128-\191]", ""))
 end
 
-local UNITS = { { 365 * 86400, "year" }, { 86400, "day" }, { 3600, "hour" }, { 60, "minute" } }
-
---- relative(s, now) -> "in 29 days", "2 days ago", "just now" (the cleaned
---- string itself when it is not an RFC 3339 date-time)
+--- relative(s, now) -> "in 29 days", "in 35 hours", "2 days ago", "just now"
+--- (hours under two days, minutes under an hour, years from two years); the
+--- cleaned string itself when it is not an RFC 3339 date-time
 local function relative(s, now)
   local t = time.rfc3339(s)
   if not t then return s ~= nil and clean(s) or "?" end
@@ -34,12 +33,14 @@ local function relative(s, now)
   d = d < 0 and -d or d
   if d < 60 then return future and "in under a minute" or "just now" end
   local n, unit
-  for i, u in ipairs(UNITS) do
-    -- rounded to the nearest unit; days up to two years, then years
-    if d + u[1] / 2 >= u[1] and (i > 1 or d >= 2 * u[1]) then
-      n, unit = floor(d / u[1] + 0.5), u[2]
-      break
-    end
+  if d < 3600 then
+    n, unit = floor(d / 60 + 0.5), "minute"
+  elseif d < 2 * 86400 then
+    n, unit = floor(d / 3600 + 0.5), "hour"
+  elseif d < 2 * 365 * 86400 then
+    n, unit = floor(d / 86400 + 0.5), "day"
+  else
+    n, unit = floor(d / (365 * 86400) + 0.5), "year"
   end
   local phrase = n .. " " .. unit .. (n == 1 and "" or "s")
   return future and ("in " .. phrase) or (phrase .. " ago")
@@ -135,6 +136,28 @@ function _M.error_line(err)
   parts[#parts + 1] = ": " .. clean(err.message or tostring(err))
   if err.trace_id then parts[#parts + 1] = " [" .. clean(err.trace_id) .. "]" end
   return concat(parts)
+end
+
+--- error_object(err, extra) -> the --json form of an error: kind, status,
+--- message, trace_id, request_id (JSON null when absent), and extra's fields
+function _M.error_object(err, extra, null)
+  local o = {}
+  if type(err) ~= "table" then err = { kind = "error", message = tostring(err) } end
+  o.kind = clean(err.kind or "error")
+  o.status = type(err.status) == "number" and err.status or null
+  o.message = clean(err.message or tostring(err))
+  o.trace_id = err.trace_id ~= nil and clean(err.trace_id) or null
+  o.request_id = err.request_id ~= nil and clean(err.request_id) or null
+  if type(err.new_token_id) == "string" then o.new_token_id = clean(err.new_token_id) end
+  if type(err.quota) == "table" then -- a 409 on create: { used =, limit =, states = { STATE = n } }
+    local q = {}
+    for _, k in ipairs { "used", "limit" } do
+      if type(err.quota[k]) == "number" then q[k] = err.quota[k] end
+    end
+    o.quota = q
+  end
+  for k, v in pairs(extra or {}) do o[k] = v end
+  return o
 end
 
 --- without_secret(tok) -> a copy of a token object without konnect_token

@@ -1,0 +1,80 @@
+# bash completion for konnect-pats (lua-konnect).
+# Installed by `make install` into share/bash-completion/completions/, and by
+# the rock into its completion/ directory; to use it by hand:
+#   source completion/konnect-pats.bash
+# Completes commands, options (the global ones and each command's own),
+# the values of --old and --state, and file names after the PATH options.
+# It never runs konnect-pats or reads a token.
+
+# COMPREPLY = the words of $1 that start with $2
+_konnect_pats_reply() {
+    mapfile -t COMPREPLY < <(compgen -W "$1" -- "$2")
+}
+
+_konnect_pats() {
+    local cur prev
+    COMPREPLY=()
+    cur=${COMP_WORDS[COMP_CWORD]}
+    prev=${COMP_WORDS[COMP_CWORD-1]}
+
+    local commands="whoami list get create rename revoke delete rotate find prune help"
+    local global="--json --verbose -v --server --ca-file --timeout --token-file --proxy-from-env --help -h --version"
+
+    case $prev in
+        --token-file|--ca-file|--secret-file)
+            compopt -o filenames 2>/dev/null
+            mapfile -t COMPREPLY < <(compgen -f -- "$cur")
+            return 0 ;;
+        --old)
+            _konnect_pats_reply "delete revoke keep" "$cur"
+            return 0 ;;
+        --state)
+            _konnect_pats_reply "revoked expired revoked,expired" "$cur"
+            return 0 ;;
+        --user)
+            _konnect_pats_reply "me" "$cur"
+            return 0 ;;
+        --ttl|--older-than)
+            _konnect_pats_reply "1d 7d 30d 90d 1y" "$cur"
+            return 0 ;;
+        --server|--timeout|--name)
+            return 0 ;;
+    esac
+
+    # the command: the first word that is not an option or an option's value
+    local i cmd="" w
+    for (( i=1; i < COMP_CWORD; i++ )); do
+        w=${COMP_WORDS[i]}
+        case $w in
+            --server|--ca-file|--timeout|--token-file|--secret-file|--name|--ttl|--user|--state|--older-than|--old)
+                (( i++ )) ;;
+            -*) ;;
+            *) cmd=$w; break ;;
+        esac
+    done
+
+    if [[ -z $cmd ]]; then
+        if [[ $cur == -* ]]; then
+            _konnect_pats_reply "$global" "$cur"
+        else
+            _konnect_pats_reply "$commands" "$cur"
+        fi
+        return 0
+    fi
+
+    local own=""
+    case $cmd in
+        whoami) own="" ;;
+        list|get|rename|revoke|delete|find) own="--user" ;;
+        create) own="--user --name --ttl --secret-file --force" ;;
+        rotate) own="--user --old --name --ttl --secret-file --force" ;;
+        prune) own="--user --state --older-than --dry-run" ;;
+        help) _konnect_pats_reply "$commands" "$cur"; return 0 ;;
+    esac
+    if [[ $cur == -* ]]; then
+        _konnect_pats_reply "$own $global" "$cur"
+    fi
+    return 0
+}
+
+complete -F _konnect_pats konnect-pats

@@ -1,0 +1,266 @@
+-- konnect.cli.commands: what each konnect-pats command does, given the run's
+-- state `st` (konnect.cli: output writers, st.fail/st.die/..., the user) and a
+-- client.  Every answer's shape is checked before it is printed.
+
+local json = require "konnect.json"
+local validate = require "konnect.validate"
+local render = require "konnect.cli.render"
+
+local type, pairs, ipairs, format = type, pairs, ipairs, string.format
+
+local clean = render.clean
+local PROG = "konnect-pats"
+local EXIT_API, EXIT_USAGE, EXIT_NET = 1, 2, 3
+
+-- Stands for the secret in --json output until the rest is redacted.
+local SECRET_PLACEHOLDER = "@konnect-cli-secret-placeholder@"
+local SECRET_KEY = "konnect_token\1"
+
+local _M = {}
+
+---------------------------------------------------------------------------
+-- shapes of answers: never trust the server's
+
+local function decode_error(st, what)
+  st.fail(EXIT_NET, PROG .. ": decode: the server's answer is not " .. what)
+end
+
+local function want_object(st, v, what)
+  if type(v) ~= "table" or v[1] ~= nil then decode_error(st, what) end
+  return v
+end
+
+local function want_tokens(st, list, what)
+  if type(list) ~= "table" then decode_error(st, what) end
+  local n = 0
+  for _ in pairs(list) do n = n + 1 end
+  if n ~= #list then decode_error(st, what) end
+  for i = 1, n do
+    if type(list[i]) ~= "table" then decode_error(st, what) end
+  end
+  return list
+end
+
+-- a 409 on create: the library says how many tokens the user holds; the
+-- command line's way to free a slot
+local function quota_hint(err)
+  if type(err) == "table" and err.kind == "conflict" and type(err.message) == "string" then
+    err.message = err.message .. "; from the shell: konnect-pats prune --dry-run, then konnect-pats prune"
+  end
+  return err
+end
+
+local function public_list(list)
+  local o = {}
+  for i, t in ipairs(list) do o[i] = render.without_secret(t) end
+  return o
+end
+
+---------------------------------------------------------------------------
+-- TOKEN: an id, or the name of exactly one of the user's tokens
+
+local function token_id(st, client, name)
+  if validate.uuid(name, "token") then return name end
+  local ok, why = validate.name(name)
+  if not ok then
+    st.usage_error("TOKEN must be a token id or a token name: " .. why .. ", got \"" .. clean(name) .. "\"")
+  end
+  local found, err = client:find_by_name(st.user, name)
+  if not found then st.die(err) end
+  found = want_tokens(st, found, "a list of tokens")
+  local who = st.user == "me" and "" or (" of user " .. clean(st.user))
+  if #found == 0 then
+    st.fail(EXIT_API, format("%s: not_found: no token%s is named \"%s\"", PROG, who, clean(name)))
+  end
+  if #found == 1 then
+    local id = validate.uuid(found[1].id, "token id")
+    if not id then decode_error(st, "a token with an id") end
+    return id
+  end
+  local candidates = public_list(found)
+  st.fail(EXIT_USAGE, format("%s: ambiguous: %d tokens%s are named \"%s\"; give the id of the one you mean:",
+    PROG, #found, who, clean(name)), { candidates = candidates }, function(out)
+      render.token_table(out, candidates)
+    end)
+end
+_M.token_id = token_id
+
+---------------------------------------------------------------------------
+-- commands
+
+local run = {}
+_M.run = run
+
+local function print_json(st, v) st.out(json.encode_sorted(v), "\n") end
+
+function run.whoami(st, client)
+  local me, err = client:me()
+  if not me then st.die(err) end
+  want_object(st, me, "a user object")
+  if st.json then return print_json(st, me) end
+  render.user_fields(st.out, me)
+end
+
+function run.list(st, client)
+  local list, err = client:list(st.user)
+  if not list then st.die(err) end
+  want_object(st, list, "a list object")
+  local data = want_tokens(st, list.data, "a list of tokens")
+  for i, t in ipairs(data) do data[i] = render.without_secret(t) end
+  if st.json then return print_json(st, list) end
+  if #data == 0 then return st.out("(no tokens)\n") end
+  render.token_table(st.out, data)
+end
+
+function run.get(st, client, _, args)
+  local tok, err = client:get(st.user, token_id(st, client, args[1]))
+  if not tok then st.die(err) end
+  tok = render.without_secret(want_object(st, tok, "a token object"))
+  if st.json then return print_json(st, tok) end
+  render.token_fields(st.out, tok)
+end
+
+-- a new name checked before TOKEN is looked up (no request for a refused name)
+local function check_new_name(st, name)
+  if name == nil then return end
+  local ok, why = validate.name(name)
+  if not ok then st.fail(EXIT_USAGE, PROG .. ": invalid_argument: " .. why) end
+end
+
+function run.rename(st, client, _, args)
+  check_new_name(st, args[2])
+  local id = token_id(st, client, args[1])
+  local tok, err = client:update(st.user, id, { name = args[2] })
+  if not tok then st.die(err) end
+  tok = render.without_secret(want_object(st, tok, "a token object"))
+  if st.json then return print_json(st, tok) end
+  st.out(format("renamed token %s to \"%s\"\n", clean(tok.id or id), clean(tok.name or args[2])))
+end
+
+function run.revoke(st, client, _, args)
+  local id = token_id(st, client, args[1])
+  local tok, err = client:revoke(st.user, id)
+  if not tok then st.die(err) end
+  tok = render.without_secret(want_object(st, tok, "a token object"))
+  if st.json then return print_json(st, tok) end
+  st.out(format("revoked token \"%s\" (%s)\n", clean(tok.name or ""), clean(tok.id or id)))
+end
+
+function run.delete(st, client, _, args)
+  local id = token_id(st, client, args[1])
+  local ok, err = client:delete(st.user, id)
+  if not ok then st.die(err) end
+  if st.json then return print_json(st, { deleted = true, id = id }) end
+  st.out(format("deleted token %s\n", clean(id)))
+end
+
+function run.find(st, client, _, args)
+  -- client:list, not client:find_by_name: the answer's shape is checked as by `list`
+  local list, err = client:list(st.user)
+  if not list then st.die(err) end
+  want_object(st, list, "a list object")
+  local found = {}
+  for _, t in ipairs(want_tokens(st, list.data, "a list of tokens")) do
+    if t.name == args[1] then found[#found + 1] = render.without_secret(t) end
+  end
+  if st.json then return print_json(st, found) end
+  if #found == 0 then return st.out(format("(no tokens named \"%s\")\n", clean(args[1]))) end
+  render.token_table(st.out, found)
+end
+
+function run.prune(st, client, opts, _, extra)
+  if type(client.prune) ~= "function" then
+    st.fail(EXIT_API, PROG .. ": system: this konnect library has no client:prune; install lua-konnect 0.2 or later")
+  end
+  local dry = opts["dry-run"] and true or false
+  local list, err = client:prune(st.user, { states = extra.states, older_than = extra.older_than, dry_run = dry })
+  if list ~= nil then list = public_list(want_tokens(st, list, "a list of tokens")) end
+  if err then
+    local ids = {}
+    for i, t in ipairs(list or {}) do ids[i] = clean(t.id or "?") end
+    if #ids > 0 then st.note(PROG, ": deleted before the failure: ", table.concat(ids, ", "), "\n") end
+    st.die(err, #ids > 0 and { deleted = ids } or nil)
+  end
+  if st.json then return print_json(st, { dry_run = dry, tokens = list }) end
+  if #list == 0 then return st.out(dry and "nothing to prune (dry run)\n" or "nothing to prune\n") end
+  st.out(format(dry and "would delete %d token%s (dry run: nothing deleted):\n" or "deleted %d token%s:\n",
+    #list, #list == 1 and "" or "s"))
+  render.token_table(st.out, list)
+end
+
+-- Hand over a new token's secret: once, to stdout or to the secret file.
+-- Returns true, or false when the secret could not be delivered (reported).
+local function deliver(st, tok, opts, verb)
+  local sink = st.sink
+  local secret = type(tok) == "table" and tok.konnect_token
+  if type(secret) ~= "string" or secret == "" or secret:find("[%s%c]") then
+    st.report(EXIT_API, PROG .. ": decode: the response carried no usable secret (konnect_token) for token " ..
+      clean(type(tok) == "table" and tok.id or "?"))
+    return false
+  end
+  local id = clean(tok.id or "?")
+  local expires = tok.expires_at ~= nil and
+    ("expires " .. render.relative(tok.expires_at) .. ", " .. clean(tok.expires_at)) or "never expires"
+  local summary = format("%s token \"%s\" (%s), %s", verb, clean(tok.name or ""), id, expires)
+  local public = render.without_secret(tok)
+  if sink then
+    local ok, err, errno = sink:commit(secret .. "\n")
+    if not ok then
+      st.report(EXIT_API, PROG .. ": io: the token " .. id ..
+        " was created but its secret could not be written to " .. clean(opts["secret-file"]) .. ": " ..
+        clean(err or "?") .. " (" .. clean(errno or "?") .. "); revoke that token")
+      return false
+    end
+    st.sink = nil
+    if st.json then print_json(st, public) end
+    st.note(summary, "; secret written to ", clean(opts["secret-file"]), " (mode 0600)\n")
+  else
+    if st.json then
+      -- the object's other strings redacted as always; the secret asked for, raw
+      -- (a stand-in key that sorts where konnect_token does, and that the
+      -- redaction of konnect_token values leaves alone, is swapped back after)
+      public.konnect_token = nil
+      public[SECRET_KEY] = SECRET_PLACEHOLDER
+      local enc = st.redact(json.encode_sorted(public))
+      local stand_in = json.encode_sorted(SECRET_KEY) .. ":" .. json.encode_sorted(SECRET_PLACEHOLDER)
+      local a, b = enc:find(stand_in, 1, true)
+      if not a then
+        st.report(EXIT_API, PROG .. ": system: could not render the token object; its secret is not shown")
+        return false
+      end
+      st.raw(enc:sub(1, a - 1), '"konnect_token":', json.encode_sorted(secret), enc:sub(b + 1), "\n")
+    else
+      st.raw(secret, "\n")
+    end
+    st.note(summary, "; the secret is shown only this once\n")
+  end
+  return true
+end
+
+function run.create(st, client, opts, _, extra)
+  local tok, err = client:create(st.user, { name = opts.name, ttl_seconds = extra.ttl })
+  if not tok then st.die(quota_hint(err)) end
+  if not deliver(st, tok, opts, "created") then return EXIT_API end
+end
+
+local OLD_DONE = {
+  delete = "deleted", revoke = "revoked (it stays listed until deleted or pruned)",
+  keep = "kept as it was: revoke or delete it once its users have switched",
+}
+
+
+function run.rotate(st, client, opts, args, extra)
+  check_new_name(st, opts.name)
+  local id = token_id(st, client, args[1])
+  local tok, err = client:rotate(st.user, id, { name = opts.name, ttl_seconds = extra.ttl, old = opts.old })
+  if not tok then st.die(quota_hint(err)) end
+  local delivered = deliver(st, tok, opts, "new")
+  if err then
+    st.report(EXIT_API, nil, err, { new_token_id = type(tok) == "table" and tok.id or nil })
+    return EXIT_API
+  end
+  if not delivered then return EXIT_API end
+  st.note("old token ", clean(id), " ", OLD_DONE[opts.old or "delete"], "\n")
+end
+
+return _M
