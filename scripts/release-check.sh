@@ -116,6 +116,8 @@ for lv in 5.4 5.1; do
   tree=$work/tree-$lv
   (cd "$work" && luarocks --lua-version=$lv build --deps-mode=none --tree "$tree" "$rock") >"$work/build-$lv.log" 2>&1 ||
     { cat "$work/build-$lv.log"; fail "luarocks build of the source rock for Lua $lv"; }
+  [ -f "$tree/lib/luarocks/rocks-$lv/lua-konnect/$version-1/completion/konnect-pats.bash" ] ||
+    fail "the rock (Lua $lv) has no completion/konnect-pats.bash"
   interps=lua$lv
   [ "$lv" = 5.1 ] && command -v luajit >/dev/null && interps="lua5.1 luajit"
   for interp in $interps; do
