@@ -310,6 +310,20 @@ describe("one version", function()
     assert.equal(limits.VERSION, require("konnect")._VERSION)
   end)
 
+  it("README.md and docs/API.md name no other version of lua-konnect", function()
+    for _, doc in ipairs { "README.md", "docs/API.md" } do
+      local text, n = read(doc), 0
+      local patterns = { "lua%-konnect[ /%-](%d+%.%d+%.%d+)", "[Vv]ersion (%d+%.%d+%.%d+)", "\"(%d+%.%d+%.%d+)\"" }
+      for _, pat in ipairs(patterns) do
+        for v in text:gmatch(pat) do
+          n = n + 1
+          assert.equal(limits.VERSION, v, doc .. " names version " .. v)
+        end
+      end
+      assert.is_true(n > 0, doc .. " names no version")
+    end
+  end)
+
   it("both rockspecs install every Lua module, the same way", function()
     local scm, rel = spec_of("lua-konnect-scm-1.rockspec"), spec_of("lua-konnect-" .. limits.VERSION .. "-1.rockspec")
     assert.same(scm.build, rel.build)
