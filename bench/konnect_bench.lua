@@ -99,7 +99,10 @@ elseif workload == "revoke_batch" then
 elseif workload == "batch" then
   -- One cold batch of n gets from a new client (its connections opened
   -- inside the timing, as a script's first batch does).  BENCH_CONCURRENCY
-  -- "default" (or unset) leaves the library's default.
+  -- "default" (or unset) leaves the library's default.  The code is loaded
+  -- before the timing (konnect.core and libcurl: ~5 ms, once per process), as
+  -- raw_curl's libcurl is (linked at exec, curl_global_init before its clock).
+  require "konnect.transport.curl"
   local c = env("BENCH_CONCURRENCY", "default")
   local opts = c ~= "default" and { concurrency = tonumber(c) } or nil
   local id, calls = ids[1], {}
@@ -125,14 +128,18 @@ elseif workload == "memory_batch" then
   local id, calls = ids[1], {}
   for i = 1, size do calls[i] = { "get", user, id } end
   local points = {}
-  local start, done = now(), 0
+  local start, done, lua_kb_at_mark = now(), 0, nil
   while done < n do
     local results, failed = client:batch(calls)
     check(results, failed, "batch")
     if failed > 0 then bu.die("konnect_bench: " .. failed .. " batched calls failed") end
     done = done + size
     local mark = done >= at and not at_done
-    if mark then at_done = true end
+    if mark then -- the Lua heap after a full GC, here and at the end: grows only with a leak of Lua objects
+      at_done, results = true, nil -- luacheck: ignore 311 (drops the last batch's results before the GC)
+      collectgarbage("collect")
+      lua_kb_at_mark = collectgarbage("count")
+    end
     -- and every tenth of the run after the mark, to show a trend
     local tenth = at_done and not mark and done % math.max(size, math.floor(n / 10 / size) * size) == 0
     if #points == 0 or mark or tenth or done >= n then
@@ -147,6 +154,7 @@ elseif workload == "memory_batch" then
   report = bu.summarize(contender, "memory_batch", {}, total, {
     n = done, batch_size = size, calls_per_s = done / total, points = points,
     rss_growth_kb = last.rss_kb - first.rss_kb, lua_kb_after_full_gc = collectgarbage("count"),
+    lua_kb_full_gc_at_mark = lua_kb_at_mark,
   })
 elseif workload == "memory" then
   -- RSS after `at` calls and after n calls, in one process.  No per-call
@@ -162,7 +170,7 @@ elseif workload == "memory" then
     }
   end
   local start = now()
-  local marks = { [at] = true, [n] = true }
+  local marks = { [at] = true, [math.floor(n / 2)] = true, [n] = true } -- and half-way: see bench/report.lua
   for i = 1, n do
     one_get(id)
     if marks[i] then sample(i) end

@@ -206,9 +206,11 @@ local function mem_rows(w, title)
   if not by[w] then return end
   say("")
   say("%s", title)
-  say("%-22s %16s %18s %18s %10s %12s %10s", "", "RSS @mark", "RSS @half", "RSS @last", "growth", "Lua heap",
-    "calls/s")
-  say(string.rep("-", 113))
+  -- growth: @mark -> @last; 2nd half: @half -> @last (a leak grows in both,
+  -- a warm-up only before the half: tells one from the other)
+  say("%-22s %16s %18s %18s %10s %10s %12s %10s", "", "RSS @mark", "RSS @half", "RSS @last", "growth", "2nd half",
+    "Lua heap¹", "calls/s")
+  say(string.rep("-", 124))
   local function at(p) return p and ("%.1f MiB@%d"):format(p.rss_kb / 1024, p.calls) or "-" end
   for _, c in ipairs(sorted_contenders(w)) do
     local r = by[w][c][1]
@@ -221,12 +223,18 @@ local function mem_rows(w, title)
         mid = r.points[i]
       end
     end
-    say("%-22s %16s %18s %18s %10s %12s %10.0f", c, at(p1), at(mid), at(p2), ("%+d KiB"):format(r.rss_growth_kb),
+    say("%-22s %16s %18s %18s %10s %10s %12s %10.0f", c, at(p1), at(mid), at(p2), ("%+d KiB"):format(r.rss_growth_kb),
+      mid and ("%+d KiB"):format(p2.rss_kb - mid.rss_kb) or "-", r.lua_kb_full_gc_at_mark and
+      ("%.0f→%.0f KiB"):format(r.lua_kb_full_gc_at_mark, r.lua_kb_after_full_gc) or
       ("%.0f KiB"):format(r.lua_kb_after_full_gc), r.calls_per_s or 0)
   end
 end
 mem_rows("memory", "(e) memory: get over HTTP keep-alive, one process")
 mem_rows("memory_batch", "(e) memory: the same calls in batches of 1000, one process")
+if by.memory or by.memory_batch then
+  say("¹ after a full GC at the end of the run (batched: at the mark → at the end; grows only with a leak of Lua "
+    .. "objects)")
+end
 
 -- (g) CLI, whole processes
 if by.cli_get then
@@ -279,10 +287,20 @@ local function ratio_target(name, want, s, limit)
   if s then met = s.median <= limit end
   target(name, want, s and cell(s, "%.2f") .. "×" or nil, met)
 end
-ratio_target("GET keep-alive, Lua 5.4 / raw libcurl (wall)", "≤ 1.10×",
-  paired("get_http", "konnect.pats 5.4", "get_http", "raw libcurl", "mean_us"), 1.10)
-ratio_target("GET keep-alive, LuaJIT / raw libcurl (wall)", "≤ 1.07×",
-  paired("get_http", "konnect.pats LuaJIT", "get_http", "raw libcurl", "mean_us"), 1.07)
+-- from the rounds of raw libcurl, 5.4 and LuaJIT alone (a') when they ran
+local gw = by.get_http_pair and "get_http_pair" or "get_http"
+local gn = by[gw] and by[gw]["raw libcurl"] and #by[gw]["raw libcurl"] or 0
+ratio_target(("GET keep-alive, Lua 5.4 / raw libcurl (wall)%s"):format(gw == "get_http_pair" and ", " .. gn ..
+  " pairs" or ""), "≤ 1.10×", paired(gw, "konnect.pats 5.4", gw, "raw libcurl", "mean_us"), 1.10)
+ratio_target(("GET keep-alive, LuaJIT / raw libcurl (wall)%s"):format(gw == "get_http_pair" and ", " .. gn ..
+  " pairs" or ""), "≤ 1.07×", paired(gw, "konnect.pats LuaJIT", gw, "raw libcurl", "mean_us"), 1.07)
+-- client CPU, same pairs (what the library itself costs, without the server's share of the wall time)
+local cpu54 = paired(gw, "konnect.pats 5.4", gw, "raw libcurl", "cpu_us")
+local cpujit = paired(gw, "konnect.pats LuaJIT", gw, "raw libcurl", "cpu_us")
+if cpu54 or cpujit then
+  target("  (client CPU, same pairs: 5.4 / raw, LuaJIT / raw)", "-",
+    ("%s× / %s×"):format(cell(cpu54, "%.2f"), cell(cpujit, "%.2f")), nil)
+end
 do
   local runs = by.batch_http and by.batch_http["konnect.pats 5.4"]
   if runs then
@@ -290,9 +308,12 @@ do
     local s = field("batch_http", "konnect.pats 5.4", "batch_s")
     local x = { median = s.median * 1000 / ideal, min = s.min * 1000 / ideal, max = s.max * 1000 / ideal, n = s.n }
     local conns = field("batch_http", "konnect.pats 5.4", "server_conns")
+    -- the floor: raw libcurl's multi loop, same calls, same concurrency (bench/baselines/raw_curl.c batch)
+    local raw = paired("batch_http", "konnect.pats 5.4", "batch_http", "raw libcurl", "batch_s")
     target(("%d calls, %d ms latency, c=%d, HTTP/1.1 / ideal"):format(runs[1].n, lat_ms, runs[1].concurrency),
       ("≤ 1.10×, ≤ %d conns"):format(runs[1].concurrency),
-      ("%s× (ideal %d ms), conns %s"):format(cell(x, "%.2f"), ideal, cell(conns, "%.0f")),
+      ("%s× (ideal %d ms), conns %s%s"):format(cell(x, "%.2f"), ideal, cell(conns, "%.0f"),
+        raw and (", %s× raw libcurl multi"):format(cell(raw, "%.2f")) or ""),
       x.median <= 1.10 and conns and conns.max <= runs[1].concurrency)
   else
     target("200 calls, 20 ms latency, c=64, HTTP/1.1 / ideal", "≤ 1.10×, ≤ 64 conns")
@@ -312,9 +333,44 @@ ratio_target("konnect-pats get --json / curl -s (whole process, 5.4)", "≤ 1.25
 for _, w in ipairs { "memory", "memory_batch" } do
   for _, c in ipairs(sorted_contenders(w)) do
     local r = by[w][c][1]
-    local p1 = r.points[math.min(w == "memory_batch" and 2 or 1, #r.points)]
+    local i1 = math.min(w == "memory_batch" and 2 or 1, #r.points)
+    local p1, p2 = r.points[i1], r.points[#r.points]
+    local mid -- the sample nearest half-way, as in the table
+    for i = i1 + 1, #r.points - 1 do
+      if not mid or math.abs(r.points[i].calls - p2.calls / 2) < math.abs(mid.calls - p2.calls / 2) then
+        mid = r.points[i]
+      end
+    end
+    -- Flat: a leak keeps growing.  The samples from the mark on are split
+    -- at the half-way call count; the median RSS of the later ones must not
+    -- exceed the median of the earlier ones by 1 MiB (~5 bytes a call over
+    -- 200k calls; a batched run's RSS swings by ±0.8 MiB between samples with
+    -- a flat Lua heap: glibc keeps what 1000 live results took), and the Lua
+    -- heap after a full GC must not grow by 512 KiB from the mark to the end
+    -- (~2.5 bytes a call; LuaJIT's figure moves by ±300 KiB from run to run,
+    -- either way: stale stack slots keep a batch's results; C leaks:
+    -- valgrind, make check).
+    -- Fewer than four samples: the growth from the mark must stay under 1 MiB.
+    local function median(list)
+      table.sort(list)
+      local k = #list
+      return k % 2 == 1 and list[(k + 1) / 2] or (list[k / 2] + list[k / 2 + 1]) / 2
+    end
+    local early, late = {}, {}
+    for i = i1, #r.points do
+      local p = r.points[i]
+      if p.calls <= (p1.calls + p2.calls) / 2 then early[#early + 1] = p.rss_kb else late[#late + 1] = p.rss_kb end
+    end
+    local drift = #early >= 2 and #late >= 2 and median(late) - median(early)
+    local half = mid and p2.rss_kb - mid.rss_kb
+    local heap = r.lua_kb_full_gc_at_mark and r.lua_kb_after_full_gc - r.lua_kb_full_gc_at_mark
     target(("RSS %s, %s, %d→%d calls"):format(w == "memory" and "sequential" or "batched", c, p1.calls,
-      r.points[#r.points].calls), "flat (< 1 MiB)", ("%+d KiB"):format(r.rss_growth_kb), r.rss_growth_kb < 1024)
+      p2.calls), drift and "flat (drift < 1 MiB, heap < 512 KiB)" or "flat (< 1 MiB)",
+      ("%+d KiB"):format(r.rss_growth_kb) ..
+      (half and (", 2nd half %+d"):format(half) or "") .. (drift and (", drift %+d"):format(drift) or "") ..
+      (r.lua_kb_full_gc_at_mark and (", Lua heap %+.0f"):format(r.lua_kb_after_full_gc - r.lua_kb_full_gc_at_mark)
+        or ""),
+      drift and drift < 1024 and (not heap or heap < 512) or (not drift and r.rss_growth_kb < 1024))
   end
 end
 if not (by.memory or by.memory_batch) then target("RSS after 100k calls and 100k batched calls", "flat") end

@@ -19,12 +19,14 @@
 # Counts (env; BENCH_SCALE multiplies every default, e.g. BENCH_SCALE=0.2):
 #   BENCH_ROUNDS=5       paired rounds per workload (scaling: BENCH_SCALING_ROUNDS=3)
 #   BENCH_N_GET=10000    (a) sequential get, HTTP keep-alive (calls over all rounds)
+#   BENCH_PAIR_ROUNDS=15 (a') raw libcurl / 5.4 / LuaJIT alone, rounds of N_GET/2 calls: the targets
 #   BENCH_N_TLS=4000     (b) sequential get, HTTPS
 #   BENCH_N_CYCLE=1000   (c) create -> revoke -> delete cycles
 #   BENCH_N_CLI=300      per-request-process contenders (curl CLI; TLS per request)
 #   BENCH_N_BATCH=200 BENCH_BATCH_CONCURRENCY=64 BENCH_LATENCY_MS=20   (d) batch
 #   BENCH_SCALING="1 10 100 1000"   (f) batch sizes, library default and 64 concurrency
-#   BENCH_N_MEM=100000   (e) RSS after N_MEM calls and N_MEM batched calls
+#   BENCH_N_MEM=100000   (e) RSS after N_MEM calls and N_MEM batched calls (batched: on to
+#                        BENCH_N_MEM_BATCH = 3 × N_MEM, to see whether it keeps growing)
 #   BENCH_CLI_ROUNDS=30  (g) konnect-pats get --json vs curl -s, whole processes
 #   BENCH_WARMUP=50      untimed calls before each timed loop
 # Filters: BENCH_CONTENDERS="raw k54 kjit luacurl luahttp luasocket python node cli"
@@ -226,6 +228,14 @@ if want get_http "$WORKLOADS"; then
     esac
   }
   rounds "$ROUNDS" w_get_http raw k54 kjit luacurl luahttp luasocket python node cli
+  # The targets' ratios: raw libcurl, 5.4 and LuaJIT alone, back to back, in
+  # more and shorter rounds (a pair runs within a second or so: a change of
+  # load from outside the bench hits both runs of a pair).
+  PAIR_ROUNDS=${BENCH_PAIR_ROUNDS:-$(( 3 * ROUNDS ))}
+  N_PAIR=$(( N_GET / 2 > 0 ? N_GET / 2 : 1 ))
+  say "(a') the same, raw libcurl / 5.4 / LuaJIT only: $PAIR_ROUNDS paired rounds of $N_PAIR calls (the targets)"
+  w_pair() { run "$1" get_http_pair get "$HTTP_BASE" "$N_PAIR" "$(small "$N_PAIR")" "$BENCH_ID"; }
+  rounds "$PAIR_ROUNDS" w_pair raw k54 kjit
 fi
 
 if want get_https "$WORKLOADS"; then
@@ -254,9 +264,11 @@ if want batch "$WORKLOADS"; then
       kjit-http)    run kjit batch_http batch "$HTTP_BASE" "$N_BATCH" 0 "$BENCH_ID" BENCH_CONCURRENCY="$BATCH_CONC" ;;
       k54-https)    run k54 batch_https batch "$HTTPS_BASE" "$N_BATCH" 0 "$BENCH_ID" BENCH_CONCURRENCY="$BATCH_CONC" ;;
       k54-https-d)  run k54 batch_https_default batch "$HTTPS_BASE" "$N_BATCH" 0 "$BENCH_ID" ;;
+      raw-http)     run raw batch_http batch "$HTTP_BASE" "$N_BATCH" 0 "$BENCH_ID" BENCH_CONCURRENCY="$BATCH_CONC" ;;
+      raw-https)    run raw batch_https batch "$HTTPS_BASE" "$N_BATCH" 0 "$BENCH_ID" BENCH_CONCURRENCY="$BATCH_CONC" ;;
     esac
   }
-  rounds "$ROUNDS" w_batch k54-http kjit-http k54-https k54-https-d
+  rounds "$ROUNDS" w_batch raw-http k54-http kjit-http raw-https k54-https k54-https-d
   latency 0
 fi
 
@@ -273,15 +285,19 @@ if want scaling "$WORKLOADS"; then
 fi
 
 if want memory "$WORKLOADS"; then
-  say "(e) RSS over $N_MEM get calls, and over $N_MEM calls in batches of 1000, one process each"
+  # batched: the RSS of a process that keeps 1000 results alive at a time steps
+  # up while the GC's heap peaks find their height (LuaJIT: up to ~90 batches)
+  # and swings by ±0.5 MiB (Lua 5.4); so the batched run goes on to
+  # N_MEM_BATCH (3 × N_MEM), its mark is the RSS after N_MEM calls, and flat
+  # means: from there on it does not keep growing (bench/report.lua)
+  N_MEM_BATCH=${BENCH_N_MEM_BATCH:-$(( 3 * N_MEM ))}
+  say "(e) RSS over $N_MEM get calls, and over $N_MEM_BATCH calls in batches of 1000, one process each"
   mem_at=$(( N_MEM / 10 > 0 ? N_MEM / 10 : 1 ))
-  mem_batch_at=$(( mem_at < 10000 && 2 * 10000 <= N_MEM ? 10000 : mem_at ))
+  mem_batch_at=$(( N_MEM < N_MEM_BATCH ? N_MEM : mem_at ))
   ROUND=1
   for c in k54 kjit; do
     run "$c" memory memory "$HTTP_BASE" "$N_MEM" 0 "$BENCH_ID" BENCH_MEM_AT="$mem_at"
-    # batched: RSS settles after about ten batches of 1000 (allocator, Lua heap of a
-    # batch's results); the mark is taken there when the run is long enough
-    run "$c" memory_batch memory_batch "$HTTP_BASE" "$N_MEM" 0 "$BENCH_ID" BENCH_MEM_AT="$mem_batch_at"
+    run "$c" memory_batch memory_batch "$HTTP_BASE" "$N_MEM_BATCH" 0 "$BENCH_ID" BENCH_MEM_AT="$mem_batch_at"
   done
 fi
 

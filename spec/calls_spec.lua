@@ -383,7 +383,10 @@ describe("batch", function()
     fake.ratelimit(5, false)
     local calls = {}
     for i = 1, 20 do calls[i] = { "get", ALICE, tok.id } end
-    local results, failed = client:batch(calls, { concurrency = 4 })
+    -- five attempts, not three: on a loaded machine a call's first attempts can
+    -- straddle two windows; what this test holds the batch to is the 429 count below
+    local patient = fake.client { retries = { max_attempts = 5, initial = 0.05, max = 2, max_elapsed = 30 } }
+    local results, failed = patient:batch(calls, { concurrency = 4 })
     assert.equal(0, failed, "every call succeeds")
     for i = 1, 20 do assert.equal(tok.id, results[i].value.id) end
     -- the first round meets the limit unawares (15 of 20 over it); from then
@@ -393,6 +396,37 @@ describe("batch", function()
     local n = count429()
     if os.getenv("SHOW429") then print("429s", n) end
     assert.is_true(n <= 15 + 4, n .. " answers were 429")
+  end)
+
+  it("a fresh client's batch starts a full wave (no probing round trip); after a 429 one call goes first", function()
+    local tok = assert(client:create(ALICE, { name = "wave", ttl_seconds = DAY }))
+    local calls = {}
+    for i = 1, 8 do calls[i] = { "get", ALICE, tok.id } end
+    fake.latency(600)
+    local function timed(c)
+      local t0 = core.monotime()
+      local _, failed = c:batch(calls, { concurrency = 8 })
+      assert.equal(0, failed)
+      return core.monotime() - t0
+    end
+    -- 8 calls, 8 at once, 0.6 s each: one wave (a probe first would be two)
+    local dt = timed(fake.client())
+    assert.is_true(dt >= 0.55 and dt < 1.1, "a fresh client's batch of one wave took " .. dt)
+    -- a client that heard a 429 (no RateLimit headers) sends one call first
+    fake.latency(0)
+    local limited = fake.client { retries = false }
+    fake.ratelimit(1, false)
+    limited:get(ALICE, tok.id)
+    local _, err = limited:get(ALICE, tok.id)
+    assert.equal(429, err.status)
+    fake.ratelimit(0)
+    fake.latency(600)
+    dt = timed(limited)
+    assert.is_true(dt >= 1.15, "after a 429 the batch probes with one call first: " .. dt)
+    -- that batch met no 429: the next starts a full wave again
+    dt = timed(limited)
+    assert.is_true(dt >= 0.55 and dt < 1.1, "after a batch without a 429: " .. dt)
+    fake.latency(0)
   end)
 
   it("with RateLimit headers the batch paces itself and 429s stay rare, from a fresh client's first call", function()

@@ -8,6 +8,10 @@
  *   raw_curl revoke BASE TOKEN USER ID1,ID2,… N WARMUP [CA]  PATCH …/revoke, ids in turn
  *   raw_curl url    URL  TOKEN -    -         N WARMUP [CA]  GET URL itself, any 200 counts
  *                   (the floor for konnect.core alone, e.g. under callgrind)
+ *   raw_curl batch  BASE TOKEN USER TOKEN_ID N 0 [CA]      one cold multi of N gets,
+ *                   BENCH_CONCURRENCY (default 64) in flight, the next added as soon
+ *                   as one is done (HTTP/2 multiplexed over TLS when the server
+ *                   offers it); the floor of workload (d), no JSON decoding
  *
  * "Decoding" is minimal on purpose (it is the floor): a call counts only if the
  * status is the expected one and the body looks like the expected JSON object,
@@ -27,6 +31,9 @@
 #include <time.h>
 #include <sys/resource.h>
 #include <curl/curl.h>
+
+static int batch_main(const char *base, const char *token, const char *user, const char *id, long n,
+                      const char *ca);
 
 struct buf {
     char *p;
@@ -146,6 +153,7 @@ int main(int argc, char **argv)
     const char *workload;
     int per_call_requests = 1;
 
+    if (strcmp(mode, "batch") == 0) return batch_main(base, token, user, strtok(ids_arg, ","), n, ca);
     for (char *s = strtok(ids_arg, ","); s != NULL && nids < 64; s = strtok(NULL, ",")) ids[nids++] = s;
 
     if (strcmp(mode, "get") == 0) workload = "get";
@@ -229,5 +237,91 @@ int main(int argc, char **argv)
     curl_global_cleanup();
     free(t);
     free(body.p);
+    return errors ? 1 : 0;
+}
+
+/* raw_curl batch: one cold multi of n gets, each with its own easy handle and
+ * buffer, all added at once; at most BENCH_CONCURRENCY connections. */
+static int batch_main(const char *base, const char *token, const char *user, const char *id, long n,
+                      const char *ca)
+{
+    const char *c = getenv("BENCH_CONCURRENCY");
+    long conc = c != NULL && atol(c) > 0 ? atol(c) : 64;
+    char auth[512], u[1024];
+    struct curl_slist *h = NULL;
+    long errors = 0, ver = 0;
+    int running = 0;
+    CURLM *m;
+    CURL **e;
+    struct buf *bufs;
+
+    if (n < 1) n = 1;
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    snprintf(auth, sizeof auth, "Authorization: Bearer %s", token);
+    h = curl_slist_append(h, auth);
+    h = curl_slist_append(h, "Accept: application/json");
+    snprintf(u, sizeof u, "%s/v3/users/%s/access-tokens/%s", base, user, id);
+    e = calloc((size_t)n, sizeof *e);
+    bufs = calloc((size_t)n, sizeof *bufs);
+    if (e == NULL || bufs == NULL) return 2;
+
+    double cpu0 = cpu_now(), start = now();
+    m = curl_multi_init();
+    curl_multi_setopt(m, CURLMOPT_MAX_TOTAL_CONNECTIONS, conc);
+    curl_multi_setopt(m, CURLMOPT_MAX_HOST_CONNECTIONS, conc);
+    curl_multi_setopt(m, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
+    for (long i = 0; i < n; i++) {
+        e[i] = curl_easy_init();
+        curl_easy_setopt(e[i], CURLOPT_URL, u);
+        curl_easy_setopt(e[i], CURLOPT_HTTPHEADER, h);
+        curl_easy_setopt(e[i], CURLOPT_USERAGENT, "raw-libcurl-bench");
+        curl_easy_setopt(e[i], CURLOPT_NOSIGNAL, 1L);
+        /* wait for a connection that may multiplex: over https only (h2);
+         * a plain-http transfer would wait for nothing */
+        curl_easy_setopt(e[i], CURLOPT_PIPEWAIT, (long)(strncmp(u, "https://", 8) == 0));
+        curl_easy_setopt(e[i], CURLOPT_WRITEFUNCTION, on_body);
+        curl_easy_setopt(e[i], CURLOPT_WRITEDATA, (void *)&bufs[i]);
+        if (ca != NULL && *ca) curl_easy_setopt(e[i], CURLOPT_CAINFO, ca);
+    }
+    /* conc transfers in flight; the next one starts as soon as one is done */
+    long next = 0, done = 0;
+    for (; next < n && next < conc; next++) curl_multi_add_handle(m, e[next]);
+    while (done < n) {
+        CURLMcode mc = curl_multi_perform(m, &running);
+        CURLMsg *msg;
+        int left, added = 0;
+        while ((msg = curl_multi_info_read(m, &left)) != NULL) {
+            long status = 0;
+            if (msg->msg != CURLMSG_DONE) continue;
+            curl_easy_getinfo(msg->easy_handle, CURLINFO_RESPONSE_CODE, &status);
+            curl_easy_getinfo(msg->easy_handle, CURLINFO_HTTP_VERSION, &ver);
+            if (msg->data.result != CURLE_OK || status != 200) errors++;
+            curl_multi_remove_handle(m, msg->easy_handle);
+            done++;
+            if (next < n) { curl_multi_add_handle(m, e[next++]); added = 1; }
+        }
+        if (done >= n) break;
+        if (mc == CURLM_OK && !added) mc = curl_multi_poll(m, NULL, 0, 1000, NULL);
+        if (mc != CURLM_OK) { fprintf(stderr, "raw_curl: %s\n", curl_multi_strerror(mc)); errors++; break; }
+    }
+    double total = now() - start, cpu = cpu_now() - cpu0;
+    for (long i = 0; i < n; i++) {
+        char needle[128];
+        snprintf(needle, sizeof needle, "\"id\":\"%s\"", id);
+        if (bufs[i].p == NULL || strstr(bufs[i].p, needle) == NULL) errors++;
+        curl_easy_cleanup(e[i]);
+        free(bufs[i].p);
+    }
+    curl_multi_cleanup(m);
+    printf("{\"contender\":\"raw libcurl\",\"workload\":\"%s\",\"n\":%ld,\"concurrency\":%ld,"
+           "\"total_s\":%.6f,\"batch_s\":%.6f,\"cpu_s\":%.6f,\"mean_us\":%.2f,\"cpu_us\":%.2f,\"errors\":%ld,"
+           "\"http_version\":\"%s\",\"peak_rss_kb\":%ld}\n",
+           getenv("BENCH_LABEL") && *getenv("BENCH_LABEL") ? getenv("BENCH_LABEL") : "batch", n, conc,
+           total, total, cpu, total / (double)n * 1e6, cpu / (double)n * 1e6, errors,
+           ver == CURL_HTTP_VERSION_2_0 ? "2" : ver == CURL_HTTP_VERSION_1_1 ? "1.1" : "?", status_kb("VmHWM"));
+    curl_slist_free_all(h);
+    curl_global_cleanup();
+    free(e);
+    free(bufs);
     return errors ? 1 : 0;
 }

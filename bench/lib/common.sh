@@ -2,7 +2,7 @@
 # $root, the checkout, and $RUN, the working directory, to be set).
 
 lua_env() { # 5.4|jit -> LUA_ENV: env assignments for that interpreter
-  local p="$root/bench/lib/?.lua;$root/lua/?.lua;;"
+  local p="$root/bench/lib/?.lua;$root/lua/?.lua;$root/lua/?/init.lua;;"
   local c="$RUN/lib/$1/?.so;$root/build/$1/?.so;;"
   LUA_ENV=("LUA_PATH=$p" "LUA_PATH_5_4=$p" "LUA_CPATH=$c" "LUA_CPATH_5_4=$c" "LUA_INIT=" "LUA_INIT_5_4=")
 }

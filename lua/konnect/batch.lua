@@ -52,7 +52,7 @@ local function run_multi(t, calls, out, concurrency, gate)
       size = gate.capacity - gate.window_ok
       if size < 1 then size = 1 end
     end
-    if not gate.heard then size = 1 end -- a client that never heard the server: one call first
+    if gate.first and size > gate.first then size = gate.first end -- nothing heard yet: see _M.run
     local ready, rest, soonest = {}, {}, nil
     for _, i in ipairs(queue) do
       local at = calls[i].ready_at
@@ -77,8 +77,8 @@ local function run_multi(t, calls, out, concurrency, gate)
       for k, i in ipairs(ready) do
         local r = results[k]
         if r and r.status then
-          gate.heard = true
-          if r.status == 429 then limited = true elseif r.status < 500 then ok = ok + 1 end
+          gate.first = nil
+          if r.status == 429 then limited, gate.saw429 = true, true elseif r.status < 500 then ok = ok + 1 end
         end
         local res, terr
         if r and r.status then res = r else terr = r or { kind = "network", message = "no result", sent = true } end
@@ -157,17 +157,28 @@ function _M.run(c, calls, opts, copts)
     if not ok then return nil, err end
   end
   local OPS = ops.OPERATIONS
-  -- the shared rate limit, starting from what the client last heard
-  local gate = { hold = 0, window_ok = 0, heard = c.heard.any }
-  local known = c.heard.rate_limit
+  -- The shared rate limit, starting from what the client last heard.  Until a
+  -- round hears the server, a round holds at most `first` calls: for a client
+  -- that never heard it, `concurrency` (one wave: the multi interface would
+  -- not start more at once anyway, so a fresh client pays no extra round trip,
+  -- and a server that limits it meets at most one wave unawares); one probing
+  -- call when the client has heard a 429 and no current RateLimit figures say
+  -- more (a batch that meets no 429 clears that).
+  local heard = c.heard
+  local gate = { hold = 0, window_ok = 0, first = not heard.any and concurrency or nil }
+  local known = heard.rate_limit
   if known then
     local t0 = transport.select(c.tstate)
     local tnow = t0 and t0.now() or 0
     if not known.reset or known.at + known.reset > tnow then
       gate.limit, gate.remaining = known.limit, known.remaining
       if known.remaining == 0 and known.reset then gate.hold = known.at + known.reset end
+      known = true
+    else
+      known = false
     end
   end
+  if heard.limited and not known then gate.first = 1 end
 
   local n = #calls
   local out, jobs = {}, {}
@@ -211,6 +222,7 @@ function _M.run(c, calls, opts, copts)
       end
     end
     run_multi(t, prepared, out, concurrency, gate)
+    if not gate.saw429 then c.heard.limited = nil end -- a whole batch went through unlimited
   else
     local ngx = rawget(_G, "ngx")
     if ngx and ngx.thread then

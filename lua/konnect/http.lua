@@ -200,8 +200,9 @@ function _M.after(call, res, terr)
     if not heard.any then heard.any = true end
     local rl = meta.rate_limit(res.headers)
     if rl then heard.rate_limit = { limit = rl.limit, remaining = rl.remaining, reset = rl.reset, at = tnow } end
-    if call.gate then gate_note(call.gate, call, res, rl, tnow) end
     local status = res.status
+    if status == 429 then heard.limited = true end -- konnect.batch starts with one call (cleared by a batch)
+    if call.gate then gate_note(call.gate, call, res, rl, tnow) end
     if status >= 200 and status < 300 then
       local v, err = success(op, res, call, total)
       if err then return "done", nil, err end

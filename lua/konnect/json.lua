@@ -5,8 +5,8 @@
 local cjson = require "cjson"
 
 local type, tostring, pcall, next, pairs, ipairs = type, tostring, pcall, next, pairs, ipairs
-local floor, format, byte, gsub, concat, sort = math.floor, string.format, string.byte, string.gsub,
-  table.concat, table.sort
+local floor, format, byte, gsub, find, concat, sort = math.floor, string.format, string.byte, string.gsub,
+  string.find, table.concat, table.sort
 local tointeger = math.tointeger -- nil before Lua 5.3
 
 local codec = cjson.new()
@@ -41,7 +41,8 @@ function _M.decode(s)
   local ok, v = pcall(codec.decode, s)
   if not ok then return nil, "invalid JSON: " .. tostring(v):gsub("^.-:%d+: ", "") end
   if v == NULL then return nil, "JSON null" end
-  if type(v) == "table" then clean(v) end
+  -- without Lua 5.3's integers, only a null needs cleaning: none without "null"
+  if type(v) == "table" and (tointeger or find(s, "null", 1, true)) then clean(v) end
   return v
 end
 

@@ -17,7 +17,9 @@ local http      = require "konnect.http"
 local limits    = require "konnect.limits"
 local ops       = require "konnect.ops"
 local transport = require "konnect.transport"
-local lifecycle = require "konnect.lifecycle"
+-- konnect.lifecycle (rotate, prune, the 409 explanation) loads on first use:
+-- a plain get never compiles it (CLI start-up)
+local function lifecycle() return require "konnect.lifecycle" end
 
 local type, pairs, ipairs, tostring, setmetatable, require, getmetatable =
   type, pairs, ipairs, tostring, setmetatable, require, getmetatable
@@ -227,7 +229,7 @@ local function call(self, op, ...)
   local v, err, m = http.request(self, op, path, body, copts)
   if err then
     if op == OPS.create and err.kind == "conflict" then
-      lifecycle.explain_quota(self, user_id, err, copts)
+      lifecycle().explain_quota(self, user_id, err, copts)
     elseif op == OPS.me then
       ops.spat_hint(self, err)
     end
@@ -276,7 +278,7 @@ end
 function Client:rotate(user_id, token_id, opts, copts)
   local bad_self = misuse(self, "rotate", OPS.create.id)
   if bad_self then return nil, bad_self end
-  return lifecycle.rotate(self, user_id, token_id, opts, copts)
+  return lifecycle().rotate(self, user_id, token_id, opts, copts)
 end
 
 --- client:prune(user_id[, { states =, older_than =, dry_run = }[, copts]])
@@ -284,7 +286,7 @@ end
 function Client:prune(user_id, opts, copts)
   local bad_self = misuse(self, "prune", OPS.delete.id)
   if bad_self then return nil, bad_self end
-  return lifecycle.prune(self, user_id, opts, copts)
+  return lifecycle().prune(self, user_id, opts, copts)
 end
 
 --- client:batch(calls[, { concurrency = N }[, copts]]) -> results, failed_count

@@ -9,7 +9,6 @@ local type, pairs, tonumber, tostring, floor = type, pairs, tonumber, tostring, 
 local match, os_time, os_clock = string.match, os.time, os.clock
 
 local limits = require "konnect.limits"
-local time   = require "konnect.time"
 
 local _M = {}
 
@@ -69,7 +68,7 @@ function _M.retry_after(value, now)
   if type(value) ~= "string" then return nil end
   local n = tonumber(match(value, "^%s*(%d+%.?%d*)%s*$"))
   if n then return n end
-  local at = time.http_date(value)
+  local at = require("konnect.time").http_date(value)
   if at then
     local wait = at - (now or os_time())
     return wait > 0 and wait or 0

@@ -2,8 +2,6 @@
 -- dates) and the cleaning of server-supplied strings for a terminal.  Every
 -- function that prints takes the writer `out(...)` it prints through.
 
-local time = require "konnect.time"
-
 local type, tostring, pairs, ipairs, floor, concat = type, tostring, pairs, ipairs, math.floor, table.concat
 
 local _M = {}
@@ -26,7 +24,7 @@ end
 --- (hours under two days, minutes under an hour, years from two years); the
 --- cleaned string itself when it is not an RFC 3339 date-time
 local function relative(s, now)
-  local t = time.rfc3339(s)
+  local t = require("konnect.time").rfc3339(s)
   if not t then return s ~= nil and clean(s) or "?" end
   local d = t - (now or os.time())
   local future = d > 0
