@@ -19,13 +19,23 @@ local jit = rawget(_G, "jit")
 local contender = "konnect.pats " .. (jit and "LuaJIT" or _VERSION:gsub("Lua ", ""))
 
 local client = assert(pats.new {
-  token = env("BENCH_TOKEN") or bu.die("BENCH_TOKEN is not set"),
+  token = cfg.token,
   server_url = base, ca_file = ca, retries = false,
 })
 
 local function check(v, err, what)
   if not v then bu.die(("konnect_bench: %s failed: %s"):format(what, tostring(err))) end
   return v
+end
+
+-- a batch's results: dies on the batch's own error or on the first failed call
+local function check_batch(results, failed)
+  check(results, failed, "batch")
+  if failed > 0 then
+    for _, r in ipairs(results) do
+      if r.err then bu.die("konnect_bench: batch call failed: " .. tostring(r.err)) end
+    end
+  end
 end
 
 local function one_get(id)
@@ -73,12 +83,7 @@ elseif workload == "revoke_batch" then
   end
   local function run(count)
     local results, failed = client:batch(calls(count), { concurrency = concurrency })
-    check(results, failed, "batch")
-    if failed > 0 then
-      for _, r in ipairs(results) do
-        if r.err then bu.die("konnect_bench: batch call failed: " .. tostring(r.err)) end
-      end
-    end
+    check_batch(results, failed)
   end
   if warmup > 0 then run(math.min(concurrency, n)) end
   local batch_times, t_all = {}, 0
@@ -110,12 +115,7 @@ elseif workload == "batch" then
   local c0, t0 = bu.cpu(), now()
   local results, failed = client:batch(calls, opts)
   local batch_s, cpu = now() - t0, bu.cpu() - c0
-  check(results, failed, "batch")
-  if failed > 0 then
-    for _, r in ipairs(results) do
-      if r.err then bu.die("konnect_bench: batch call failed: " .. tostring(r.err)) end
-    end
-  end
+  check_batch(results, failed)
   report = bu.summarize(contender, label, {}, batch_s, {
     n = n, batch_s = batch_s, cpu_s = cpu, mean_us = batch_s / n * 1e6, cpu_us = cpu / n * 1e6,
     concurrency = opts and opts.concurrency or require("konnect.limits").BATCH_CONCURRENCY,

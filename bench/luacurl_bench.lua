@@ -7,12 +7,9 @@
 
 local bu = require "benchutil"
 local curl = require "curl"
-local cjson = require "cjson"
 
 local cfg = bu.config(arg[1] or "get")
-local workload, base, user, ids, n, warmup, ca, label =
-  cfg.workload, cfg.base, cfg.user, cfg.ids, cfg.n, cfg.warmup, cfg.ca, cfg.label
-local token = cfg.token or bu.die("BENCH_TOKEN is not set")
+local base, ca, token = cfg.base, cfg.ca, cfg.token
 
 local easy = curl.easy_init()
 local chunks, nchunks = {}, 0
@@ -51,30 +48,8 @@ local function request(method, path, body)
   if not ok then bu.die("luacurl_bench: " .. method .. " " .. path .. ": " .. tostring(err)) end
   local status = status_line or 0
   local text = table.concat(chunks, "", 1, nchunks)
-  if text == "" then return status, nil end
-  return status, cjson.decode(text)
+  return bu.decoded(status, text)
 end
 
-local path_tokens = "/v3/users/" .. user .. "/access-tokens"
-
-local function one_get()
-  local status, v = request("GET", path_tokens .. "/" .. ids[1])
-  if status ~= 200 or type(v) ~= "table" or v.id ~= ids[1] then bu.die("luacurl_bench: bad get " .. status) end
-end
-
-local create_body = cjson.encode({ name = "bench-cycle", ttl_seconds = 86400 })
-local function one_cycle()
-  local status, v = request("POST", path_tokens, create_body)
-  if status ~= 201 or type(v) ~= "table" then bu.die("luacurl_bench: bad create " .. status) end
-  local status2, r = request("PATCH", path_tokens .. "/" .. v.id .. "/revoke")
-  if status2 ~= 200 or r.state ~= "REVOKED" then bu.die("luacurl_bench: bad revoke " .. status2) end
-  local status3 = request("DELETE", path_tokens .. "/" .. v.id)
-  if status3 ~= 204 then bu.die("luacurl_bench: bad delete " .. status3) end
-end
-
-local fn = workload == "get" and one_get or workload == "cycle" and one_cycle
-  or bu.die("luacurl_bench: unknown workload " .. workload)
-local times, total, cpu = bu.timed(fn, n, warmup)
+bu.rest(cfg, "luacurl_bench", "lua-curl (LuaJIT)", request)
 easy = nil -- luacurl frees the handle in __gc
-bu.emit(bu.summarize("lua-curl (LuaJIT)", label, times, total,
-  { cpu_s = cpu, requests_per_call = workload == "cycle" and 3 or 1 }))

@@ -7,13 +7,9 @@
 
 local bu = require "benchutil"
 local ltn12 = require "ltn12"
-local cjson = require "cjson"
-
 
 local cfg = bu.config(arg[1] or "get")
-local workload, base, user, ids, n, warmup, ca, label =
-  cfg.workload, cfg.base, cfg.user, cfg.ids, cfg.n, cfg.warmup, cfg.ca, cfg.label
-local token = cfg.token or bu.die("BENCH_TOKEN is not set")
+local base, ca, token = cfg.base, cfg.ca, cfg.token
 local tls = base:match("^https://") ~= nil
 local http = tls and require("ssl.https") or require("socket.http")
 local auth = "Bearer " .. token
@@ -37,30 +33,7 @@ local function request(method, path, body)
   local ok, status = http.request(req)
   if not ok then bu.die("luasocket_bench: " .. method .. " " .. path .. ": " .. tostring(status)) end
   local text = table.concat(chunks)
-  if text == "" then return status, nil end
-  return status, cjson.decode(text)
+  return bu.decoded(status, text)
 end
 
-local path_tokens = "/v3/users/" .. user .. "/access-tokens"
-
-local function one_get()
-  local status, v = request("GET", path_tokens .. "/" .. ids[1])
-  if status ~= 200 or type(v) ~= "table" or v.id ~= ids[1] then bu.die("luasocket_bench: bad get " .. status) end
-end
-
-local create_body = cjson.encode({ name = "bench-cycle", ttl_seconds = 86400 })
-local function one_cycle()
-  local status, v = request("POST", path_tokens, create_body)
-  if status ~= 201 or type(v) ~= "table" then bu.die("luasocket_bench: bad create " .. status) end
-  local status2, r = request("PATCH", path_tokens .. "/" .. v.id .. "/revoke")
-  if status2 ~= 200 or r.state ~= "REVOKED" then bu.die("luasocket_bench: bad revoke " .. status2) end
-  local status3 = request("DELETE", path_tokens .. "/" .. v.id)
-  if status3 ~= 204 then bu.die("luasocket_bench: bad delete " .. status3) end
-end
-
-local fn = workload == "get" and one_get or workload == "cycle" and one_cycle
-  or bu.die("luasocket_bench: unknown workload " .. workload)
-local times, total, cpu = bu.timed(fn, n, warmup)
-bu.emit(bu.summarize("LuaSocket+cjson", label, times, total,
-  { cpu_s = cpu, requests_per_call = workload == "cycle" and 3 or 1,
-    http_version = "1.1 (new connection per request)" }))
+bu.rest(cfg, "luasocket_bench", "LuaSocket+cjson", request, { http_version = "1.1 (new connection per request)" })

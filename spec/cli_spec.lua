@@ -46,20 +46,26 @@ end
 
 local function posts() return fake.count("POST /v3/users/" .. ALICE .. "/access-tokens") end
 
+-- every test of a describe block: the fake reset, a fresh client and an empty
+-- directory, handed to set(client, dir); the directory removed afterwards
+local function each_test(set)
+  local dir
+  before_each(function()
+    fake.reset()
+    local client = fake.client()
+    dir = tmpdir()
+    set(client, dir)
+  end)
+  after_each(function()
+    os.execute("rm -rf " .. q(dir))
+  end)
+end
+
 local COMMANDS = { "whoami", "list", "get", "create", "rename", "revoke", "delete", "rotate", "find", "prune" }
 
 describe("konnect-pats", function()
   local client, dir
-
-  before_each(function()
-    fake.reset()
-    client = fake.client()
-    dir = tmpdir()
-  end)
-
-  after_each(function()
-    os.execute("rm -rf " .. q(dir))
-  end)
+  each_test(function(c, d) client, dir = c, d end)
 
   describe("help", function()
     it("--help documents the commands, the options and the exit statuses, and exits 0", function()
@@ -869,16 +875,7 @@ end)
 -- CLI v2 (issue 11 item 9)
 describe("konnect-pats v2", function()
   local client, dir
-
-  before_each(function()
-    fake.reset()
-    client = fake.client()
-    dir = tmpdir()
-  end)
-
-  after_each(function()
-    os.execute("rm -rf " .. q(dir))
-  end)
+  each_test(function(c, d) client, dir = c, d end)
 
   local function mutations()
     local n = 0

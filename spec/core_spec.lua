@@ -32,6 +32,23 @@ local function count_keys(t)
   return n
 end
 
+-- n GETs of url in one request_many on a new multi handle (opts): every answer
+-- a 200 over HTTP/2, all of them on one connection
+local function assert_h2_one_connection(opts, url, n)
+  local h2 = assert(core.multi(opts))
+  local items = {}
+  for i = 1, n do items[i] = { "GET", url } end
+  local results = h2:request_many(items, n)
+  local ids = {}
+  for i = 1, n do
+    assert.equal(200, results[i].status)
+    assert.equal("2", results[i].http_version)
+    ids[conn_id(results[i])] = true
+  end
+  assert.equal(1, count_keys(ids))
+  h2:close()
+end
+
 -- ---------------------------------------------------------------- subprocesses
 -- Some servers must act while konnect.core blocks in libcurl: they run as a
 -- child interpreter (the same one as the spec), and so do clients that need
@@ -1026,20 +1043,7 @@ CURLcode curl_easy_perform(CURL *e) {
     end)
 
     it("multiplexes HTTP/2 over TLS", function()
-      local h2 = assert(core.multi { ca_file = srv.ca, http_version = "2" })
-      local items = {}
-      for i = 1, 6 do items[i] = { "GET", srv.https .. "/conn" } end
-      local results = h2:request_many(items, 6)
-      local ids = {}
-      for i = 1, 6 do
-        assert.equal(200, results[i].status)
-        assert.equal("2", results[i].http_version)
-        ids[conn_id(results[i])] = true
-      end
-      local n = 0
-      for _ in pairs(ids) do n = n + 1 end
-      assert.equal(1, n)
-      h2:close()
+      assert_h2_one_connection({ ca_file = srv.ca, http_version = "2" }, srv.https .. "/conn", 6)
     end)
 
     it("takes a per-item timeout (6th field) for that item only", function()
@@ -1063,18 +1067,7 @@ CURLcode curl_easy_perform(CURL *e) {
     end)
 
     it("over https without http_version, multiplexes a batch on one HTTP/2 connection", function()
-      local h2 = assert(core.multi { ca_file = srv.ca })
-      local items = {}
-      for i = 1, 8 do items[i] = { "GET", srv.https .. "/conn" } end
-      local results = h2:request_many(items, 8)
-      local ids = {}
-      for i = 1, 8 do
-        assert.equal(200, results[i].status)
-        assert.equal("2", results[i].http_version)
-        ids[conn_id(results[i])] = true
-      end
-      assert.equal(1, count_keys(ids))
-      h2:close()
+      assert_h2_one_connection({ ca_file = srv.ca }, srv.https .. "/conn", 8)
     end)
 
     it("never opens more connections than the concurrency (HTTP/1.1, plain and TLS)", function()

@@ -41,6 +41,39 @@ function _M.timed(fn, n, warmup)
   return times, total, cpu() - c0
 end
 
+--- decoded(status, text) -> status, the body decoded as JSON (nil for an empty body)
+function _M.decoded(status, text)
+  if text == "" then return status, nil end
+  return status, cjson.decode(text)
+end
+
+--- rest(cfg, who, contender, request, extra): the get and cycle workloads of a
+-- harness that brings only request(method, path, body) -> status, decoded JSON
+-- (or nil): timed, summarized (with `extra`) and emitted; `who` names it in errors
+function _M.rest(cfg, who, contender, request, extra)
+  local path_tokens = "/v3/users/" .. cfg.user .. "/access-tokens"
+  local id = cfg.ids[1]
+  local function one_get()
+    local status, v = request("GET", path_tokens .. "/" .. id)
+    if status ~= 200 or type(v) ~= "table" or v.id ~= id then _M.die(who .. ": bad get " .. status) end
+  end
+  local create_body = cjson.encode({ name = "bench-cycle", ttl_seconds = 86400 })
+  local function one_cycle()
+    local status, v = request("POST", path_tokens, create_body)
+    if status ~= 201 or type(v) ~= "table" then _M.die(who .. ": bad create " .. status) end
+    local status2, r = request("PATCH", path_tokens .. "/" .. v.id .. "/revoke")
+    if status2 ~= 200 or r.state ~= "REVOKED" then _M.die(who .. ": bad revoke " .. status2) end
+    local status3 = request("DELETE", path_tokens .. "/" .. v.id)
+    if status3 ~= 204 then _M.die(who .. ": bad delete " .. status3) end
+  end
+  local fn = cfg.workload == "get" and one_get or cfg.workload == "cycle" and one_cycle
+    or _M.die(who .. ": unknown workload " .. cfg.workload)
+  local times, total, cpu = _M.timed(fn, cfg.n, cfg.warmup)
+  local r = { cpu_s = cpu, requests_per_call = cfg.workload == "cycle" and 3 or 1 }
+  for k, v in pairs(extra or {}) do r[k] = v end
+  _M.emit(_M.summarize(contender, cfg.label, times, total, r))
+end
+
 --- config(workload) -> the settings bench/run.sh passes every harness
 function _M.config(workload)
   local env, env_num = _M.env, _M.env_num
@@ -48,7 +81,7 @@ function _M.config(workload)
     workload = workload,
     base = env("BENCH_BASE") or _M.die("BENCH_BASE is not set"),
     user = env("BENCH_USER") or _M.die("BENCH_USER is not set"),
-    token = env("BENCH_TOKEN"),
+    token = env("BENCH_TOKEN") or _M.die("BENCH_TOKEN is not set"),
     ids = _M.split(env("BENCH_IDS")),
     n = env_num("BENCH_N", 1000),
     warmup = env_num("BENCH_WARMUP", 50),

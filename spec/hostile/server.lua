@@ -84,49 +84,36 @@ B.trickle_chunks = function(s)
 end
 B.silent = function() ngx.sleep(12) end
 
-B.endless_header_line = function(s)
-  s:send("HTTP/1.1 200 OK\r\nX-Big: ")
-  flood(s, string.rep("a", 65536), 8192) -- up to 512 MiB
+-- a case that sends `first`, then `piece` n times (or until the peer is gone), then `tail` if any
+local function flooding(first, piece, n, tail)
+  return function(s)
+    s:send(first)
+    flood(s, piece, n)
+    if tail then s:send(tail) end
+  end
 end
-B.header_line_256m = function(s)
-  s:send("HTTP/1.1 200 OK\r\nX-Big: ")
-  flood(s, string.rep("a", 65536), 4096)
-  s:send("\r\nContent-Length: 2\r\n\r\n{}")
-end
-B.many_headers = function(s)
-  s:send("HTTP/1.1 200 OK\r\n")
-  local block = {}
-  for i = 1, 1000 do block[i] = "X-H" .. i .. ": v\r\n" end
-  flood(s, table.concat(block), 200)
-  s:send("Content-Length: 2\r\n\r\n{}")
-end
-B.status_line_1m = function(s)
-  s:send("HTTP/1.1 200 ")
-  flood(s, string.rep("O", 65536), 16)
-  s:send("\r\nContent-Length: 2\r\n\r\n{}")
-end
+local CHUNKED = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+local HEADER_BLOCK = {} -- 1000 short header lines
+for i = 1, 1000 do HEADER_BLOCK[i] = "X-H" .. i .. ": v\r\n" end
 
-B.content_length_2g = function(s)
-  s:send("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2147483648\r\n\r\n")
-  flood(s, string.rep(" ", 65536), 64)
-end
-B.endless_chunked = function(s)
-  s:send("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n")
-  flood(s, "10000\r\n" .. string.rep(" ", 65536) .. "\r\n", 4096)
-end
+B.endless_header_line = flooding("HTTP/1.1 200 OK\r\nX-Big: ", string.rep("a", 65536), 8192) -- up to 512 MiB
+B.header_line_256m = flooding("HTTP/1.1 200 OK\r\nX-Big: ", string.rep("a", 65536), 4096,
+  "\r\nContent-Length: 2\r\n\r\n{}")
+B.many_headers = flooding("HTTP/1.1 200 OK\r\n", table.concat(HEADER_BLOCK), 200, "Content-Length: 2\r\n\r\n{}")
+B.status_line_1m = flooding("HTTP/1.1 200 ", string.rep("O", 65536), 16, "\r\nContent-Length: 2\r\n\r\n{}")
+
+B.content_length_2g = flooding(
+  "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2147483648\r\n\r\n", string.rep(" ", 65536), 64)
+B.endless_chunked = flooding(CHUNKED, "10000\r\n" .. string.rep(" ", 65536) .. "\r\n", 4096)
 B.chunk_size_huge = function(s)
-  s:send("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n")
+  s:send(CHUNKED)
   s:send("7FFFFFFFFFFF\r\n")
   flood(s, string.rep(" ", 65536), 64)
 end
 
-local CHUNKED = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
 B.chunk_size_not_hex = function(s) s:send(CHUNKED .. "zz\r\n{}\r\n0\r\n\r\n") end
 B.chunk_missing_crlf = function(s) s:send(CHUNKED .. "2\r\n{}XX0\r\n\r\n") end
-B.chunk_line_endless = function(s)
-  s:send(CHUNKED .. "2;ext=")
-  flood(s, string.rep("e", 65536), 16)
-end
+B.chunk_line_endless = flooding(CHUNKED .. "2;ext=", string.rep("e", 65536), 16)
 B.chunk_truncated = function(s) s:send(CHUNKED .. "100\r\n{\"data\":[") end
 
 B.two_content_lengths = function(s)

@@ -7,6 +7,7 @@
 -- two workers) that is stopped and started for real (its shared dict dies).
 local nginx = require "nginx.client"
 local fake = require "support.fake"
+local proc = require "support.proc"
 local core = require "konnect.core"
 local json = require "konnect.json"
 local socket = require "socket"
@@ -74,13 +75,7 @@ local function assert_no_secret_in(text, where)
   end
 end
 
-local function read_file(path)
-  local f = io.open(path, "rb")
-  if not f then return "" end
-  local s = f:read("*a")
-  f:close()
-  return s
-end
+local function read_file(path) return proc.read_file(path) or "" end
 
 describe("kong plugin konnect-pat-rotator", function()
   it("follows Kong's conventions: PRIORITY, VERSION, schema defaults, a per-node token name", function()

@@ -3,18 +3,13 @@
 local nginx = require "nginx.client"
 local fake = require "support.fake"
 local json = require "konnect.json"
+local proc = require "support.proc"
 
 local LIST = "GET /v3/users/" .. fake.ALICE .. "/access-tokens"
 local LIST_PATH = "/v3/users/" .. fake.ALICE:gsub("%-", "%%-") .. "/access%-tokens$"
 local DELAY = 2
 
-local function read(path)
-  local f = io.open(path, "rb")
-  if not f then return "" end
-  local s = f:read("a")
-  f:close()
-  return s
-end
+local function read(path) return proc.read_file(path) or "" end
 
 local function wait_until(fn, seconds)
   local deadline = nginx.clock() + seconds

@@ -8,13 +8,7 @@ local LUA = os.getenv("KONNECT_TEST_LUA") or "lua5.4"
 
 local function q(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
 
-local function slurp(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("*a")
-  f:close()
-  return s
-end
+local slurp = require("support.proc").read_file
 
 local function spit(path, s)
   local f = assert(io.open(path, "wb"))
@@ -90,20 +84,19 @@ local function process(args, o)
   return r
 end
 
-local function file_mode(path)
-  local p = io.popen("stat -c %a " .. q(path) .. " 2>/dev/null")
+-- stat -c FORMAT of path (no lstat follows), or nil
+local function stat(format, path)
+  local p = io.popen("stat -c " .. format .. " " .. q(path) .. " 2>/dev/null")
   local m = p:read("*l")
   p:close()
   return m
 end
 
+--- file_mode(path) -> "600", … or nil
+local function file_mode(path) return stat("%a", path) end
+
 --- file_type(path) -> "regular file", "symbolic link", "fifo", "directory", … or nil (no lstat follows)
-local function file_type(path)
-  local p = io.popen("stat -c %F " .. q(path) .. " 2>/dev/null")
-  local m = p:read("*l")
-  p:close()
-  return m
-end
+local function file_type(path) return stat("%F", path) end
 
 local function tmpdir()
   local p = io.popen("mktemp -d")

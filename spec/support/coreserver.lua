@@ -15,12 +15,7 @@ local function sh(cmd)
   return ok == true or ok == 0
 end
 
-local function read_cmd(cmd)
-  local p = assert(io.popen(cmd))
-  local out = p:read("*a")
-  p:close()
-  return (out:gsub("%s+$", ""))
-end
+local read_cmd = require("support.proc").read_cmd
 
 local function free_port()
   local s = assert(socket.bind("127.0.0.1", 0))

@@ -48,12 +48,7 @@ while true do
 end
 ]==]
 
-local function read_cmd(cmd)
-  local p = assert(io.popen(cmd))
-  local out = p:read("*a")
-  p:close()
-  return (out:gsub("%s+$", ""))
-end
+local read_cmd = require("support.proc").read_cmd
 
 --- The interpreter running this spec (so the child has the same LuaSocket).
 function M.interpreter()

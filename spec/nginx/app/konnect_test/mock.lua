@@ -61,6 +61,15 @@ local function trickle(sock, every, secs)
   end
 end
 
+-- send `bytes` again and again, as fast as the socket takes it, for at most 6 s
+local function repeat_for_6s(sock, bytes)
+  local t0 = ngx.now()
+  while ngx.now() - t0 < 6 do
+    if not sock:send(bytes) then return end
+    ngx.update_time()
+  end
+end
+
 local HOSTILE = {
   -- a header line that never ends (?mb= its size in MiB, default 256)
   long_header = function(sock)
@@ -87,12 +96,7 @@ local HOSTILE = {
   -- one-byte chunks as fast as the socket takes them, for at most 6 s
   tiny_chunks = function(sock)
     sock:send(OK_HEAD .. "Transfer-Encoding: chunked\r\n\r\n")
-    local many = string.rep("1\r\na\r\n", 10000)
-    local t0 = ngx.now()
-    while ngx.now() - t0 < 6 do
-      if not sock:send(many) then return end
-      ngx.update_time()
-    end
+    repeat_for_6s(sock, string.rep("1\r\na\r\n", 10000))
   end,
   bad_chunk = function(sock)
     sock:send(OK_HEAD .. "Transfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n")
@@ -127,12 +131,7 @@ local HOSTILE = {
   end,
   -- an endless stream of interim responses
   interim_storm = function(sock)
-    local many = string.rep("HTTP/1.1 100 Continue\r\n\r\n", 1000)
-    local t0 = ngx.now()
-    while ngx.now() - t0 < 6 do
-      if not sock:send(many) then return end
-      ngx.update_time()
-    end
+    repeat_for_6s(sock, string.rep("HTTP/1.1 100 Continue\r\n\r\n", 1000))
   end,
   -- bare LF line ends, odd spacing, a folded line, a line without a colon
   odd_head = function(sock)
