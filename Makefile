@@ -19,14 +19,16 @@ DEB_PKGS := build-essential pkg-config libcurl4-openssl-dev ca-certificates open
 CSRC := csrc/core.c csrc/fs.c
 CHDR := csrc/compat.h csrc/fs.h
 
-.PHONY: all help deps build build-all test hostile demo install uninstall lint check bench clean fake-start fake-stop
+.PHONY: all help deps build build-all test hostile demo install uninstall lint check bench clean fake-start fake-stop \
+        release-check
 
 all: build
 
 help:
 	@echo "make deps      install the Debian packages (as root) or print the apt-get line"
 	@echo "make           build konnect.core for LUA=$(LUA) into build/$(call lua_dir,$(LUA))/"
-	@echo "make demo      build, start the fake Konnect, run examples/tour.lua, stop it"
+	@echo "make demo      build, start the fake Konnect, run examples/tour.lua and the CLI, stop it"
+	@echo "               (make demo KONNECT=real: the tour against real Konnect, with KONNECT_TOKEN)"
 	@echo "make test      build for Lua 5.4, LuaJIT, 5.1, 5.3; busted on each against the fake Konnect; the fake's"
 	@echo "               contract; nginx, hostile-server and fuzz suites; rock check; secret scan; luacheck"
 	@echo "make hostile   the hostile-server suite alone (TRANSPORT=curl|cosocket, default both)"
@@ -34,6 +36,9 @@ help:
 	@echo "make bench     benchmarks against the alternatives (bench/results/)"
 	@echo "make mutate    mutation testing: the fixed mutants of scripts/mutants.lua, score and survivors (MUTANTS=3,7-9)"
 	@echo "make install   copy the module into PREFIX=$(PREFIX) for LUA=$(LUA)"
+	@echo "make release-check  lint both rockspecs, one version everywhere, luarocks pack, build the"
+	@echo "               source rock in a fresh tree (Lua 5.4, 5.1) and smoke-test it; builds stay in build/"
+	@echo "make clean     remove build/ and .run/"
 
 deps:
 	@missing=$$(for p in $(DEB_PKGS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
@@ -53,9 +58,13 @@ build/%/konnect/core.so: $(CSRC) $(CHDR) Makefile
 	$(CC) $(CFLAGS) $(WARN) -fPIC -shared -I$(if $(filter jit,$*),/usr/include/luajit-2.1,/usr/include/lua$*) $(CURL_CFLAGS) \
 	  -o $@ $(CSRC) $(CURL_LIBS)
 
+# KONNECT=real tours real Konnect (KONNECT_TOKEN required); anything else, the fake server.
 demo: deps
 	@$(MAKE) --no-print-directory build LUA=lua5.4
-	@bash scripts/demo.sh
+	@KONNECT_DEMO_TARGET="$(KONNECT)" bash scripts/demo.sh
+
+release-check: deps
+	@bash scripts/release-check.sh
 
 test: deps
 	@bash scripts/test.sh $(TEST_LUAS)
@@ -97,5 +106,7 @@ fake-start:
 fake-stop:
 	@fake_konnect/ctl stop
 
+# build/ holds every build (make build, the rock's build/rock/); konnect/ and csrc/*.o
+# are what a builtin-type rockspec of an older checkout left behind.
 clean:
-	rm -rf build .run konnect/core.so csrc/*.o
+	rm -rf build .run konnect csrc/*.o *.src.rock

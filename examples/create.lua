@@ -1,11 +1,36 @@
 #!/usr/bin/env lua
 -- Mint a short-lived token for a CI job and print its secret (once) on stdout:
 --   KONNECT_TOKEN=kpat_… lua examples/create.lua NAME [TTL_SECONDS]
+-- Run from a checkout (lua5.4 examples/create.lua), it uses the checkout's lua/ and
+-- build/<version>/ (as bin/konnect-pats does); installed with LuaRocks, the tree's.
+do
+  local dir = (arg and arg[0] or ""):match("^(.*)/[^/]*$") or "."
+  local root = dir .. "/.."
+  local f = io.open(root .. "/lua/konnect/pats.lua", "r")
+  if f then
+    f:close()
+    local ver = rawget(_G, "jit") and "jit" or _VERSION:match("%d+%.%d+")
+    package.path = root .. "/lua/?.lua;" .. root .. "/lua/?/init.lua;" .. package.path
+    package.cpath = root .. "/build/" .. ver .. "/?.so;" .. package.cpath
+  end
+end
+local USAGE = "usage: KONNECT_TOKEN=kpat_… lua examples/create.lua NAME [TTL_SECONDS]"
+local function usage()
+  io.stderr:write(USAGE, "\n")
+  os.exit(2)
+end
+if (os.getenv("KONNECT_TOKEN") or "") == "" or not arg[1] then usage() end
 local pats = require "konnect.pats"
 
-local client = assert(pats.new { token = os.getenv("KONNECT_TOKEN"), server_url = os.getenv("KONNECT_SERVER_URL"),
-                                 ca_file = os.getenv("KONNECT_CA_FILE") })
-local tok, err = client:create("me", { name = arg[1] or "ci", ttl_seconds = tonumber(arg[2]) or 86400 })
+-- KONNECT_TOKEN, KONNECT_SERVER_URL (default: the global Konnect API), KONNECT_CA_FILE
+local client, cerr = pats.from_env()
+if not client then -- not assert(): Lua 5.1's assert takes only a string message
+  io.stderr:write(tostring(cerr), "\n")
+  os.exit(2)
+end
+local ttl = arg[2] and tonumber(arg[2])
+if arg[2] and not ttl then usage() end
+local tok, err = client:create("me", { name = arg[1], ttl_seconds = ttl or 86400 })
 if not tok then
   io.stderr:write(tostring(err), "\n")
   os.exit(1)

@@ -1,10 +1,33 @@
 #!/usr/bin/env lua
 -- Revoke a leaked token at 3 a.m.:
 --   KONNECT_TOKEN=kpat_… lua examples/revoke.lua TOKEN_ID [USER_ID|me]
+-- Run from a checkout (lua5.4 examples/revoke.lua), it uses the checkout's lua/ and
+-- build/<version>/ (as bin/konnect-pats does); installed with LuaRocks, the tree's.
+do
+  local dir = (arg and arg[0] or ""):match("^(.*)/[^/]*$") or "."
+  local root = dir .. "/.."
+  local f = io.open(root .. "/lua/konnect/pats.lua", "r")
+  if f then
+    f:close()
+    local ver = rawget(_G, "jit") and "jit" or _VERSION:match("%d+%.%d+")
+    package.path = root .. "/lua/?.lua;" .. root .. "/lua/?/init.lua;" .. package.path
+    package.cpath = root .. "/build/" .. ver .. "/?.so;" .. package.cpath
+  end
+end
+local USAGE = "usage: KONNECT_TOKEN=kpat_… lua examples/revoke.lua TOKEN_ID [USER_ID|me]"
+local function usage()
+  io.stderr:write(USAGE, "\n")
+  os.exit(2)
+end
+if (os.getenv("KONNECT_TOKEN") or "") == "" or not arg[1] then usage() end
 local pats = require "konnect.pats"
 
-local client = assert(pats.new { token = os.getenv("KONNECT_TOKEN"), server_url = os.getenv("KONNECT_SERVER_URL"),
-                                 ca_file = os.getenv("KONNECT_CA_FILE") })
+-- KONNECT_TOKEN, KONNECT_SERVER_URL (default: the global Konnect API), KONNECT_CA_FILE
+local client, cerr = pats.from_env()
+if not client then -- not assert(): Lua 5.1's assert takes only a string message
+  io.stderr:write(tostring(cerr), "\n")
+  os.exit(2)
+end
 local tok, err = client:revoke(arg[2] or "me", arg[1])
 if not tok then
   io.stderr:write(tostring(err), "\n")

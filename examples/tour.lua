@@ -7,6 +7,25 @@
 -- Environment: KONNECT_TOKEN (required), KONNECT_SERVER_URL (default: the
 -- global Konnect API), KONNECT_CA_FILE (a CA bundle, for the fake server's TLS).
 -- It creates one short-lived token, renames, revokes and deletes it.
+-- Run from a checkout (lua5.4 examples/tour.lua), it uses the checkout's lua/ and
+-- build/<version>/ (as bin/konnect-pats does); installed with LuaRocks, the tree's.
+do
+  local dir = (arg and arg[0] or ""):match("^(.*)/[^/]*$") or "."
+  local root = dir .. "/.."
+  local f = io.open(root .. "/lua/konnect/pats.lua", "r")
+  if f then
+    f:close()
+    local ver = rawget(_G, "jit") and "jit" or _VERSION:match("%d+%.%d+")
+    package.path = root .. "/lua/?.lua;" .. root .. "/lua/?/init.lua;" .. package.path
+    package.cpath = root .. "/build/" .. ver .. "/?.so;" .. package.cpath
+  end
+end
+local USAGE = "usage: KONNECT_TOKEN=kpat_… lua examples/tour.lua  (KONNECT_SERVER_URL, KONNECT_CA_FILE optional)"
+local function usage()
+  io.stderr:write(USAGE, "\n")
+  os.exit(2)
+end
+if (os.getenv("KONNECT_TOKEN") or "") == "" then usage() end
 local pats = require "konnect.pats"
 io.stdout:setvbuf("line")
 
@@ -29,11 +48,7 @@ local function check(v, err)
   return v
 end
 
-local client = check(pats.new {
-  token = os.getenv("KONNECT_TOKEN"),
-  server_url = os.getenv("KONNECT_SERVER_URL"),
-  ca_file = os.getenv("KONNECT_CA_FILE"),
-})
+local client = check(pats.from_env()) -- KONNECT_TOKEN, KONNECT_SERVER_URL, KONNECT_CA_FILE
 print("client: " .. tostring(client))
 
 step("who am I (GET /v3/users/me)")

@@ -1,13 +1,27 @@
 #!/usr/bin/env bash
 # `make demo`: the tour of all six operations.  Against the fake Konnect
-# server (started and stopped here), or real Konnect when KONNECT_TOKEN is set.
+# server (started and stopped here), always, even when KONNECT_TOKEN is
+# exported; against real Konnect only when asked: `make demo KONNECT=real`
+# (KONNECT_DEMO_TARGET=real), which says what it will create before it does.
 set -u
 cd "$(dirname "$0")/.."
 export LUA_PATH="$PWD/lua/?.lua;$PWD/lua/?/init.lua;;" LUA_CPATH="$PWD/build/5.4/?.so;;"
-if [ -n "${KONNECT_TOKEN:-}" ]; then
-  echo "KONNECT_TOKEN is set: touring ${KONNECT_SERVER_URL:-real Konnect (https://global.api.konghq.com)}"
-  exec lua5.4 examples/tour.lua
-fi
+case ${KONNECT_DEMO_TARGET:-} in
+  real)
+    if [ -z "${KONNECT_TOKEN:-}" ]; then
+      echo "make demo KONNECT=real needs KONNECT_TOKEN (a kpat_… token of your Konnect user)"; exit 2
+    fi
+    echo "KONNECT=real: touring ${KONNECT_SERVER_URL:-real Konnect (https://global.api.konghq.com)} as the owner of KONNECT_TOKEN."
+    echo "It will create one token named \"lua-konnect tour\" (one-day TTL) in your organisation, rename,"
+    echo "revoke and delete it.  Starting in 5 seconds; Ctrl-C to stop."
+    sleep "${KONNECT_DEMO_WAIT:-5}"
+    exec lua5.4 examples/tour.lua ;;
+  ""|fake) ;;
+  *) echo "make demo: KONNECT=${KONNECT_DEMO_TARGET} is not known (KONNECT=real for real Konnect; default: the fake server)"
+     exit 2 ;;
+esac
+[ -n "${KONNECT_TOKEN:-}" ] &&
+  echo "(KONNECT_TOKEN is set but ignored: make demo uses the fake Konnect; make demo KONNECT=real for real Konnect)"
 dir=$PWD/.run/demo
 out=$(fake_konnect/ctl start --dir "$dir") || { echo "could not start the fake Konnect server"; exit 1; }
 eval "$out"

@@ -7,11 +7,11 @@ cd "$(dirname "$0")/.."
 tree=$(mktemp -d /tmp/konnect-rock.XXXXXX)
 trap 'rm -rf "$tree"' EXIT
 log=$tree/luarocks.log
-# build from a copy, so the build's konnect/core.so and csrc/*.o stay out of the checkout
+# build from a copy (the make build writes build/rock/ only, but other lanes share the checkout)
 src=$tree/src
 mkdir -p "$src"
 git ls-files -co --exclude-standard -z | xargs -0 cp --parents -t "$src"
-if ! (cd "$src" && luarocks --lua-version=5.4 make --deps-mode=none --tree "$tree" konnect-scm-1.rockspec) >"$log" 2>&1; then
+if ! (cd "$src" && luarocks --lua-version=5.4 make --deps-mode=none --tree "$tree" lua-konnect-scm-1.rockspec) >"$log" 2>&1; then
   cat "$log"; echo "rock: luarocks make failed"; exit 1
 fi
 eval "$(luarocks --lua-version=5.4 path --tree "$tree")"

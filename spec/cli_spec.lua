@@ -1397,7 +1397,7 @@ describe("konnect-pats v2", function()
 
     it("is installed by the rockspec and by make install", function()
       local spec = {}
-      local chunk = assert(loadfile(h.ROOT .. "/konnect-scm-1.rockspec", "t", spec))
+      local chunk = assert(loadfile(h.ROOT .. "/lua-konnect-scm-1.rockspec", "t", spec))
       if setfenv then setfenv(chunk, spec) end -- luacheck: ignore 113
       chunk()
       local dirs = spec.build.copy_directories or {}
@@ -1408,7 +1408,7 @@ describe("konnect-pats v2", function()
       local p = io.popen("ls " .. q(h.ROOT .. "/lua/konnect/cli"))
       for f in p:lines() do
         local mod = "konnect.cli." .. f:gsub("%.lua$", "")
-        assert.equal("lua/konnect/cli/" .. f, spec.build.modules[mod], mod)
+        assert.equal("lua/konnect/cli/" .. f, spec.build.install.lua[mod], mod) -- a make build: install.lua
       end
       p:close()
       local dest = dir .. "/root"

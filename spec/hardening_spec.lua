@@ -251,6 +251,36 @@ describe("hardening", function()
     end)
   end)
 
+  describe("a caller's transport function", function()
+    it("that raises, or returns what is no response, gives nil, err (network); nothing raises", function()
+      local answers = {
+        function() error("boom " .. fake.ALICE_TOKEN) end,
+        function() return 42 end,
+        function() return { status = "x" } end,
+        function() return { status = 200.5 } end,
+        function() return { status = 200, body = {} } end,
+        function() return nil, "plain string" end,
+      }
+      for i, fn in ipairs(answers) do
+        local c = assert(pats.new { token = fake.ALICE_TOKEN, server_url = fake.http, retries = false, transport = fn })
+        local ok, v, err = pcall(c.get, c, "me", ALICE)
+        assert.is_true(ok, "case " .. i .. " raised: " .. tostring(v))
+        assert.is_nil(v, "case " .. i)
+        assert.equal("network", err.kind, "case " .. i .. ": " .. tostring(err))
+        assert.is_nil(tostring(err):find(fake.ALICE_TOKEN, 1, true), "case " .. i)
+      end
+    end)
+
+    it("with odd headers still yields a readable answer", function()
+      local c = assert(pats.new { token = fake.ALICE_TOKEN, server_url = fake.http, transport = function()
+        return { status = 200, headers = { ["Content-Type"] = "application/json", [1] = {}, x = {} },
+                 body = '{"id":"' .. ALICE .. '"}' }
+      end })
+      local me = assert(c:me())
+      assert.equal(ALICE, me.id)
+    end)
+  end)
+
   describe("every option is checked at new()", function()
     local cases = {
       { { user_agent = "x\r\nX-Injected: 1" }, "user_agent" },

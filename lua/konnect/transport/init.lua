@@ -17,8 +17,8 @@
 local errors = require "konnect.errors"
 local limits = require "konnect.limits"
 
-local type, pairs, pcall, require, rawget, tostring, format =
-  type, pairs, pcall, require, rawget, tostring, string.format
+local type, pairs, pcall, require, rawget, tostring, format, lower =
+  type, pairs, pcall, require, rawget, tostring, string.format, string.lower
 
 local _M = {}
 
@@ -55,12 +55,50 @@ function _M.state(fields)
            user_agent = fields.user_agent, cache = {}, sets = {} }
 end
 
+local TERR_KINDS = { timeout = true, connect = true, tls = true, network = true, too_large = true,
+                     system = true, invalid_argument = true }
+
+local function bad_answer(why)
+  return nil, { kind = "network", message = "the transport function " .. why, sent = true }
+end
+
+-- Call a caller's transport function: whatever it does (raise, return a
+-- number, a table without a status, headers that are not strings), the
+-- pipeline gets a response it can read or a transport error; nothing raises.
+local function call_function(fn, req)
+  local ok, res, terr = pcall(fn, req)
+  if not ok then return bad_answer("raised: " .. (tostring(res):match("^[^\n]*") or "?")) end
+  if res == nil then
+    if type(terr) == "table" and TERR_KINDS[terr.kind] then
+      return nil, { kind = terr.kind, message = type(terr.message) == "string" and terr.message or terr.kind,
+                    code = type(terr.code) == "number" and terr.code or nil, sent = terr.sent ~= false }
+    end
+    return bad_answer("failed: " .. (tostring(terr):match("^[^\n]*") or "?"))
+  end
+  if type(res) ~= "table" then return bad_answer("returned a " .. type(res) .. ", not a response table") end
+  local status = res.status
+  if not limits.is_integer(status) or status < 100 or status > 599 then
+    return bad_answer("returned a response without a valid status (100-599)")
+  end
+  if res.body ~= nil and type(res.body) ~= "string" then
+    return bad_answer("returned a body that is a " .. type(res.body) .. ", not a string")
+  end
+  local headers = {}
+  if type(res.headers) == "table" then
+    for k, v in pairs(res.headers) do
+      if type(k) == "string" and (type(v) == "string" or type(v) == "number") then headers[lower(k)] = tostring(v) end
+    end
+  end
+  return { status = status, headers = headers, body = res.body or "", resent = res.resent == true or nil,
+           http_version = type(res.http_version) == "string" and res.http_version or nil }
+end
+
 -- The adapter that makes a caller's function(req) a transport.
 local function function_transport(fn)
   local ngx = in_nginx()
   local ok, core = pcall(require, "konnect.core")
   return {
-    request = function(_, req) return fn(req) end,
+    request = function(_, req) return call_function(fn, req) end,
     now = ngx and function() ngx.update_time(); return ngx.now() end or (ok and core.monotime) or os.time,
     -- ngx.sleep only where it may yield; elsewhere the C core blocks, as asked
     sleep = function(seconds)

@@ -29,7 +29,7 @@ local Rotator = {
   -- after authentication (key-auth 1250, jwt 1450, acl 950), rate limiting (910)
   -- and request-transformer (801): the Authorization it sets is the one that leaves
   PRIORITY = 800,
-  VERSION = "0.2.0",
+  VERSION = pats._VERSION, -- the plugin ships with the library, one version
 }
 
 Rotator.TICK = 5            -- seconds between timer ticks (a tick without work makes no call)

@@ -1,0 +1,152 @@
+#!/usr/bin/env bash
+# `make release-check`: can this commit be released?  Works on a fresh clone of
+# HEAD (committed files only), so what it checks is what a user would get.
+#   1. `luarocks lint` on both rockspecs;
+#   2. one version: lua/konnect/limits.lua's VERSION = the versioned rockspec's
+#      version = its source tag (v<version>) = a CHANGELOG.md section; the two
+#      rockspecs differ only in version and tag, and install every module of lua/;
+#   3. `luarocks make --deps-mode=none` (no other flag) in the clone leaves nothing
+#      in the source tree outside build/;
+#   4. `luarocks pack` of the versioned rockspec gives a source rock that builds in
+#      a fresh tree (--deps-mode=none, on top of Debian's lua-cjson), for Lua 5.4
+#      and 5.1 (run by lua5.1 and luajit), and passes a smoke test there against a fake Konnect (started here
+#      unless FAKE_KONNECT_* are set): version, create, revoke, delete, konnect-pats.
+# Prints one line per check and ends with "release-check: ok" (exit 0) or the failure.
+set -u
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+work=$(mktemp -d /tmp/konnect-release.XXXXXX)
+fake_dir=
+cleanup() {
+  [ -n "$fake_dir" ] && fake_konnect/ctl stop --dir "$fake_dir" >/dev/null 2>&1
+  rm -rf "$work"
+}
+trap cleanup EXIT
+fail() { echo "release-check: FAILED: $*"; exit 1; }
+ok() { echo "  ok  $*"; }
+
+[ -z "$(git status --porcelain --untracked-files=no)" ] ||
+  echo "  note: uncommitted changes are not checked (a fresh clone of HEAD is)"
+
+git clone -q "$ROOT" "$work/src" || fail "git clone"
+cd "$work/src"
+
+# 1. lint
+for r in lua-konnect-scm-1.rockspec lua-konnect-*-1.rockspec; do
+  [ -f "$r" ] || fail "$r missing"
+  luarocks lint "$r" >"$work/lint.log" 2>&1 || { cat "$work/lint.log"; fail "luarocks lint $r"; }
+done
+ok "luarocks lint: $(ls lua-konnect-*.rockspec | tr '\n' ' ')"
+
+# 2. one name, one version
+version=$(lua5.4 -e 'package.path = "lua/?.lua;" .. package.path; io.write(require("konnect.limits").VERSION)') ||
+  fail "cannot read limits.VERSION"
+[ -f "lua-konnect-$version-1.rockspec" ] || fail "no lua-konnect-$version-1.rockspec for limits.VERSION $version"
+lua5.4 - "$version" <<'LUA' || fail "rockspec consistency"
+local version = ...
+local function load_spec(file)
+  local env = {}
+  local chunk = assert(loadfile(file, "t", env))
+  chunk()
+  return env
+end
+local scm, rel = load_spec("lua-konnect-scm-1.rockspec"), load_spec("lua-konnect-" .. version .. "-1.rockspec")
+local function check(cond, msg) if not cond then io.stderr:write(msg, "\n"); os.exit(1) end end
+check(scm.package == "lua-konnect" and rel.package == "lua-konnect", "package must be lua-konnect")
+check(rel.version == version .. "-1", "versioned rockspec says " .. tostring(rel.version))
+check(rel.source.tag == "v" .. version, "source.tag must be v" .. version)
+check(rel.description.homepage and scm.description.homepage, "homepage missing")
+check(rel.description.license == "Apache-2.0", "license must be Apache-2.0 (LICENSE)")
+-- the two differ only in version and tag
+local function same(a, b, path)
+  if type(a) ~= type(b) then return false, path end
+  if type(a) ~= "table" then return a == b, path end
+  for k, v in pairs(a) do
+    local p = path .. "." .. tostring(k)
+    if p ~= ".version" and p ~= ".source.tag" then
+      local eq, where = same(v, b[k], p)
+      if not eq then return false, where end
+    end
+  end
+  for k in pairs(b) do
+    local p = path .. "." .. tostring(k)
+    if a[k] == nil and p ~= ".source.tag" then return false, p end
+  end
+  return true
+end
+local eq, where = same(scm, rel, "")
+check(eq, "the rockspecs differ at " .. tostring(where))
+-- every module of lua/ is installed
+local listed = {}
+for _, file in pairs(rel.build.install.lua) do listed[file] = true end
+local p = io.popen("find lua -name '*.lua' | sort")
+for file in p:lines() do check(listed[file], file .. " is not in the rockspecs' build.install.lua") end
+p:close()
+LUA
+grep -q "^## \[$version\]" CHANGELOG.md || fail "CHANGELOG.md has no section ## [$version]"
+grep -q "^## \[Unreleased\]" CHANGELOG.md || fail "CHANGELOG.md has no Unreleased section"
+[ -f LICENSE ] && grep -q "Apache License" LICENSE || fail "LICENSE (Apache-2.0) missing"
+ok "version $version: limits.VERSION, lua-konnect-$version-1.rockspec (tag v$version), CHANGELOG.md; rockspecs agree and list every module"
+
+# 3. a build leaves nothing outside build/
+luarocks --lua-version=5.4 make --deps-mode=none --tree "$work/tree-make" lua-konnect-scm-1.rockspec \
+  >"$work/make.log" 2>&1 || { cat "$work/make.log"; fail "luarocks make --deps-mode=none"; }
+make -s build LUA=lua5.4 >"$work/build.log" 2>&1 || { cat "$work/build.log"; fail "make build"; }
+left=$(git status --porcelain --ignored | grep -v '^!! build/$')
+[ -z "$left" ] || { echo "$left"; fail "a build left files in the source tree outside build/"; }
+ok "luarocks make --deps-mode=none and make build write only build/"
+
+# 4. pack, build in a fresh tree, smoke test
+git -c user.name=release-check -c user.email=release-check@invalid tag -f "v$version" >/dev/null
+sed "s|url = \"git+https://[^\"]*\"|url = \"git+file://$work/src\"|" "lua-konnect-$version-1.rockspec" \
+  > "$work/lua-konnect-$version-1.rockspec"
+(cd "$work" && luarocks pack "lua-konnect-$version-1.rockspec") >"$work/pack.log" 2>&1 ||
+  { cat "$work/pack.log"; fail "luarocks pack"; }
+rock=$work/lua-konnect-$version-1.src.rock
+[ -f "$rock" ] || fail "luarocks pack made no $rock"
+ok "luarocks pack: $(basename "$rock") ($(wc -c <"$rock") bytes)"
+
+cd "$ROOT"
+if [ -z "${FAKE_KONNECT_HTTPS:-}" ]; then
+  fake_dir=$work/fake
+  out=$(fake_konnect/ctl start --dir "$fake_dir") || fail "could not start a fake Konnect"
+  eval "$out"
+fi
+for lv in 5.4 5.1; do
+  tree=$work/tree-$lv
+  (cd "$work" && luarocks --lua-version=$lv build --deps-mode=none --tree "$tree" "$rock") >"$work/build-$lv.log" 2>&1 ||
+    { cat "$work/build-$lv.log"; fail "luarocks build of the source rock for Lua $lv"; }
+  [ -f "$tree/lib/luarocks/rocks-$lv/lua-konnect/$version-1/completion/konnect-pats.bash" ] ||
+    fail "the rock (Lua $lv) has no completion/konnect-pats.bash"
+  interps=lua$lv
+  [ "$lv" = 5.1 ] && command -v luajit >/dev/null && interps="lua5.1 luajit"
+  for interp in $interps; do
+  ( eval "$(luarocks --lua-version=$lv path --tree "$tree")"; export PATH="$tree/bin:$PATH"; cd /tmp
+    KONNECT_TOKEN=kpat_fake_alice_bootstrap KONNECT_SERVER_URL=$FAKE_KONNECT_HTTPS KONNECT_CA_FILE=$FAKE_KONNECT_CA \
+      $interp - "$version" "$tree" <<'LUA'
+local version, tree = ...
+local konnect = require "konnect"
+local pats = require "konnect.pats"
+local function check(cond, msg) if not cond then io.stderr:write("smoke: ", msg, "\n"); os.exit(1) end end
+if package.searchpath then -- 5.2+
+  check((package.searchpath("konnect.core", package.cpath) or ""):find(tree, 1, true), "konnect.core not from the tree")
+end
+check(konnect._VERSION == version and pats._VERSION == version, "_VERSION is " .. tostring(konnect._VERSION))
+local client = pats.new { token = os.getenv("KONNECT_TOKEN"), server_url = os.getenv("KONNECT_SERVER_URL"),
+                          ca_file = os.getenv("KONNECT_CA_FILE") }
+check(client, "pats.new failed")
+local tok, err = client:create("me", { name = "release-check", ttl_seconds = 86400 })
+check(tok, "create: " .. tostring(err))
+local r, rerr = client:revoke("me", tok.id)
+check(r and r.state == "REVOKED", "revoke: " .. tostring(rerr))
+local d, derr = client:delete("me", tok.id)
+check(d == true, "delete: " .. tostring(derr))
+LUA
+  ) || fail "smoke test of the installed rock ($interp)"
+  done
+  v=$(PATH="$tree/bin:$PATH" LUA_PATH="$(luarocks --lua-version=$lv path --tree "$tree" --lr-path);;" \
+      LUA_CPATH="$(luarocks --lua-version=$lv path --tree "$tree" --lr-cpath);;" konnect-pats --version 2>&1)
+  case $v in *"lua-konnect $version"*) ;; *) fail "konnect-pats --version from the tree says: $v" ;; esac
+  ok "Lua $lv: the source rock builds in a fresh tree; smoke test (create, revoke, delete) on $interps and konnect-pats --version pass"
+done
+echo "release-check: ok (lua-konnect $version)"
