@@ -9,17 +9,7 @@
 -- It creates one short-lived token, renames, revokes and deletes it.
 -- Run from a checkout (lua5.4 examples/tour.lua), it uses the checkout's lua/ and
 -- build/<version>/ (as bin/konnect-pats does); installed with LuaRocks, the tree's.
-do
-  local dir = (arg and arg[0] or ""):match("^(.*)/[^/]*$") or "."
-  local root = dir .. "/.."
-  local f = io.open(root .. "/lua/konnect/pats.lua", "r")
-  if f then
-    f:close()
-    local ver = rawget(_G, "jit") and "jit" or _VERSION:match("%d+%.%d+")
-    package.path = root .. "/lua/?.lua;" .. root .. "/lua/?/init.lua;" .. package.path
-    package.cpath = root .. "/build/" .. ver .. "/?.so;" .. package.cpath
-  end
-end
+pcall(dofile, ((arg and arg[0] or ""):match("^(.*)/[^/]*$") or ".") .. "/checkout.lua")
 local USAGE = "usage: KONNECT_TOKEN=kpat_… lua examples/tour.lua  (KONNECT_SERVER_URL, KONNECT_CA_FILE optional)"
 local function usage()
   io.stderr:write(USAGE, "\n")

@@ -52,13 +52,8 @@ local function by_id(id)
   die("no mutant " .. tostring(id))
 end
 
-local function read(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("a")
-  f:close()
-  return s
-end
+-- the specs' file helper (spec/support/proc.lua), not a copy of it
+local read = dofile(here .. "/../spec/support/proc.lua").read_file
 
 -- occurrences of the plain string `from` in s -> count, first position
 local function count(s, from)

@@ -43,15 +43,7 @@ end
 
 describe("konnect-pats --secret-file, hostile names", function()
   local dir
-
-  before_each(function()
-    fake.reset()
-    dir = h.tmpdir()
-  end)
-
-  after_each(function()
-    os.execute("rm -rf " .. q(dir))
-  end)
+  h.per_test(before_each, after_each, function(_, d) dir = d end)
 
   it("a planted symlink to a readable file: refused (exit 2), the file untouched, no token minted", function()
     local target, path = dir .. "/readable", dir .. "/secret"

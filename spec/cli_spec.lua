@@ -13,7 +13,7 @@ local function esc(s) return (s:gsub("%p", "%%%0")) end -- literal text in a pat
 
 local h = require "support.cli"
 local q, slurp, spit, sh, cli, process, CLI = h.q, h.slurp, h.spit, h.sh, h.cli, h.process, h.CLI
-local file_mode, tmpdir = h.file_mode, h.tmpdir
+local file_mode = h.file_mode
 
 local function ok(r, what)
   assert(r.code == 0, (what or "konnect-pats") .. " exited " .. tostring(r.code) .. ": " .. r.err)
@@ -48,18 +48,7 @@ local function posts() return fake.count("POST /v3/users/" .. ALICE .. "/access-
 
 -- every test of a describe block: the fake reset, a fresh client and an empty
 -- directory, handed to set(client, dir); the directory removed afterwards
-local function each_test(set)
-  local dir
-  before_each(function()
-    fake.reset()
-    local client = fake.client()
-    dir = tmpdir()
-    set(client, dir)
-  end)
-  after_each(function()
-    os.execute("rm -rf " .. q(dir))
-  end)
-end
+local function each_test(set) h.per_test(before_each, after_each, set) end
 
 local COMMANDS = { "whoami", "list", "get", "create", "rename", "revoke", "delete", "rotate", "find", "prune" }
 

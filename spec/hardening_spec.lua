@@ -22,20 +22,7 @@ local function json_u(s)
   return (s:gsub(".", function(c) return ("\\u%04x"):format(c:byte()) end))
 end
 
--- Every string reachable from v (keys too): none may contain `needle`.
-local function assert_clean(v, needle, what, seen)
-  seen = seen or {}
-  if type(v) == "table" then
-    if seen[v] then return end
-    seen[v] = true
-    for k, x in pairs(v) do
-      assert_clean(k, needle, what, seen)
-      assert_clean(x, needle, what .. "." .. tostring(k), seen)
-    end
-  elseif type(v) == "string" then
-    assert.is_nil(v:find(needle, 1, true), what .. " leaked the secret: " .. v)
-  end
-end
+local assert_clean = require("support.proc").assert_clean
 
 -- A few tests need the round-two core (no proxy from the environment, the
 -- per-call timeout); it is the one that names the kind of a setup failure.

@@ -4,19 +4,11 @@
 local fake = require "support.fake"
 local h = require "support.cli"
 
-local cli, slurp, q = h.cli, h.slurp, h.q
+local cli, slurp = h.cli, h.slurp
 
 describe("mutants (CLI)", function()
   local dir
-
-  before_each(function()
-    fake.reset()
-    dir = h.tmpdir()
-  end)
-
-  after_each(function()
-    os.execute("rm -rf " .. q(dir))
-  end)
+  h.per_test(before_each, after_each, function(_, d) dir = d end)
 
   -- mutant 85: server strings printed with their control characters
   it("a token name with a terminal escape from the server is printed with the escape defused", function()

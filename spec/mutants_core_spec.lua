@@ -8,20 +8,8 @@ local hostile = require "support.hostile"
 
 local function q(s) return "'" .. s:gsub("'", "'\\''") .. "'" end
 
-local function read_cmd(cmd)
-  local p = assert(io.popen(cmd))
-  local out = p:read("*a")
-  p:close()
-  return (out:gsub("%s+$", ""))
-end
-
-local function slurp(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("*a")
-  f:close()
-  return s
-end
+local proc = require "support.proc"
+local read_cmd, slurp = proc.read_cmd, proc.read_file
 
 local function spit(path, s)
   local f = assert(io.open(path, "wb"))

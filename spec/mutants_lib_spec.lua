@@ -16,20 +16,7 @@ local UUID = "00000000-0000-4000-8000-00000000beef"
 -- another user's token, token-shaped (a server echoing it must not make us print it)
 local OTHER = "kpat_" .. ("Q7x"):rep(15)
 
--- No string reachable from v contains `needle`; a failure names the field, not the secret.
-local function assert_clean(v, needle, what, seen)
-  seen = seen or {}
-  if type(v) == "table" then
-    if seen[v] then return end
-    seen[v] = true
-    for k, x in pairs(v) do
-      assert_clean(k, needle, what, seen)
-      assert_clean(x, needle, what .. "." .. tostring(k), seen)
-    end
-  elseif type(v) == "string" then
-    assert(not v:find(needle, 1, true), what .. " carries the echoed token")
-  end
-end
+local assert_clean = require("support.proc").assert_clean
 
 describe("mutants (library)", function()
   before_each(function() fake.reset() end)

@@ -107,7 +107,24 @@ end
 
 if os.getenv("KONNECT_TEST_CLI") then cli = process end
 
+-- per_test(before_each, after_each, set): every test starts from a reset fake
+-- server, with a fresh client for alice and a temporary directory (removed
+-- after it): set(client, dir).  busted's hooks are passed in: a support module
+-- does not see the spec's environment.
+local function per_test(before_each, after_each, set)
+  local dir
+  before_each(function()
+    fake.reset()
+    local client = fake.client()
+    dir = tmpdir()
+    set(client, dir)
+  end)
+  after_each(function()
+    os.execute("rm -rf " .. q(dir))
+  end)
+end
+
 return {
   LUA = LUA, ROOT = ROOT, CLI = CLI, q = q, slurp = slurp, spit = spit, sh = sh, cli = cli, process = process,
-  file_mode = file_mode, file_type = file_type, tmpdir = tmpdir,
+  file_mode = file_mode, file_type = file_type, tmpdir = tmpdir, per_test = per_test,
 }
