@@ -5,6 +5,7 @@
  *   sf:commit(data) -> true | nil, message, errno_name
  *   sf:abort()      -> true
  *   sf:close()      -> true   (also __gc and, on 5.4, __close)
+ *   core.file_mode(path) -> permission bits (links followed) | nil, message, errno_name
  *
  * The file that will hold a secret is created once, before the secret exists,
  * with open(2) O_CREAT|O_EXCL|O_NOFOLLOW|O_CLOEXEC and mode 0600, relative to
@@ -355,6 +356,22 @@ static const luaL_Reg sf_methods[] = {
     { NULL, NULL }
 };
 
+/* core.file_mode(path): stat(2) follows links, as a reader of the file does;
+ * the permission bits (mode & 07777), so the CLI can warn about a token file
+ * others may read without running a shell. */
+static int kc_file_mode(lua_State *L)
+{
+    size_t n;
+    const char *path = luaL_checklstring(L, 1, &n);
+    struct stat st;
+    if (n == 0 || strlen(path) != n)
+        return kc_fail(L, "file_mode", EINVAL);
+    if (stat(path, &st) != 0)
+        return kc_fail(L, "file_mode", errno);
+    lua_pushinteger(L, (lua_Integer)(st.st_mode & 07777));
+    return 1;
+}
+
 void kc_fs_register(lua_State *L)
 {
     int lib = kc_absindex(L, -1);
@@ -374,4 +391,6 @@ void kc_fs_register(lua_State *L)
     lua_pop(L, 1);
     lua_pushcfunction(L, kc_secret_file);
     lua_setfield(L, lib, "secret_file");
+    lua_pushcfunction(L, kc_file_mode);
+    lua_setfield(L, lib, "file_mode");
 }

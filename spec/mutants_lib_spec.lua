@@ -14,7 +14,7 @@ local time     = require "konnect.time"
 local ALICE, BOB = fake.ALICE, fake.BOB
 local UUID = "00000000-0000-4000-8000-00000000beef"
 -- another user's token, token-shaped (a server echoing it must not make us print it)
-local OTHER = "kpat_" .. ("Q7x"):rep(15)
+local OTHER = "kpat_fake_other_users_token_not_real"
 
 local assert_clean = require("support.proc").assert_clean
 

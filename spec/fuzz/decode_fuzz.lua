@@ -16,7 +16,7 @@ local check = require "check"
 
 local SEED = tonumber(os.getenv("KONNECT_FUZZ_SEED") or "") or 20261128
 local N = tonumber(os.getenv("KONNECT_FUZZ_N") or "") or 10000
-local TOKEN = "kpat_FuzzCaseQ8wE4rT6yU1iO3pA5sD7fG9hJ2kL4zX6cV8"
+local TOKEN = "kpat_fake_fuzz_case_token_not_real"
 local CALLS = gen.CALLS
 
 local judge = check.judge

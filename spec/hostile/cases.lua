@@ -13,7 +13,7 @@
 -- `big = true` marks the cases the RSS figures are taken around.
 
 -- the token every case uses: no fixture shape, so only redaction by value can hide it
-local TOKEN = "kpat_HostileCase7Tz0qXW3vLr9NdKp2mYbGcFj8sHaE5uQ"
+local TOKEN = "kpat_fake_hostile_case_token_not_real"
 
 local M = { TOKEN = TOKEN, TIMEOUT = 2, MARGIN = 4 }
 

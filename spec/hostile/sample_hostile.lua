@@ -10,7 +10,7 @@ local BASE = os.getenv("KONNECT_HOSTILE_URL") or error("KONNECT_HOSTILE_URL is n
 local TRANSPORT = os.getenv("KONNECT_HOSTILE_TRANSPORT") or "curl"
 local SEED = tonumber(os.getenv("KONNECT_FUZZ_SEED") or "") or 20261128
 local N = 300
-local TOKEN = "kpat_SampleCaseM3nB5vC7xZ9lK2jH4gF6dS8aP1oI3uY5tR"
+local TOKEN = "kpat_fake_sample_case_token_not_real"
 local ctl = assert(core.new { timeout = 300, connect_timeout = 5 })
 
 describe("fuzz sample over real sockets, transport " .. TRANSPORT .. ":", function()

@@ -182,23 +182,12 @@ local function shell_quote(s)
 end
 
 -- The permission bits of the file at path (links followed), as an octal
--- string like "644", or nil when they cannot be read.
+-- string like "644", or nil when they cannot be read (core.file_mode: a
+-- stat(2), no shell).
 local function file_mode(path)
   local ok, core = pcall(require, "konnect.core")
-  if ok and type(core) == "table" and type(core.file_mode) == "function" then
-    local m = core.file_mode(path)
-    return m and format("%o", m % 512) or nil
-  end
-  local q = "'" .. path:gsub("'", "'\\''") .. "'"
-  for _, cmd in ipairs { "stat -L -c %a -- ", "stat -L -f %Lp -- " } do
-    local p = io.popen(cmd .. q .. " 2>/dev/null")
-    if p then
-      local m = p:read("*l")
-      p:close()
-      if m and m:match("^[0-7]+$") then return m end
-    end
-  end
-  return nil
+  local m = ok and core.file_mode(path)
+  return m and format("%o", m % 512) or nil
 end
 _M.file_mode = file_mode
 
