@@ -29,6 +29,7 @@
 #                        BENCH_N_MEM_BATCH = 3 × N_MEM, to see whether it keeps growing)
 #   BENCH_CLI_ROUNDS=30  (g) konnect-pats get --json vs curl -s, whole processes
 #   BENCH_WARMUP=50      untimed calls before each timed loop
+#   BENCH_OUT=DIR        where results.{json,txt} and chart.png go (default bench/results)
 # Filters: BENCH_CONTENDERS="raw k54 kjit luacurl luahttp luasocket python node cli"
 #          BENCH_WORKLOADS="get_http get_https cycle batch scaling memory cli_start nginx"
 # Inside nginx: bench/nginx/run.sh, when present, is run with BENCH_NGINX_ROUNDS
@@ -43,7 +44,7 @@ root=$(dirname "$here")
 cd "$root"
 
 RUN="$root/.run/bench"
-OUT="$here/results"
+OUT=${BENCH_OUT:-"$here/results"}
 RES="$RUN/results.jsonl"
 LOG="$RUN/bench.log"
 mkdir -p "$RUN/lib/5.4" "$RUN/lib/jit" "$OUT"
@@ -159,6 +160,17 @@ conn_count() { # MARK -> "CONNS TLS_CONNS REQUESTS"
     END { printf "%d %d %d\n", c, t, r }'
 }
 
+# the server's CPU time so far, in µs: the run time (/proc/PID/schedstat, ns)
+# of the fake's nginx workers, so each run also reports what the server spent
+srv_cpu() {
+  local master t=0 p a
+  master=$(cat "$RUN/fake/nginx.pid" 2>/dev/null) || { echo null; return; }
+  for p in $(pgrep -P "$master"); do
+    read -r a _ <"/proc/$p/schedstat" 2>/dev/null && t=$((t + a))
+  done
+  echo $((t / 1000))
+}
+
 # ---- running one contender on one workload -------------------------------
 fails=0
 ROUND=0
@@ -188,12 +200,15 @@ run() { # CONTENDER LABEL MODE BASE N WARMUP IDS [ENV=V...]
     cli)       cmd=("$PY" bench/python_bench.py curl-cli "$mode") ;;
   esac
   echo "== round $ROUND $who $label" >>"$LOG"
-  local out mark
+  local out mark cpu0 cpu1
   mark=$(conn_mark)
+  cpu0=$(srv_cpu)
   if out=$(env "${common[@]}" "${CLIENT[@]}" env "${cmd[@]}" 2>>"$LOG") && [ -n "$out" ]; then
+    cpu1=$(srv_cpu)
+    [ "$cpu0" = null ] || [ "$cpu1" = null ] && cpu1=null || cpu1=$((cpu1 - cpu0))
     # shellcheck disable=SC2046
     set -- $(conn_count "$mark")
-    printf '%s\n' "${out%\}},\"round\":$ROUND,\"server_conns\":$1,\"server_tls_conns\":$2,\"server_requests\":$3}" >>"$RES"
+    printf '%s\n' "${out%\}},\"round\":$ROUND,\"server_conns\":$1,\"server_tls_conns\":$2,\"server_requests\":$3,\"server_cpu_us\":$cpu1}" >>"$RES"
   else
     fails=$((fails + 1))
     say "  $who $label round $ROUND FAILED (see $LOG)"
