@@ -86,7 +86,8 @@ local out = {}
 local function say(fmt, ...) out[#out + 1] = select("#", ...) > 0 and fmt:format(...) or fmt end
 
 local CONTENDERS = {
-  "raw libcurl", "konnect.pats 5.4", "konnect.pats LuaJIT", "lua-curl (LuaJIT)", "lua-http (LuaJIT)",
+  "raw libcurl", "konnect.core+cjson 5.4", "konnect.core+cjson LuaJIT",
+  "konnect.pats 5.4", "konnect.pats LuaJIT", "lua-curl (LuaJIT)", "lua-http (LuaJIT)",
   "LuaSocket+cjson", "Python requests", "Node 20 fetch", "curl CLI",
 }
 local RANK = {}
@@ -303,6 +304,13 @@ local cpujit = paired(gw, "konnect.pats LuaJIT", gw, "raw libcurl", "cpu_us")
 if cpu54 or cpujit then
   target("  (client CPU, same pairs: 5.4 / raw, LuaJIT / raw)", "-",
     ("%s× / %s×"):format(cell(cpu54, "%.2f"), cell(cpujit, "%.2f")), nil)
+end
+-- the floor of our C core: konnect.core + cjson with minimal glue (bench/baselines/core_floor.lua), same pairs
+local fl54 = paired(gw, "konnect.core+cjson 5.4", gw, "raw libcurl", "mean_us")
+local fljit = paired(gw, "konnect.core+cjson LuaJIT", gw, "raw libcurl", "mean_us")
+if fl54 or fljit then
+  target("  (floor, wall: konnect.core+cjson / raw, 5.4 / LuaJIT)", "-",
+    ("%s× / %s×"):format(cell(fl54, "%.2f"), cell(fljit, "%.2f")), nil)
 end
 do
   local runs = by.batch_http and by.batch_http["konnect.pats 5.4"]

@@ -19,7 +19,7 @@
 # Counts (env; BENCH_SCALE multiplies every default, e.g. BENCH_SCALE=0.2):
 #   BENCH_ROUNDS=5       paired rounds per workload (scaling: BENCH_SCALING_ROUNDS=3)
 #   BENCH_N_GET=10000    (a) sequential get, HTTP keep-alive (calls over all rounds)
-#   BENCH_PAIR_ROUNDS=15 (a') raw libcurl / 5.4 / LuaJIT alone, rounds of N_GET/2 calls: the targets
+#   BENCH_PAIR_ROUNDS=15 (a') raw libcurl, konnect.core+cjson and konnect.pats (5.4, LuaJIT) alone, rounds of N_GET/2 calls: the targets
 #   BENCH_N_TLS=4000     (b) sequential get, HTTPS
 #   BENCH_N_CYCLE=1000   (c) create -> revoke -> delete cycles
 #   BENCH_N_CLI=300      per-request-process contenders (curl CLI; TLS per request)
@@ -30,7 +30,7 @@
 #   BENCH_CLI_ROUNDS=30  (g) konnect-pats get --json vs curl -s, whole processes
 #   BENCH_WARMUP=50      untimed calls before each timed loop
 #   BENCH_OUT=DIR        where results.{json,txt} and chart.png go (default bench/results)
-# Filters: BENCH_CONTENDERS="raw k54 kjit luacurl luahttp luasocket python node cli"
+# Filters: BENCH_CONTENDERS="raw core54 corejit k54 kjit luacurl luahttp luasocket python node cli"
 #          BENCH_WORKLOADS="get_http get_https cycle batch scaling memory cli_start nginx"
 # Inside nginx: bench/nginx/run.sh, when present, is run with BENCH_NGINX_ROUNDS
 # (max(BENCH_ROUNDS, 5)), BENCH_NGINX_N (2000, scaled) and BENCH_NGINX_JSON=FILE;
@@ -68,7 +68,7 @@ CLI_ROUNDS=${BENCH_CLI_ROUNDS:-$(scaled 30)}
 [ "$CLI_ROUNDS" -ge 3 ] || CLI_ROUNDS=3
 LATENCY_MS=${BENCH_LATENCY_MS:-20}
 WARMUP=${BENCH_WARMUP:-50}
-CONTENDERS=${BENCH_CONTENDERS:-raw k54 kjit luacurl luahttp luasocket python node cli}
+CONTENDERS=${BENCH_CONTENDERS:-raw core54 corejit k54 kjit luacurl luahttp luasocket python node cli}
 WORKLOADS=${BENCH_WORKLOADS:-get_http get_https cycle batch scaling memory cli_start nginx}
 PY=/usr/bin/python3
 USER_ID=00000000-0000-4000-8000-0000000a11ce
@@ -185,6 +185,9 @@ run() { # CONTENDER LABEL MODE BASE N WARMUP IDS [ENV=V...]
   case "$who" in
     raw)       cmd=("$RUN/raw_curl" "$mode" "$base" "$TOKEN" "$USER_ID" "$ids" "$n" "$warm" "$ca") ;;
     k54)       lua_env 5.4; cmd=("${LUA_ENV[@]}" lua5.4 bench/konnect_bench.lua "$mode") ;;
+    core54)    lua_env 5.4; cmd=("${LUA_ENV[@]}" lua5.4 bench/baselines/core_floor.lua "$mode") ;;
+    corejit)   [ -f build/jit/konnect/core.so ] || return 0
+               lua_env jit; cmd=("${LUA_ENV[@]}" luajit bench/baselines/core_floor.lua "$mode") ;;
     kjit)      [ -f build/jit/konnect/core.so ] || return 0
                lua_env jit; cmd=("${LUA_ENV[@]}" luajit bench/konnect_bench.lua "$mode") ;;
     luacurl)   has_pkg lua-curl || return 0
@@ -242,15 +245,15 @@ if want get_http "$WORKLOADS"; then
       *)   run "$1" get_http get "$HTTP_BASE" "$N_GET" "$(small "$N_GET")" "$BENCH_ID" ;;
     esac
   }
-  rounds "$ROUNDS" w_get_http raw k54 kjit luacurl luahttp luasocket python node cli
+  rounds "$ROUNDS" w_get_http raw core54 corejit k54 kjit luacurl luahttp luasocket python node cli
   # The targets' ratios: raw libcurl, 5.4 and LuaJIT alone, back to back, in
   # more and shorter rounds (a pair runs within a second or so: a change of
   # load from outside the bench hits both runs of a pair).
   PAIR_ROUNDS=${BENCH_PAIR_ROUNDS:-$(( 3 * ROUNDS ))}
   N_PAIR=$(( N_GET / 2 > 0 ? N_GET / 2 : 1 ))
-  say "(a') the same, raw libcurl / 5.4 / LuaJIT only: $PAIR_ROUNDS paired rounds of $N_PAIR calls (the targets)"
+  say "(a') the same, raw libcurl / konnect.core+cjson / konnect.pats only: $PAIR_ROUNDS paired rounds of $N_PAIR calls (the targets)"
   w_pair() { run "$1" get_http_pair get "$HTTP_BASE" "$N_PAIR" "$(small "$N_PAIR")" "$BENCH_ID"; }
-  rounds "$PAIR_ROUNDS" w_pair raw k54 kjit
+  rounds "$PAIR_ROUNDS" w_pair raw core54 corejit k54 kjit
 fi
 
 if want get_https "$WORKLOADS"; then
