@@ -120,14 +120,14 @@ for _, w in ipairs(PER_CALL) do
   if by[w.id] then
     say("")
     say("%s — %d rounds", w.title, meta.rounds or 0)
-    say("%-22s %7s %26s %24s %22s %20s %8s %9s", "contender", "n/round", "wall µs/call", "CPU µs/call",
+    say("%-26s %7s %26s %24s %22s %20s %8s %9s", "contender", "n/round", "wall µs/call", "CPU µs/call",
       "wall × raw (paired)", "CPU × raw (paired)", "conns", "peak RSS")
-    say(string.rep("-", 146))
+    say(string.rep("-", 150))
     for _, c in ipairs(sorted_contenders(w.id)) do
       local runs = by[w.id][c]
       local conns = field(w.id, c, "server_conns")
       local rss = field(w.id, c, "peak_rss_kb")
-      say("%-22s %7d %26s %24s %22s %20s %8s %9s", c, runs[1].n or 0, cell(field(w.id, c, "mean_us")),
+      say("%-26s %7d %26s %24s %22s %20s %8s %9s", c, runs[1].n or 0, cell(field(w.id, c, "mean_us")),
         cell(field(w.id, c, "cpu_us")),
         c == "raw libcurl" and "1" or cell(paired(w.id, c, w.id, "raw libcurl", "mean_us"), "%.2f"),
         c == "raw libcurl" and "1" or cell(paired(w.id, c, w.id, "raw libcurl", "cpu_us"), "%.2f"),
