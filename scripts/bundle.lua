@@ -28,6 +28,11 @@ root = root and (root .. "/") or ""
 
 local NOT_CLI = { ["konnect.transport.cosocket"] = true, ["konnect.transport.http1"] = true,
                   ["konnect.transport.http1_read"] = true }
+-- What most commands never require (help texts, rotate/prune, batches, dates
+-- in text output): kept as strings of bytecode, undumped only when required,
+-- so a `get` does not pay for them.
+local RARE = { ["konnect"] = true, ["konnect.cli.help"] = true, ["konnect.lifecycle"] = true,
+               ["konnect.batch"] = true, ["konnect.time"] = true }
 
 local function die(msg)
   io.stderr:write("bundle.lua: ", msg, "\n")
@@ -59,8 +64,10 @@ end
 table.sort(names)
 
 -- one chunk: each module's source as the body of a function (a chunk is a
--- vararg function, so `...` and `return` mean what they mean in a file)
-local parts = { "local m = {}\n" }
+-- vararg function, so `...` and `return` mean what they mean in a file); a
+-- RARE module's loader undumps its own bytecode, kept as a string constant.
+-- (The chunk's two locals are in scope in every module: names no module uses.)
+local parts = { "local konnect_bundle_, konnect_bundle_load_ = {}, loadstring or load\n" }
 local version
 for _, name in ipairs(names) do
   local src = slurp(root .. modules[name])
@@ -68,11 +75,16 @@ for _, name in ipairs(names) do
   local ok, err = load_text(src, "@" .. modules[name])
   if not ok then die(err) end
   if name == "konnect.limits" then version = src:match('\n_M%.VERSION = "([^"]+)"') end
-  src = src:gsub("^#[^\n]*", "") -- a shebang line, were there one
-  parts[#parts + 1] = ("m[%q] = function(...)\n%s\nend\n"):format(name, src)
+  if RARE[name] then
+    parts[#parts + 1] = ("konnect_bundle_[%q] = function(...) return konnect_bundle_load_(%q, %q)(...) end\n")
+      :format(name, string.dump(ok, true), "=" .. name)
+  else
+    src = src:gsub("^#[^\n]*", "") -- a shebang line, were there one
+    parts[#parts + 1] = ("konnect_bundle_[%q] = function(...)\n%s\nend\n"):format(name, src)
+  end
 end
 if not version then die("no _M.VERSION in konnect.limits") end
-parts[#parts + 1] = "return m\n"
+parts[#parts + 1] = "return konnect_bundle_\n"
 local fn, err = load_text(table.concat(parts), "=konnect-cli-bundle")
 if not fn then die(err) end
 local code = string.dump(fn, true) -- stripped (Lua 5.1 keeps its debug information)
