@@ -148,6 +148,7 @@ describe("konnect-pats cold start", function()
       return {
         { { "get", ALICE, id, "--json" }, 0 }, { { "get", id }, 0 }, { { "list" }, 0 }, { { "list", "--json" }, 0 },
         { { "--help" }, 0 }, { { "get", "--help" }, 0 }, { { "help", "rotate" }, 0 }, { { "--version" }, 0 },
+        { { "prune", "--dry-run" }, 0 }, { { "prune", "--dry-run", "--json" }, 0 }, -- konnect.lifecycle
         { { "frob" }, 2 }, { { "list", "--jsn" }, 2 }, { { "get", NO_SUCH }, 1 }, { { "get", NO_SUCH, "--json" }, 1 },
         { { "whoami" }, 4, { KONNECT_TOKEN = "kpat_unknown_token_value" } },
         { { "list", "--json" }, 2, { KONNECT_TOKEN = false } },
@@ -208,7 +209,7 @@ describe("konnect-pats cold start", function()
       assert.is_string(good, "no bundle installed")
       local id = token_id()
       local all = cases(id)
-      local some = { all[1], all[3], all[6], all[9], all[11] }
+      local some = { all[1], all[3], all[6], all[9], all[11], all[13] } -- get, list, help, prune, usage, 404
       local header = good:match("^[^\n]*\n[^\n]*\n")
       local function with_size(s) return header .. #s .. "\n" .. s end
       local dump = string.dump
