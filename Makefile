@@ -48,7 +48,7 @@ deps:
 	  || { tail -20 /tmp/lua-konnect-apt.log; exit 1; }; \
 	else echo "deps: missing packages; run:"; echo "  sudo apt-get install -y $$missing"; exit 1; fi
 
-build: build/$(call lua_dir,$(LUA))/konnect/core.so
+build: build/$(call lua_dir,$(LUA))/konnect/core.so build/$(call lua_dir,$(LUA))/konnect/cli_bundle.luac
 
 build-all:
 	@for l in lua5.4 luajit lua5.1 lua5.3; do $(MAKE) --no-print-directory build LUA=$$l || exit 1; done
@@ -57,6 +57,12 @@ build/%/konnect/core.so: $(CSRC) $(CHDR) Makefile
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(WARN) -fPIC -shared -I$(if $(filter jit,$*),/usr/include/luajit-2.1,/usr/include/lua$*) $(CURL_CFLAGS) \
 	  -o $@ $(CSRC) $(CURL_LIBS)
+
+# the installed CLI's modules, compiled by $(LUA) itself (scripts/bundle.lua); `make install`
+# puts it next to core.so.  A checkout's bin/konnect-pats never reads it.
+build/%/konnect/cli_bundle.luac: $(wildcard lua/konnect/*.lua lua/konnect/*/*.lua) scripts/bundle.lua lua-konnect-scm-1.rockspec
+	@mkdir -p $(dir $@)
+	@$(LUA) scripts/bundle.lua $@ lua-konnect-scm-1.rockspec >/dev/null
 
 # KONNECT=real tours real Konnect (KONNECT_TOKEN required); anything else, the fake server.
 demo: deps
@@ -92,6 +98,7 @@ install: build
 	@v=$(call lua_dir,$(LUA)); [ $$v = jit ] && v=5.1; \
 	install -d $(DESTDIR)$(PREFIX)/lib/lua/$$v/konnect $(DESTDIR)$(PREFIX)/share/lua/$$v/konnect/transport $(DESTDIR)$(PREFIX)/share/lua/$$v/konnect/cli $(DESTDIR)$(PREFIX)/bin; \
 	install -m 0644 build/$(call lua_dir,$(LUA))/konnect/core.so $(DESTDIR)$(PREFIX)/lib/lua/$$v/konnect/core.so; \
+	install -m 0644 build/$(call lua_dir,$(LUA))/konnect/cli_bundle.luac $(DESTDIR)$(PREFIX)/lib/lua/$$v/konnect/; \
 	install -m 0644 lua/konnect/*.lua $(DESTDIR)$(PREFIX)/share/lua/$$v/konnect/; \
 	install -m 0644 lua/konnect/transport/*.lua $(DESTDIR)$(PREFIX)/share/lua/$$v/konnect/transport/; \
 	install -m 0644 lua/konnect/cli/*.lua $(DESTDIR)$(PREFIX)/share/lua/$$v/konnect/cli/; \

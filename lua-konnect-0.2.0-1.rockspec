@@ -34,11 +34,15 @@ build = {
   build_target = "rock",
   build_variables = {
     CC = "$(CC)", CFLAGS = "$(CFLAGS)", LIBFLAG = "$(LIBFLAG)", LUA_INCDIR = "$(LUA_INCDIR)",
-    CURL_INCDIR = "$(CURL_INCDIR)", CURL_LIBDIR = "$(CURL_LIBDIR)",
+    CURL_INCDIR = "$(CURL_INCDIR)", CURL_LIBDIR = "$(CURL_LIBDIR)", LUA = "$(LUA)",
   },
   install_pass = false,
   install = {
-    lib = { ["konnect.core"] = "build/rock/konnect/core.so" },
+    lib = {
+      ["konnect.core"] = "build/rock/konnect/core.so",
+      -- the CLI's modules precompiled by the tree's interpreter (scripts/bundle.lua)
+      ["konnect.cli_bundle"] = "build/rock/konnect/cli_bundle.luac",
+    },
     lua = {
       ["konnect"] = "lua/konnect/init.lua",
       ["konnect.pats"] = "lua/konnect/pats.lua",
@@ -65,8 +69,13 @@ build = {
       ["konnect.transport.http1"] = "lua/konnect/transport/http1.lua",
       ["konnect.transport.http1_read"] = "lua/konnect/transport/http1_read.lua",
     },
-    bin = { ["konnect-pats"] = "bin/konnect-pats" },
+    -- bin/konnect-pats with the tree's interpreter in its shebang (rock.mk)
+    bin = { ["konnect-pats"] = "build/rock/bin/konnect-pats" },
   },
   -- bash completion: $(luarocks show --rock-dir lua-konnect)/completion/konnect-pats.bash
   copy_directories = { "completion" },
 }
+-- konnect-pats runs as it is installed, not through LuaRocks' shell wrapper:
+-- the wrapper's `sh` and require "luarocks.loader" cost ~5 ms, as much as the
+-- whole request; the stub finds the tree's modules from its own path.
+deploy = { wrap_bin_scripts = false }

@@ -322,22 +322,48 @@ fi
 if want cli_start "$WORKLOADS"; then
   say "(g) one get as a whole process: konnect-pats get --json vs curl -s, $CLI_ROUNDS paired rounds"
   lua_env 5.4
+  # The installed CLI, as a user runs it: `luarocks make` into trees of our own
+  # (Lua 5.4; a 5.1 tree built and run by LuaJIT), from a copy of the checkout
+  # (rock.mk writes build/rock/, which another build may share), and the
+  # checkout's `lua bin/konnect-pats` (sources, never the bundle) next to them.
+  cli_trees=()
+  rm -rf "$RUN/cli-src"
+  mkdir -p "$RUN/cli-src"
+  git ls-files -co --exclude-standard -z | xargs -0 cp --parents -t "$RUN/cli-src"
+  for t in 5.4:lua5.4 5.1:luajit; do
+    lv=${t%%:*} interp=${t#*:}
+    tree=$RUN/cli-tree-$interp
+    rm -rf "$tree" "$RUN/cli-src/build"
+    extra=()
+    [ "$interp" = luajit ] && extra=(LUA="$(command -v luajit)" LUA_INCDIR=/usr/include/luajit-2.1)
+    if (cd "$RUN/cli-src" && luarocks --lua-version="$lv" make --deps-mode=none --tree "$tree" \
+          lua-konnect-scm-1.rockspec "${extra[@]}") >"$RUN/cli-tree-$interp.log" 2>&1; then
+      cli_trees+=("$interp=$tree")
+    else
+      say "  luarocks make for $interp failed (see $RUN/cli-tree-$interp.log): its installed CLI is skipped"
+    fi
+  done
   spec="$RUN/cli_start.json"
-  "$PY" - "$spec" "$CLI_ROUNDS" "$HTTP_BASE" "$TOKEN" "$USER_ID" "$BENCH_ID" <<'PYEOF'
+  "$PY" - "$spec" "$CLI_ROUNDS" "$HTTP_BASE" "$TOKEN" "$USER_ID" "$BENCH_ID" "${cli_trees[@]}" <<'PYEOF'
 import json, sys
-spec, rounds, base, token, user, tid = sys.argv[1:]
+spec, rounds, base, token, user, tid = sys.argv[1:7]
+trees = dict(a.split("=", 1) for a in sys.argv[7:])
 cli_env = {"KONNECT_TOKEN": token, "KONNECT_SERVER_URL": base}
-# the CLI finds the checkout's lua/ and build/ itself; nothing from the caller's Lua setup
-cli_unset = ["LUA_PATH", "LUA_CPATH", "LUA_INIT", "LUA_INIT_5_4", "LUA_PATH_5_4", "LUA_CPATH_5_4"]
-json.dump({"workload": "cli_get", "rounds": int(rounds), "warmup": 1, "commands": [
-    {"contender": "konnect-pats 5.4", "argv": ["lua5.4", "bin/konnect-pats", "get", user, tid, "--json"],
-     "env": cli_env, "unset": cli_unset},
-    {"contender": "konnect-pats LuaJIT", "argv": ["luajit", "bin/konnect-pats", "get", user, tid, "--json"],
-     "env": cli_env, "unset": cli_unset},
-    {"contender": "curl -s", "argv": ["curl", "-s", "-H", "Authorization: Bearer " + token,
-                                      "-H", "Accept: application/json",
-                                      base + "/v3/users/" + user + "/access-tokens/" + tid]},
-]}, open(spec, "w"))
+# each CLI finds its modules itself; nothing from the caller's Lua setup
+cli_unset = ["LUA_PATH", "LUA_CPATH", "LUA_INIT", "LUA_INIT_5_4", "LUA_PATH_5_4", "LUA_CPATH_5_4",
+             "LUA_PATH_5_1", "LUA_CPATH_5_1"]
+get = ["get", user, tid, "--json"]
+commands = []
+for name, interp in (("5.4", "lua5.4"), ("LuaJIT", "luajit")):
+    if interp in trees:  # the installed command: its shebang names the tree's interpreter
+        commands.append({"contender": "konnect-pats %s installed" % name,
+                         "argv": [trees[interp] + "/bin/konnect-pats"] + get, "env": cli_env, "unset": cli_unset})
+    commands.append({"contender": "konnect-pats %s checkout" % name, "argv": [interp, "bin/konnect-pats"] + get,
+                     "env": cli_env, "unset": cli_unset})
+commands.append({"contender": "curl -s", "argv": ["curl", "-s", "-H", "Authorization: Bearer " + token,
+                                                  "-H", "Accept: application/json",
+                                                  base + "/v3/users/" + user + "/access-tokens/" + tid]})
+json.dump({"workload": "cli_get", "rounds": int(rounds), "warmup": 1, "commands": commands}, open(spec, "w"))
 PYEOF
   if ! "${CLIENT[@]}" "$PY" bench/lib/procbench.py "$spec" >>"$RES" 2>>"$LOG"; then
     fails=$((fails + 1))

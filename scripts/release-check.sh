@@ -8,9 +8,11 @@
 #   3. `luarocks make --deps-mode=none` (no other flag) in the clone leaves nothing
 #      in the source tree outside build/;
 #   4. `luarocks pack` of the versioned rockspec gives a source rock that builds in
-#      a fresh tree (--deps-mode=none, on top of Debian's lua-cjson), for Lua 5.4
-#      and 5.1 (run by lua5.1 and luajit), and passes a smoke test there against a fake Konnect (started here
-#      unless FAKE_KONNECT_* are set): version, create, revoke, delete, konnect-pats.
+#      a fresh tree (--deps-mode=none, on top of Debian's lua-cjson), for Lua 5.4,
+#      5.1 (run by lua5.1 and luajit) and a 5.1 tree built by LuaJIT, and passes a smoke test there against a
+#      fake Konnect (started here unless FAKE_KONNECT_* are set): version, create, revoke, delete, konnect-pats;
+#      the installed konnect-pats runs its tree's precompiled bundle (konnect/cli_bundle.luac) on the
+#      interpreter that made it, and the sources on the other one (5.1 vs LuaJIT).
 # Prints one line per check and ends with "release-check: ok" (exit 0) or the failure.
 set -u
 cd "$(dirname "$0")/.."
@@ -112,14 +114,26 @@ if [ -z "${FAKE_KONNECT_HTTPS:-}" ]; then
   out=$(fake_konnect/ctl start --dir "$fake_dir") || fail "could not start a fake Konnect"
   eval "$out"
 fi
-for lv in 5.4 5.1; do
-  tree=$work/tree-$lv
-  (cd "$work" && luarocks --lua-version=$lv build --deps-mode=none --tree "$tree" "$rock") >"$work/build-$lv.log" 2>&1 ||
-    { cat "$work/build-$lv.log"; fail "luarocks build of the source rock for Lua $lv"; }
+# LUA_INIT hook: which konnect.cli ran (the bundle's, preloaded, or a source file)
+cat > "$work/which.lua" <<'LUA'
+local exit = os.exit
+os.exit = function(...)
+  io.stderr:write("konnect.cli: ", package.preload["konnect.cli"] and "bundle" or "sources", "\n")
+  return exit(...)
+end
+LUA
+for t in 5.4 5.1 jit; do
+  lv=$t extra=()
+  [ "$t" = jit ] && { command -v luajit >/dev/null || continue; lv=5.1
+                      extra=(LUA="$(command -v luajit)" LUA_INCDIR=/usr/include/luajit-2.1); }
+  tree=$work/tree-$t
+  (cd "$work" && luarocks --lua-version=$lv build --deps-mode=none --tree "$tree" "$rock" "${extra[@]}") \
+    >"$work/build-$t.log" 2>&1 || { cat "$work/build-$t.log"; fail "luarocks build of the source rock for Lua $t"; }
   [ -f "$tree/lib/luarocks/rocks-$lv/lua-konnect/$version-1/completion/konnect-pats.bash" ] ||
-    fail "the rock (Lua $lv) has no completion/konnect-pats.bash"
+    fail "the rock (Lua $t) has no completion/konnect-pats.bash"
   interps=lua$lv
-  [ "$lv" = 5.1 ] && command -v luajit >/dev/null && interps="lua5.1 luajit"
+  [ "$t" = 5.1 ] && command -v luajit >/dev/null && interps="lua5.1 luajit"
+  [ "$t" = jit ] && interps=luajit
   for interp in $interps; do
   ( eval "$(luarocks --lua-version=$lv path --tree "$tree")"; export PATH="$tree/bin:$PATH"; cd /tmp
     KONNECT_TOKEN=kpat_fake_alice_bootstrap KONNECT_SERVER_URL=$FAKE_KONNECT_HTTPS KONNECT_CA_FILE=$FAKE_KONNECT_CA \
@@ -147,6 +161,19 @@ LUA
   v=$(PATH="$tree/bin:$PATH" LUA_PATH="$(luarocks --lua-version=$lv path --tree "$tree" --lr-path);;" \
       LUA_CPATH="$(luarocks --lua-version=$lv path --tree "$tree" --lr-cpath);;" konnect-pats --version 2>&1)
   case $v in *"lua-konnect $version"*) ;; *) fail "konnect-pats --version from the tree says: $v" ;; esac
-  ok "Lua $lv: the source rock builds in a fresh tree; smoke test (create, revoke, delete) on $interps and konnect-pats --version pass"
+  # the command as installed: no LUA_PATH, its shebang's interpreter, the bundle; another interpreter: the sources
+  maker=lua$lv; [ "$t" = jit ] && maker=luajit
+  head -n 1 "$tree/bin/konnect-pats" | grep -q "^#!/.*/$maker\$" || fail "konnect-pats (Lua $t) does not start $maker"
+  for interp in $interps; do
+    want=sources; [ "$interp" = "$maker" ] && want=bundle
+    w=$(cd /tmp && env -u LUA_PATH -u LUA_CPATH -u LUA_INIT_5_4 LUA_INIT="@$work/which.lua" \
+        KONNECT_TOKEN=kpat_fake_alice_bootstrap KONNECT_SERVER_URL=$FAKE_KONNECT_HTTPS KONNECT_CA_FILE=$FAKE_KONNECT_CA \
+        $interp "$tree/bin/konnect-pats" whoami --json 2>&1)
+    case $w in *00000000-0000-4000-8000-0000000a11ce*) ;;
+      *) fail "konnect-pats whoami --json from the tree (Lua $t, run by $interp): $w" ;; esac
+    case $w in *"konnect.cli: $want"*) ;;
+      *) fail "konnect-pats from the tree (Lua $t) run by $interp did not use the $want: $w" ;; esac
+  done
+  ok "Lua $t: the source rock builds in a fresh tree; smoke test (create, revoke, delete) on $interps, konnect-pats --version, and konnect-pats whoami from its bundle ($maker) pass"
 done
 echo "release-check: ok (lua-konnect $version)"

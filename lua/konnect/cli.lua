@@ -18,18 +18,20 @@
 local pats = require "konnect.pats"
 local json = require "konnect.json"
 local limits = require "konnect.limits"
-local help = require "konnect.cli.help"
 local render = require "konnect.cli.render"
 local args_ = require "konnect.cli.args"
 local commands = require "konnect.cli.commands"
 
-local type, pairs, ipairs, tostring, pcall, xpcall, error =
-  type, pairs, ipairs, tostring, pcall, xpcall, error
+local type, ipairs, tostring, pcall, xpcall, error =
+  type, ipairs, tostring, pcall, xpcall, error
 local setmetatable, getmetatable, rawget = setmetatable, getmetatable, rawget
 local format, concat = string.format, table.concat
 
 local clean = render.clean
-local PROG, COMMANDS = help.PROG, help.COMMANDS
+local PROG, COMMANDS = "konnect-pats", args_.COMMANDS
+
+-- help texts only when printed
+local function help() return require "konnect.cli.help" end
 
 local _M = { _VERSION = limits.VERSION }
 
@@ -49,9 +51,6 @@ local redact_string = require("konnect.redact").string
 -- A controlled early exit (usage errors and the like): raised as this table's
 -- instances inside main, caught there, never seen by a caller.
 local EXIT = {}
-
-local COMMAND_NAMES = {}
-for name in pairs(COMMANDS) do COMMAND_NAMES[#COMMAND_NAMES + 1] = name end
 
 ---------------------------------------------------------------------------
 -- one run's state and output
@@ -221,23 +220,23 @@ local function command(st, argv)
   local name = pos[1]
   if name == "help" then
     name = pos[2]
-    st.out(name and COMMANDS[name] and help.command(name) or help.GLOBAL)
+    st.out(name and COMMANDS[name] and help().command(name) or help().GLOBAL)
     return EXIT_OK
   end
   if opts.version then st.out(version_line()) return EXIT_OK end
   if name == nil then
-    if opts.help then st.out(help.GLOBAL) return EXIT_OK end
+    if opts.help then st.out(help().GLOBAL) return EXIT_OK end
     if st.json then usage_error(st, "no command") end
-    st.err(help.GLOBAL)
+    st.err(help().GLOBAL)
     return EXIT_USAGE
   end
   local cmd = COMMANDS[name]
   if not cmd then
-    local guess = args_.suggest(name, COMMAND_NAMES)
+    local guess = args_.suggest(name, args_.names(COMMANDS))
     usage_error(st, "unknown command " .. clean(name) .. (guess and ("; did you mean " .. guess .. "?") or ""))
   end
   st.command = name
-  if opts.help then st.out(help.command(name)) return EXIT_OK end
+  if opts.help then st.out(help().command(name)) return EXIT_OK end
   local args = {}
   for i = 2, #pos do args[#args + 1] = pos[i] end
   local user = opts.user

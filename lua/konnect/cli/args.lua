@@ -7,7 +7,8 @@
 local limits = require "konnect.limits"
 local render = require "konnect.cli.render"
 
-local type, tostring, tonumber, format, ipairs, pairs = type, tostring, tonumber, string.format, ipairs, pairs
+local type, tostring, tonumber, format, ipairs, pairs, select =
+  type, tostring, tonumber, string.format, ipairs, pairs, select
 local sort, min = table.sort, math.min
 local clean = render.clean
 
@@ -28,6 +29,29 @@ local FLAG_OPTIONS = { json = true, force = true, help = true, version = true, [
                        verbose = true, ["dry-run"] = true }
 local SHORT = { ["-h"] = "help", ["-v"] = "verbose" }
 _M.VALUE_OPTIONS, _M.FLAG_OPTIONS = VALUE_OPTIONS, FLAG_OPTIONS
+
+-- The commands: min/max positional arguments; legacy: the older form with
+-- USER first is accepted (one more positional); usage: the usage line;
+-- options: the command's own options.  (Their --help texts: konnect.cli.help.)
+local USER = { user = true }
+local SECRET = { user = true, name = true, ttl = true, ["secret-file"] = true, force = true }
+_M.COMMANDS = {
+  whoami = { min = 0, max = 0, usage = "whoami", options = {} },
+  list = { min = 0, max = 0, legacy = true, usage = "list [--user USER]", options = USER },
+  get = { min = 1, max = 1, legacy = true, usage = "get TOKEN [--user USER]", options = USER },
+  create = { min = 0, max = 0, legacy = true,
+    usage = "create --name NAME --ttl TTL [--user USER] [--secret-file PATH [--force]]", options = SECRET },
+  rename = { min = 2, max = 2, legacy = true, usage = "rename TOKEN NEWNAME [--user USER]", options = USER },
+  revoke = { min = 1, max = 1, legacy = true, usage = "revoke TOKEN [--user USER]", options = USER },
+  delete = { min = 1, max = 1, legacy = true, usage = "delete TOKEN [--user USER]", options = USER },
+  rotate = { min = 1, max = 1, legacy = true,
+    usage = "rotate TOKEN [--old delete|revoke|keep] [--ttl TTL] [--name NAME] [--user USER] " ..
+      "[--secret-file PATH [--force]]",
+    options = { user = true, name = true, ttl = true, old = true, ["secret-file"] = true, force = true } },
+  find = { min = 1, max = 1, legacy = true, usage = "find NAME [--user USER]", options = USER },
+  prune = { min = 0, max = 0, usage = "prune [--state revoked,expired] [--older-than AGE] [--dry-run] [--user USER]",
+    options = { user = true, state = true, ["older-than"] = true, ["dry-run"] = true } },
+}
 
 --- distance(a, b) -> the edit distance (insertions, deletions, substitutions,
 --- and a swap of two neighbours counted as one)
@@ -72,14 +96,20 @@ function _M.suggest(word, candidates)
   return nil
 end
 
-local OPTION_NAMES = {}
-for k in pairs(VALUE_OPTIONS) do OPTION_NAMES[#OPTION_NAMES + 1] = k end
-for k in pairs(FLAG_OPTIONS) do OPTION_NAMES[#OPTION_NAMES + 1] = k end
+--- names(set) -> the keys of one or more sets, as a list
+local function names(...)
+  local list = {}
+  for i = 1, select("#", ...) do
+    for k in pairs((select(i, ...))) do list[#list + 1] = k end
+  end
+  return list
+end
+_M.names = names
 
 local function unknown_option(a)
   local word = a:match("^[^=]*")
   local msg = "unknown option " .. clean(word)
-  local guess = _M.suggest(word:gsub("^%-+", ""), OPTION_NAMES)
+  local guess = _M.suggest(word:gsub("^%-+", ""), names(VALUE_OPTIONS, FLAG_OPTIONS))
   if guess then msg = msg .. "; did you mean --" .. guess .. "?" end
   return usage(msg)
 end

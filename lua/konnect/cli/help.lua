@@ -1,5 +1,5 @@
 -- konnect.cli.help: the text of `konnect-pats --help` and of each command's
--- --help, and the command table (arity, which options each command takes).
+-- --help.  Loaded only for help and usage output (not by a command's run).
 
 local _M = {}
 
@@ -81,24 +81,21 @@ local SECRET_OPTIONS = [[
                       a new private file over it
 ]]
 
--- min/max: positional arguments; legacy: the older form with USER first is
--- accepted (one more positional); options: the command's own options.
-_M.COMMANDS = {
-  whoami = { min = 0, max = 0, usage = "whoami", options = {}, help = [[
+-- each command's own text (its usage line, arity and options: konnect.cli.args.COMMANDS)
+local TEXT = {
+  whoami = [[
 Show the user the access token belongs to (GET /v3/users/me).
-]] },
-  list = { min = 0, max = 0, legacy = true, usage = "list [--user USER]", options = { user = true }, help = [[
+]],
+  list = [[
 List the tokens (of --user USER, default me) as a table: NAME, ID, STATE,
 EXPIRES, LAST USED.  With --json, the API's list object
 ({"data": [...], "meta": {...}}).
-]] },
-  get = { min = 1, max = 1, legacy = true, usage = "get TOKEN [--user USER]", options = { user = true }, help = [[
+]],
+  get = [[
 Show one token (TOKEN: its id or its name).  With --json, the API's token
 object.
-]] },
-  create = { min = 0, max = 0, legacy = true,
-    usage = "create --name NAME --ttl TTL [--user USER] [--secret-file PATH [--force]]",
-    options = { user = true, name = true, ttl = true, ["secret-file"] = true, force = true }, help = [[
+]],
+  create = [[
 Create a token.  Its secret is shown only now: alone on stdout (so
 TOKEN=$(konnect-pats create --name ci --ttl 1d) works), with a summary on
 stderr; or, with --secret-file, only in that file.  With --json, the API's
@@ -108,26 +105,19 @@ token object, which carries the secret in konnect_token (left out with
   --name NAME         the token's name (names need not be unique)
   --ttl TTL           its lifetime: seconds, or 36h, 30d, 2w, 1y
                       (1 day .. 365 days)
-]] .. SECRET_OPTIONS },
-  rename = { min = 2, max = 2, legacy = true, usage = "rename TOKEN NEWNAME [--user USER]",
-    options = { user = true }, help = [[
+]] .. SECRET_OPTIONS,
+  rename = [[
 Rename a token (TOKEN: its id or its current name).  With --json, the updated
 token object.
-]] },
-  revoke = { min = 1, max = 1, legacy = true, usage = "revoke TOKEN [--user USER]", options = { user = true },
-    help = [[
+]],
+  revoke = [[
 Revoke a token: it stays listed as REVOKED.  Konnect may keep accepting a
 revoked token for up to 15 minutes.  With --json, the revoked token object.
-]] },
-  delete = { min = 1, max = 1, legacy = true, usage = "delete TOKEN [--user USER]", options = { user = true },
-    help = [[
+]],
+  delete = [[
 Delete a token.  With --json, {"deleted": true, "id": ID}.
-]] },
-  rotate = { min = 1, max = 1, legacy = true,
-    usage = "rotate TOKEN [--old delete|revoke|keep] [--ttl TTL] [--name NAME] [--user USER] " ..
-      "[--secret-file PATH [--force]]",
-    options = { user = true, name = true, ttl = true, old = true, ["secret-file"] = true, force = true },
-    help = [[
+]],
+  rotate = [[
 Create a replacement for TOKEN (same name and lifetime unless given), then deal
 with TOKEN as --old says.  The new secret is shown as by create.  If anything
 fails after the replacement exists, the new secret is still printed (or
@@ -141,13 +131,12 @@ accepting a revoked (or deleted) token for up to 15 minutes.
                       switch first; revoke or delete it afterwards
   --name NAME         name the replacement NAME
   --ttl TTL           the replacement's lifetime (default: the old one's)
-]] .. SECRET_OPTIONS },
-  find = { min = 1, max = 1, legacy = true, usage = "find NAME [--user USER]", options = { user = true }, help = [[
+]] .. SECRET_OPTIONS,
+  find = [[
 List the tokens called NAME (all of them: names need not be unique).
 With --json, an array of token objects ([] when there is none).
-]] },
-  prune = { min = 0, max = 0, usage = "prune [--state revoked,expired] [--older-than AGE] [--dry-run] [--user USER]",
-    options = { user = true, state = true, ["older-than"] = true, ["dry-run"] = true }, help = [[
+]],
+  prune = [[
 Delete the tokens that no longer work, and list them.  Revoked and expired
 tokens still count against the 10 a user may hold.  With --json,
 {"dry_run": BOOL, "tokens": [...]}.
@@ -157,8 +146,11 @@ tokens still count against the 10 a user may hold.  With --json,
   --older-than AGE    only those revoked or expired at least AGE ago
                       (seconds, or 12h, 7d, 2w, 1y)
   --dry-run           list what would be deleted, and delete nothing
-]] },
+]],
 }
+
+-- the command table (arity, usage line, options), kept with the argument parser
+_M.COMMANDS = require("konnect.cli.args").COMMANDS
 
 _M.GLOBAL_OPTIONS = { "json", "verbose", "server", "ca-file", "timeout", "token-file", "proxy-from-env",
                       "help", "version" }
@@ -172,8 +164,7 @@ for these and the exit statuses)
 
 --- command(name) -> the --help text of one command
 function _M.command(name)
-  local c = _M.COMMANDS[name]
-  return "usage: konnect-pats " .. c.usage .. "\n\n" .. c.help .. COMMON_OPTIONS
+  return "usage: konnect-pats " .. _M.COMMANDS[name].usage .. "\n\n" .. TEXT[name] .. COMMON_OPTIONS
 end
 
 return _M
