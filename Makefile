@@ -48,12 +48,20 @@ deps:
 	  || { tail -20 /tmp/lua-konnect-apt.log; exit 1; }; \
 	else echo "deps: missing packages; run:"; echo "  sudo apt-get install -y $$missing"; exit 1; fi
 
-build: build/$(call lua_dir,$(LUA))/konnect/core.so build/$(call lua_dir,$(LUA))/konnect/cli_bundle.luac
+build: build/$(call lua_dir,$(LUA))/konnect/core.so build/$(call lua_dir,$(LUA))/konnect/core_impl.so \
+       build/$(call lua_dir,$(LUA))/konnect/cli_bundle.luac
 
 build-all:
 	@for l in lua5.4 luajit lua5.1 lua5.3; do $(MAKE) --no-print-directory build LUA=$$l || exit 1; done
 
-build/%/konnect/core.so: $(CSRC) $(CHDR) Makefile
+# konnect/core.so is csrc/loader.c alone: it opens konnect/core_impl.so, the real
+# module (libcurl's libraries bound lazily; see loader.c's comment)
+build/%/konnect/core.so: csrc/loader.c Makefile
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(WARN) -fPIC -shared -I$(if $(filter jit,$*),/usr/include/luajit-2.1,/usr/include/lua$*) \
+	  -o $@ csrc/loader.c -ldl
+
+build/%/konnect/core_impl.so: $(CSRC) $(CHDR) Makefile
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(WARN) -fPIC -shared -I$(if $(filter jit,$*),/usr/include/luajit-2.1,/usr/include/lua$*) $(CURL_CFLAGS) \
 	  -o $@ $(CSRC) $(CURL_LIBS)
@@ -98,6 +106,7 @@ install: build
 	@v=$(call lua_dir,$(LUA)); [ $$v = jit ] && v=5.1; \
 	install -d $(DESTDIR)$(PREFIX)/lib/lua/$$v/konnect $(DESTDIR)$(PREFIX)/share/lua/$$v/konnect/transport $(DESTDIR)$(PREFIX)/share/lua/$$v/konnect/cli $(DESTDIR)$(PREFIX)/bin; \
 	install -m 0644 build/$(call lua_dir,$(LUA))/konnect/core.so $(DESTDIR)$(PREFIX)/lib/lua/$$v/konnect/core.so; \
+	install -m 0644 build/$(call lua_dir,$(LUA))/konnect/core_impl.so $(DESTDIR)$(PREFIX)/lib/lua/$$v/konnect/core_impl.so; \
 	install -m 0644 build/$(call lua_dir,$(LUA))/konnect/cli_bundle.luac $(DESTDIR)$(PREFIX)/lib/lua/$$v/konnect/; \
 	install -m 0644 lua/konnect/*.lua $(DESTDIR)$(PREFIX)/share/lua/$$v/konnect/; \
 	install -m 0644 lua/konnect/transport/*.lua $(DESTDIR)$(PREFIX)/share/lua/$$v/konnect/transport/; \

@@ -39,6 +39,7 @@ build = {
   install = {
     lib = {
       ["konnect.core"] = "build/rock/konnect/core.so",
+      ["konnect.core_impl"] = "build/rock/konnect/core_impl.so",
       -- the CLI's modules precompiled by the tree's interpreter (scripts/bundle.lua)
       ["konnect.cli_bundle"] = "build/rock/konnect/cli_bundle.luac",
     },

@@ -15,6 +15,7 @@ CURL_INCDIR ?= /usr/include
 CURL_LIBDIR ?= /usr/lib
 LUA         ?= lua
 OUT         := build/rock/konnect/core.so
+IMPL        := build/rock/konnect/core_impl.so
 SRC         := csrc/core.c csrc/fs.c
 HDR         := csrc/compat.h csrc/fs.h
 
@@ -22,9 +23,14 @@ BUNDLE      := build/rock/konnect/cli_bundle.luac
 BIN         := build/rock/bin/konnect-pats
 
 .PHONY: rock
-rock: $(OUT) $(BUNDLE) $(BIN)
+rock: $(OUT) $(IMPL) $(BUNDLE) $(BIN)
 
-$(OUT): $(SRC) $(HDR) rock.mk
+# konnect/core.so: the loader (csrc/loader.c), which opens konnect/core_impl.so lazily
+$(OUT): csrc/loader.c rock.mk
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Wall -I$(LUA_INCDIR) $(LIBFLAG) -o $@ csrc/loader.c -ldl
+
+$(IMPL): $(SRC) $(HDR) rock.mk
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Wall -I$(LUA_INCDIR) -I$(CURL_INCDIR) $(LIBFLAG) -o $@ $(SRC) -L$(CURL_LIBDIR) -lcurl
 

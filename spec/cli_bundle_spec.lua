@@ -263,8 +263,9 @@ describe("konnect-pats cold start", function()
     it("is never used from a checkout, even one with a valid bundle next to its core", function()
       if not ready then return pending(why) end
       local dir = src .. "/build/" .. T.dir .. "/konnect"
-      assert.equal(0, sh("mkdir -p " .. q(dir) .. " && cp " .. q(ROOT .. "/build/" .. T.dir .. "/konnect/core.so") ..
-        " " .. q(dir) .. "/ && cp " .. q(bundle) .. " " .. q(dir) .. "/"))
+      local built = ROOT .. "/build/" .. T.dir .. "/konnect/"
+      assert.equal(0, sh("mkdir -p " .. q(dir) .. " && cp " .. q(built .. "core.so") .. " " ..
+        q(built .. "core_impl.so") .. " " .. q(dir) .. "/ && cp " .. q(bundle) .. " " .. q(dir) .. "/"))
       local r = run(LUA .. " " .. q(src .. "/bin/konnect-pats"), { "--version" })
       assert.equal(0, r.code, r.err)
       assert.is_false(r.bundle)
