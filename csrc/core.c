@@ -14,6 +14,8 @@
  *   core.headers({ "Name: value", ... }) -> h | nil, message, kind: a header
  *                                     list built once, to pass instead of the
  *                                     array, request after request
+ *   core.json_clean(v, null) -> ok, core.find_any(s, needles) -> bool: the
+ *                                     Lua layer's per-response walks, in C
  *
  * kind: "invalid_argument" (a bad option or argument of the caller) or
  * "system" (libcurl could not be initialised, memory ran out).  A request's
@@ -47,6 +49,7 @@
  *   - a handle created in another process (before a fork) is never used or
  *     cleaned up in this one.
  */
+#define _GNU_SOURCE                 /* memmem */
 #include <limits.h>
 #include <math.h>
 #include <stdint.h>
@@ -906,6 +909,7 @@ static void push_response(lua_State *L, kc_xfer *x)
     double total = 0;
     const char *vs;
     size_t i;
+    int rate_limit = 0;
 
     curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
     curl_easy_getinfo(x->easy, CURLINFO_TOTAL_TIME, &total);
@@ -920,14 +924,18 @@ static void push_response(lua_State *L, kc_xfer *x)
     default: vs = NULL;
     }
 
-    lua_createtable(L, 0, 5);
+    lua_createtable(L, 0, 6);
     lua_pushinteger(L, (lua_Integer)status);
     lua_setfield(L, -2, "status");
 
     lua_createtable(L, 0, (int)(x->nhdrs < 64 ? x->nhdrs : 64));
     for (i = 0; i < x->nhdrs; i++) {
         const kc_hdr *h = &x->hdrs[i];
-        lua_pushlstring(L, x->hdr.data + h->name, h->name_len);
+        const char *name = x->hdr.data + h->name;
+        if (!rate_limit && ((h->name_len >= 9 && memcmp(name, "ratelimit", 9) == 0) ||
+                            (h->name_len >= 11 && memcmp(name, "x-ratelimit", 11) == 0)))
+            rate_limit = 1;
+        lua_pushlstring(L, name, h->name_len);
         if (x->nhdrs <= KC_FEW_HEADERS && !hdr_seen(x, i)) {
             /* the usual short head: a name seen for the first time needs
              * no lookup (repeated names are joined below) */
@@ -960,6 +968,12 @@ static void push_response(lua_State *L, kc_xfer *x)
     if (x->sends > 1) {
         lua_pushboolean(L, 1);
         lua_setfield(L, -2, "resent");
+    }
+    if (!rate_limit) {
+        /* no RateLimit-* / X-RateLimit-* header: konnect.meta.rate_limit
+         * has nothing to read */
+        lua_pushboolean(L, 1);
+        lua_setfield(L, -2, "no_rate_limit");
     }
 }
 
@@ -1857,6 +1871,103 @@ static int multi_request_many(lua_State *L)
 }
 
 /* ------------------------------------------------------------------ */
+/* Hot-path helpers of the Lua layer (pure Lua values, no libcurl)     */
+/* ------------------------------------------------------------------ */
+
+/* Deeper than any decoded value can be (konnect.json decodes at most 64
+ * levels); past it json_clean gives up and the Lua walk takes over. */
+#define KC_CLEAN_MAX_DEPTH 200
+
+/* Remove every field of the table at t whose value equals the value at
+ * null_idx, at any depth; on Lua 5.3+ also turn each float with an exact
+ * integer value into that integer.  -1 when the stack cannot grow. */
+static int clean_table(lua_State *L, int t, int null_idx, int depth)
+{
+    if (depth > KC_CLEAN_MAX_DEPTH || !lua_checkstack(L, 4))
+        return -1;
+    lua_pushnil(L);
+    while (lua_next(L, t) != 0) {
+        switch (lua_type(L, -1)) {
+        case LUA_TTABLE:
+            if (clean_table(L, lua_gettop(L), null_idx, depth + 1) != 0) {
+                lua_pop(L, 2);
+                return -1;
+            }
+            break;
+#if LUA_VERSION_NUM >= 503
+        case LUA_TNUMBER:
+            if (!lua_isinteger(L, -1)) {
+                int ok = 0;
+                lua_Integer i = lua_tointegerx(L, -1, &ok);
+                if (ok) {               /* an existing key: allowed while traversing */
+                    lua_pushvalue(L, -2);
+                    lua_pushinteger(L, i);
+                    lua_rawset(L, t);
+                }
+            }
+            break;
+#endif
+        case LUA_TLIGHTUSERDATA:
+            if (lua_rawequal(L, -1, null_idx)) {
+                lua_pushvalue(L, -2);   /* clearing a field while traversing is allowed */
+                lua_pushnil(L);
+                lua_rawset(L, t);
+            }
+            break;
+        default:
+            break;
+        }
+        lua_pop(L, 1);
+    }
+    return 0;
+}
+
+/* core.json_clean(v, null) -> true: konnect.json's walk over a decoded value
+ * (null fields removed at any depth, integral floats made integers on Lua
+ * 5.3+), in place; false when it could not finish (the caller walks in Lua,
+ * which gives the same result: the walk can be repeated). */
+static int core_json_clean(lua_State *L)
+{
+    lua_settop(L, 2);
+    lua_pushboolean(L, lua_type(L, 1) != LUA_TTABLE || clean_table(L, 1, 2, 0) == 0);
+    return 1;
+}
+
+/* core.find_any(s, needles) -> whether s contains any string of the array
+ * `needles` (plain bytes).  true also when the arguments are not a string
+ * and an array of non-empty strings: the caller then looks closer. */
+static int core_find_any(lua_State *L)
+{
+    size_t n, m;
+    const char *s, *p;
+    int i, nn, found = 0;
+
+    if (lua_type(L, 1) != LUA_TSTRING || lua_type(L, 2) != LUA_TTABLE) {
+        lua_pushboolean(L, 1);
+        return 1;
+    }
+    s = lua_tolstring(L, 1, &n);
+    nn = (int)kc_len(L, 2);
+    for (i = 1; i <= nn && !found; i++) {
+        lua_rawgeti(L, 2, i);
+        if (lua_type(L, -1) != LUA_TSTRING) {
+            found = 1;
+        } else {
+            p = lua_tolstring(L, -1, &m);
+            if (m == 0)
+                found = 1;
+            else if (m == 1)
+                found = memchr(s, p[0], n) != NULL;
+            else
+                found = m <= n && memmem(s, n, p, m) != NULL;
+        }
+        lua_pop(L, 1);
+    }
+    lua_pushboolean(L, found);
+    return 1;
+}
+
+/* ------------------------------------------------------------------ */
 /* Module                                                              */
 /* ------------------------------------------------------------------ */
 
@@ -1944,6 +2055,8 @@ static const luaL_Reg core_funcs[] = {
     { "curl_version", core_curl_version },
     { "sleep",        core_sleep },
     { "monotime",     core_monotime },
+    { "json_clean",   core_json_clean },
+    { "find_any",     core_find_any },
     { NULL, NULL }
 };
 

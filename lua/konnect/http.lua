@@ -14,7 +14,8 @@ local type, pairs, pcall, tostring, format, find = type, pairs, pcall, tostring,
 
 local _M = {}
 
-local redact_string, redact_headers = redact.string, redact.headers
+local redact_string, redact_headers, redact_body = redact.string, redact.headers, redact.body
+local json_decode, rate_limit = json.decode, meta.rate_limit
 
 local last_json_ctype = "application/json"
 local function is_json(ctype)
@@ -52,9 +53,11 @@ local function success(op, res, call, elapsed)
     why = "expected a JSON response, got " .. (ctype and ("'" .. ctype .. "'") or "no content type")
   else
     -- a server may echo the caller's token into a value: mask it before decoding
-    local v, derr = json.decode(redact.body(body, call.secrets))
+    local masked, maybe = redact_body(body, call.secrets)
+    local v, derr = json_decode(masked)
     if type(v) == "table" then
-      redact.decoded(v, body, call.secrets)
+      -- no form of a secret in the body, not even escaped: nothing to recheck
+      if maybe then redact.decoded(v, body, call.secrets) end
       why = op.check and op.check(v)
       if not why then return v end
     else
@@ -132,17 +135,23 @@ end
 --- before(call): start the next attempt (hooks see it first).
 function _M.before(call)
   local c, req = call.c, call.req
-  call.attempts = call.attempts + 1
-  if call.attempts == 1 then call.started = call.t.now() end -- max_elapsed counts from here
+  local attempts = call.attempts + 1
+  call.attempts = attempts
+  local now = call.t.now
   local hooks = c.hooks
   if hooks and hooks.before_request then
+    if attempts == 1 then call.started = now() end -- max_elapsed counts from here
     local secret = call.secrets
     run_hook(c, hooks.before_request, {
       operation = call.operation, method = req.method, url = redact_string(req.url, secret),
-      attempt = call.attempts, headers = redact_headers(req.headers, secret), body = redact_string(req.body, secret),
+      attempt = attempts, headers = redact_headers(req.headers, secret), body = redact_string(req.body, secret),
     })
+    call.t0 = now()
+  else
+    local t0 = now()
+    if attempts == 1 then call.started = t0 end
+    call.t0 = t0
   end
-  call.t0 = call.t.now()
 end
 
 -- A batch's shared rate limit (konnect.batch): a 429 with Retry-After, or a
@@ -198,7 +207,8 @@ function _M.after(call, res, terr)
   if res then
     local heard = c.heard -- what the client heard from the server (konnect.batch paces by it)
     if not heard.any then heard.any = true end
-    local rl = meta.rate_limit(res.headers)
+    -- (the C core says when no rate-limit header came)
+    local rl = not res.no_rate_limit and rate_limit(res.headers) or nil
     if rl then heard.rate_limit = { limit = rl.limit, remaining = rl.remaining, reset = rl.reset, at = tnow } end
     local status = res.status
     if status == 429 then heard.limited = true end -- konnect.batch starts with one call (cleared by a batch)

@@ -86,17 +86,17 @@ local function request_id(v, secret)
 end
 _M.request_id = request_id
 
--- the raw headers and the secrets of a meta not yet read (weak keys)
-local raw_headers = setmetatable({}, { __mode = "k" })
-local raw_secrets = setmetatable({}, { __mode = "k" })
+-- the response (its raw headers) and the secrets of a meta not yet read:
+-- m -> { res, secrets } (weak keys; one entry per meta)
+local raw = setmetatable({}, { __mode = "k" })
 
 local meta_mt = { __name = "konnect.Meta" }
 meta_mt.__index = function(m, k)
   if k ~= "headers" and k ~= "request_id" then return nil end
-  local h = raw_headers[m]
-  if not h then return nil end
-  local secret = raw_secrets[m]
-  raw_headers[m], raw_secrets[m] = nil, nil
+  local r = raw[m]
+  if not r then return nil end
+  raw[m] = nil
+  local h, secret = r[1], r[2]
   local headers = redact.headers(h, secret)
   rawset(m, "headers", headers)
   rawset(m, "request_id", request_id(h["x-kong-request-id"], secret))
@@ -111,7 +111,7 @@ function _M.new(call, res, elapsed, rl)
     status = res.status, attempts = call.attempts, elapsed = elapsed, http_version = res.http_version,
     operation = call.operation, rate_limit = rl,
   }, meta_mt)
-  raw_headers[m], raw_secrets[m] = h, call.secrets
+  raw[m] = { h, call.secrets }
   return m
 end
 

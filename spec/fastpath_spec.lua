@@ -1,0 +1,263 @@
+-- The per-call fast paths of the C path (issue 12, item 2): each one skips or
+-- moves work and must give exactly what the slow path gives.
+--   - konnect.core.json_clean: the null/number walk of konnect.json, in C
+--   - konnect.core.find_any + redact's per-client needle set: one C call says
+--     "no form of any secret can be in this body"; anything else still goes
+--     through the full masking (plain, %XX, \uXXXX, \/, base64 at every alignment)
+--   - res.no_rate_limit: the C core says when no rate-limit header came
+-- Real sockets for the pipeline: the fake Konnect server and a hostile server.
+local fake    = require "support.fake"
+local hostile = require "support.hostile"
+local pats    = require "konnect.pats"
+local core    = require "konnect.core"
+local json    = require "konnect.json"
+local redact  = require "konnect.redact"
+local cjson   = require "cjson"
+
+local assert_clean = require("support.proc").assert_clean
+local ALICE = fake.ALICE
+local UUID = "00000000-0000-4000-8000-00000000beef"
+local tointeger = math.tointeger -- nil before 5.3
+local mtype = math.type or function(n) return type(n) == "number" and "float" or nil end
+
+-- deep equality that also tells integers from floats (Lua 5.3+)
+local function same(a, b, path)
+  path = path or "v"
+  if type(a) ~= type(b) then return false, path .. ": " .. type(a) .. " vs " .. type(b) end
+  if type(a) == "number" then
+    if mtype(a) ~= mtype(b) then return false, path .. ": " .. mtype(a) .. " vs " .. mtype(b) end
+    if a ~= b and not (a ~= a and b ~= b) then return false, path .. ": " .. a .. " vs " .. b end
+    return true
+  end
+  if type(a) ~= "table" then
+    if a ~= b then return false, path .. ": differs" end
+    return true
+  end
+  for k, v in pairs(a) do
+    local ok, why = same(v, b[k], path .. "." .. tostring(k))
+    if not ok then return false, why end
+  end
+  for k in pairs(b) do
+    if a[k] == nil then return false, path .. "." .. tostring(k) .. ": only in the second" end
+  end
+  return true
+end
+
+-- A Park-Miller generator: the same documents on every interpreter.
+local state = 20261128
+local function rnd(n)
+  state = state * 16807 % 2147483647
+  return state % n + 1
+end
+
+local NUMBERS = { "0", "-0", "1", "-7", "1.0", "2.5", "-0.0", "1e3", "1E-2", "123456789012", "9007199254740993",
+                  "1e300", "-1e300", "9223372036854775807", "9223372036854775808", "-9223372036854775808",
+                  "4.9e-324", "0.1", "3.0e0", "17" }
+local gen_value
+local function gen_array(depth)
+  local out = {}
+  for i = 1, rnd(6) - 1 do out[i] = gen_value(depth + 1) end
+  return "[" .. table.concat(out, ",") .. "]"
+end
+local function gen_object(depth)
+  local out = {}
+  for i = 1, rnd(6) - 1 do out[i] = ('"k%d_%d":%s'):format(i, rnd(9), gen_value(depth + 1)) end
+  return "{" .. table.concat(out, ",") .. "}"
+end
+function gen_value(depth)
+  local r = rnd(depth < 6 and 9 or 6)
+  if r <= 2 then return "null" end
+  if r == 3 then return NUMBERS[rnd(#NUMBERS)] end
+  if r == 4 then return rnd(2) == 1 and "true" or "false" end
+  if r == 5 then return '"s' .. rnd(100) .. ' null 1.0"' end
+  if r == 6 then return NUMBERS[rnd(#NUMBERS)] end
+  if r <= 8 then return gen_array(depth) end
+  return gen_object(depth)
+end
+
+describe("fast paths", function()
+  describe("konnect.core.json_clean (the decode walk in C)", function()
+    it("agrees with konnect.json's Lua walk on 3,000 generated documents (nulls in arrays too)", function()
+      local codec = cjson.new()
+      for i = 1, 3000 do
+        local text = rnd(2) == 1 and gen_object(0) or gen_array(0)
+        local a, b = codec.decode(text), codec.decode(text)
+        assert.is_true(core.json_clean(a, cjson.null), text)
+        json.clean_lua(b)
+        local ok, why = same(a, b)
+        assert(ok, ("document %d %s: %s"):format(i, text, tostring(why)))
+      end
+    end)
+
+    it("removes null at every depth and makes integral floats integers (5.3+), in place", function()
+      local v = cjson.decode('{"a":null,"b":[1,null,3.0],"c":{"d":null,"e":[null,{"f":null,"g":2.0,"h":2.5}]}}')
+      assert.is_true(core.json_clean(v, cjson.null))
+      assert.is_nil(v.a)
+      assert.equal(1, v.b[1])
+      assert.is_nil(v.b[2])
+      assert.equal(3, v.b[3])
+      assert.is_nil(v.c.d)
+      assert.is_nil(v.c.e[1])
+      assert.is_nil(v.c.e[2].f)
+      assert.equal(2.5, v.c.e[2].h)
+      if tointeger then
+        assert.equal("integer", math.type(v.b[3]))
+        assert.equal("integer", math.type(v.c.e[2].g))
+        assert.equal("float", math.type(v.c.e[2].h))
+      end
+      -- not a table: nothing to do
+      assert.is_true(core.json_clean("x", cjson.null))
+      assert.is_true(core.json_clean(nil, cjson.null))
+    end)
+
+    it("json.decode gives what the Lua walk gives, and a success value carries no null", function()
+      assert(package.loaded["konnect.core"], "the C core is loaded: json.decode takes the C walk")
+      local text = '{"id":"x","last_used_at":null,"n":3.0,"list":[null,{"z":null}],"nested":{"deep":[[null,1]]}}'
+      local v = assert(json.decode(text))
+      local w = json.clean_lua(cjson.new().decode(text))
+      assert(same(v, w))
+      assert.is_nil(v.last_used_at)
+      assert.is_nil(v.list[2].z)
+      local tok = assert(fake.client():list(ALICE))
+      local function no_null(x)
+        for _, y in pairs(x) do
+          assert.is_not.equal(cjson.null, y)
+          if type(y) == "table" then no_null(y) end
+        end
+      end
+      no_null(tok)
+    end)
+  end)
+
+  describe("konnect.core.find_any", function()
+    it("tells whether any of the strings occurs", function()
+      local s = '{"id":"abc","path":"/a%2Fb","esc":"x\\u0041"}'
+      assert.is_true(core.find_any(s, { "zzz", "%" }))
+      assert.is_true(core.find_any(s, { "\\" }))
+      assert.is_true(core.find_any(s, { "nope", "abc" }))
+      assert.is_true(core.find_any(s, { '"esc"' }))
+      assert.is_false(core.find_any(s, { "nope", "#", "abcd" }))
+      assert.is_false(core.find_any(s, {}))
+      assert.is_false(core.find_any("ab", { "abc" }))
+      assert.is_false(core.find_any("", { "a" }))
+      assert.is_true(core.find_any("a\0b", { "\0b" }))
+    end)
+
+    it("says true (look closer) when its arguments are not a string and an array of non-empty strings", function()
+      assert.is_true(core.find_any(nil, { "a" }))
+      assert.is_true(core.find_any("abc", nil))
+      assert.is_true(core.find_any("abc", { "x", 42 }))
+      assert.is_true(core.find_any("abc", { "" }))
+    end)
+  end)
+
+  describe("redaction behind the one-call gate", function()
+    local TOKEN = fake.ALICE_TOKEN
+    local TAIL = TOKEN:match("^kpat_(.*)$")
+    local function pct(s) return (s:gsub(".", function(c) return ("%%%02X"):format(c:byte()) end)) end
+    local function json_u(s) return (s:gsub(".", function(c) return ("\\u%04x"):format(c:byte()) end)) end
+    local function urlsafe(s) return (s:gsub("[+/]", { ["+"] = "-", ["/"] = "_" })) end
+    local b64 = redact.base64
+
+    it("the needle set is made once per client's secrets and covers every secret", function()
+      local secrets = { TOKEN, TAIL }
+      local set = redact.needles_of(secrets)
+      assert.equal(set, redact.needles_of(secrets))
+      -- each form of each secret makes the gate say "look closer"
+      for _, secret in ipairs(secrets) do
+        for _, pre in ipairs { "", "x", "xy", "Bearer ", "user:" } do
+          local e = b64(pre .. secret)
+          assert.is_true(core.find_any("{" .. e .. "}", set), "base64 after " .. #pre .. " bytes")
+          assert.is_true(core.find_any("{" .. urlsafe(e) .. "}", set), "url-safe base64 after " .. #pre .. " bytes")
+        end
+        assert.is_true(core.find_any("{" .. secret .. "}", set))
+      end
+      assert.is_false(core.find_any('{"id":"' .. UUID .. '","name":"plain"}', set))
+    end)
+
+    it("a token echoed into a success value is masked in every form, call after call (gate and caches warm)",
+      function()
+        local forms = {
+          TOKEN, TAIL, pct(TOKEN), pct(TOKEN):lower(), json_u(TOKEN), json_u(TAIL),
+          (pct(TOKEN):gsub("%%", "\\u0025")), -- %XX with each % JSON-escaped: found after decoding only
+          b64(TOKEN), b64("x" .. TOKEN), b64("xy" .. TOKEN), b64("Bearer " .. TOKEN), b64("user:" .. TOKEN),
+          urlsafe(b64("x" .. TOKEN)), urlsafe(b64("xy" .. TAIL)), b64(TAIL), b64("z" .. TAIL),
+        }
+        local c = fake.client { retries = false }
+        for round = 1, 2 do
+          for i, form in ipairs(forms) do
+            fake.fault { method = "GET", status = 200, count = 1,
+                         body = '{"id":"' .. UUID .. '","name":"echo ' .. form .. ' end","last_used_at":null}' }
+            local v, err = c:get(ALICE, UUID)
+            assert.is_table(v, err and tostring(err))
+            assert.equal(UUID, v.id)
+            local what = ("round %d form %d"):format(round, i)
+            assert.matches("<redacted>", v.name, 1, true, what)
+            for _, needle in ipairs { TOKEN, TAIL, form, b64(TAIL):sub(5, -5) } do
+              assert_clean(v, needle, what)
+            end
+            assert.is_nil(v.last_used_at)
+          end
+        end
+      end)
+
+    it("a body with no form of a secret comes back untouched (plain value, nothing masked)", function()
+      local c = fake.client { retries = false }
+      local name = "plain name with % and \\ kept: 100%"
+      fake.fault { method = "GET", status = 200, count = 1,
+                   body = json.encode { id = UUID, name = name, tags = { "a", "b" } } }
+      local v = assert(c:get(ALICE, UUID))
+      assert.equal(name, v.name)
+      fake.fault { method = "GET", status = 200, count = 1, body = '{"id":"' .. UUID .. '","name":"kpat_"}' }
+      v = assert(c:get(ALICE, UUID))
+      assert.equal("kpat_", v.name)
+    end)
+  end)
+
+  describe("res.no_rate_limit", function()
+    local srv
+    setup(function() srv = hostile.start() end)
+    teardown(function() srv:stop() end)
+
+    it("is set by the C core only when no RateLimit-* / X-RateLimit-* header came", function()
+      local conn = assert(core.new { timeout = 5 })
+      local plain = { "Content-Type: application/json" }
+      srv:respond(hostile.response("200 OK", plain, "{}"))
+      local res = assert(conn:request("GET", srv.url .. "/x", {}))
+      assert.is_true(res.no_rate_limit)
+      for _, h in ipairs { "RateLimit-Remaining: 3", "ratelimit: limit=10, remaining=3", "X-RateLimit-Limit: 10",
+                           "X-RATELIMIT-REMAINING-MINUTE: 3" } do
+        srv:respond(hostile.response("200 OK", { plain[1], h }, "{}"))
+        res = assert(conn:request("GET", srv.url .. "/x", {}))
+        assert.is_nil(res.no_rate_limit, h)
+      end
+      conn:close()
+    end)
+
+    it("meta.rate_limit still reads every family through the curl transport", function()
+      local c = assert(pats.new { token = fake.ALICE_TOKEN, server_url = srv.url, retries = false })
+      local cases = {
+        { { "RateLimit-Limit: 100", "RateLimit-Remaining: 99", "RateLimit-Reset: 7" },
+          { limit = 100, remaining = 99, reset = 7 } },
+        { { 'RateLimit: "default";r=50;t=30', 'RateLimit-Policy: "default";q=100;w=60' },
+          { limit = 100, remaining = 50, reset = 30 } },
+        { { "X-RateLimit-Limit: 10", "X-RateLimit-Remaining: 4", "X-RateLimit-Reset: 2" },
+          { limit = 10, remaining = 4, reset = 2 } },
+        { { "X-RateLimit-Limit-Minute: 10", "X-RateLimit-Remaining-Minute: 3",
+            "X-RateLimit-Limit-Hour: 100", "X-RateLimit-Remaining-Hour: 90" },
+          { limit = 10, remaining = 3, window = "minute" } },
+      }
+      for i, case in ipairs(cases) do
+        local headers = { "Content-Type: application/json" }
+        for _, h in ipairs(case[1]) do headers[#headers + 1] = h end
+        srv:respond(hostile.response("200 OK", headers, '{"id":"' .. UUID .. '"}'))
+        local v, err, m = c:get(ALICE, UUID)
+        assert.is_table(v, err and tostring(err))
+        assert.same(case[2], m.rate_limit, "case " .. i)
+      end
+      srv:respond(hostile.response("200 OK", { "Content-Type: application/json" }, '{"id":"' .. UUID .. '"}'))
+      local _, _, m = c:get(ALICE, UUID)
+      assert.is_nil(m.rate_limit)
+    end)
+  end)
+end)
