@@ -69,6 +69,7 @@
 #define KC_CONN_MT          "konnect.core.Connection"
 #define KC_MULTI_MT         "konnect.core.Multi"
 #define KC_HEADERS_MT       "konnect.core.Headers"
+#define KC_RES_MT           "konnect.core.Response"
 
 #define KC_DEFAULT_MAX_BODY        ((size_t)4 * 1024 * 1024)
 #define KC_MAX_MAX_BODY            ((size_t)1024 * 1024 * 1024)
@@ -212,6 +213,7 @@ typedef struct {
     struct curl_slist *slist;   /* request headers of the current transfer */
     kc_buf body;                /* response body */
     kc_buf hdr;                 /* response header bytes (last block only) */
+    kc_buf packed;              /* the headers packed for res.raw_head */
     kc_hdr *hdrs;
     size_t nhdrs, hdrs_cap;
     size_t max_body;
@@ -305,6 +307,7 @@ static void xfer_reset(kc_xfer *x)
 {
     buf_reset(&x->body);
     buf_reset(&x->hdr);
+    buf_reset(&x->packed);
     x->nhdrs = 0;
     x->head_bytes = 0;
     x->too_large = KC_FIT;
@@ -344,6 +347,7 @@ static void xfer_release(kc_xfer *x, int ours)
     x->slist = NULL;
     buf_free(&x->body);
     buf_free(&x->hdr);
+    buf_free(&x->packed);
     free(x->hdrs);
     x->hdrs = NULL;
     x->nhdrs = x->hdrs_cap = 0;
@@ -889,18 +893,72 @@ static void push_curl_error(lua_State *L, kc_xfer *x, CURLcode rc)
     lua_remove(L, -2);
 }
 
-#define KC_FEW_HEADERS 32
-
-/* Did a header before the i-th one have the same (lower-cased) name? */
-static int hdr_seen(const kc_xfer *x, size_t i)
+/* The response headers travel to Lua packed in one string (res.raw_head):
+ * per header a 4-byte name length, a 4-byte value length (native order),
+ * the name (lower case) and the value.  res.headers, the { name = value }
+ * table (repeated names joined with ", "), is built from it on first access
+ * (res's metatable): the pipeline's success path needs only the content type
+ * (res.content_type) and whether a rate-limit header came (res.no_rate_limit),
+ * so most responses never build it. */
+static int pack_headers(kc_xfer *x)
 {
-    const kc_hdr *h = &x->hdrs[i];
-    size_t j;
-    for (j = 0; j < i; j++)
-        if (x->hdrs[j].name_len == h->name_len &&
-            memcmp(x->hdr.data + x->hdrs[j].name, x->hdr.data + h->name, h->name_len) == 0)
-            return 1;
+    size_t i;
+    x->packed.len = 0;
+    for (i = 0; i < x->nhdrs; i++) {
+        const kc_hdr *h = &x->hdrs[i];
+        uint32_t len[2];
+        len[0] = (uint32_t)h->name_len;
+        len[1] = (uint32_t)h->value_len;
+        if (buf_append(&x->packed, (const char *)len, sizeof len, SIZE_MAX) != 0 ||
+            buf_append(&x->packed, x->hdr.data + h->name, h->name_len, SIZE_MAX) != 0 ||
+            buf_append(&x->packed, x->hdr.data + h->value, h->value_len, SIZE_MAX) != 0)
+            return -1;
+    }
     return 0;
+}
+
+/* Push the { name = value } table of a packed header string (a malformed
+ * one yields the headers before the damage). */
+static void push_unpacked(lua_State *L, const char *p, size_t n)
+{
+    const char *end = p + n;
+    uint32_t len[2];
+    lua_newtable(L);
+    while ((size_t)(end - p) >= sizeof len) {
+        memcpy(len, p, sizeof len);
+        p += sizeof len;
+        if (len[0] > (size_t)(end - p) || len[1] > (size_t)(end - p) - len[0])
+            break;
+        lua_pushlstring(L, p, len[0]);
+        lua_pushvalue(L, -1);
+        lua_rawget(L, -3);
+        if (lua_isnil(L, -1)) {
+            lua_pop(L, 1);
+            lua_pushlstring(L, p + len[0], len[1]);
+        } else {
+            lua_pushliteral(L, ", ");
+            lua_pushlstring(L, p + len[0], len[1]);
+            lua_concat(L, 3);
+        }
+        lua_rawset(L, -3);
+        p += len[0] + len[1];
+    }
+}
+
+/* res's __index: res.headers, built once from res.raw_head. */
+static int res_index(lua_State *L)
+{
+    size_t n = 0;
+    const char *p = NULL;
+    if (lua_type(L, 2) != LUA_TSTRING || strcmp(lua_tostring(L, 2), "headers") != 0)
+        return 0;
+    lua_getfield(L, 1, "raw_head");
+    if (lua_type(L, -1) == LUA_TSTRING)
+        p = lua_tolstring(L, -1, &n);
+    push_unpacked(L, p ? p : "", p ? n : 0);
+    lua_pushvalue(L, -1);
+    lua_setfield(L, 1, "headers");     /* rawset: the field is absent */
+    return 1;
 }
 
 static void push_response(lua_State *L, kc_xfer *x)
@@ -909,7 +967,8 @@ static void push_response(lua_State *L, kc_xfer *x)
     double total = 0;
     const char *vs;
     size_t i;
-    int rate_limit = 0;
+    int rate_limit = 0, ctypes = 0;
+    const kc_hdr *ctype = NULL;
 
     curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
     curl_easy_getinfo(x->easy, CURLINFO_TOTAL_TIME, &total);
@@ -924,38 +983,56 @@ static void push_response(lua_State *L, kc_xfer *x)
     default: vs = NULL;
     }
 
-    lua_createtable(L, 0, 6);
-    lua_pushinteger(L, (lua_Integer)status);
-    lua_setfield(L, -2, "status");
-
-    lua_createtable(L, 0, (int)(x->nhdrs < 64 ? x->nhdrs : 64));
     for (i = 0; i < x->nhdrs; i++) {
         const kc_hdr *h = &x->hdrs[i];
         const char *name = x->hdr.data + h->name;
-        if (!rate_limit && ((h->name_len >= 9 && memcmp(name, "ratelimit", 9) == 0) ||
-                            (h->name_len >= 11 && memcmp(name, "x-ratelimit", 11) == 0)))
+        if (h->name_len == 12 && memcmp(name, "content-type", 12) == 0) {
+            ctype = h;
+            ctypes++;
+        } else if (!rate_limit && ((h->name_len >= 9 && memcmp(name, "ratelimit", 9) == 0) ||
+                                   (h->name_len >= 11 && memcmp(name, "x-ratelimit", 11) == 0))) {
             rate_limit = 1;
-        lua_pushlstring(L, name, h->name_len);
-        if (x->nhdrs <= KC_FEW_HEADERS && !hdr_seen(x, i)) {
-            /* the usual short head: a name seen for the first time needs
-             * no lookup (repeated names are joined below) */
-            lua_pushlstring(L, x->hdr.data + h->value, h->value_len);
-            lua_rawset(L, -3);
-            continue;
         }
-        lua_pushvalue(L, -1);
-        lua_rawget(L, -3);
-        if (lua_isnil(L, -1)) {
-            lua_pop(L, 1);
-            lua_pushlstring(L, x->hdr.data + h->value, h->value_len);
-        } else {
-            lua_pushliteral(L, ", ");
-            lua_pushlstring(L, x->hdr.data + h->value, h->value_len);
-            lua_concat(L, 3);
-        }
-        lua_rawset(L, -3);
     }
-    lua_setfield(L, -2, "headers");
+
+    lua_createtable(L, 0, 8);
+    lua_pushinteger(L, (lua_Integer)status);
+    lua_setfield(L, -2, "status");
+    if (pack_headers(x) == 0) {
+        lua_pushlstring(L, x->packed.data ? x->packed.data : "", x->packed.len);
+        lua_setfield(L, -2, "raw_head");
+    } else {                            /* no memory for the packed form */
+        lua_pushliteral(L, "");
+        lua_setfield(L, -2, "raw_head");
+        push_unpacked(L, "", 0);
+        for (i = 0; i < x->nhdrs; i++) {
+            const kc_hdr *h = &x->hdrs[i];
+            lua_pushlstring(L, x->hdr.data + h->name, h->name_len);
+            lua_pushvalue(L, -1);
+            lua_rawget(L, -3);
+            if (lua_isnil(L, -1)) {
+                lua_pop(L, 1);
+                lua_pushlstring(L, x->hdr.data + h->value, h->value_len);
+            } else {
+                lua_pushliteral(L, ", ");
+                lua_pushlstring(L, x->hdr.data + h->value, h->value_len);
+                lua_concat(L, 3);
+            }
+            lua_rawset(L, -3);
+        }
+        lua_setfield(L, -2, "headers");
+    }
+    if (ctypes == 1) {
+        /* the one Content-Type (repeated ones are joined in res.headers) */
+        lua_pushlstring(L, x->hdr.data + ctype->value, ctype->value_len);
+        lua_setfield(L, -2, "content_type");
+    }
+    if (!rate_limit) {
+        /* no RateLimit-* / X-RateLimit-* header: konnect.meta.rate_limit
+         * has nothing to read */
+        lua_pushboolean(L, 1);
+        lua_setfield(L, -2, "no_rate_limit");
+    }
 
     lua_pushlstring(L, x->body.data ? x->body.data : "", x->body.len);
     lua_setfield(L, -2, "body");
@@ -969,12 +1046,8 @@ static void push_response(lua_State *L, kc_xfer *x)
         lua_pushboolean(L, 1);
         lua_setfield(L, -2, "resent");
     }
-    if (!rate_limit) {
-        /* no RateLimit-* / X-RateLimit-* header: konnect.meta.rate_limit
-         * has nothing to read */
-        lua_pushboolean(L, 1);
-        lua_setfield(L, -2, "no_rate_limit");
-    }
+    luaL_getmetatable(L, KC_RES_MT);
+    lua_setmetatable(L, -2);
 }
 
 /* Push a transfer's outcome: res on success (returns 1), terr otherwise
@@ -2080,6 +2153,10 @@ LUALIB_API int luaopen_konnect_core(lua_State *L)
     new_class(L, KC_CONN_MT, conn_meta, conn_methods);
     new_class(L, KC_MULTI_MT, multi_meta, multi_methods);
     new_class(L, KC_HEADERS_MT, headers_meta, no_methods);
+    luaL_newmetatable(L, KC_RES_MT);
+    lua_pushcfunction(L, res_index);
+    lua_setfield(L, -2, "__index");
+    lua_pop(L, 1);
     kc_newlib(L, core_funcs);
     kc_fs_register(L);
     if (!kc_atfork_set && pthread_atfork(NULL, NULL, kc_atfork_child) == 0)

@@ -214,6 +214,72 @@ describe("fast paths", function()
     end)
   end)
 
+  describe("res.headers from the C core, built on first access", function()
+    local srv
+    setup(function() srv = hostile.start() end)
+    teardown(function() srv:stop() end)
+
+    it("holds every header (lower-case names, repeated ones joined) while the success path reads none", function()
+      local conn = assert(core.new { timeout = 5 })
+      srv:respond(hostile.response("200 OK", { "Content-Type: application/json", "Set-Cookie: a=1",
+        "X-Kong-Request-Id: r1", "set-cookie: b=2", "X-Empty:" }, "{}"))
+      local res = assert(conn:request("GET", srv.url .. "/x", {}))
+      assert.equal("application/json", res.content_type)
+      assert.is_nil(rawget(res, "headers"), "built before anyone asked")
+      local h = res.headers
+      assert.equal("a=1, b=2", h["set-cookie"])
+      assert.equal("r1", h["x-kong-request-id"])
+      assert.equal("application/json", h["content-type"])
+      assert.equal("", h["x-empty"])
+      assert.equal(tostring(#"{}"), h["content-length"])
+      assert.equal(h, res.headers, "built once")
+      assert.equal(h, rawget(res, "headers"))
+      -- two Content-Type headers: no content_type shortcut, the joined value in headers
+      srv:respond(hostile.response("200 OK", { "Content-Type: application/json", "Content-Type: text/html" }, "{}"))
+      res = assert(conn:request("GET", srv.url .. "/x", {}))
+      assert.is_nil(res.content_type)
+      assert.equal("application/json, text/html", res.headers["content-type"])
+      conn:close()
+    end)
+
+    it("a damaged raw_head never raises: the headers before the damage", function()
+      local conn = assert(core.new { timeout = 5 })
+      srv:respond(hostile.response("200 OK", { "Content-Type: application/json" }, "{}"))
+      local res = assert(conn:request("GET", srv.url .. "/x", {}))
+      local good = res.raw_head
+      for _, bad in ipairs { "", "\1", "\1\0\0\0\255\255\255\255x", good:sub(1, -2), good .. "\3\0\0\0" } do
+        res = assert(conn:request("GET", srv.url .. "/x", {}))
+        res.raw_head = bad
+        assert.is_table(res.headers)
+      end
+      res = assert(conn:request("GET", srv.url .. "/x", {}))
+      res.raw_head = good:sub(1, -2)
+      assert.is_nil(res.headers.connection) -- the last header, cut short
+      assert.equal("application/json", res.headers["content-type"])
+      assert.equal("2", res.headers["content-length"])
+      res = assert(conn:request("GET", srv.url .. "/x", {}))
+      res.raw_head = nil
+      assert.same({}, res.headers)
+      conn:close()
+    end)
+
+    it("meta.headers, meta.request_id and the hooks see every header of a curl response", function()
+      srv:respond(hostile.response("200 OK", { "Content-Type: application/json", "X-Kong-Request-Id: req-9",
+        "X-Other: " .. fake.ALICE_TOKEN }, '{"id":"' .. UUID .. '"}'))
+      local seen
+      local c = assert(pats.new { token = fake.ALICE_TOKEN, server_url = srv.url, retries = false,
+        hooks = { after_response = function(v) seen = v end } })
+      local v, err, m = c:get(ALICE, UUID)
+      assert.is_table(v, err and tostring(err))
+      assert.equal("req-9", m.request_id)
+      assert.equal("application/json", m.headers["content-type"])
+      assert.equal("req-9", seen.headers["x-kong-request-id"])
+      assert.matches("<redacted>", m.headers["x-other"], 1, true)
+      assert_clean(m, fake.ALICE_TOKEN, "meta")
+      assert_clean(seen, fake.ALICE_TOKEN, "hook view")
+    end)
+  end)
+
   describe("res.no_rate_limit", function()
     local srv
     setup(function() srv = hostile.start() end)

@@ -46,7 +46,9 @@ end
 -- Decode a success response for `op`.
 local function success(op, res, call, elapsed)
   if op.no_content then return true end
-  local ctype = res.headers["content-type"]
+  -- (the C core hands the content type alone: its res.headers is built on first access)
+  local ctype = res.content_type
+  if ctype == nil then ctype = res.headers["content-type"] end
   local body = res.body
   local why
   if not is_json(ctype) then
@@ -123,6 +125,7 @@ function _M.new_call(c, t, sets, op, path, body, copts)
     secrets = copts and copts.secrets or c.secrets,
     gate = copts and copts.gate or nil,
     ambiguous = false, -- an earlier attempt may have reached the server
+    res = false, -- the last response, once a meta refers to it (konnect.meta)
     req = {
       method = op.method, url = url, body = payload,
       once = not op.idempotent, -- the transport must never replay it by itself

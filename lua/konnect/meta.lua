@@ -86,17 +86,17 @@ local function request_id(v, secret)
 end
 _M.request_id = request_id
 
--- the response (its raw headers) and the secrets of a meta not yet read:
--- m -> { res, secrets } (weak keys; one entry per meta)
+-- the call state of a meta not yet read (weak keys): its last response
+-- (call.res; raw headers not even built yet with the C core) and secrets
 local raw = setmetatable({}, { __mode = "k" })
 
 local meta_mt = { __name = "konnect.Meta" }
 meta_mt.__index = function(m, k)
   if k ~= "headers" and k ~= "request_id" then return nil end
-  local r = raw[m]
-  if not r then return nil end
+  local call = raw[m]
+  if not call then return nil end
   raw[m] = nil
-  local h, secret = r[1], r[2]
+  local h, secret = call.res.headers, call.secrets
   local headers = redact.headers(h, secret)
   rawset(m, "headers", headers)
   rawset(m, "request_id", request_id(h["x-kong-request-id"], secret))
@@ -106,12 +106,12 @@ end
 --- new(call, res, elapsed, rate_limit) -> meta of a call's last response.
 --- `call` is konnect.http's call state (operation, attempts, secrets).
 function _M.new(call, res, elapsed, rl)
-  local h = res.headers
+  call.res = res
   local m = setmetatable({
     status = res.status, attempts = call.attempts, elapsed = elapsed, http_version = res.http_version,
     operation = call.operation, rate_limit = rl,
   }, meta_mt)
-  raw[m] = { h, call.secrets }
+  raw[m] = call
   return m
 end
 
