@@ -70,6 +70,7 @@
 #define KC_MULTI_MT         "konnect.core.Multi"
 #define KC_HEADERS_MT       "konnect.core.Headers"
 #define KC_RES_MT           "konnect.core.Response"
+#define KC_HEAD_MT          "konnect.core.Head"
 
 #define KC_DEFAULT_MAX_BODY        ((size_t)4 * 1024 * 1024)
 #define KC_MAX_MAX_BODY            ((size_t)1024 * 1024 * 1024)
@@ -893,11 +894,14 @@ static void push_curl_error(lua_State *L, kc_xfer *x, CURLcode rc)
     lua_remove(L, -2);
 }
 
-/* The response headers travel to Lua packed in one string (res.raw_head):
- * per header a 4-byte name length, a 4-byte value length (native order),
- * the name (lower case) and the value.  res.headers, the { name = value }
- * table (repeated names joined with ", "), is built from it on first access
- * (res's metatable): the pipeline's success path needs only the content type
+/* The response headers travel to Lua packed in one block (res.raw_head, a
+ * userdata: a string would be interned, and LuaJIT's hash of a long string
+ * samples a few bytes only, so heads that differ in their Date or request id
+ * collide and every new one is compared with the dead ones): per header a
+ * 4-byte name length, a 4-byte value length (native order), the name (lower
+ * case) and the value.  res.headers, the { name = value } table (repeated
+ * names joined with ", "), is built from it on first access (res's
+ * metatable): the pipeline's success path needs only the content type
  * (res.content_type) and whether a rate-limit header came (res.no_rate_limit),
  * so most responses never build it. */
 static int pack_headers(kc_xfer *x)
@@ -953,8 +957,14 @@ static int res_index(lua_State *L)
     if (lua_type(L, 2) != LUA_TSTRING || strcmp(lua_tostring(L, 2), "headers") != 0)
         return 0;
     lua_getfield(L, 1, "raw_head");
-    if (lua_type(L, -1) == LUA_TSTRING)
-        p = lua_tolstring(L, -1, &n);
+    if (lua_type(L, -1) == LUA_TUSERDATA && lua_getmetatable(L, -1)) {
+        luaL_getmetatable(L, KC_HEAD_MT);
+        if (lua_rawequal(L, -1, -2)) {
+            p = (const char *)lua_touserdata(L, -3);
+            n = (size_t)kc_len(L, -3);
+        }
+        lua_pop(L, 2);
+    }
     push_unpacked(L, p ? p : "", p ? n : 0);
     lua_pushvalue(L, -1);
     lua_setfield(L, 1, "headers");     /* rawset: the field is absent */
@@ -999,11 +1009,13 @@ static void push_response(lua_State *L, kc_xfer *x)
     lua_pushinteger(L, (lua_Integer)status);
     lua_setfield(L, -2, "status");
     if (pack_headers(x) == 0) {
-        lua_pushlstring(L, x->packed.data ? x->packed.data : "", x->packed.len);
+        void *blk = lua_newuserdata(L, x->packed.len);
+        if (x->packed.len > 0)
+            memcpy(blk, x->packed.data, x->packed.len);
+        luaL_getmetatable(L, KC_HEAD_MT);
+        lua_setmetatable(L, -2);
         lua_setfield(L, -2, "raw_head");
     } else {                            /* no memory for the packed form */
-        lua_pushliteral(L, "");
-        lua_setfield(L, -2, "raw_head");
         push_unpacked(L, "", 0);
         for (i = 0; i < x->nhdrs; i++) {
             const kc_hdr *h = &x->hdrs[i];
@@ -2153,6 +2165,10 @@ LUALIB_API int luaopen_konnect_core(lua_State *L)
     new_class(L, KC_CONN_MT, conn_meta, conn_methods);
     new_class(L, KC_MULTI_MT, multi_meta, multi_methods);
     new_class(L, KC_HEADERS_MT, headers_meta, no_methods);
+    luaL_newmetatable(L, KC_HEAD_MT);
+    lua_pushliteral(L, KC_HEAD_MT);
+    lua_setfield(L, -2, "__name");
+    lua_pop(L, 1);
     luaL_newmetatable(L, KC_RES_MT);
     lua_pushcfunction(L, res_index);
     lua_setfield(L, -2, "__index");

@@ -242,21 +242,16 @@ describe("fast paths", function()
       conn:close()
     end)
 
-    it("a damaged raw_head never raises: the headers before the damage", function()
+    it("a raw_head that is not the core's block never raises: no headers", function()
       local conn = assert(core.new { timeout = 5 })
       srv:respond(hostile.response("200 OK", { "Content-Type: application/json" }, "{}"))
       local res = assert(conn:request("GET", srv.url .. "/x", {}))
-      local good = res.raw_head
-      for _, bad in ipairs { "", "\1", "\1\0\0\0\255\255\255\255x", good:sub(1, -2), good .. "\3\0\0\0" } do
+      assert.equal("userdata", type(res.raw_head))
+      for _, bad in ipairs { "", "\1\0\0\0\255\255\255\255x", io.stdout, conn, {}, 42, false } do
         res = assert(conn:request("GET", srv.url .. "/x", {}))
         res.raw_head = bad
-        assert.is_table(res.headers)
+        assert.same({}, res.headers)
       end
-      res = assert(conn:request("GET", srv.url .. "/x", {}))
-      res.raw_head = good:sub(1, -2)
-      assert.is_nil(res.headers.connection) -- the last header, cut short
-      assert.equal("application/json", res.headers["content-type"])
-      assert.equal("2", res.headers["content-length"])
       res = assert(conn:request("GET", srv.url .. "/x", {}))
       res.raw_head = nil
       assert.same({}, res.headers)
