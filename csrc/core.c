@@ -14,8 +14,8 @@
  *   core.headers({ "Name: value", ... }) -> h | nil, message, kind: a header
  *                                     list built once, to pass instead of the
  *                                     array, request after request
- *   core.json_clean(v, null) -> ok, core.find_any(s, needles) -> bool: the
- *                                     Lua layer's per-response walks, in C
+ *   core.json_clean(v, null) -> ok, core.find_any(s, needles) -> bool,
+ *   core.json_decode(s) -> table | nil: the Lua layer's per-response work, in C
  *
  * kind: "invalid_argument" (a bad option or argument of the caller) or
  * "system" (libcurl could not be initialised, memory ran out).  A request's
@@ -2018,6 +2018,332 @@ static int core_json_clean(lua_State *L)
     return 1;
 }
 
+/* core.json_decode(s) -> table | nil: the decoder of konnect.json's common
+ * case, in one pass and without the null walk.  It takes strict JSON whose
+ * top level is an object or an array, strings without escapes or control
+ * bytes, numbers in JSON's own grammar, at most KC_JSON_MAX_DEPTH levels, and
+ * gives what lua-cjson's decode followed by konnect.json's walk gives: the
+ * same keys and values (a null field absent, the last of repeated keys wins;
+ * numbers through strtod as lua-cjson reads them, on Lua 5.3+ an integral one
+ * as an integer), each table made at its size (so pairs may visit the keys
+ * of an object in another order).  An array with a null element, and
+ * anything else, returns nil: konnect.json then decodes with lua-cjson (whose
+ * messages a caller sees for bad JSON). */
+#define KC_JSON_MAX_DEPTH 60
+
+typedef struct {
+    lua_State *L;
+    const char *p, *end;
+    int depth;
+} kc_json;
+
+static int jd_value(kc_json *j, int *is_null);
+
+static void jd_ws(kc_json *j)
+{
+    while (j->p < j->end && (*j->p == ' ' || *j->p == '\n' || *j->p == '\r' || *j->p == '\t'))
+        j->p++;
+}
+
+/* At '"': push the string. */
+static int jd_string(kc_json *j)
+{
+    const char *s = ++j->p, *p = s, *end = j->end;
+    while (p < end) {
+        unsigned char c = (unsigned char)*p;
+        if (c == '"') {
+            lua_pushlstring(j->L, s, (size_t)(p - s));
+            j->p = p + 1;
+            return 0;
+        }
+        if (c == '\\' || c < 0x20)
+            return -1;
+        p++;
+    }
+    return -1;
+}
+
+static int jd_digit(const kc_json *j, const char *p)
+{
+    return p < j->end && *p >= '0' && *p <= '9';
+}
+
+static int jd_number(kc_json *j)
+{
+    const char *s = j->p, *p = s;
+    int neg = 0, simple = 1;
+    if (*p == '-') {
+        neg = 1;
+        p++;
+    }
+    if (!jd_digit(j, p))
+        return -1;
+    if (*p == '0') {
+        p++;
+    } else {
+        while (jd_digit(j, p))
+            p++;
+    }
+    if (p < j->end && *p == '.') {
+        simple = 0;
+        p++;
+        if (!jd_digit(j, p))
+            return -1;
+        while (jd_digit(j, p))
+            p++;
+    }
+    if (p < j->end && (*p == 'e' || *p == 'E')) {
+        simple = 0;
+        p++;
+        if (p < j->end && (*p == '+' || *p == '-'))
+            p++;
+        if (!jd_digit(j, p))
+            return -1;
+        while (jd_digit(j, p))
+            p++;
+    }
+    if (simple && p - s - neg <= 15) {
+        /* exact as a double and as an integer */
+        long long v = 0;
+        const char *d;
+        for (d = s + neg; d < p; d++)
+            v = v * 10 + (*d - '0');
+#if LUA_VERSION_NUM >= 503
+        lua_pushinteger(j->L, (lua_Integer)(neg ? -v : v));
+#else
+        lua_pushnumber(j->L, neg ? -(lua_Number)v : (lua_Number)v);
+#endif
+    } else {
+        char buf[64], *e;
+        double v;
+        size_t n = (size_t)(p - s);
+        if (n >= sizeof buf)
+            return -1;
+        memcpy(buf, s, n);
+        buf[n] = '\0';
+        v = strtod(buf, &e);
+        if (e != buf + n)               /* another locale's decimal point */
+            return -1;
+#if LUA_VERSION_NUM >= 503
+        if (v >= -9223372036854775808.0 && v < 9223372036854775808.0 && v == floor(v))
+            lua_pushinteger(j->L, (lua_Integer)v);
+        else
+            lua_pushnumber(j->L, (lua_Number)v);
+#else
+        lua_pushnumber(j->L, (lua_Number)v);
+#endif
+    }
+    j->p = p;
+    return 0;
+}
+
+static int jd_word(kc_json *j, const char *w, size_t n)
+{
+    if ((size_t)(j->end - j->p) < n || memcmp(j->p, w, n) != 0)
+        return -1;
+    j->p += n;
+    return 0;
+}
+
+/* Up to this many pairs (elements) of an object (array) wait on the stack,
+ * so that its table is made at its size, not grown step by step. */
+#define KC_JSON_BATCH 32
+
+/* Set the n key/value pairs waiting on the stack above the table at t, in
+ * their order, and pop them: a null value removes the key (what cjson's
+ * null followed by konnect.json's walk leaves), the last of repeated keys
+ * wins. */
+static void jd_flush_pairs(lua_State *L, int t, int n)
+{
+    int base = lua_gettop(L) - 2 * n, k;
+    for (k = 0; k < n; k++) {
+        int ki = base + 1 + 2 * k;
+        lua_pushvalue(L, ki);
+        if (lua_type(L, ki + 1) == LUA_TLIGHTUSERDATA) {  /* null */
+            lua_pushvalue(L, -1);
+            lua_rawget(L, t);
+            if (lua_isnil(L, -1)) {
+                lua_pop(L, 2);
+                continue;
+            }
+            lua_pop(L, 1);
+            lua_pushnil(L);
+        } else {
+            lua_pushvalue(L, ki + 1);
+        }
+        lua_rawset(L, t);
+    }
+    lua_settop(L, base);
+}
+
+static int jd_object(kc_json *j)
+{
+    lua_State *L = j->L;
+    int t = 0, n = 0, is_null;
+    if (++j->depth > KC_JSON_MAX_DEPTH || !lua_checkstack(L, 2 * KC_JSON_BATCH + 8))
+        return -1;
+    j->p++;
+    jd_ws(j);
+    if (j->p < j->end && *j->p == '}') {
+        j->p++;
+        j->depth--;
+        lua_newtable(L);
+        return 0;
+    }
+    for (;;) {
+        if (j->p >= j->end || *j->p != '"' || jd_string(j) != 0)
+            return -1;
+        jd_ws(j);
+        if (j->p >= j->end || *j->p != ':')
+            return -1;
+        j->p++;
+        jd_ws(j);
+        if (jd_value(j, &is_null) != 0)
+            return -1;
+        if (t != 0) {
+            jd_flush_pairs(L, t, 1);
+        } else if (++n == KC_JSON_BATCH) {
+            lua_createtable(L, 0, n);
+            lua_insert(L, -2 * n - 1);
+            t = lua_gettop(L) - 2 * n;
+            jd_flush_pairs(L, t, n);
+        }
+        jd_ws(j);
+        if (j->p >= j->end)
+            return -1;
+        if (*j->p == ',') {
+            j->p++;
+            jd_ws(j);
+            continue;
+        }
+        if (*j->p != '}')
+            return -1;
+        j->p++;
+        break;
+    }
+    if (t == 0) {
+        lua_createtable(L, 0, n);
+        lua_insert(L, -2 * n - 1);
+        jd_flush_pairs(L, lua_gettop(L) - 2 * n, n);
+    }
+    j->depth--;
+    return 0;
+}
+
+/* An array with a null element leaves a hole, and where # then lands depends
+ * on how the table grew: such arrays are left to cjson (returns -1). */
+static int jd_array(kc_json *j)
+{
+    lua_State *L = j->L;
+    int t = 0, n = 0, is_null, i;
+    if (++j->depth > KC_JSON_MAX_DEPTH || !lua_checkstack(L, KC_JSON_BATCH + 8))
+        return -1;
+    j->p++;
+    jd_ws(j);
+    if (j->p < j->end && *j->p == ']') {
+        j->p++;
+        j->depth--;
+        lua_newtable(L);
+        return 0;
+    }
+    for (;;) {
+        if (jd_value(j, &is_null) != 0 || is_null)
+            return -1;
+        n++;
+        if (t != 0) {
+            lua_rawseti(L, t, n);
+        } else if (n == KC_JSON_BATCH) {
+            lua_createtable(L, n, 0);
+            lua_insert(L, -n - 1);
+            t = lua_gettop(L) - n;
+            for (i = n; i >= 1; i--)
+                lua_rawseti(L, t, i);
+        }
+        jd_ws(j);
+        if (j->p >= j->end)
+            return -1;
+        if (*j->p == ',') {
+            j->p++;
+            jd_ws(j);
+            continue;
+        }
+        if (*j->p != ']')
+            return -1;
+        j->p++;
+        break;
+    }
+    if (t == 0) {
+        lua_createtable(L, n, 0);
+        lua_insert(L, -n - 1);
+        t = lua_gettop(L) - n;
+        for (i = n; i >= 1; i--)
+            lua_rawseti(L, t, i);
+    }
+    j->depth--;
+    return 0;
+}
+
+/* Push one value (a null as the placeholder lua-cjson uses, *is_null set). */
+static int jd_value(kc_json *j, int *is_null)
+{
+    *is_null = 0;
+    if (j->p >= j->end)
+        return -1;
+    switch (*j->p) {
+    case '{':
+        return jd_object(j);
+    case '[':
+        return jd_array(j);
+    case '"':
+        return jd_string(j);
+    case 't':
+        if (jd_word(j, "true", 4) != 0)
+            return -1;
+        lua_pushboolean(j->L, 1);
+        return 0;
+    case 'f':
+        if (jd_word(j, "false", 5) != 0)
+            return -1;
+        lua_pushboolean(j->L, 0);
+        return 0;
+    case 'n':
+        if (jd_word(j, "null", 4) != 0)
+            return -1;
+        lua_pushlightuserdata(j->L, NULL);
+        *is_null = 1;
+        return 0;
+    default:
+        return jd_number(j);
+    }
+}
+
+static int core_json_decode(lua_State *L)
+{
+    kc_json j;
+    size_t n;
+    int is_null;
+    if (lua_type(L, 1) != LUA_TSTRING)
+        return 0;
+    j.L = L;
+    j.p = lua_tolstring(L, 1, &n);
+    j.end = j.p + n;
+    j.depth = 0;
+    lua_settop(L, 1);
+    jd_ws(&j);
+    if (j.p >= j.end || (*j.p != '{' && *j.p != '['))
+        return 0;
+    if (jd_value(&j, &is_null) != 0) {
+        lua_settop(L, 1);
+        return 0;
+    }
+    jd_ws(&j);
+    if (j.p != j.end) {
+        lua_settop(L, 1);
+        return 0;
+    }
+    return 1;
+}
+
 /* core.find_any(s, needles) -> whether s contains any string of the array
  * `needles` (plain bytes).  true also when the arguments are not a string
  * and an array of non-empty strings: the caller then looks closer. */
@@ -2141,6 +2467,7 @@ static const luaL_Reg core_funcs[] = {
     { "sleep",        core_sleep },
     { "monotime",     core_monotime },
     { "json_clean",   core_json_clean },
+    { "json_decode",  core_json_decode },
     { "find_any",     core_find_any },
     { NULL, NULL }
 };

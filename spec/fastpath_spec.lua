@@ -129,6 +129,102 @@ describe("fast paths", function()
     end)
   end)
 
+  describe("konnect.core.json_decode (the common case decoded in one pass)", function()
+    -- the reference: lua-cjson (konnect.json's settings) and the Lua walk
+    local codec = cjson.new()
+    codec.decode_max_depth(64)
+    local function reference(text)
+      local ok, v = pcall(codec.decode, text)
+      if not ok then return nil, v end
+      if type(v) == "table" then json.clean_lua(v) end
+      return v
+    end
+    local function lengths_agree(a, b, path)
+      if type(a) ~= "table" then return true end
+      if #a ~= #b then return false, path .. ": # " .. #a .. " vs " .. #b end
+      for k, v in pairs(a) do
+        local ok, why = lengths_agree(v, b[k], path .. "." .. tostring(k))
+        if not ok then return false, why end
+      end
+      return true
+    end
+
+    local ODD = { "0x1F", "007", "+1", ".5", "1.", "-", "1e", "inf", "-Infinity", "NaN", "1.5E+3", "-0.0e-0",
+                  "123456789012345678901234567890", "1e999", "0.1e1", "1" .. ("0"):rep(70) }
+    local STRINGS = { '"plain"', '""', '"with \\"escape\\""', '"\\u00e9t\\u00e9"', '"tab\there"', '"ctl\1x"',
+                      '"utf-8 \226\130\172"', '"slash\\/"', '"nul\0in"', '"unterminated' }
+    local function mutate(text)
+      local r = rnd(12)
+      if r == 1 then return " \n\t" .. text .. "\r\n " end
+      if r == 2 then return text .. " x" end
+      if r == 3 then return text:sub(1, rnd(#text)) end
+      if r == 4 then return text .. "\0" end
+      if r == 5 then return (text:gsub("%d+", function(d) return rnd(3) == 1 and ODD[rnd(#ODD)] or d end)) end
+      if r == 6 then return (text:gsub('"s%d+[^"]*"', function() return STRINGS[rnd(#STRINGS)] end)) end
+      if r == 7 then return (text:gsub(",", ", ")) end
+      return text
+    end
+
+    it("gives what cjson + the null walk give, or nil (then cjson decodes): 6,000 documents", function()
+      local taken = 0
+      for i = 1, 6000 do
+        local text = mutate(rnd(3) == 1 and gen_array(0) or gen_object(0))
+        local fast = core.json_decode(text)
+        local ref, rerr = reference(text)
+        if fast ~= nil then
+          taken = taken + 1
+          assert(type(ref) == "table", ("document %d decoded by C only (%s): %s"):format(i, tostring(rerr), text))
+          local ok, why = same(fast, ref)
+          assert(ok, ("document %d %s: %s"):format(i, text, tostring(why)))
+          ok, why = lengths_agree(fast, ref, "v")
+          assert(ok, ("document %d %s: %s"):format(i, text, tostring(why)))
+        end
+        -- and konnect.json's answer is the same as before either way
+        local v, err = json.decode(text)
+        if type(ref) == "table" then
+          assert(same(v, ref), ("document %d: json.decode differs: %s"):format(i, text))
+        else
+          assert.equal(ref == nil and nil or ref, v)
+          if ref == nil then assert.is_string(err) end
+        end
+      end
+      assert(taken > 1500, "the C decoder took only " .. taken .. " of 6000 documents")
+    end)
+
+    it("objects: a null removes the field, the last repeated key wins, any size", function()
+      local v = core.json_decode('{"a":1,"a":null,"b":null,"b":2,"c":3,"c":4,"d":null}')
+      assert(same({ b = 2, c = 4 }, v))
+      local parts, want = {}, {}
+      for i = 1, 100 do
+        parts[i] = ('"k%d":%s'):format(i, i % 3 == 0 and "null" or tostring(i))
+        if i % 3 ~= 0 then want["k" .. i] = i + 0.0 end
+      end
+      if tointeger then for k, x in pairs(want) do want[k] = tointeger(x) end end
+      assert(same(want, core.json_decode("{" .. table.concat(parts, ",") .. "}")))
+      local arr = {}
+      for i = 1, 100 do arr[i] = tostring(i) end
+      local a = core.json_decode("[" .. table.concat(arr, ",") .. "]")
+      assert.equal(100, #a)
+      assert.equal(100, a[100])
+      -- an array with a null element is cjson's (nil here)
+      assert.is_nil(core.json_decode("[1,null,3]"))
+      assert.is_nil(core.json_decode('{"a":[null]}'))
+      local dec = json.decode("[1,null,3]")
+      assert.equal(1, dec[1]); assert.is_nil(dec[2]); assert.equal(3, dec[3])
+    end)
+
+    it("is nil for what it does not take: escapes, other number forms, depth, scalars, trailing bytes", function()
+      for _, text in ipairs { '{"a":"x\\ny"}', '{"a":0x10}', '{"a":01}', '{"a":1.}', '{"a":inf}', '"str"', "42",
+                              "null", "", "   ", '{"a":1} x', '{"a":1}\0', '{"a":"\1"}', ("["):rep(61) .. ("]"):rep(61),
+                              '{"a":1,}', "[1,]", '{"a" 1}', "{1:2}" } do
+        assert.is_nil(core.json_decode(text), text)
+      end
+      assert.is_table(core.json_decode(("["):rep(60) .. ("]"):rep(60)))
+      assert.is_nil(core.json_decode(nil))
+      assert.is_nil(core.json_decode({}))
+    end)
+  end)
+
   describe("konnect.core.find_any", function()
     it("tells whether any of the strings occurs", function()
       local s = '{"id":"abc","path":"/a%2Fb","esc":"x\\u0041"}'

@@ -36,13 +36,19 @@ local function clean(t)
   return t
 end
 
--- The same walk in C (konnect.core.json_clean), once the C core is loaded
--- anyway (the curl transport): never loaded for it.  false until then.
-local c_clean = false
+-- The same walk in C (konnect.core.json_clean), and the common case decoded
+-- in one pass in C (konnect.core.json_decode: strict JSON, an object or an
+-- array at the top, no escapes in strings; the same result as cjson + clean,
+-- nil for anything else), once the C core is loaded anyway (the curl
+-- transport): never loaded for them.  false until then.
+local c_clean, c_decode = false, false
+local function c_core()
+  local core = loaded["konnect.core"]
+  if type(core) == "table" then c_clean, c_decode = core.json_clean or false, core.json_decode or false end
+end
 local function clean_fast(t)
   if not c_clean then
-    local core = loaded["konnect.core"]
-    c_clean = type(core) == "table" and core.json_clean or false
+    c_core()
     if not c_clean then return clean(t) end
   end
   if not c_clean(t, NULL) then clean(t) end
@@ -52,6 +58,11 @@ end
 --- decode(s) -> value | nil, message
 function _M.decode(s)
   if type(s) ~= "string" then return nil, "no body" end
+  if not c_decode then c_core() end
+  if c_decode then
+    local v = c_decode(s)
+    if v ~= nil then return v end
+  end
   local ok, v = pcall(codec.decode, s)
   if not ok then return nil, "invalid JSON: " .. tostring(v):gsub("^.-:%d+: ", "") end
   if v == NULL then return nil, "JSON null" end
