@@ -371,6 +371,83 @@ describe("fast paths", function()
     end)
   end)
 
+  describe("a call answered at its first attempt (no call state built)", function()
+    before_each(function() fake.reset() end)
+
+    local function token(c)
+      return assert(c:create(ALICE, { name = "fast-" .. tostring(os.time()), ttl_seconds = 86400 }))
+    end
+
+    it("returns the same value and meta as the general pipeline (a hook forces that one)", function()
+      local fast = fake.client { retries = false }
+      local general = fake.client { retries = false, hooks = { after_response = function() end } }
+      local tok = token(fast)
+      local v1, e1, m1 = fast:get(ALICE, tok.id)
+      local v2, e2, m2 = general:get(ALICE, tok.id)
+      assert.is_nil(e1); assert.is_nil(e2)
+      assert.same(v2, v1)
+      assert.is_nil(v1.last_used_at, "a null field is absent")
+      for _, k in ipairs { "status", "attempts", "http_version", "operation", "rate_limit" } do
+        assert.same(m2[k], m1[k], k)
+      end
+      assert.equal(1, m1.attempts)
+      assert.equal("get-personal-access-token-details", m1.operation)
+      assert.is_number(m1.elapsed)
+      assert.is_true(m1.elapsed >= 0 and m1.elapsed < 5)
+      assert.matches("^%x+$", m1.request_id)
+      local k1, k2 = {}, {}
+      for k in pairs(m1.headers) do k1[#k1 + 1] = k end
+      for k in pairs(m2.headers) do k2[#k2 + 1] = k end
+      table.sort(k1); table.sort(k2)
+      assert.same(k2, k1)
+      assert.equal("Bearer <redacted>", m1.headers.authorization or "Bearer <redacted>")
+      assert_clean(m1, fake.ALICE_TOKEN, "meta")
+      -- list goes the same way (its check passes)
+      local l1, _, lm = fast:list(ALICE)
+      assert.equal(1, #l1.data)
+      assert.equal(1, lm.attempts)
+    end)
+
+    it("counts as heard from the server (a batch's first wave is sized by it)", function()
+      local c = fake.client { retries = false }
+      assert.is_false(c.heard.any)
+      assert(c:list(ALICE))
+      assert.is_true(c.heard.any)
+    end)
+
+    it("a first attempt that fails is retried, and its answer counted, as in the general pipeline", function()
+      local c = fake.client()
+      local tok = token(c)
+      fake.fault { method = "GET", count = 1, status = 503 }
+      local v, err, m = c:get(ALICE, tok.id)
+      assert.is_table(v, err and tostring(err))
+      assert.equal(2, m.attempts)
+      fake.fault { method = "GET", count = 1, status = 200, body = '{"data":"x"}' }
+      local l, lerr = c:list(ALICE)
+      assert.is_nil(l)
+      assert.equal("decode", lerr.kind)
+      assert.equal(1, lerr.attempts)
+      fake.fault { method = "GET", count = 1, status = 200, content_type = "text/plain", body = "hello" }
+      l, lerr = c:list(ALICE)
+      assert.is_nil(l)
+      assert.equal("decode", lerr.kind)
+      assert.matches("expected a JSON response", lerr.message, 1, true)
+    end)
+
+    it("delete (no content) and revoke take their first attempt the same way", function()
+      local c = fake.client { retries = false }
+      local tok = token(c)
+      local r, rerr, rm = c:revoke(ALICE, tok.id)
+      assert.is_table(r, rerr and tostring(rerr))
+      assert.equal("REVOKED", r.state)
+      assert.equal(1, rm.attempts)
+      local ok, derr, dm = c:delete(ALICE, tok.id)
+      assert.is_true(ok, derr and tostring(derr))
+      assert.equal(204, dm.status)
+      assert.equal(1, fake.count("DELETE /v3/users/" .. ALICE .. "/access-tokens/" .. tok.id))
+    end)
+  end)
+
   describe("res.no_rate_limit", function()
     local srv
     setup(function() srv = hostile.start() end)

@@ -125,7 +125,6 @@ function _M.new_call(c, t, sets, op, path, body, copts)
     secrets = copts and copts.secrets or c.secrets,
     gate = copts and copts.gate or nil,
     ambiguous = false, -- an earlier attempt may have reached the server
-    res = false, -- the last response, once a meta refers to it (konnect.meta)
     req = {
       method = op.method, url = url, body = payload,
       once = not op.idempotent, -- the transport must never replay it by itself
@@ -252,6 +251,43 @@ function _M.after(call, res, terr)
   return "retry", wait
 end
 
+-- The common call's first attempt, with nothing to watch it (no hooks, no
+-- log, no per-call options, no body) over a transport that takes the request
+-- as arguments (konnect.transport.curl): no call state, no request table.
+-- It ends the call only when the answer is a 2xx JSON value that decodes and
+-- passes the operation's check, with no rate-limit header (what after() would
+-- make of it too) -> nil, value, meta.  Anything else, a transport error
+-- too, goes to the general pipeline as that call's first attempt: -> call,
+-- res, terr.
+local function first_attempt(c, t, sets, op, path)
+  local now = t.now
+  local t0 = now()
+  local res, terr = t:request_args(op.method, c.base .. path, sets.header_lines, nil, not op.idempotent, nil)
+  if res and res.no_rate_limit and not op.no_content then
+    local status = res.status
+    if status >= 200 and status < 300 then
+      local heard = c.heard
+      if not heard.any then heard.any = true end
+      local ctype = res.content_type
+      if ctype ~= nil and is_json(ctype) then
+        local body, secrets = res.body, c.secrets
+        local masked, maybe = redact_body(body, secrets)
+        local v = json_decode(masked)
+        if type(v) == "table" then
+          if maybe then redact.decoded(v, body, secrets) end
+          local check = op.check
+          if not (check and check(v)) then
+            return nil, v, meta.first(op.id, res, secrets, now() - t0)
+          end
+        end
+      end
+    end
+  end
+  local call = _M.new_call(c, t, sets, op, path, nil, nil)
+  call.attempts, call.started, call.t0 = 1, t0, t0
+  return call, res, terr
+end
+
 --- request(c, op, path, body[, copts]) -> value, nil, meta | nil, err
 -- `c` is the client's internal state (see konnect.pats): base, secrets,
 -- policy, tstate (konnect.transport), log, hooks.
@@ -261,19 +297,30 @@ function _M.request(c, op, path, body, copts)
     sets.operation = op.id
     return nil, sets
   end
-  local call, err = _M.new_call(c, t, sets, op, path, body, copts)
-  if not call then return nil, err end
+  local call, res, rerr
+  if copts == nil and body == nil and t.request_args and sets.header_lines and not c.hooks and not c.log then
+    local v, m
+    call, v, m = first_attempt(c, t, sets, op, path)
+    if not call then return v, nil, m end
+    res, rerr = v, m
+  else
+    local err
+    call, err = _M.new_call(c, t, sets, op, path, body, copts)
+    if not call then return nil, err end
+  end
   local req, sleep, gate = call.req, t.sleep, call.gate
   while true do
+    if call.attempts > 0 then -- an attempt went out (first_attempt's, or the loop's)
+      local state, a, b, m = _M.after(call, res, rerr)
+      if state == "done" then return a, b, m end
+      if a > 0 then sleep(a) end
+    end
     if gate then -- a shared rate limit says wait (konnect.batch)
       local hold = gate.hold - t.now()
       if hold > 0 then sleep(hold) end
     end
     _M.before(call)
-    local res, rerr = t:request(req)
-    local state, a, b, m = _M.after(call, res, rerr)
-    if state == "done" then return a, b, m end
-    if a > 0 then sleep(a) end
+    res, rerr = t:request(req)
   end
 end
 

@@ -86,17 +86,17 @@ local function request_id(v, secret)
 end
 _M.request_id = request_id
 
--- the call state of a meta not yet read (weak keys): its last response
--- (call.res; raw headers not even built yet with the C core) and secrets
+-- the last response of a meta not yet read (weak keys; with the C core its
+-- headers are not even built yet), the secrets in res.meta_secrets
 local raw = setmetatable({}, { __mode = "k" })
 
 local meta_mt = { __name = "konnect.Meta" }
 meta_mt.__index = function(m, k)
   if k ~= "headers" and k ~= "request_id" then return nil end
-  local call = raw[m]
-  if not call then return nil end
+  local res = raw[m]
+  if not res then return nil end
   raw[m] = nil
-  local h, secret = call.res.headers, call.secrets
+  local h, secret = res.headers, res.meta_secrets
   local headers = redact.headers(h, secret)
   rawset(m, "headers", headers)
   rawset(m, "request_id", request_id(h["x-kong-request-id"], secret))
@@ -106,12 +106,23 @@ end
 --- new(call, res, elapsed, rate_limit) -> meta of a call's last response.
 --- `call` is konnect.http's call state (operation, attempts, secrets).
 function _M.new(call, res, elapsed, rl)
-  call.res = res
+  res.meta_secrets = call.secrets
   local m = setmetatable({
     status = res.status, attempts = call.attempts, elapsed = elapsed, http_version = res.http_version,
     operation = call.operation, rate_limit = rl,
   }, meta_mt)
-  raw[m] = call
+  raw[m] = res
+  return m
+end
+
+--- first(operation, res, secrets, elapsed) -> meta of a call answered at its
+--- first attempt, with no rate-limit header (konnect.http's first_attempt)
+function _M.first(operation, res, secrets, elapsed)
+  res.meta_secrets = secrets
+  local m = setmetatable({
+    status = res.status, attempts = 1, elapsed = elapsed, http_version = res.http_version, operation = operation,
+  }, meta_mt)
+  raw[m] = res
   return m
 end
 

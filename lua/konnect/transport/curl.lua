@@ -71,6 +71,19 @@ function _M:request(req)
   return conn:request(req.method, req.url, h, req.body, req.once, req.timeout)
 end
 
+--- request_args(method, url, header_lines, body, once, timeout) -> res | nil, terr:
+--- request() with the request's fields as arguments (konnect.http's first
+--- attempt makes no request table); header_lines is a core.headers() list.
+function _M:request_args(method, url, lines, body, once, timeout)
+  local conn = self.conn
+  if not conn then
+    local err, kind
+    conn, err, kind = connection(self)
+    if not conn then return nil, setup_error(err, kind) end
+  end
+  return conn:request(method, url, lines, body, once, timeout)
+end
+
 --- request_many(reqs, concurrency) -> array of res | terr, in input order.
 function _M:request_many(reqs, concurrency)
   local m = self.multi
