@@ -15,7 +15,8 @@
  *                                     list built once, to pass instead of the
  *                                     array, request after request
  *   core.json_clean(v, null) -> ok, core.find_any(s, needles) -> bool,
- *   core.json_decode(s) -> table | nil: the Lua layer's per-response work, in C
+ *   core.json_decode(s[, needles]) -> table | nil[, held]: the Lua layer's
+ *                                     per-response work, in C
  *
  * kind: "invalid_argument" (a bad option or argument of the caller) or
  * "system" (libcurl could not be initialised, memory ran out).  A request's
@@ -1444,7 +1445,9 @@ static const char *xfer_prepare(lua_State *L, kc_xfer *x, int mi, int ui, int hi
     if (lua_type(L, ui) != LUA_TSTRING)
         return "url must be a string";
     url = lua_tolstring(L, ui, &ulen);
-    if (ulen == 0 || has_ctl(url, ulen, 0))
+    /* (the URL the handle has now passed this check when it was set) */
+    if (ulen == 0 || ((ulen != x->url_len || x->url == NULL || memcmp(url, x->url, ulen) != 0) &&
+                      has_ctl(url, ulen, 0)))
         return "url must be a non-empty string without spaces or control characters";
     if (!lua_isnoneornil(L, hi)) {
         prebuilt = test_headers(L, hi);
@@ -2031,6 +2034,8 @@ static int core_json_clean(lua_State *L)
  * messages a caller sees for bad JSON). */
 #define KC_JSON_MAX_DEPTH 60
 
+static int find_any(lua_State *L, const char *s, size_t n, int idx);
+
 typedef struct {
     lua_State *L;
     const char *p, *end;
@@ -2317,6 +2322,9 @@ static int jd_value(kc_json *j, int *is_null)
     }
 }
 
+/* core.json_decode(s[, needles]) -> table | nil[, held]: with `needles`
+ * (redaction's set, see core.find_any), nil, true when s contains any of
+ * them: the caller masks first. */
 static int core_json_decode(lua_State *L)
 {
     kc_json j;
@@ -2328,6 +2336,14 @@ static int core_json_decode(lua_State *L)
     j.p = lua_tolstring(L, 1, &n);
     j.end = j.p + n;
     j.depth = 0;
+    lua_settop(L, 2);
+    if (!lua_isnil(L, 2)) {
+        if (lua_type(L, 2) != LUA_TTABLE || find_any(L, j.p, n, 2)) {
+            lua_pushnil(L);
+            lua_pushboolean(L, 1);
+            return 2;
+        }
+    }
     lua_settop(L, 1);
     jd_ws(&j);
     if (j.p >= j.end || (*j.p != '{' && *j.p != '['))
@@ -2344,23 +2360,15 @@ static int core_json_decode(lua_State *L)
     return 1;
 }
 
-/* core.find_any(s, needles) -> whether s contains any string of the array
- * `needles` (plain bytes).  true also when the arguments are not a string
- * and an array of non-empty strings: the caller then looks closer. */
-static int core_find_any(lua_State *L)
+/* Does s (n bytes) contain any string of the array at idx?  1 also when the
+ * array holds anything but non-empty strings (the caller looks closer). */
+static int find_any(lua_State *L, const char *s, size_t n, int idx)
 {
-    size_t n, m;
-    const char *s, *p;
-    int i, nn, found = 0;
-
-    if (lua_type(L, 1) != LUA_TSTRING || lua_type(L, 2) != LUA_TTABLE) {
-        lua_pushboolean(L, 1);
-        return 1;
-    }
-    s = lua_tolstring(L, 1, &n);
-    nn = (int)kc_len(L, 2);
+    size_t m;
+    const char *p;
+    int i, nn = (int)kc_len(L, idx), found = 0;
     for (i = 1; i <= nn && !found; i++) {
-        lua_rawgeti(L, 2, i);
+        lua_rawgeti(L, idx, i);
         if (lua_type(L, -1) != LUA_TSTRING) {
             found = 1;
         } else {
@@ -2374,7 +2382,22 @@ static int core_find_any(lua_State *L)
         }
         lua_pop(L, 1);
     }
-    lua_pushboolean(L, found);
+    return found;
+}
+
+/* core.find_any(s, needles) -> whether s contains any string of the array
+ * `needles` (plain bytes).  true also when the arguments are not a string
+ * and an array of non-empty strings: the caller then looks closer. */
+static int core_find_any(lua_State *L)
+{
+    size_t n;
+    const char *s;
+    if (lua_type(L, 1) != LUA_TSTRING || lua_type(L, 2) != LUA_TTABLE) {
+        lua_pushboolean(L, 1);
+        return 1;
+    }
+    s = lua_tolstring(L, 1, &n);
+    lua_pushboolean(L, find_any(L, s, n, 2));
     return 1;
 }
 

@@ -253,12 +253,22 @@ end
 
 -- The common call's first attempt, with nothing to watch it (no hooks, no
 -- log, no per-call options, no body) over a transport that takes the request
--- as arguments (konnect.transport.curl): no call state, no request table.
+-- as arguments and decodes in C with the redaction check (konnect.transport.curl):
+-- no call state, no request table.
 -- It ends the call only when the answer is a 2xx JSON value that decodes and
 -- passes the operation's check, with no rate-limit header (what after() would
 -- make of it too) -> nil, value, meta.  Anything else, a transport error
 -- too, goes to the general pipeline as that call's first attempt: -> call,
 -- res, terr.
+-- c.needles: the needle set of the client's secrets (redact.needles_of), made
+-- on the first answer to check (not at pats.new: a client may never get one)
+local function fill_needles(c)
+  local set, needles = redact.needles_of(c.secrets), c.needles
+  if type(needles) ~= "table" then return set end
+  for i = 1, #set do needles[i] = set[i] end
+  return needles
+end
+
 local function first_attempt(c, t, sets, op, path)
   local now = t.now
   local t0 = now()
@@ -269,15 +279,28 @@ local function first_attempt(c, t, sets, op, path)
       local heard = c.heard
       if not heard.any then heard.any = true end
       local ctype = res.content_type
-      if ctype ~= nil and is_json(ctype) then
+      if ctype ~= nil and (ctype == last_json_ctype or is_json(ctype)) then
         local body, secrets = res.body, c.secrets
-        local masked, maybe = redact_body(body, secrets)
-        local v = json_decode(masked)
+        local needles = c.needles -- (pats.new makes it empty; it is never empty once filled)
+        if not needles or needles[1] == nil then needles = fill_needles(c) end
+        -- one C call: no form of any secret in the body (not even an escape),
+        -- then the decode; v == nil: held = a form may be there, mask first
+        -- (redact.body, redact.decoded), or JSON the C decoder leaves to cjson
+        local v, held = t.json_decode(body, needles)
+        if v == nil then
+          if held then
+            local masked, maybe = redact_body(body, secrets)
+            v = json_decode(masked)
+            if maybe and type(v) == "table" then redact.decoded(v, body, secrets) end
+          else
+            v = json_decode(body)
+          end
+        end
         if type(v) == "table" then
-          if maybe then redact.decoded(v, body, secrets) end
           local check = op.check
           if not (check and check(v)) then
-            return nil, v, meta.first(op.id, res, secrets, now() - t0)
+            -- (elapsed: the transfer's own time, as libcurl measured it)
+            return nil, v, meta.first(op.id, res, secrets, res.time or now() - t0)
           end
         end
       end
@@ -298,7 +321,8 @@ function _M.request(c, op, path, body, copts)
     return nil, sets
   end
   local call, res, rerr
-  if copts == nil and body == nil and t.request_args and sets.header_lines and not c.hooks and not c.log then
+  if copts == nil and body == nil and t.request_args and t.json_decode and sets.header_lines and not c.hooks
+     and not c.log then
     local v, m
     call, v, m = first_attempt(c, t, sets, op, path)
     if not call then return v, nil, m end

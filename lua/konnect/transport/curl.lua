@@ -123,6 +123,9 @@ function _M:request_many(reqs, concurrency)
   return out
 end
 
+-- json_decode(body, needles) -> table | nil[, held]: konnect.core's one-pass
+-- decoder with redaction's check in front (konnect.http's first attempt)
+_M.json_decode = core.json_decode
 _M.sleep = core.sleep
 _M.now = core.monotime
 
