@@ -408,6 +408,31 @@ describe("fast paths", function()
       assert.equal(1, lm.attempts)
     end)
 
+    it("arguments: ids that passed before skip the checks only when nothing else came with them", function()
+      local c = fake.client { retries = false }
+      local tok = token(c)
+      assert(c:get(ALICE, tok.id)) -- both ids known now
+      local _, err = c:get(ALICE, tok.id, nil, "extra")
+      assert.equal("invalid_argument", err.kind)
+      assert.matches("too many arguments", err.message, 1, true)
+      _, err = c:get(ALICE, tok.id, { bogus = 1 })
+      assert.equal("invalid_argument", err.kind)
+      _, err = c:list(ALICE, nil, "extra")
+      assert.equal("invalid_argument", err.kind)
+      _, err = c:list(ALICE, { timeout = "soon" })
+      assert.equal("invalid_argument", err.kind)
+      _, err = c:get(ALICE, "../" .. tok.id)
+      assert.equal("invalid_argument", err.kind)
+      _, err = c:get("ME", tok.id)
+      assert.equal("invalid_argument", err.kind)
+      local v, gerr, m = c:get("me", tok.id) -- "me" is never taken for a known id
+      assert.is_table(v, gerr and tostring(gerr))
+      assert.equal(tok.id, v.id)
+      assert.equal(1, m.attempts)
+      local list = assert(c:list(ALICE, { timeout = 5 }))
+      assert.equal(1, #list.data)
+    end)
+
     it("counts as heard from the server (a batch's first wave is sized by it)", function()
       local c = fake.client { retries = false }
       assert.is_false(c.heard.any)

@@ -57,6 +57,7 @@ for name, op in pairs(OPS) do
   local parts = {}
   for piece in (op.path .. "%s"):gmatch("(.-)%%s") do parts[#parts + 1] = piece end
   op.p1, op.p2, op.p3 = parts[1], parts[2] or "", parts[3] or ""
+  op.nparams = #op.params
 end
 
 -- the path of `op` for its parameters (already checked)
@@ -162,7 +163,17 @@ end
 -- has one, then the per-call options, last) and makes its path and body;
 -- "me" is resolved last, after every local check passed.
 function _M.build(c, op, a1, a2, a3, a4, a5)
-  local nparams, err = #op.params
+  local nparams, err = op.nparams or #op.params
+  -- the usual call: ids that passed before (validate.uuid remembers them),
+  -- no body, no options, nothing more: the path at once
+  if not op.body and a3 == nil and a4 == nil then
+    local seen = validate.uuid_seen
+    if nparams == 2 then
+      if seen[a1] and seen[a2] then return op.p1 .. a1 .. op.p2 .. a2 .. op.p3, nil, nil, a1 end
+    elseif nparams == 1 and a2 == nil and seen[a1] then
+      return op.p1 .. a1 .. op.p2, nil, nil, a1
+    end
+  end
   local user_id, token_id, bodyarg, opts, extra
   if nparams == 0 then
     opts, extra = a1, a2
