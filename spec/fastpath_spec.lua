@@ -220,6 +220,15 @@ describe("fast paths", function()
         assert.is_nil(core.json_decode(text), text)
       end
       assert.is_table(core.json_decode(("["):rep(60) .. ("]"):rep(60)))
+      -- a backslash or a control byte at every offset of a long string (the scan takes 8 bytes at a time)
+      for k = 0, 24 do
+        for _, c in ipairs { "\\", "\1", "\31", "\n" } do
+          local text = '{"k":"' .. ("a"):rep(k) .. c .. ("b"):rep(24 - k) .. '"}'
+          assert.is_nil(core.json_decode(text), ("offset %d byte %d"):format(k, c:byte()))
+        end
+        local ok = '{"k":"' .. ("a"):rep(k) .. "\127\128 \255" .. ("b"):rep(24 - k) .. '"}'
+        assert.equal(("a"):rep(k) .. "\127\128 \255" .. ("b"):rep(24 - k), core.json_decode(ok).k)
+      end
       assert.is_nil(core.json_decode(nil))
       assert.is_nil(core.json_decode({}))
     end)
