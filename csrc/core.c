@@ -972,7 +972,33 @@ static int res_index(lua_State *L)
     return 1;
 }
 
-static void push_response(lua_State *L, kc_xfer *x)
+/* Push a head userdata for x's headers (its user value: nil), or nil
+ * without memory. */
+static void push_head(lua_State *L, kc_xfer *x)
+{
+    void *blk;
+    if (pack_headers(x) != 0) {
+        lua_pushnil(L);
+        return;
+    }
+#if LUA_VERSION_NUM >= 504
+    blk = lua_newuserdatauv(L, x->packed.len, 1);
+#else
+    blk = lua_newuserdata(L, x->packed.len);
+#endif
+    if (x->packed.len > 0)
+        memcpy(blk, x->packed.data, x->packed.len);
+    luaL_getmetatable(L, KC_HEAD_MT);
+    lua_setmetatable(L, -2);
+}
+
+#define KC_NVALUES 8
+
+/* Push a response's KC_NVALUES values: status, body, content_type (the one
+ * Content-Type, nil if none or several), rate_limit (a RateLimit-* or
+ * X-RateLimit-* header came), http_version, time, head (the packed headers,
+ * see pack_headers), resent. */
+static void push_values(lua_State *L, kc_xfer *x)
 {
     long status = 0, ver = CURL_HTTP_VERSION_NONE;
     double total = 0;
@@ -993,7 +1019,6 @@ static void push_response(lua_State *L, kc_xfer *x)
 #endif
     default: vs = NULL;
     }
-
     for (i = 0; i < x->nhdrs; i++) {
         const kc_hdr *h = &x->hdrs[i];
         const char *name = x->hdr.data + h->name;
@@ -1005,62 +1030,108 @@ static void push_response(lua_State *L, kc_xfer *x)
             rate_limit = 1;
         }
     }
-
-    lua_createtable(L, 0, 8);
     lua_pushinteger(L, (lua_Integer)status);
-    lua_setfield(L, -2, "status");
-    if (pack_headers(x) == 0) {
-        void *blk = lua_newuserdata(L, x->packed.len);
-        if (x->packed.len > 0)
-            memcpy(blk, x->packed.data, x->packed.len);
-        luaL_getmetatable(L, KC_HEAD_MT);
-        lua_setmetatable(L, -2);
-        lua_setfield(L, -2, "raw_head");
-    } else {                            /* no memory for the packed form */
-        push_unpacked(L, "", 0);
-        for (i = 0; i < x->nhdrs; i++) {
-            const kc_hdr *h = &x->hdrs[i];
-            lua_pushlstring(L, x->hdr.data + h->name, h->name_len);
-            lua_pushvalue(L, -1);
-            lua_rawget(L, -3);
-            if (lua_isnil(L, -1)) {
-                lua_pop(L, 1);
-                lua_pushlstring(L, x->hdr.data + h->value, h->value_len);
-            } else {
-                lua_pushliteral(L, ", ");
-                lua_pushlstring(L, x->hdr.data + h->value, h->value_len);
-                lua_concat(L, 3);
-            }
-            lua_rawset(L, -3);
-        }
-        lua_setfield(L, -2, "headers");
-    }
-    if (ctypes == 1) {
-        /* the one Content-Type (repeated ones are joined in res.headers) */
+    lua_pushlstring(L, x->body.data ? x->body.data : "", x->body.len);
+    if (ctypes == 1)
         lua_pushlstring(L, x->hdr.data + ctype->value, ctype->value_len);
-        lua_setfield(L, -2, "content_type");
-    }
-    if (!rate_limit) {
+    else
+        lua_pushnil(L);
+    lua_pushboolean(L, rate_limit);
+    if (vs != NULL)
+        lua_pushstring(L, vs);
+    else
+        lua_pushnil(L);
+    lua_pushnumber(L, (lua_Number)total);
+    push_head(L, x);
+    lua_pushboolean(L, x->sends > 1);
+}
+
+/* Replace the KC_NVALUES values on top by the res table they make: status,
+ * body, content_type, no_rate_limit (true when no rate-limit header came),
+ * http_version, time, resent (true or absent), raw_head, and res.headers
+ * built from raw_head on first access (res's metatable).  A raw_head that
+ * is not a head gives no headers. */
+static void make_response(lua_State *L)
+{
+    int v = lua_gettop(L) - KC_NVALUES + 1;
+    lua_createtable(L, 0, 8);
+    lua_pushvalue(L, v);
+    lua_setfield(L, -2, "status");
+    lua_pushvalue(L, v + 1);
+    lua_setfield(L, -2, "body");
+    lua_pushvalue(L, v + 2);
+    lua_setfield(L, -2, "content_type");
+    if (!lua_toboolean(L, v + 3)) {
         /* no RateLimit-* / X-RateLimit-* header: konnect.meta.rate_limit
          * has nothing to read */
         lua_pushboolean(L, 1);
         lua_setfield(L, -2, "no_rate_limit");
     }
-
-    lua_pushlstring(L, x->body.data ? x->body.data : "", x->body.len);
-    lua_setfield(L, -2, "body");
-    lua_pushnumber(L, (lua_Number)total);
+    lua_pushvalue(L, v + 4);
+    lua_setfield(L, -2, "http_version");
+    lua_pushvalue(L, v + 5);
     lua_setfield(L, -2, "time");
-    if (vs != NULL) {
-        lua_pushstring(L, vs);
-        lua_setfield(L, -2, "http_version");
-    }
-    if (x->sends > 1) {
+    lua_pushvalue(L, v + 6);
+    lua_setfield(L, -2, "raw_head");
+    if (lua_toboolean(L, v + 7)) {
         lua_pushboolean(L, 1);
         lua_setfield(L, -2, "resent");
     }
     luaL_getmetatable(L, KC_RES_MT);
     lua_setmetatable(L, -2);
+    lua_replace(L, v);
+    lua_settop(L, v);
+}
+
+/* core.response(status, body, content_type, rate_limit, http_version, time,
+ * head, resent) -> res: the table conn:request returns, from the values
+ * conn:request_values returned (for a caller that needs the table after all). */
+static int core_response(lua_State *L)
+{
+    lua_settop(L, KC_NVALUES);
+    make_response(L);
+    return 1;
+}
+
+/* core.head_headers(head) -> { name = value }, user value: the headers of a
+ * packed head (see pack_headers; {} for anything else) and the value
+ * conn:request_values stored with it. */
+static int core_head_headers(lua_State *L)
+{
+    size_t n = 0;
+    const char *p = NULL;
+    lua_settop(L, 1);
+    if (lua_type(L, 1) == LUA_TUSERDATA && lua_getmetatable(L, 1)) {
+        luaL_getmetatable(L, KC_HEAD_MT);
+        if (lua_rawequal(L, -1, -2)) {
+            p = (const char *)lua_touserdata(L, 1);
+            n = (size_t)kc_len(L, 1);
+        }
+        lua_pop(L, 2);
+    }
+    push_unpacked(L, p ? p : "", p ? n : 0);
+    if (p == NULL) {
+        lua_pushnil(L);
+    } else {
+#if LUA_VERSION_NUM >= 504
+        lua_getiuservalue(L, 1, 1);
+#elif LUA_VERSION_NUM >= 502
+        lua_getuservalue(L, 1);
+#else
+        lua_getfenv(L, 1);              /* never set: the creator's environment */
+        if (lua_rawequal(L, -1, LUA_ENVIRONINDEX) || lua_rawequal(L, -1, LUA_GLOBALSINDEX)) {
+            lua_pop(L, 1);
+            lua_pushnil(L);
+        }
+#endif
+    }
+    return 2;
+}
+
+static void push_response(lua_State *L, kc_xfer *x)
+{
+    push_values(L, x);
+    make_response(L);
 }
 
 /* Push a transfer's outcome: res on success (returns 1), terr otherwise
@@ -1629,15 +1700,20 @@ static int core_new(lua_State *L)
     return 1;
 }
 
-/* conn:request(method, url, headers, body, once[, timeout]) -> res | nil, terr */
-static int conn_request(lua_State *L)
+/* conn:request(method, url, headers, body, once[, timeout]) -> res | nil, terr
+ * conn:request_values(method, url, headers, body, once, timeout[, uv])
+ *   -> status, body, content_type, rate_limit, http_version, time, head, resent
+ *    | nil, terr
+ * (the values core.response makes res of, without the table; `uv` is kept
+ * with the head, for core.head_headers) */
+static int conn_perform(lua_State *L, int values)
 {
     kc_conn *c = check_conn(L, 1);
     const char *err;
     kc_kind kind;
     CURLcode rc;
 
-    lua_settop(L, 7);
+    lua_settop(L, 8);
     if (c->closed)
         return return_terr(L, KC_INVALID_ARGUMENT, "connection is closed");
     if (c->gen != KC_GEN() || c->x.easy == NULL) {
@@ -1655,14 +1731,50 @@ static int conn_request(lua_State *L)
         return return_terr(L, kind, err);
 
     rc = curl_easy_perform(c->x.easy);
+    if (values && rc == CURLE_OK && c->x.too_large == KC_FIT && !c->x.oom && c->x.head_done) {
+        push_values(L, &c->x);
+        xfer_finish(&c->x);
+        if (lua_isnil(L, -2))           /* no memory for the head */
+            return return_terr(L, KC_SYSTEM, "out of memory");
+        if (!lua_isnil(L, 8)) {
+            lua_pushvalue(L, 8);
+#if LUA_VERSION_NUM >= 504
+            lua_setiuservalue(L, -3, 1);
+#elif LUA_VERSION_NUM >= 502
+            lua_setuservalue(L, -3);
+#else
+            if (lua_istable(L, -1))
+                lua_setfenv(L, -3);
+            else
+                lua_pop(L, 1);
+#endif
+        }
+        return KC_NVALUES;
+    }
     if (push_outcome(L, &c->x, rc)) {
         xfer_finish(&c->x);
+        if (values) {                   /* (not reached: the values above) */
+            lua_pushnil(L);
+            lua_insert(L, -2);
+            return 2;
+        }
         return 1;
     }
     xfer_finish(&c->x);
     lua_pushnil(L);
     lua_insert(L, -2);
     return 2;
+}
+
+static int conn_request(lua_State *L)
+{
+    lua_settop(L, 7);
+    return conn_perform(L, 0);
+}
+
+static int conn_request_values(lua_State *L)
+{
+    return conn_perform(L, 1);
 }
 
 /* ------------------------------------------------------------------ */
@@ -2459,6 +2571,7 @@ static int core_monotime(lua_State *L)
 
 static const luaL_Reg conn_methods[] = {
     { "request", conn_request },
+    { "request_values", conn_request_values },
     { "close",   conn_close },
     { NULL, NULL }
 };
@@ -2504,6 +2617,8 @@ static const luaL_Reg core_funcs[] = {
     { "json_clean",   core_json_clean },
     { "json_decode",  core_json_decode },
     { "find_any",     core_find_any },
+    { "response",     core_response },
+    { "head_headers", core_head_headers },
     { NULL, NULL }
 };
 

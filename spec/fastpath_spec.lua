@@ -347,6 +347,49 @@ describe("fast paths", function()
       conn:close()
     end)
 
+    it("conn:request_values gives what conn:request gives, without the table (core.response makes it)", function()
+      local conn = assert(core.new { timeout = 5 })
+      local head_lines = { "Content-Type: application/json", "X-Kong-Request-Id: r2", "RateLimit-Remaining: 4" }
+      srv:respond(hostile.response("200 OK", head_lines, '{"a":1}'))
+      local res = assert(conn:request("GET", srv.url .. "/x", {}))
+      local secrets = { "s3cret-value" }
+      local status, body, ctype, rl, hv, time, head, resent =
+        conn:request_values("GET", srv.url .. "/x", {}, nil, false, nil, secrets)
+      assert.equal(res.status, status)
+      assert.equal(res.body, body)
+      assert.equal(res.content_type, ctype)
+      assert.is_true(rl)
+      assert.equal(res.http_version, hv)
+      assert.is_number(time)
+      assert.is_false(resent)
+      local h, uv = core.head_headers(head)
+      assert.same(res.headers, h)
+      assert.equal(secrets, uv, "the value kept with the head")
+      local res2 = core.response(status, body, ctype, rl, hv, time, head, resent)
+      for _, k in ipairs { "status", "body", "content_type", "no_rate_limit", "http_version", "resent" } do
+        assert.equal(res[k], res2[k], k)
+      end
+      assert.equal(time, res2.time)
+      assert.same(res.headers, res2.headers)
+      -- without a rate-limit header: rate_limit false, res.no_rate_limit true
+      srv:respond(hostile.response("200 OK", { "Content-Type: application/json" }, "{}"))
+      status, body, ctype, rl = conn:request_values("GET", srv.url .. "/x", {}, nil, false)
+      assert.equal(200, status)
+      assert.is_false(rl)
+      assert.is_true(core.response(status, body, ctype, rl).no_rate_limit)
+      -- errors as request's: nil, terr
+      local v, terr = conn:request_values("GET", "http://127.0.0.1:1/x", {}, nil, false, 2)
+      assert.is_nil(v)
+      assert.equal("connect", terr.kind)
+      -- anything but a head: no headers, no value
+      for _, bad in ipairs { "x", io.stdout, {}, false } do
+        local hh, hv2 = core.head_headers(bad)
+        assert.same({}, hh)
+        assert.is_nil(hv2)
+      end
+      conn:close()
+    end)
+
     it("a raw_head that is not the core's block never raises: no headers", function()
       local conn = assert(core.new { timeout = 5 })
       srv:respond(hostile.response("200 OK", { "Content-Type: application/json" }, "{}"))

@@ -251,15 +251,6 @@ function _M.after(call, res, terr)
   return "retry", wait
 end
 
--- The common call's first attempt, with nothing to watch it (no hooks, no
--- log, no per-call options, no body) over a transport that takes the request
--- as arguments and decodes in C with the redaction check (konnect.transport.curl):
--- no call state, no request table.
--- It ends the call only when the answer is a 2xx JSON value that decodes and
--- passes the operation's check, with no rate-limit header (what after() would
--- make of it too) -> nil, value, meta.  Anything else, a transport error
--- too, goes to the general pipeline as that call's first attempt: -> call,
--- res, terr.
 -- c.needles: the needle set of the client's secrets (redact.needles_of), made
 -- on the first answer to check (not at pats.new: a client may never get one)
 local function fill_needles(c)
@@ -269,42 +260,51 @@ local function fill_needles(c)
   return needles
 end
 
+-- The common call's first attempt, with nothing to watch it (no hooks, no
+-- log, no per-call options, no body) over a transport that returns the
+-- response as values and decodes in C with the redaction check
+-- (konnect.transport.curl): no call state, no request or response table.
+-- It ends the call only when the answer is a 2xx JSON value that decodes and
+-- passes the operation's check, with no rate-limit header (what after() would
+-- make of it too) -> nil, value, meta.  Anything else, a transport error
+-- too, goes to the general pipeline as that call's first attempt: -> call,
+-- res, terr.
 local function first_attempt(c, t, sets, op, path)
-  local now = t.now
-  local t0 = now()
-  local res, terr = t:request_args(op.method, c.base .. path, sets.header_lines, nil, not op.idempotent, nil)
-  if res and res.no_rate_limit and not op.no_content then
-    local status = res.status
-    if status >= 200 and status < 300 then
-      local heard = c.heard
-      if not heard.any then heard.any = true end
-      local ctype = res.content_type
-      if ctype ~= nil and (ctype == last_json_ctype or is_json(ctype)) then
-        local body, secrets = res.body, c.secrets
-        local needles = c.needles -- (pats.new makes it empty; it is never empty once filled)
-        if not needles or needles[1] == nil then needles = fill_needles(c) end
-        -- one C call: no form of any secret in the body (not even an escape),
-        -- then the decode; v == nil: held = a form may be there, mask first
-        -- (redact.body, redact.decoded), or JSON the C decoder leaves to cjson
-        local v, held = t.json_decode(body, needles)
-        if v == nil then
-          if held then
-            local masked, maybe = redact_body(body, secrets)
-            v = json_decode(masked)
-            if maybe and type(v) == "table" then redact.decoded(v, body, secrets) end
-          else
-            v = json_decode(body)
-          end
-        end
-        if type(v) == "table" then
-          local check = op.check
-          if not (check and check(v)) then
-            -- (elapsed: the transfer's own time, as libcurl measured it)
-            return nil, v, meta.first(op.id, res, secrets, res.time or now() - t0)
-          end
+  local t0 = t.now()
+  local secrets = c.secrets
+  local status, body, ctype, rl, http_version, time, head, resent =
+    t:request_values(op.method, c.base .. path, sets.header_lines, nil, not op.idempotent, nil, secrets)
+  if status and not rl and status >= 200 and status < 300 and not op.no_content then
+    local heard = c.heard
+    if not heard.any then heard.any = true end
+    if ctype ~= nil and (ctype == last_json_ctype or is_json(ctype)) then
+      local needles = c.needles -- (pats.new makes it empty; it is never empty once filled)
+      if not needles or needles[1] == nil then needles = fill_needles(c) end
+      -- one C call: no form of any secret in the body (not even an escape),
+      -- then the decode; v == nil: held = a form may be there, mask first
+      -- (redact.body, redact.decoded), or JSON the C decoder leaves to cjson
+      local v, held = t.json_decode(body, needles)
+      if v == nil then
+        if held then
+          local masked, maybe = redact_body(body, secrets)
+          v = json_decode(masked)
+          if maybe and type(v) == "table" then redact.decoded(v, body, secrets) end
+        else
+          v = json_decode(body)
         end
       end
+      if type(v) == "table" then
+        local check = op.check
+        -- (elapsed: the transfer's own time, as libcurl measured it)
+        if not (check and check(v)) then return nil, v, meta.first(op.id, status, http_version, head, time) end
+      end
     end
+  end
+  local res, terr
+  if status then
+    res = t.response(status, body, ctype, rl, http_version, time, head, resent)
+  else
+    terr = body
   end
   local call = _M.new_call(c, t, sets, op, path, nil, nil)
   call.attempts, call.started, call.t0 = 1, t0, t0
@@ -321,7 +321,7 @@ function _M.request(c, op, path, body, copts)
     return nil, sets
   end
   local call, res, rerr
-  if copts == nil and body == nil and t.request_args and t.json_decode and sets.header_lines and not c.hooks
+  if copts == nil and body == nil and t.request_values and t.json_decode and sets.header_lines and not c.hooks
      and not c.log then
     local v, m
     call, v, m = first_attempt(c, t, sets, op, path)

@@ -87,16 +87,24 @@ end
 _M.request_id = request_id
 
 -- the last response of a meta not yet read (weak keys; with the C core its
--- headers are not even built yet), the secrets in res.meta_secrets
+-- headers are not even built yet): the res table (the secrets in
+-- res.meta_secrets), or a head of konnect.core (a call answered at its first
+-- attempt: core.head_headers gives its headers and the secrets kept with it)
 local raw = setmetatable({}, { __mode = "k" })
+local loaded = package.loaded
 
 local meta_mt = { __name = "konnect.Meta" }
 meta_mt.__index = function(m, k)
   if k ~= "headers" and k ~= "request_id" then return nil end
-  local res = raw[m]
-  if not res then return nil end
+  local r = raw[m]
+  if not r then return nil end
   raw[m] = nil
-  local h, secret = res.headers, res.meta_secrets
+  local h, secret
+  if type(r) == "table" then
+    h, secret = r.headers, r.meta_secrets
+  else
+    h, secret = loaded["konnect.core"].head_headers(r)
+  end
   local headers = redact.headers(h, secret)
   rawset(m, "headers", headers)
   rawset(m, "request_id", request_id(h["x-kong-request-id"], secret))
@@ -115,14 +123,14 @@ function _M.new(call, res, elapsed, rl)
   return m
 end
 
---- first(operation, res, secrets, elapsed) -> meta of a call answered at its
---- first attempt, with no rate-limit header (konnect.http's first_attempt)
-function _M.first(operation, res, secrets, elapsed)
-  res.meta_secrets = secrets
+--- first(operation, status, http_version, head, elapsed) -> meta of a call
+--- answered at its first attempt, with no rate-limit header (konnect.http's
+--- first_attempt; `head` is konnect.core's, the secrets kept with it)
+function _M.first(operation, status, http_version, head, elapsed)
   local m = setmetatable({
-    status = res.status, attempts = 1, elapsed = elapsed, http_version = res.http_version, operation = operation,
+    status = status, attempts = 1, elapsed = elapsed, http_version = http_version, operation = operation,
   }, meta_mt)
-  raw[m] = res
+  raw[m] = head
   return m
 end
 
