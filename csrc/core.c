@@ -4,6 +4,15 @@
  *   core.new(opts)                    -> conn | nil, message, kind
  *   conn:request(method, url, headers, body, once[, timeout])
  *                                     -> res | nil, terr
+ *        res = { status, body, headers (built on first access from
+ *                raw_head), content_type (the one Content-Type), no_rate_limit
+ *                (true: no RateLimit-* / X-RateLimit-* header), http_version,
+ *                time, resent, raw_head }
+ *   conn:request_values(method, url, headers, body, once, timeout[, uv])
+ *                                     -> status, body, content_type,
+ *                                        rate_limit, http_version, time,
+ *                                        head, resent | nil, terr
+ *   core.response(<those values>) -> res, core.head_headers(head) -> map, uv
  *   conn:close()                      (also __gc and __close; idempotent)
  *   core.multi(opts)                  -> m | nil, message, kind
  *   m:request_many(items, concurrency) -> results (res or terr per item)
