@@ -4,6 +4,15 @@
  *   core.new(opts)                    -> conn | nil, message, kind
  *   conn:request(method, url, headers, body, once[, timeout])
  *                                     -> res | nil, terr
+ *        res = { status, body, headers (built on first access from
+ *                raw_head), content_type (the one Content-Type), no_rate_limit
+ *                (true: no RateLimit-* / X-RateLimit-* header), http_version,
+ *                time, resent, raw_head }
+ *   conn:request_values(method, url, headers, body, once, timeout[, uv])
+ *                                     -> status, body, content_type,
+ *                                        rate_limit, http_version, time,
+ *                                        head, resent | nil, terr
+ *   core.response(<those values>) -> res, core.head_headers(head) -> map, uv
  *   conn:close()                      (also __gc and __close; idempotent)
  *   core.multi(opts)                  -> m | nil, message, kind
  *   m:request_many(items, concurrency) -> results (res or terr per item)
@@ -14,6 +23,9 @@
  *   core.headers({ "Name: value", ... }) -> h | nil, message, kind: a header
  *                                     list built once, to pass instead of the
  *                                     array, request after request
+ *   core.json_clean(v, null) -> ok, core.find_any(s, needles) -> bool,
+ *   core.json_decode(s[, needles]) -> table | nil[, held]: the Lua layer's
+ *                                     per-response work, in C
  *
  * kind: "invalid_argument" (a bad option or argument of the caller) or
  * "system" (libcurl could not be initialised, memory ran out).  A request's
@@ -47,6 +59,7 @@
  *   - a handle created in another process (before a fork) is never used or
  *     cleaned up in this one.
  */
+#define _GNU_SOURCE                 /* memmem */
 #include <limits.h>
 #include <math.h>
 #include <stdint.h>
@@ -66,6 +79,8 @@
 #define KC_CONN_MT          "konnect.core.Connection"
 #define KC_MULTI_MT         "konnect.core.Multi"
 #define KC_HEADERS_MT       "konnect.core.Headers"
+#define KC_RES_MT           "konnect.core.Response"
+#define KC_HEAD_MT          "konnect.core.Head"
 
 #define KC_DEFAULT_MAX_BODY        ((size_t)4 * 1024 * 1024)
 #define KC_MAX_MAX_BODY            ((size_t)1024 * 1024 * 1024)
@@ -209,6 +224,7 @@ typedef struct {
     struct curl_slist *slist;   /* request headers of the current transfer */
     kc_buf body;                /* response body */
     kc_buf hdr;                 /* response header bytes (last block only) */
+    kc_buf packed;              /* the headers packed for res.raw_head */
     kc_hdr *hdrs;
     size_t nhdrs, hdrs_cap;
     size_t max_body;
@@ -302,6 +318,7 @@ static void xfer_reset(kc_xfer *x)
 {
     buf_reset(&x->body);
     buf_reset(&x->hdr);
+    buf_reset(&x->packed);
     x->nhdrs = 0;
     x->head_bytes = 0;
     x->too_large = KC_FIT;
@@ -341,6 +358,7 @@ static void xfer_release(kc_xfer *x, int ours)
     x->slist = NULL;
     buf_free(&x->body);
     buf_free(&x->hdr);
+    buf_free(&x->packed);
     free(x->hdrs);
     x->hdrs = NULL;
     x->nhdrs = x->hdrs_cap = 0;
@@ -886,26 +904,117 @@ static void push_curl_error(lua_State *L, kc_xfer *x, CURLcode rc)
     lua_remove(L, -2);
 }
 
-#define KC_FEW_HEADERS 32
-
-/* Did a header before the i-th one have the same (lower-cased) name? */
-static int hdr_seen(const kc_xfer *x, size_t i)
+/* The response headers travel to Lua packed in one block (res.raw_head, a
+ * userdata: a string would be interned, and LuaJIT's hash of a long string
+ * samples a few bytes only, so heads that differ in their Date or request id
+ * collide and every new one is compared with the dead ones): per header a
+ * 4-byte name length, a 4-byte value length (native order), the name (lower
+ * case) and the value.  res.headers, the { name = value } table (repeated
+ * names joined with ", "), is built from it on first access (res's
+ * metatable): the pipeline's success path needs only the content type
+ * (res.content_type) and whether a rate-limit header came (res.no_rate_limit),
+ * so most responses never build it. */
+static int pack_headers(kc_xfer *x)
 {
-    const kc_hdr *h = &x->hdrs[i];
-    size_t j;
-    for (j = 0; j < i; j++)
-        if (x->hdrs[j].name_len == h->name_len &&
-            memcmp(x->hdr.data + x->hdrs[j].name, x->hdr.data + h->name, h->name_len) == 0)
-            return 1;
+    size_t i;
+    x->packed.len = 0;
+    for (i = 0; i < x->nhdrs; i++) {
+        const kc_hdr *h = &x->hdrs[i];
+        uint32_t len[2];
+        len[0] = (uint32_t)h->name_len;
+        len[1] = (uint32_t)h->value_len;
+        if (buf_append(&x->packed, (const char *)len, sizeof len, SIZE_MAX) != 0 ||
+            buf_append(&x->packed, x->hdr.data + h->name, h->name_len, SIZE_MAX) != 0 ||
+            buf_append(&x->packed, x->hdr.data + h->value, h->value_len, SIZE_MAX) != 0)
+            return -1;
+    }
     return 0;
 }
 
-static void push_response(lua_State *L, kc_xfer *x)
+/* Push the { name = value } table of a packed header string (a malformed
+ * one yields the headers before the damage). */
+static void push_unpacked(lua_State *L, const char *p, size_t n)
+{
+    const char *end = p + n;
+    uint32_t len[2];
+    lua_newtable(L);
+    while ((size_t)(end - p) >= sizeof len) {
+        memcpy(len, p, sizeof len);
+        p += sizeof len;
+        if (len[0] > (size_t)(end - p) || len[1] > (size_t)(end - p) - len[0])
+            break;
+        lua_pushlstring(L, p, len[0]);
+        lua_pushvalue(L, -1);
+        lua_rawget(L, -3);
+        if (lua_isnil(L, -1)) {
+            lua_pop(L, 1);
+            lua_pushlstring(L, p + len[0], len[1]);
+        } else {
+            lua_pushliteral(L, ", ");
+            lua_pushlstring(L, p + len[0], len[1]);
+            lua_concat(L, 3);
+        }
+        lua_rawset(L, -3);
+        p += len[0] + len[1];
+    }
+}
+
+/* res's __index: res.headers, built once from res.raw_head. */
+static int res_index(lua_State *L)
+{
+    size_t n = 0;
+    const char *p = NULL;
+    if (lua_type(L, 2) != LUA_TSTRING || strcmp(lua_tostring(L, 2), "headers") != 0)
+        return 0;
+    lua_getfield(L, 1, "raw_head");
+    if (lua_type(L, -1) == LUA_TUSERDATA && lua_getmetatable(L, -1)) {
+        luaL_getmetatable(L, KC_HEAD_MT);
+        if (lua_rawequal(L, -1, -2)) {
+            p = (const char *)lua_touserdata(L, -3);
+            n = (size_t)kc_len(L, -3);
+        }
+        lua_pop(L, 2);
+    }
+    push_unpacked(L, p ? p : "", p ? n : 0);
+    lua_pushvalue(L, -1);
+    lua_setfield(L, 1, "headers");     /* rawset: the field is absent */
+    return 1;
+}
+
+/* Push a head userdata for x's headers (its user value: nil), or nil
+ * without memory. */
+static void push_head(lua_State *L, kc_xfer *x)
+{
+    void *blk;
+    if (pack_headers(x) != 0) {
+        lua_pushnil(L);
+        return;
+    }
+#if LUA_VERSION_NUM >= 504
+    blk = lua_newuserdatauv(L, x->packed.len, 1);
+#else
+    blk = lua_newuserdata(L, x->packed.len);
+#endif
+    if (x->packed.len > 0)
+        memcpy(blk, x->packed.data, x->packed.len);
+    luaL_getmetatable(L, KC_HEAD_MT);
+    lua_setmetatable(L, -2);
+}
+
+#define KC_NVALUES 8
+
+/* Push a response's KC_NVALUES values: status, body, content_type (the one
+ * Content-Type, nil if none or several), rate_limit (a RateLimit-* or
+ * X-RateLimit-* header came), http_version, time, head (the packed headers,
+ * see pack_headers), resent. */
+static void push_values(lua_State *L, kc_xfer *x)
 {
     long status = 0, ver = CURL_HTTP_VERSION_NONE;
     double total = 0;
     const char *vs;
     size_t i;
+    int rate_limit = 0, ctypes = 0;
+    const kc_hdr *ctype = NULL;
 
     curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
     curl_easy_getinfo(x->easy, CURLINFO_TOTAL_TIME, &total);
@@ -919,48 +1028,119 @@ static void push_response(lua_State *L, kc_xfer *x)
 #endif
     default: vs = NULL;
     }
-
-    lua_createtable(L, 0, 5);
-    lua_pushinteger(L, (lua_Integer)status);
-    lua_setfield(L, -2, "status");
-
-    lua_createtable(L, 0, (int)(x->nhdrs < 64 ? x->nhdrs : 64));
     for (i = 0; i < x->nhdrs; i++) {
         const kc_hdr *h = &x->hdrs[i];
-        lua_pushlstring(L, x->hdr.data + h->name, h->name_len);
-        if (x->nhdrs <= KC_FEW_HEADERS && !hdr_seen(x, i)) {
-            /* the usual short head: a name seen for the first time needs
-             * no lookup (repeated names are joined below) */
-            lua_pushlstring(L, x->hdr.data + h->value, h->value_len);
-            lua_rawset(L, -3);
-            continue;
+        const char *name = x->hdr.data + h->name;
+        if (h->name_len == 12 && memcmp(name, "content-type", 12) == 0) {
+            ctype = h;
+            ctypes++;
+        } else if (!rate_limit && ((h->name_len >= 9 && memcmp(name, "ratelimit", 9) == 0) ||
+                                   (h->name_len >= 11 && memcmp(name, "x-ratelimit", 11) == 0))) {
+            rate_limit = 1;
         }
-        lua_pushvalue(L, -1);
-        lua_rawget(L, -3);
-        if (lua_isnil(L, -1)) {
-            lua_pop(L, 1);
-            lua_pushlstring(L, x->hdr.data + h->value, h->value_len);
-        } else {
-            lua_pushliteral(L, ", ");
-            lua_pushlstring(L, x->hdr.data + h->value, h->value_len);
-            lua_concat(L, 3);
-        }
-        lua_rawset(L, -3);
     }
-    lua_setfield(L, -2, "headers");
-
+    lua_pushinteger(L, (lua_Integer)status);
     lua_pushlstring(L, x->body.data ? x->body.data : "", x->body.len);
-    lua_setfield(L, -2, "body");
-    lua_pushnumber(L, (lua_Number)total);
-    lua_setfield(L, -2, "time");
-    if (vs != NULL) {
+    if (ctypes == 1)
+        lua_pushlstring(L, x->hdr.data + ctype->value, ctype->value_len);
+    else
+        lua_pushnil(L);
+    lua_pushboolean(L, rate_limit);
+    if (vs != NULL)
         lua_pushstring(L, vs);
-        lua_setfield(L, -2, "http_version");
+    else
+        lua_pushnil(L);
+    lua_pushnumber(L, (lua_Number)total);
+    push_head(L, x);
+    lua_pushboolean(L, x->sends > 1);
+}
+
+/* Replace the KC_NVALUES values on top by the res table they make: status,
+ * body, content_type, no_rate_limit (true when no rate-limit header came),
+ * http_version, time, resent (true or absent), raw_head, and res.headers
+ * built from raw_head on first access (res's metatable).  A raw_head that
+ * is not a head gives no headers. */
+static void make_response(lua_State *L)
+{
+    int v = lua_gettop(L) - KC_NVALUES + 1;
+    lua_createtable(L, 0, 8);
+    lua_pushvalue(L, v);
+    lua_setfield(L, -2, "status");
+    lua_pushvalue(L, v + 1);
+    lua_setfield(L, -2, "body");
+    lua_pushvalue(L, v + 2);
+    lua_setfield(L, -2, "content_type");
+    if (!lua_toboolean(L, v + 3)) {
+        /* no RateLimit-* / X-RateLimit-* header: konnect.meta.rate_limit
+         * has nothing to read */
+        lua_pushboolean(L, 1);
+        lua_setfield(L, -2, "no_rate_limit");
     }
-    if (x->sends > 1) {
+    lua_pushvalue(L, v + 4);
+    lua_setfield(L, -2, "http_version");
+    lua_pushvalue(L, v + 5);
+    lua_setfield(L, -2, "time");
+    lua_pushvalue(L, v + 6);
+    lua_setfield(L, -2, "raw_head");
+    if (lua_toboolean(L, v + 7)) {
         lua_pushboolean(L, 1);
         lua_setfield(L, -2, "resent");
     }
+    luaL_getmetatable(L, KC_RES_MT);
+    lua_setmetatable(L, -2);
+    lua_replace(L, v);
+    lua_settop(L, v);
+}
+
+/* core.response(status, body, content_type, rate_limit, http_version, time,
+ * head, resent) -> res: the table conn:request returns, from the values
+ * conn:request_values returned (for a caller that needs the table after all). */
+static int core_response(lua_State *L)
+{
+    lua_settop(L, KC_NVALUES);
+    make_response(L);
+    return 1;
+}
+
+/* core.head_headers(head) -> { name = value }, user value: the headers of a
+ * packed head (see pack_headers; {} for anything else) and the value
+ * conn:request_values stored with it. */
+static int core_head_headers(lua_State *L)
+{
+    size_t n = 0;
+    const char *p = NULL;
+    lua_settop(L, 1);
+    if (lua_type(L, 1) == LUA_TUSERDATA && lua_getmetatable(L, 1)) {
+        luaL_getmetatable(L, KC_HEAD_MT);
+        if (lua_rawequal(L, -1, -2)) {
+            p = (const char *)lua_touserdata(L, 1);
+            n = (size_t)kc_len(L, 1);
+        }
+        lua_pop(L, 2);
+    }
+    push_unpacked(L, p ? p : "", p ? n : 0);
+    if (p == NULL) {
+        lua_pushnil(L);
+    } else {
+#if LUA_VERSION_NUM >= 504
+        lua_getiuservalue(L, 1, 1);
+#elif LUA_VERSION_NUM >= 502
+        lua_getuservalue(L, 1);
+#else
+        lua_getfenv(L, 1);              /* never set: the creator's environment */
+        if (lua_rawequal(L, -1, LUA_ENVIRONINDEX) || lua_rawequal(L, -1, LUA_GLOBALSINDEX)) {
+            lua_pop(L, 1);
+            lua_pushnil(L);
+        }
+#endif
+    }
+    return 2;
+}
+
+static void push_response(lua_State *L, kc_xfer *x)
+{
+    push_values(L, x);
+    make_response(L);
 }
 
 /* Push a transfer's outcome: res on success (returns 1), terr otherwise
@@ -1345,7 +1525,9 @@ static const char *xfer_prepare(lua_State *L, kc_xfer *x, int mi, int ui, int hi
     if (lua_type(L, ui) != LUA_TSTRING)
         return "url must be a string";
     url = lua_tolstring(L, ui, &ulen);
-    if (ulen == 0 || has_ctl(url, ulen, 0))
+    /* (the URL the handle has now passed this check when it was set) */
+    if (ulen == 0 || ((ulen != x->url_len || x->url == NULL || memcmp(url, x->url, ulen) != 0) &&
+                      has_ctl(url, ulen, 0)))
         return "url must be a non-empty string without spaces or control characters";
     if (!lua_isnoneornil(L, hi)) {
         prebuilt = test_headers(L, hi);
@@ -1527,15 +1709,20 @@ static int core_new(lua_State *L)
     return 1;
 }
 
-/* conn:request(method, url, headers, body, once[, timeout]) -> res | nil, terr */
-static int conn_request(lua_State *L)
+/* conn:request(method, url, headers, body, once[, timeout]) -> res | nil, terr
+ * conn:request_values(method, url, headers, body, once, timeout[, uv])
+ *   -> status, body, content_type, rate_limit, http_version, time, head, resent
+ *    | nil, terr
+ * (the values core.response makes res of, without the table; `uv` is kept
+ * with the head, for core.head_headers) */
+static int conn_perform(lua_State *L, int values)
 {
     kc_conn *c = check_conn(L, 1);
     const char *err;
     kc_kind kind;
     CURLcode rc;
 
-    lua_settop(L, 7);
+    lua_settop(L, 8);
     if (c->closed)
         return return_terr(L, KC_INVALID_ARGUMENT, "connection is closed");
     if (c->gen != KC_GEN() || c->x.easy == NULL) {
@@ -1553,14 +1740,50 @@ static int conn_request(lua_State *L)
         return return_terr(L, kind, err);
 
     rc = curl_easy_perform(c->x.easy);
+    if (values && rc == CURLE_OK && c->x.too_large == KC_FIT && !c->x.oom && c->x.head_done) {
+        push_values(L, &c->x);
+        xfer_finish(&c->x);
+        if (lua_isnil(L, -2))           /* no memory for the head */
+            return return_terr(L, KC_SYSTEM, "out of memory");
+        if (!lua_isnil(L, 8)) {
+            lua_pushvalue(L, 8);
+#if LUA_VERSION_NUM >= 504
+            lua_setiuservalue(L, -3, 1);
+#elif LUA_VERSION_NUM >= 502
+            lua_setuservalue(L, -3);
+#else
+            if (lua_istable(L, -1))
+                lua_setfenv(L, -3);
+            else
+                lua_pop(L, 1);
+#endif
+        }
+        return KC_NVALUES;
+    }
     if (push_outcome(L, &c->x, rc)) {
         xfer_finish(&c->x);
+        if (values) {                   /* (not reached: the values above) */
+            lua_pushnil(L);
+            lua_insert(L, -2);
+            return 2;
+        }
         return 1;
     }
     xfer_finish(&c->x);
     lua_pushnil(L);
     lua_insert(L, -2);
     return 2;
+}
+
+static int conn_request(lua_State *L)
+{
+    lua_settop(L, 7);
+    return conn_perform(L, 0);
+}
+
+static int conn_request_values(lua_State *L)
+{
+    return conn_perform(L, 1);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1857,6 +2080,461 @@ static int multi_request_many(lua_State *L)
 }
 
 /* ------------------------------------------------------------------ */
+/* Hot-path helpers of the Lua layer (pure Lua values, no libcurl)     */
+/* ------------------------------------------------------------------ */
+
+/* Deeper than any decoded value can be (konnect.json decodes at most 64
+ * levels); past it json_clean gives up and the Lua walk takes over. */
+#define KC_CLEAN_MAX_DEPTH 200
+
+/* Remove every field of the table at t whose value equals the value at
+ * null_idx, at any depth; on Lua 5.3+ also turn each float with an exact
+ * integer value into that integer.  -1 when the stack cannot grow. */
+static int clean_table(lua_State *L, int t, int null_idx, int depth)
+{
+    if (depth > KC_CLEAN_MAX_DEPTH || !lua_checkstack(L, 4))
+        return -1;
+    lua_pushnil(L);
+    while (lua_next(L, t) != 0) {
+        switch (lua_type(L, -1)) {
+        case LUA_TTABLE:
+            if (clean_table(L, lua_gettop(L), null_idx, depth + 1) != 0) {
+                lua_pop(L, 2);
+                return -1;
+            }
+            break;
+#if LUA_VERSION_NUM >= 503
+        case LUA_TNUMBER:
+            if (!lua_isinteger(L, -1)) {
+                int ok = 0;
+                lua_Integer i = lua_tointegerx(L, -1, &ok);
+                if (ok) {               /* an existing key: allowed while traversing */
+                    lua_pushvalue(L, -2);
+                    lua_pushinteger(L, i);
+                    lua_rawset(L, t);
+                }
+            }
+            break;
+#endif
+        case LUA_TLIGHTUSERDATA:
+            if (lua_rawequal(L, -1, null_idx)) {
+                lua_pushvalue(L, -2);   /* clearing a field while traversing is allowed */
+                lua_pushnil(L);
+                lua_rawset(L, t);
+            }
+            break;
+        default:
+            break;
+        }
+        lua_pop(L, 1);
+    }
+    return 0;
+}
+
+/* core.json_clean(v, null) -> true: konnect.json's walk over a decoded value
+ * (null fields removed at any depth, integral floats made integers on Lua
+ * 5.3+), in place; false when it could not finish (the caller walks in Lua,
+ * which gives the same result: the walk can be repeated). */
+static int core_json_clean(lua_State *L)
+{
+    lua_settop(L, 2);
+    lua_pushboolean(L, lua_type(L, 1) != LUA_TTABLE || clean_table(L, 1, 2, 0) == 0);
+    return 1;
+}
+
+/* core.json_decode(s) -> table | nil: the decoder of konnect.json's common
+ * case, in one pass and without the null walk.  It takes strict JSON whose
+ * top level is an object or an array, strings without escapes or control
+ * bytes, numbers in JSON's own grammar, at most KC_JSON_MAX_DEPTH levels, and
+ * gives what lua-cjson's decode followed by konnect.json's walk gives: the
+ * same keys and values (a null field absent, the last of repeated keys wins;
+ * numbers through strtod as lua-cjson reads them, on Lua 5.3+ an integral one
+ * as an integer), each table made at its size (so pairs may visit the keys
+ * of an object in another order).  An array with a null element, and
+ * anything else, returns nil: konnect.json then decodes with lua-cjson (whose
+ * messages a caller sees for bad JSON). */
+#define KC_JSON_MAX_DEPTH 60
+
+static int find_any(lua_State *L, const char *s, size_t n, int idx);
+
+typedef struct {
+    lua_State *L;
+    const char *p, *end;
+    int depth;
+} kc_json;
+
+static int jd_value(kc_json *j, int *is_null);
+
+static void jd_ws(kc_json *j)
+{
+    while (j->p < j->end && (*j->p == ' ' || *j->p == '\n' || *j->p == '\r' || *j->p == '\t'))
+        j->p++;
+}
+
+/* At '"': push the string.  Eight bytes at a time while none of them is a
+ * quote, a backslash or a control byte (the word tests may flag a byte that
+ * is none of these: the byte loop then decides). */
+static int jd_string(kc_json *j)
+{
+    const char *s = ++j->p, *p = s, *end = j->end;
+    const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
+    while (end - p >= 8) {
+        uint64_t w, q, b;
+        memcpy(&w, p, 8);
+        q = w ^ (ones * '"');
+        b = w ^ (ones * '\\');
+        if ((((q - ones) & ~q) | ((b - ones) & ~b) | ((w - ones * 0x20) & ~w)) & high)
+            break;
+        p += 8;
+    }
+    while (p < end) {
+        unsigned char c = (unsigned char)*p;
+        if (c == '"') {
+            lua_pushlstring(j->L, s, (size_t)(p - s));
+            j->p = p + 1;
+            return 0;
+        }
+        if (c == '\\' || c < 0x20)
+            return -1;
+        p++;
+    }
+    return -1;
+}
+
+static int jd_digit(const kc_json *j, const char *p)
+{
+    return p < j->end && *p >= '0' && *p <= '9';
+}
+
+static int jd_number(kc_json *j)
+{
+    const char *s = j->p, *p = s;
+    int neg = 0, simple = 1;
+    if (*p == '-') {
+        neg = 1;
+        p++;
+    }
+    if (!jd_digit(j, p))
+        return -1;
+    if (*p == '0') {
+        p++;
+    } else {
+        while (jd_digit(j, p))
+            p++;
+    }
+    if (p < j->end && *p == '.') {
+        simple = 0;
+        p++;
+        if (!jd_digit(j, p))
+            return -1;
+        while (jd_digit(j, p))
+            p++;
+    }
+    if (p < j->end && (*p == 'e' || *p == 'E')) {
+        simple = 0;
+        p++;
+        if (p < j->end && (*p == '+' || *p == '-'))
+            p++;
+        if (!jd_digit(j, p))
+            return -1;
+        while (jd_digit(j, p))
+            p++;
+    }
+    if (simple && p - s - neg <= 15) {
+        /* exact as a double and as an integer */
+        long long v = 0;
+        const char *d;
+        for (d = s + neg; d < p; d++)
+            v = v * 10 + (*d - '0');
+#if LUA_VERSION_NUM >= 503
+        lua_pushinteger(j->L, (lua_Integer)(neg ? -v : v));
+#else
+        lua_pushnumber(j->L, neg ? -(lua_Number)v : (lua_Number)v);
+#endif
+    } else {
+        char buf[64], *e;
+        double v;
+        size_t n = (size_t)(p - s);
+        if (n >= sizeof buf)
+            return -1;
+        memcpy(buf, s, n);
+        buf[n] = '\0';
+        v = strtod(buf, &e);
+        if (e != buf + n)               /* another locale's decimal point */
+            return -1;
+#if LUA_VERSION_NUM >= 503
+        if (v >= -9223372036854775808.0 && v < 9223372036854775808.0 && v == floor(v))
+            lua_pushinteger(j->L, (lua_Integer)v);
+        else
+            lua_pushnumber(j->L, (lua_Number)v);
+#else
+        lua_pushnumber(j->L, (lua_Number)v);
+#endif
+    }
+    j->p = p;
+    return 0;
+}
+
+static int jd_word(kc_json *j, const char *w, size_t n)
+{
+    if ((size_t)(j->end - j->p) < n || memcmp(j->p, w, n) != 0)
+        return -1;
+    j->p += n;
+    return 0;
+}
+
+/* Up to this many pairs (elements) of an object (array) wait on the stack,
+ * so that its table is made at its size, not grown step by step. */
+#define KC_JSON_BATCH 32
+
+/* Set the n key/value pairs waiting on the stack above the table at t, in
+ * their order, and pop them: a null value removes the key (what cjson's
+ * null followed by konnect.json's walk leaves), the last of repeated keys
+ * wins. */
+static void jd_flush_pairs(lua_State *L, int t, int n)
+{
+    int base = lua_gettop(L) - 2 * n, k;
+    for (k = 0; k < n; k++) {
+        int ki = base + 1 + 2 * k;
+        lua_pushvalue(L, ki);
+        if (lua_type(L, ki + 1) == LUA_TLIGHTUSERDATA) {  /* null */
+            lua_pushvalue(L, -1);
+            lua_rawget(L, t);
+            if (lua_isnil(L, -1)) {
+                lua_pop(L, 2);
+                continue;
+            }
+            lua_pop(L, 1);
+            lua_pushnil(L);
+        } else {
+            lua_pushvalue(L, ki + 1);
+        }
+        lua_rawset(L, t);
+    }
+    lua_settop(L, base);
+}
+
+static int jd_object(kc_json *j)
+{
+    lua_State *L = j->L;
+    int t = 0, n = 0, is_null;
+    if (++j->depth > KC_JSON_MAX_DEPTH || !lua_checkstack(L, 2 * KC_JSON_BATCH + 8))
+        return -1;
+    j->p++;
+    jd_ws(j);
+    if (j->p < j->end && *j->p == '}') {
+        j->p++;
+        j->depth--;
+        lua_newtable(L);
+        return 0;
+    }
+    for (;;) {
+        if (j->p >= j->end || *j->p != '"' || jd_string(j) != 0)
+            return -1;
+        jd_ws(j);
+        if (j->p >= j->end || *j->p != ':')
+            return -1;
+        j->p++;
+        jd_ws(j);
+        if (jd_value(j, &is_null) != 0)
+            return -1;
+        if (t != 0) {
+            jd_flush_pairs(L, t, 1);
+        } else if (++n == KC_JSON_BATCH) {
+            lua_createtable(L, 0, n);
+            lua_insert(L, -2 * n - 1);
+            t = lua_gettop(L) - 2 * n;
+            jd_flush_pairs(L, t, n);
+        }
+        jd_ws(j);
+        if (j->p >= j->end)
+            return -1;
+        if (*j->p == ',') {
+            j->p++;
+            jd_ws(j);
+            continue;
+        }
+        if (*j->p != '}')
+            return -1;
+        j->p++;
+        break;
+    }
+    if (t == 0) {
+        lua_createtable(L, 0, n);
+        lua_insert(L, -2 * n - 1);
+        jd_flush_pairs(L, lua_gettop(L) - 2 * n, n);
+    }
+    j->depth--;
+    return 0;
+}
+
+/* An array with a null element leaves a hole, and where # then lands depends
+ * on how the table grew: such arrays are left to cjson (returns -1). */
+static int jd_array(kc_json *j)
+{
+    lua_State *L = j->L;
+    int t = 0, n = 0, is_null, i;
+    if (++j->depth > KC_JSON_MAX_DEPTH || !lua_checkstack(L, KC_JSON_BATCH + 8))
+        return -1;
+    j->p++;
+    jd_ws(j);
+    if (j->p < j->end && *j->p == ']') {
+        j->p++;
+        j->depth--;
+        lua_newtable(L);
+        return 0;
+    }
+    for (;;) {
+        if (jd_value(j, &is_null) != 0 || is_null)
+            return -1;
+        n++;
+        if (t != 0) {
+            lua_rawseti(L, t, n);
+        } else if (n == KC_JSON_BATCH) {
+            lua_createtable(L, n, 0);
+            lua_insert(L, -n - 1);
+            t = lua_gettop(L) - n;
+            for (i = n; i >= 1; i--)
+                lua_rawseti(L, t, i);
+        }
+        jd_ws(j);
+        if (j->p >= j->end)
+            return -1;
+        if (*j->p == ',') {
+            j->p++;
+            jd_ws(j);
+            continue;
+        }
+        if (*j->p != ']')
+            return -1;
+        j->p++;
+        break;
+    }
+    if (t == 0) {
+        lua_createtable(L, n, 0);
+        lua_insert(L, -n - 1);
+        t = lua_gettop(L) - n;
+        for (i = n; i >= 1; i--)
+            lua_rawseti(L, t, i);
+    }
+    j->depth--;
+    return 0;
+}
+
+/* Push one value (a null as the placeholder lua-cjson uses, *is_null set). */
+static int jd_value(kc_json *j, int *is_null)
+{
+    *is_null = 0;
+    if (j->p >= j->end)
+        return -1;
+    switch (*j->p) {
+    case '{':
+        return jd_object(j);
+    case '[':
+        return jd_array(j);
+    case '"':
+        return jd_string(j);
+    case 't':
+        if (jd_word(j, "true", 4) != 0)
+            return -1;
+        lua_pushboolean(j->L, 1);
+        return 0;
+    case 'f':
+        if (jd_word(j, "false", 5) != 0)
+            return -1;
+        lua_pushboolean(j->L, 0);
+        return 0;
+    case 'n':
+        if (jd_word(j, "null", 4) != 0)
+            return -1;
+        lua_pushlightuserdata(j->L, NULL);
+        *is_null = 1;
+        return 0;
+    default:
+        return jd_number(j);
+    }
+}
+
+/* core.json_decode(s[, needles]) -> table | nil[, held]: with `needles`
+ * (redaction's set, see core.find_any), nil, true when s contains any of
+ * them: the caller masks first. */
+static int core_json_decode(lua_State *L)
+{
+    kc_json j;
+    size_t n;
+    int is_null;
+    if (lua_type(L, 1) != LUA_TSTRING)
+        return 0;
+    j.L = L;
+    j.p = lua_tolstring(L, 1, &n);
+    j.end = j.p + n;
+    j.depth = 0;
+    lua_settop(L, 2);
+    if (!lua_isnil(L, 2)) {
+        if (lua_type(L, 2) != LUA_TTABLE || find_any(L, j.p, n, 2)) {
+            lua_pushnil(L);
+            lua_pushboolean(L, 1);
+            return 2;
+        }
+    }
+    lua_settop(L, 1);
+    jd_ws(&j);
+    if (j.p >= j.end || (*j.p != '{' && *j.p != '['))
+        return 0;
+    if (jd_value(&j, &is_null) != 0) {
+        lua_settop(L, 1);
+        return 0;
+    }
+    jd_ws(&j);
+    if (j.p != j.end) {
+        lua_settop(L, 1);
+        return 0;
+    }
+    return 1;
+}
+
+/* Does s (n bytes) contain any string of the array at idx?  1 also when the
+ * array holds anything but non-empty strings (the caller looks closer). */
+static int find_any(lua_State *L, const char *s, size_t n, int idx)
+{
+    size_t m;
+    const char *p;
+    int i, nn = (int)kc_len(L, idx), found = 0;
+    for (i = 1; i <= nn && !found; i++) {
+        lua_rawgeti(L, idx, i);
+        if (lua_type(L, -1) != LUA_TSTRING) {
+            found = 1;
+        } else {
+            p = lua_tolstring(L, -1, &m);
+            if (m == 0)
+                found = 1;
+            else if (m == 1)
+                found = memchr(s, p[0], n) != NULL;
+            else
+                found = m <= n && memmem(s, n, p, m) != NULL;
+        }
+        lua_pop(L, 1);
+    }
+    return found;
+}
+
+/* core.find_any(s, needles) -> whether s contains any string of the array
+ * `needles` (plain bytes).  true also when the arguments are not a string
+ * and an array of non-empty strings: the caller then looks closer. */
+static int core_find_any(lua_State *L)
+{
+    size_t n;
+    const char *s;
+    if (lua_type(L, 1) != LUA_TSTRING || lua_type(L, 2) != LUA_TTABLE) {
+        lua_pushboolean(L, 1);
+        return 1;
+    }
+    s = lua_tolstring(L, 1, &n);
+    lua_pushboolean(L, find_any(L, s, n, 2));
+    return 1;
+}
+
+/* ------------------------------------------------------------------ */
 /* Module                                                              */
 /* ------------------------------------------------------------------ */
 
@@ -1902,6 +2580,7 @@ static int core_monotime(lua_State *L)
 
 static const luaL_Reg conn_methods[] = {
     { "request", conn_request },
+    { "request_values", conn_request_values },
     { "close",   conn_close },
     { NULL, NULL }
 };
@@ -1944,6 +2623,11 @@ static const luaL_Reg core_funcs[] = {
     { "curl_version", core_curl_version },
     { "sleep",        core_sleep },
     { "monotime",     core_monotime },
+    { "json_clean",   core_json_clean },
+    { "json_decode",  core_json_decode },
+    { "find_any",     core_find_any },
+    { "response",     core_response },
+    { "head_headers", core_head_headers },
     { NULL, NULL }
 };
 
@@ -1967,6 +2651,14 @@ LUALIB_API int luaopen_konnect_core(lua_State *L)
     new_class(L, KC_CONN_MT, conn_meta, conn_methods);
     new_class(L, KC_MULTI_MT, multi_meta, multi_methods);
     new_class(L, KC_HEADERS_MT, headers_meta, no_methods);
+    luaL_newmetatable(L, KC_HEAD_MT);
+    lua_pushliteral(L, KC_HEAD_MT);
+    lua_setfield(L, -2, "__name");
+    lua_pop(L, 1);
+    luaL_newmetatable(L, KC_RES_MT);
+    lua_pushcfunction(L, res_index);
+    lua_setfield(L, -2, "__index");
+    lua_pop(L, 1);
     kc_newlib(L, core_funcs);
     kc_fs_register(L);
     if (!kc_atfork_set && pthread_atfork(NULL, NULL, kc_atfork_child) == 0)

@@ -14,7 +14,8 @@ local type, pairs, pcall, tostring, format, find = type, pairs, pcall, tostring,
 
 local _M = {}
 
-local redact_string, redact_headers = redact.string, redact.headers
+local redact_string, redact_headers, redact_body = redact.string, redact.headers, redact.body
+local json_decode, rate_limit = json.decode, meta.rate_limit
 
 local last_json_ctype = "application/json"
 local function is_json(ctype)
@@ -45,16 +46,20 @@ end
 -- Decode a success response for `op`.
 local function success(op, res, call, elapsed)
   if op.no_content then return true end
-  local ctype = res.headers["content-type"]
+  -- (the C core hands the content type alone: its res.headers is built on first access)
+  local ctype = res.content_type
+  if ctype == nil then ctype = res.headers["content-type"] end
   local body = res.body
   local why
   if not is_json(ctype) then
     why = "expected a JSON response, got " .. (ctype and ("'" .. ctype .. "'") or "no content type")
   else
     -- a server may echo the caller's token into a value: mask it before decoding
-    local v, derr = json.decode(redact.body(body, call.secrets))
+    local masked, maybe = redact_body(body, call.secrets)
+    local v, derr = json_decode(masked)
     if type(v) == "table" then
-      redact.decoded(v, body, call.secrets)
+      -- no form of a secret in the body, not even escaped: nothing to recheck
+      if maybe then redact.decoded(v, body, call.secrets) end
       why = op.check and op.check(v)
       if not why then return v end
     else
@@ -132,17 +137,23 @@ end
 --- before(call): start the next attempt (hooks see it first).
 function _M.before(call)
   local c, req = call.c, call.req
-  call.attempts = call.attempts + 1
-  if call.attempts == 1 then call.started = call.t.now() end -- max_elapsed counts from here
+  local attempts = call.attempts + 1
+  call.attempts = attempts
+  local now = call.t.now
   local hooks = c.hooks
   if hooks and hooks.before_request then
+    if attempts == 1 then call.started = now() end -- max_elapsed counts from here
     local secret = call.secrets
     run_hook(c, hooks.before_request, {
       operation = call.operation, method = req.method, url = redact_string(req.url, secret),
-      attempt = call.attempts, headers = redact_headers(req.headers, secret), body = redact_string(req.body, secret),
+      attempt = attempts, headers = redact_headers(req.headers, secret), body = redact_string(req.body, secret),
     })
+    call.t0 = now()
+  else
+    local t0 = now()
+    if attempts == 1 then call.started = t0 end
+    call.t0 = t0
   end
-  call.t0 = call.t.now()
 end
 
 -- A batch's shared rate limit (konnect.batch): a 429 with Retry-After, or a
@@ -198,7 +209,8 @@ function _M.after(call, res, terr)
   if res then
     local heard = c.heard -- what the client heard from the server (konnect.batch paces by it)
     if not heard.any then heard.any = true end
-    local rl = meta.rate_limit(res.headers)
+    -- (the C core says when no rate-limit header came)
+    local rl = not res.no_rate_limit and rate_limit(res.headers) or nil
     if rl then heard.rate_limit = { limit = rl.limit, remaining = rl.remaining, reset = rl.reset, at = tnow } end
     local status = res.status
     if status == 429 then heard.limited = true end -- konnect.batch starts with one call (cleared by a batch)
@@ -239,6 +251,66 @@ function _M.after(call, res, terr)
   return "retry", wait
 end
 
+-- c.needles: the needle set of the client's secrets (redact.needles_of), made
+-- on the first answer to check (not at pats.new: a client may never get one)
+local function fill_needles(c)
+  local set, needles = redact.needles_of(c.secrets), c.needles
+  if type(needles) ~= "table" then return set end
+  for i = 1, #set do needles[i] = set[i] end
+  return needles
+end
+
+-- The common call's first attempt, with nothing to watch it (no hooks, no
+-- log, no per-call options, no body) over a transport that returns the
+-- response as values and decodes in C with the redaction check
+-- (konnect.transport.curl): no call state, no request or response table.
+-- It ends the call only when the answer is a 2xx JSON value that decodes and
+-- passes the operation's check, with no rate-limit header (what after() would
+-- make of it too) -> nil, value, meta.  Anything else, a transport error
+-- too, goes to the general pipeline as that call's first attempt: -> call,
+-- res, terr.
+local function first_attempt(c, t, sets, op, path)
+  local t0 = t.now()
+  local secrets = c.secrets
+  local status, body, ctype, rl, http_version, time, head, resent =
+    t:request_values(op.method, c.base .. path, sets.header_lines, nil, not op.idempotent, nil, secrets)
+  if status and not rl and status >= 200 and status < 300 and not op.no_content then
+    local heard = c.heard
+    if not heard.any then heard.any = true end
+    if ctype ~= nil and (ctype == last_json_ctype or is_json(ctype)) then
+      local needles = c.needles -- (pats.new makes it empty; it is never empty once filled)
+      if not needles or needles[1] == nil then needles = fill_needles(c) end
+      -- one C call: no form of any secret in the body (not even an escape),
+      -- then the decode; v == nil: held = a form may be there, mask first
+      -- (redact.body, redact.decoded), or JSON the C decoder leaves to cjson
+      local v, held = t.json_decode(body, needles)
+      if v == nil then
+        if held then
+          local masked, maybe = redact_body(body, secrets)
+          v = json_decode(masked)
+          if maybe and type(v) == "table" then redact.decoded(v, body, secrets) end
+        else
+          v = json_decode(body)
+        end
+      end
+      if type(v) == "table" then
+        local check = op.check
+        -- (elapsed: the transfer's own time, as libcurl measured it)
+        if not (check and check(v)) then return nil, v, meta.first(op.id, status, http_version, head, time) end
+      end
+    end
+  end
+  local res, terr
+  if status then
+    res = t.response(status, body, ctype, rl, http_version, time, head, resent)
+  else
+    terr = body
+  end
+  local call = _M.new_call(c, t, sets, op, path, nil, nil)
+  call.attempts, call.started, call.t0 = 1, t0, t0
+  return call, res, terr
+end
+
 --- request(c, op, path, body[, copts]) -> value, nil, meta | nil, err
 -- `c` is the client's internal state (see konnect.pats): base, secrets,
 -- policy, tstate (konnect.transport), log, hooks.
@@ -248,19 +320,31 @@ function _M.request(c, op, path, body, copts)
     sets.operation = op.id
     return nil, sets
   end
-  local call, err = _M.new_call(c, t, sets, op, path, body, copts)
-  if not call then return nil, err end
+  local call, res, rerr
+  if copts == nil and body == nil and t.request_values and t.json_decode and sets.header_lines and not c.hooks
+     and not c.log then
+    local v, m
+    call, v, m = first_attempt(c, t, sets, op, path)
+    if not call then return v, nil, m end
+    res, rerr = v, m
+  else
+    local err
+    call, err = _M.new_call(c, t, sets, op, path, body, copts)
+    if not call then return nil, err end
+  end
   local req, sleep, gate = call.req, t.sleep, call.gate
   while true do
+    if call.attempts > 0 then -- an attempt went out (first_attempt's, or the loop's)
+      local state, a, b, m = _M.after(call, res, rerr)
+      if state == "done" then return a, b, m end
+      if a > 0 then sleep(a) end
+    end
     if gate then -- a shared rate limit says wait (konnect.batch)
       local hold = gate.hold - t.now()
       if hold > 0 then sleep(hold) end
     end
     _M.before(call)
-    local res, rerr = t:request(req)
-    local state, a, b, m = _M.after(call, res, rerr)
-    if state == "done" then return a, b, m end
-    if a > 0 then sleep(a) end
+    res, rerr = t:request(req)
   end
 end
 

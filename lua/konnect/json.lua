@@ -5,6 +5,7 @@
 local cjson = require "cjson"
 
 local type, tostring, pcall, next, pairs, ipairs = type, tostring, pcall, next, pairs, ipairs
+local loaded = package.loaded
 local floor, format, byte, gsub, find, concat, sort = math.floor, string.format, string.byte, string.gsub,
   string.find, table.concat, table.sort
 local tointeger = math.tointeger -- nil before Lua 5.3
@@ -35,14 +36,38 @@ local function clean(t)
   return t
 end
 
+-- The same walk in C (konnect.core.json_clean), and the common case decoded
+-- in one pass in C (konnect.core.json_decode: strict JSON, an object or an
+-- array at the top, no escapes in strings; the same result as cjson + clean,
+-- nil for anything else), once the C core is loaded anyway (the curl
+-- transport): never loaded for them.  false until then.
+local c_clean, c_decode = false, false
+local function c_core()
+  local core = loaded["konnect.core"]
+  if type(core) == "table" then c_clean, c_decode = core.json_clean or false, core.json_decode or false end
+end
+local function clean_fast(t)
+  if not c_clean then
+    c_core()
+    if not c_clean then return clean(t) end
+  end
+  if not c_clean(t, NULL) then clean(t) end
+  return t
+end
+
 --- decode(s) -> value | nil, message
 function _M.decode(s)
   if type(s) ~= "string" then return nil, "no body" end
+  if not c_decode then c_core() end
+  if c_decode then
+    local v = c_decode(s)
+    if v ~= nil then return v end
+  end
   local ok, v = pcall(codec.decode, s)
   if not ok then return nil, "invalid JSON: " .. tostring(v):gsub("^.-:%d+: ", "") end
   if v == NULL then return nil, "JSON null" end
   -- without Lua 5.3's integers, only a null needs cleaning: none without "null"
-  if type(v) == "table" and (tointeger or find(s, "null", 1, true)) then clean(v) end
+  if type(v) == "table" and (tointeger or find(s, "null", 1, true)) then clean_fast(v) end
   return v
 end
 
@@ -54,6 +79,7 @@ function _M.encode(t)
 end
 
 _M.null = NULL
+_M.clean_lua = clean -- for the specs: the walk json_clean must agree with
 
 -- encode_sorted(v) -> string: a stable rendering for people and diffs (the
 -- CLI's --json): object keys sorted, an empty table as [] (the only empty

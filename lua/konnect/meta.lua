@@ -86,17 +86,25 @@ local function request_id(v, secret)
 end
 _M.request_id = request_id
 
--- the raw headers and the secrets of a meta not yet read (weak keys)
-local raw_headers = setmetatable({}, { __mode = "k" })
-local raw_secrets = setmetatable({}, { __mode = "k" })
+-- the last response of a meta not yet read (weak keys; with the C core its
+-- headers are not even built yet): the res table (the secrets in
+-- res.meta_secrets), or a head of konnect.core (a call answered at its first
+-- attempt: core.head_headers gives its headers and the secrets kept with it)
+local raw = setmetatable({}, { __mode = "k" })
+local loaded = package.loaded
 
 local meta_mt = { __name = "konnect.Meta" }
 meta_mt.__index = function(m, k)
   if k ~= "headers" and k ~= "request_id" then return nil end
-  local h = raw_headers[m]
-  if not h then return nil end
-  local secret = raw_secrets[m]
-  raw_headers[m], raw_secrets[m] = nil, nil
+  local r = raw[m]
+  if not r then return nil end
+  raw[m] = nil
+  local h, secret
+  if type(r) == "table" then
+    h, secret = r.headers, r.meta_secrets
+  else
+    h, secret = loaded["konnect.core"].head_headers(r)
+  end
   local headers = redact.headers(h, secret)
   rawset(m, "headers", headers)
   rawset(m, "request_id", request_id(h["x-kong-request-id"], secret))
@@ -106,12 +114,23 @@ end
 --- new(call, res, elapsed, rate_limit) -> meta of a call's last response.
 --- `call` is konnect.http's call state (operation, attempts, secrets).
 function _M.new(call, res, elapsed, rl)
-  local h = res.headers
+  res.meta_secrets = call.secrets
   local m = setmetatable({
     status = res.status, attempts = call.attempts, elapsed = elapsed, http_version = res.http_version,
     operation = call.operation, rate_limit = rl,
   }, meta_mt)
-  raw_headers[m], raw_secrets[m] = h, call.secrets
+  raw[m] = res
+  return m
+end
+
+--- first(operation, status, http_version, head, elapsed) -> meta of a call
+--- answered at its first attempt, with no rate-limit header (konnect.http's
+--- first_attempt; `head` is konnect.core's, the secrets kept with it)
+function _M.first(operation, status, http_version, head, elapsed)
+  local m = setmetatable({
+    status = status, attempts = 1, elapsed = elapsed, http_version = http_version, operation = operation,
+  }, meta_mt)
+  raw[m] = head
   return m
 end
 

@@ -166,6 +166,7 @@ function _M.new(opts)
   }
   return setmetatable({
     base = server.base, server = server, token = token, secrets = secrets, policy = policy, hooks = hooks,
+    needles = {}, -- what a response body is checked for first: redact.needles_of(secrets), filled on first use
     log = opts.log, me_id = false, me_ids = {}, tstate = tstate, heard = { any = false },
     allow_insecure_http = opts.allow_insecure_http or nil,
     proxy = proxy_info and { scheme = proxy_info.scheme, host = proxy_info.host } or nil,
@@ -222,9 +223,11 @@ function Client:transport()
   return transport.select(self.tstate)
 end
 
-local function call(self, op, ...)
+-- (ops.build reads at most five arguments after the client: fixed
+-- parameters here, no varargs per call)
+local function call(self, op, a1, a2, a3, a4, a5)
   if getmetatable(self) ~= client_mt then return nil, misuse(self, op.name, op.id) end
-  local path, body, copts, user_id = ops.build(self, op, ...)
+  local path, body, copts, user_id = ops.build(self, op, a1, a2, a3, a4, a5)
   if not path then return nil, body end
   local v, err, m = http.request(self, op, path, body, copts)
   if err then
@@ -238,7 +241,7 @@ local function call(self, op, ...)
 end
 
 for name, op in pairs(OPS) do
-  Client[name] = function(self, ...) return call(self, op, ...) end
+  Client[name] = function(self, a1, a2, a3, a4, a5) return call(self, op, a1, a2, a3, a4, a5) end
 end
 
 --- client:me([copts]) -> the user the token belongs to (GET /v3/users/me); it

@@ -159,17 +159,72 @@ local function may_hold(s, secret)
   return false
 end
 
---- body(s, secrets) -> s with the caller's own secrets masked, and nothing
--- else touched (a new token's konnect_token stays): for a response body before
--- it is decoded, so a value the library returns never carries the token a
--- server echoed into it.  Costs a few plain finds when there is nothing to mask.
-function _M.body(s, secrets)
-  if type(s) ~= "string" or s == "" then return s end
-  if type(secrets) ~= "table" then secrets = { secrets } end
+-- The strings any of which may_hold looks for, for a whole secrets array:
+-- "%", "\\", each secret (>= 4 bytes) and its base64 fragments, without a
+-- string that contains another one of the set (finding the longer one
+-- implies finding the shorter).  Made once per secrets table (a client's).
+local needles_cache = setmetatable({}, { __mode = "k" })
+local function needles_of(secrets)
+  local set = needles_cache[secrets]
+  if set then return set end
+  local all = { "%", "\\" }
   for i = 1, #secrets do
-    if may_hold(s, secrets[i]) then s = mask_one(s, secrets[i]) end
+    local secret = secrets[i]
+    if type(secret) == "string" and #secret >= 4 then
+      all[#all + 1] = secret
+      local frags = b64_fragments(secret)
+      for k = 1, #frags do all[#all + 1] = frags[k] end
+    end
   end
-  return s
+  set = {}
+  for i = 1, #all do
+    local a, keep = all[i], true
+    for j = 1, #all do
+      local b = all[j]
+      if j ~= i and #b <= #a and find(a, b, 1, true) and (#b < #a or j < i) then keep = false; break end
+    end
+    if keep then set[#set + 1] = a end
+  end
+  needles_cache[secrets] = set
+  return set
+end
+_M.needles_of = needles_of
+
+-- konnect.core.find_any (one C call for the whole set) once the C core is
+-- loaded anyway (the curl transport); false until then.
+local loaded = package.loaded
+local c_find_any = false
+local function find_any()
+  if not c_find_any then
+    local core = loaded["konnect.core"]
+    c_find_any = type(core) == "table" and core.find_any or false
+  end
+  return c_find_any
+end
+
+--- body(s, secrets) -> s, maybe: s with the caller's own secrets masked, and
+-- nothing else touched (a new token's konnect_token stays): for a response
+-- body before it is decoded, so a value the library returns never carries the
+-- token a server echoed into it.  Costs a few plain finds (one C call with the
+-- C core) when there is nothing to mask.  maybe is false when no form of any
+-- secret can be in s, not even escaped (then decoded(v, s, secrets) has
+-- nothing to do either).
+function _M.body(s, secrets)
+  if type(s) ~= "string" or s == "" then return s, false end
+  if type(secrets) ~= "table" then
+    secrets = { secrets }
+  else
+    local fa = c_find_any or find_any()
+    if fa and not fa(s, needles_of(secrets)) then return s, false end
+  end
+  local maybe = false
+  for i = 1, #secrets do
+    if may_hold(s, secrets[i]) then
+      maybe = true
+      s = mask_one(s, secrets[i])
+    end
+  end
+  return s, maybe
 end
 
 local function mask_in_place(t, secrets, depth)

@@ -20,6 +20,8 @@ local UUID = "^%x%x%x%x%x%x%x%x%-%x%x%x%x%-%x%x%x%x%-%x%x%x%x%-%x%x%x%x%x%x%x%x%
 local UUID_SEEN_MAX = 256
 local uuid_seen, uuid_seen_n = {}, 0
 
+_M.uuid_seen = uuid_seen -- (read-only elsewhere: konnect.ops's fast path; replaced when full)
+
 function _M.uuid(v, what)
   if uuid_seen[v] then return v end
   if type(v) ~= "string" then
@@ -28,7 +30,10 @@ function _M.uuid(v, what)
   if not find(v, UUID) then
     return nil, what .. " must be a UUID (8-4-4-4-12 hex digits)"
   end
-  if uuid_seen_n >= UUID_SEEN_MAX then uuid_seen, uuid_seen_n = {}, 0 end
+  if uuid_seen_n >= UUID_SEEN_MAX then
+    uuid_seen, uuid_seen_n = {}, 0
+    _M.uuid_seen = uuid_seen
+  end
   uuid_seen[v], uuid_seen_n = true, uuid_seen_n + 1
   return v
 end

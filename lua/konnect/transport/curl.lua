@@ -71,6 +71,25 @@ function _M:request(req)
   return conn:request(req.method, req.url, h, req.body, req.once, req.timeout)
 end
 
+--- request_values(method, url, header_lines, body, once, timeout, uv) -> status, body,
+--- content_type, rate_limit, http_version, time, head, resent | nil, terr:
+--- request() without the response table (konnect.http's first attempt makes
+--- none unless it needs one: response(...) then); header_lines is a
+--- core.headers() list; `uv` is kept with the head (core.head_headers).
+function _M:request_values(method, url, lines, body, once, timeout, uv)
+  local conn = self.conn
+  if not conn then
+    local err, kind
+    conn, err, kind = connection(self)
+    if not conn then return nil, setup_error(err, kind) end
+  end
+  return conn:request_values(method, url, lines, body, once, timeout, uv)
+end
+
+-- response(status, body, content_type, rate_limit, http_version, time, head,
+-- resent) -> the res table request() would have returned
+_M.response = core.response
+
 --- request_many(reqs, concurrency) -> array of res | terr, in input order.
 function _M:request_many(reqs, concurrency)
   local m = self.multi
@@ -110,6 +129,9 @@ function _M:request_many(reqs, concurrency)
   return out
 end
 
+-- json_decode(body, needles) -> table | nil[, held]: konnect.core's one-pass
+-- decoder with redaction's check in front (konnect.http's first attempt)
+_M.json_decode = core.json_decode
 _M.sleep = core.sleep
 _M.now = core.monotime
 
