@@ -558,13 +558,25 @@ describe("fast paths", function()
             "X-RateLimit-Limit-Hour: 100", "X-RateLimit-Remaining-Hour: 90" },
           { limit = 10, remaining = 3, window = "minute" } },
       }
+      -- the same answers through the general pipeline (a hook forces it)
+      local general = assert(pats.new { token = fake.ALICE_TOKEN, server_url = srv.url, retries = false,
+                                        hooks = { after_response = function() end } })
       for i, case in ipairs(cases) do
         local headers = { "Content-Type: application/json" }
         for _, h in ipairs(case[1]) do headers[#headers + 1] = h end
-        srv:respond(hostile.response("200 OK", headers, '{"id":"' .. UUID .. '"}'))
+        srv:respond(hostile.response("200 OK", headers, '{"id":"' .. UUID .. '","n":null}'))
         local v, err, m = c:get(ALICE, UUID)
         assert.is_table(v, err and tostring(err))
         assert.same(case[2], m.rate_limit, "case " .. i)
+        assert.same({ id = UUID }, v)
+        srv:respond(hostile.response("200 OK", headers, '{"id":"' .. UUID .. '","n":null}'))
+        local gv, gerr, gm = general:get(ALICE, UUID)
+        assert.is_nil(gerr)
+        assert.same(gv, v)
+        for _, k in ipairs { "status", "attempts", "http_version", "operation", "rate_limit", "request_id" } do
+          assert.same(gm[k], m[k], k .. ", case " .. i)
+        end
+        assert.same(gm.headers, m.headers, "case " .. i)
       end
       srv:respond(hostile.response("200 OK", { "Content-Type: application/json" }, '{"id":"' .. UUID .. '"}'))
       local _, _, m = c:get(ALICE, UUID)

@@ -265,18 +265,26 @@ end
 -- response as values and decodes in C with the redaction check
 -- (konnect.transport.curl): no call state, no request or response table.
 -- It ends the call only when the answer is a 2xx JSON value that decodes and
--- passes the operation's check, with no rate-limit header (what after() would
--- make of it too) -> nil, value, meta.  Anything else, a transport error
--- too, goes to the general pipeline as that call's first attempt: -> call,
--- res, terr.
+-- passes the operation's check (what after() would make of it too; a
+-- rate-limit header is read and heard as after() reads it) -> nil, value,
+-- meta.  Anything else, a transport error too, goes to the general pipeline
+-- as that call's first attempt: -> call, res, terr.
 local function first_attempt(c, t, sets, op, path)
   local t0 = t.now()
   local secrets = c.secrets
   local status, body, ctype, rl, http_version, time, head, resent =
     t:request_values(op.method, c.base .. path, sets.header_lines, nil, not op.idempotent, nil, secrets)
-  if status and not rl and status >= 200 and status < 300 and not op.no_content then
+  local res
+  if status and status >= 200 and status < 300 and not op.no_content then
     local heard = c.heard
     if not heard.any then heard.any = true end
+    if rl then -- a rate-limit header came (the C core says so): read it as after() does
+      res = t.response(status, body, ctype, rl, http_version, time, head, resent)
+      rl = rate_limit(res.headers)
+      if rl then
+        heard.rate_limit = { limit = rl.limit, remaining = rl.remaining, reset = rl.reset, at = t.now() }
+      end
+    end
     if ctype ~= nil and (ctype == last_json_ctype or is_json(ctype)) then
       local needles = c.needles -- (pats.new makes it empty; it is never empty once filled)
       if not needles or needles[1] == nil then needles = fill_needles(c) end
@@ -296,13 +304,16 @@ local function first_attempt(c, t, sets, op, path)
       if type(v) == "table" then
         local check = op.check
         -- (elapsed: the transfer's own time, as libcurl measured it)
-        if not (check and check(v)) then return nil, v, meta.first(op.id, status, http_version, head, time) end
+        if not (check and check(v)) then
+          return nil, v, meta.first(op.id, status, http_version, head, time, rl or nil)
+        end
       end
     end
   end
-  local res, terr
+  local terr
   if status then
-    res = t.response(status, body, ctype, rl, http_version, time, head, resent)
+    -- (res made above when a rate-limit header came; after() reads it again, as for any attempt)
+    res = res or t.response(status, body, ctype, rl, http_version, time, head, resent)
   else
     terr = body
   end

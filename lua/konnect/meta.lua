@@ -123,12 +123,13 @@ function _M.new(call, res, elapsed, rl)
   return m
 end
 
---- first(operation, status, http_version, head, elapsed) -> meta of a call
---- answered at its first attempt, with no rate-limit header (konnect.http's
---- first_attempt; `head` is konnect.core's, the secrets kept with it)
-function _M.first(operation, status, http_version, head, elapsed)
+--- first(operation, status, http_version, head, elapsed, rate_limit) -> meta of
+--- a call answered at its first attempt (konnect.http's first_attempt; `head`
+--- is konnect.core's, the secrets kept with it; rate_limit as rate_limit() read it)
+function _M.first(operation, status, http_version, head, elapsed, rl)
   local m = setmetatable({
     status = status, attempts = 1, elapsed = elapsed, http_version = http_version, operation = operation,
+    rate_limit = rl,
   }, meta_mt)
   raw[m] = head
   return m
