@@ -389,4 +389,23 @@ return {
     what = "CLI: a secret with control characters (terminal escapes) printed",
     from = [[secret:find("[%s%c]")]], to = [[secret:find("%s")]],
     suites = { CLI, MUT } },
+
+  ---------------------------------------------------------------------------
+  -- round two, issue 12: the C decoder and the first-attempt path
+  { id = 86, file = "csrc/core.c", what = "C decoder: control bytes taken inside strings (cjson refuses them)",
+    from = [[        if (c == '\\' || c < 0x20)]], to = [[        if (c == '\\')]],
+    suites = { "busted:fastpath" } },
+  { id = 87, file = "csrc/core.c", what = "C decoder: no depth cap on arrays (deep nesting recurses in C)",
+    from = [[    if (++j->depth > KC_JSON_MAX_DEPTH || !lua_checkstack(L, KC_JSON_BATCH + 8))]],
+    to = [[    if (!lua_checkstack(L, KC_JSON_BATCH + 8))]],
+    suites = { "busted:fastpath", "fuzz" } },
+  { id = 88, file = "csrc/core.c", what = "C decoder: an array with a null element decoded with a hole",
+    from = [[        if (jd_value(j, &is_null) != 0 || is_null)]], to = [[        if (jd_value(j, &is_null) != 0)]],
+    suites = { "busted:fastpath" } },
+  { id = 89, file = "lua/konnect/http.lua", what = "first attempt: the operation's check of the value skipped",
+    from = [[        if not (check and check(v)) then]], to = [[        if true then]],
+    suites = { LIB, "busted:fastpath" } },
+  { id = 90, file = "lua/konnect/http.lua", what = "first attempt: a body that may hold the token decoded unmasked",
+    from = [[        if held then]], to = [[        if false then]],
+    suites = { "busted:fastpath,hardening" } },
 }
