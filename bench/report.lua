@@ -300,20 +300,16 @@ ratio_target(("GET keep-alive, Lua 5.4 / raw libcurl (wall)%s"):format(gw == "ge
   " pairs" or ""), "≤ 1.10×", paired(gw, "konnect.pats 5.4", gw, "raw libcurl", "mean_us"), 1.10)
 ratio_target(("GET keep-alive, LuaJIT / raw libcurl (wall)%s"):format(gw == "get_http_pair" and ", " .. gn ..
   " pairs" or ""), "≤ 1.07×", paired(gw, "konnect.pats LuaJIT", gw, "raw libcurl", "mean_us"), 1.07)
--- client CPU, same pairs (what the library itself costs, without the server's share of the wall time)
-local cpu54 = paired(gw, "konnect.pats 5.4", gw, "raw libcurl", "cpu_us")
-local cpujit = paired(gw, "konnect.pats LuaJIT", gw, "raw libcurl", "cpu_us")
-if cpu54 or cpujit then
-  target("  (client CPU, same pairs: 5.4 / raw, LuaJIT / raw)", "-",
-    ("%s× / %s×"):format(cell(cpu54, "%.2f"), cell(cpujit, "%.2f")), nil)
+-- an informative row of the same pairs: "5.4 / raw, LuaJIT / raw" for one contender family and field
+local function pair_row(label, family, f)
+  local r54 = paired(gw, family .. " 5.4", gw, "raw libcurl", f)
+  local rjit = paired(gw, family .. " LuaJIT", gw, "raw libcurl", f)
+  if r54 or rjit then target(label, "-", ("%s× / %s×"):format(cell(r54, "%.2f"), cell(rjit, "%.2f")), nil) end
 end
--- the floor of our C core: konnect.core + cjson with minimal glue (bench/baselines/core_floor.lua), same pairs
-local fl54 = paired(gw, "konnect.core+cjson 5.4", gw, "raw libcurl", "mean_us")
-local fljit = paired(gw, "konnect.core+cjson LuaJIT", gw, "raw libcurl", "mean_us")
-if fl54 or fljit then
-  target("  (floor, wall: konnect.core+cjson / raw, 5.4 / LuaJIT)", "-",
-    ("%s× / %s×"):format(cell(fl54, "%.2f"), cell(fljit, "%.2f")), nil)
-end
+-- client CPU (what the library itself costs, without the server's share of the wall time)
+pair_row("  (client CPU, same pairs: 5.4 / raw, LuaJIT / raw)", "konnect.pats", "cpu_us")
+-- the floor of our C core: konnect.core + cjson with minimal glue (bench/baselines/core_floor.lua)
+pair_row("  (floor, wall: konnect.core+cjson / raw, 5.4 / LuaJIT)", "konnect.core+cjson", "mean_us")
 do
   local runs = by.batch_http and by.batch_http["konnect.pats 5.4"]
   if runs then

@@ -2283,6 +2283,24 @@ static int jd_word(kc_json *j, const char *w, size_t n)
     return 0;
 }
 
+/* After a member of an object or an array: 1 when a ',' says another
+ * follows, 0 at the closing byte (consumed), -1 for anything else. */
+static int jd_more(kc_json *j, char close)
+{
+    jd_ws(j);
+    if (j->p >= j->end)
+        return -1;
+    if (*j->p == ',') {
+        j->p++;
+        jd_ws(j);
+        return 1;
+    }
+    if (*j->p != close)
+        return -1;
+    j->p++;
+    return 0;
+}
+
 /* Up to this many pairs (elements) of an object (array) wait on the stack,
  * so that its table is made at its size, not grown step by step. */
 #define KC_JSON_BATCH 32
@@ -2317,7 +2335,7 @@ static void jd_flush_pairs(lua_State *L, int t, int n)
 static int jd_object(kc_json *j)
 {
     lua_State *L = j->L;
-    int t = 0, n = 0, is_null;
+    int t = 0, n = 0, is_null, more;
     if (++j->depth > KC_JSON_MAX_DEPTH || !lua_checkstack(L, 2 * KC_JSON_BATCH + 8))
         return -1;
     j->p++;
@@ -2346,18 +2364,11 @@ static int jd_object(kc_json *j)
             t = lua_gettop(L) - 2 * n;
             jd_flush_pairs(L, t, n);
         }
-        jd_ws(j);
-        if (j->p >= j->end)
+        more = jd_more(j, '}');
+        if (more < 0)
             return -1;
-        if (*j->p == ',') {
-            j->p++;
-            jd_ws(j);
-            continue;
-        }
-        if (*j->p != '}')
-            return -1;
-        j->p++;
-        break;
+        if (more == 0)
+            break;
     }
     if (t == 0) {
         lua_createtable(L, 0, n);
@@ -2373,7 +2384,7 @@ static int jd_object(kc_json *j)
 static int jd_array(kc_json *j)
 {
     lua_State *L = j->L;
-    int t = 0, n = 0, is_null, i;
+    int t = 0, n = 0, is_null, i, more;
     if (++j->depth > KC_JSON_MAX_DEPTH || !lua_checkstack(L, KC_JSON_BATCH + 8))
         return -1;
     j->p++;
@@ -2397,18 +2408,11 @@ static int jd_array(kc_json *j)
             for (i = n; i >= 1; i--)
                 lua_rawseti(L, t, i);
         }
-        jd_ws(j);
-        if (j->p >= j->end)
+        more = jd_more(j, ']');
+        if (more < 0)
             return -1;
-        if (*j->p == ',') {
-            j->p++;
-            jd_ws(j);
-            continue;
-        }
-        if (*j->p != ']')
-            return -1;
-        j->p++;
-        break;
+        if (more == 0)
+            break;
     }
     if (t == 0) {
         lua_createtable(L, n, 0);
