@@ -1111,6 +1111,15 @@ describe("konnect-pats v2", function()
       assert.equal("soon-ish", relative("soon-ish", NOW))
     end)
 
+    it("a stamp of the next second is \"just now\": os.time() (time(2), a coarse clock) can trail it", function()
+      -- last_used_at stamped by the server a moment ago (gettimeofday) may already be in the
+      -- second that time(2) has not reached yet: the list said "in under a minute" (flaky)
+      assert.equal("just now", relative("2026-05-28T20:26:40.700Z", 1780000000))
+      assert.equal("just now", relative("2026-05-28T20:26:41.001Z", 1780000000))
+      assert.equal("in under a minute", relative("2026-05-28T20:26:42Z", 1780000000))
+      assert.equal("in under a minute", relative("2026-05-28T20:27:10Z", 1780000000))
+    end)
+
     it("a token created for 36h shows \"in 36 hours\"", function()
       local r = ok(cli({ "create", "--name", "short", "--ttl", "36h" }))
       assert.matches("expires in 36 hours", r.err, 1, true)

@@ -27,7 +27,9 @@ local function relative(s, now)
   local t = require("konnect.time").rfc3339(s)
   if not t then return s ~= nil and clean(s) or "?" end
   local d = t - (now or os.time())
-  local future = d > 0
+  -- os.time() counts whole seconds, read from a coarse clock (time(2)) that can
+  -- trail a fresh stamp of this very second by a tick: one second ahead is now
+  local future = d > 1
   d = d < 0 and -d or d
   if d < 60 then return future and "in under a minute" or "just now" end
   local n, unit
