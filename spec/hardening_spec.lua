@@ -54,6 +54,12 @@ describe("hardening", function()
       assert.is_nil(("x" .. err):find(fake.ALICE_TOKEN, 1, true))
     end)
 
+    it("redact.base64, which the forms below are built with, is RFC 4648 base64 (its test vectors)", function()
+      local vectors = { [""] = "", f = "Zg==", fo = "Zm8=", foo = "Zm9v", foob = "Zm9vYg==", fooba = "Zm9vYmE=",
+                        foobar = "Zm9vYmFy", ["\0\0\0"] = "AAAA", ["\255\254\253"] = "//79", ["\251\255"] = "+/8=" }
+      for plain, enc in pairs(vectors) do assert.equal(enc, redact.base64(plain), plain) end
+    end)
+
     it("the token echoed plain, percent-encoded, JSON-escaped and in base64 is masked everywhere", function()
       local forms = {
         SECRET, pct(SECRET), pct(SECRET):lower(), json_u(SECRET), (SECRET:gsub("/", "\\/")),

@@ -14,8 +14,8 @@
 -- "konnect_token" JSON value and any token-shaped kpat_/spat_ string are
 -- masked too.
 
-local type, pairs, tostring, setmetatable, byte, sub, find, gsub, format, lower, concat =
-  type, pairs, tostring, setmetatable, string.byte, string.sub, string.find, string.gsub,
+local type, pairs, tostring, setmetatable, byte, char, sub, find, gsub, format, lower, concat =
+  type, pairs, tostring, setmetatable, string.byte, string.char, string.sub, string.find, string.gsub,
   string.format, string.lower, table.concat
 local floor = math.floor
 
@@ -26,20 +26,21 @@ _M.MASK = MASK
 
 local B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 
+local B64_BYTE = { byte(B64, 1, 64) } -- [v + 1] = the byte of base64 digit v
+local PAD = 61                          -- "="
 local function base64(s)
   local out, n = {}, 0
   for i = 1, #s, 3 do
     local a, b, c = byte(s, i, i + 2)
     local v = a * 65536 + (b or 0) * 256 + (c or 0)
-    local quad = {}
-    for k = 4, 1, -1 do
-      quad[k] = sub(B64, v % 64 + 1, v % 64 + 1)
-      v = floor(v / 64)
-    end
-    if not b then quad[3] = "=" end
-    if not c then quad[4] = "=" end
+    local d4 = v % 64
+    v = (v - d4) / 64
+    local d3 = v % 64
+    v = (v - d3) / 64
+    local d2 = v % 64
     n = n + 1
-    out[n] = concat(quad)
+    out[n] = char(B64_BYTE[(v - d2) / 64 + 1], B64_BYTE[d2 + 1], b and B64_BYTE[d3 + 1] or PAD,
+                  c and B64_BYTE[d4 + 1] or PAD)
   end
   return concat(out)
 end
