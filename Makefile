@@ -35,7 +35,7 @@ help:
 	@echo "make check     soaks of the core and the library, natively and under valgrind memcheck"
 	@echo "make bench     benchmarks against the alternatives (bench/results/)"
 	@echo "make mutate    mutation testing: the fixed mutants of scripts/mutants.lua, score and survivors (MUTANTS=3,7-9)"
-	@echo "make install   copy the module into PREFIX=$(PREFIX) for LUA=$(LUA)"
+	@echo "make install   copy the module into PREFIX=$(PREFIX) for LUA=$(LUA) (make uninstall removes it)"
 	@echo "make release-check  lint both rockspecs, one version everywhere, luarocks pack, build the"
 	@echo "               source rock in a fresh tree (Lua 5.4, 5.1) and smoke-test it; builds stay in build/"
 	@echo "make clean     remove build/ and .run/"
@@ -115,6 +115,16 @@ install: build
 	install -d $(DESTDIR)$(PREFIX)/share/bash-completion/completions; \
 	install -m 0644 completion/konnect-pats.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/konnect-pats; \
 	echo "installed konnect for Lua $$v under $(DESTDIR)$(PREFIX)"
+
+# what `make install` put under PREFIX for LUA, and nothing else
+uninstall:
+	@v=$(call lua_dir,$(LUA)); [ $$v = jit ] && v=5.1; \
+	rm -f $(DESTDIR)$(PREFIX)/lib/lua/$$v/konnect/core.so $(DESTDIR)$(PREFIX)/lib/lua/$$v/konnect/core_impl.so \
+	  $(DESTDIR)$(PREFIX)/lib/lua/$$v/konnect/cli_bundle.luac $(DESTDIR)$(PREFIX)/bin/konnect-pats \
+	  $(DESTDIR)$(PREFIX)/share/bash-completion/completions/konnect-pats; \
+	rm -rf $(DESTDIR)$(PREFIX)/share/lua/$$v/konnect; \
+	rmdir $(DESTDIR)$(PREFIX)/lib/lua/$$v/konnect 2>/dev/null || true; \
+	echo "removed konnect for Lua $$v from $(DESTDIR)$(PREFIX)"
 
 fake-start:
 	@fake_konnect/ctl start
