@@ -81,7 +81,10 @@ end
 
 -- The base64 fragments that appear whenever `secret` is base64-encoded at
 -- any of the three alignments (the characters that depend on its bytes only).
-local fragments_cache = setmetatable({}, { __mode = "k" })
+-- Cached for the last FRAGMENTS_KEPT secrets at most: a weak table never lets
+-- go of string keys, and a process may see any number of secrets over its life.
+local FRAGMENTS_KEPT = 64
+local fragments_cache, fragments_cached = {}, 0
 local function b64_fragments(secret)
   local f = fragments_cache[secret]
   if f then return f end
@@ -98,6 +101,8 @@ local function b64_fragments(secret)
       if url ~= frag then f[#f + 1] = url end
     end
   end
+  if fragments_cached >= FRAGMENTS_KEPT then fragments_cache, fragments_cached = {}, 0 end
+  fragments_cached = fragments_cached + 1
   fragments_cache[secret] = f
   return f
 end
