@@ -15,7 +15,7 @@ local type, pairs, pcall, tostring, format, find = type, pairs, pcall, tostring,
 local _M = {}
 
 local redact_string, redact_headers, redact_body = redact.string, redact.headers, redact.body
-local json_decode, rate_limit = json.decode, meta.rate_limit
+local json_decode, rate_limit, needles_of = json.decode, meta.rate_limit, redact.needles_of
 
 local last_json_ctype = "application/json"
 local function is_json(ctype)
@@ -251,15 +251,6 @@ function _M.after(call, res, terr)
   return "retry", wait
 end
 
--- c.needles: the needle set of the client's secrets (redact.needles_of), made
--- on the first answer to check (not at pats.new: a client may never get one)
-local function fill_needles(c)
-  local set, needles = redact.needles_of(c.secrets), c.needles
-  if type(needles) ~= "table" then return set end
-  for i = 1, #set do needles[i] = set[i] end
-  return needles
-end
-
 -- The common call's first attempt, with nothing to watch it (no hooks, no
 -- log, no per-call options, no body) over a transport that returns the
 -- response as values and decodes in C with the redaction check
@@ -286,8 +277,9 @@ local function first_attempt(c, t, sets, op, path)
       end
     end
     if ctype ~= nil and (ctype == last_json_ctype or is_json(ctype)) then
-      local needles = c.needles -- (pats.new makes it empty; it is never empty once filled)
-      if not needles or needles[1] == nil then needles = fill_needles(c) end
+      -- the needle set of the client's secrets (made on the first answer to check,
+      -- cached by konnect.redact for that secrets table; the client is not written)
+      local needles = needles_of(secrets)
       -- one C call: no form of any secret in the body (not even an escape),
       -- then the decode; v == nil: held = a form may be there, mask first
       -- (redact.body, redact.decoded), or JSON the C decoder leaves to cjson

@@ -62,7 +62,7 @@ end
 
 -- the path of `op` for its parameters (already checked)
 local function path_of(op, user_id, token_id)
-  local n = #op.params
+  local n = op.nparams
   if n == 2 then return op.p1 .. user_id .. op.p2 .. token_id .. op.p3 end
   if n == 1 then return op.p1 .. user_id .. op.p2 end
   return op.p1
@@ -163,15 +163,15 @@ end
 -- has one, then the per-call options, last) and makes its path and body;
 -- "me" is resolved last, after every local check passed.
 function _M.build(c, op, a1, a2, a3, a4, a5)
-  local nparams, err = op.nparams or #op.params
+  local nparams, err = op.nparams
   -- the usual call: ids that passed before (validate.uuid remembers them),
   -- no body, no options, nothing more: the path at once
   if not op.body and a3 == nil and a4 == nil then
     local seen = validate.uuid_seen
     if nparams == 2 then
-      if seen[a1] and seen[a2] then return op.p1 .. a1 .. op.p2 .. a2 .. op.p3, nil, nil, a1 end
+      if seen[a1] and seen[a2] then return path_of(op, a1, a2), nil, nil, a1 end
     elseif nparams == 1 and a2 == nil and seen[a1] then
-      return op.p1 .. a1 .. op.p2, nil, nil, a1
+      return path_of(op, a1), nil, nil, a1
     end
   end
   local user_id, token_id, bodyarg, opts, extra

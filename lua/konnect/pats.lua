@@ -166,7 +166,6 @@ function _M.new(opts)
   }
   return setmetatable({
     base = server.base, server = server, token = token, secrets = secrets, policy = policy, hooks = hooks,
-    needles = {}, -- what a response body is checked for first: redact.needles_of(secrets), filled on first use
     log = opts.log, me_id = false, me_ids = {}, tstate = tstate, heard = { any = false },
     allow_insecure_http = opts.allow_insecure_http or nil,
     proxy = proxy_info and { scheme = proxy_info.scheme, host = proxy_info.host } or nil,

@@ -77,12 +77,8 @@ end
 --- none unless it needs one: response(...) then); header_lines is a
 --- core.headers() list; `uv` is kept with the head (core.head_headers).
 function _M:request_values(method, url, lines, body, once, timeout, uv)
-  local conn = self.conn
-  if not conn then
-    local err, kind
-    conn, err, kind = connection(self)
-    if not conn then return nil, setup_error(err, kind) end
-  end
+  local conn, err, kind = connection(self)
+  if not conn then return nil, setup_error(err, kind) end
   return conn:request_values(method, url, lines, body, once, timeout, uv)
 end
 
