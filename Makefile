@@ -16,8 +16,9 @@ DEB_PKGS := build-essential pkg-config libcurl4-openssl-dev ca-certificates open
             luajit2 libluajit2-5.1-dev lua-cjson lua-busted lua-check luarocks lua-socket lua-yaml \
             nginx-light libnginx-mod-http-lua curl valgrind
 
-CSRC := csrc/core.c csrc/fs.c
-CHDR := csrc/compat.h csrc/fs.h
+include csrc/sources.mk
+CSRC := $(KC_SRC)
+CHDR := $(KC_HDR)
 
 .PHONY: all help deps build build-all test hostile demo install uninstall lint check bench clean fake-start fake-stop \
         release-check

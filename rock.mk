@@ -16,8 +16,9 @@ CURL_LIBDIR ?= /usr/lib
 LUA         ?= lua
 OUT         := build/rock/konnect/core.so
 IMPL        := build/rock/konnect/core_impl.so
-SRC         := csrc/core.c csrc/fs.c
-HDR         := csrc/compat.h csrc/fs.h
+include csrc/sources.mk
+SRC         := $(KC_SRC)
+HDR         := $(KC_HDR)
 
 BUNDLE      := build/rock/konnect/cli_bundle.luac
 BIN         := build/rock/bin/konnect-pats
