@@ -26,9 +26,10 @@ external_dependencies = {
   CURL = { library = "curl" },
 }
 build = {
-  -- A make build, so the C core is compiled into build/rock/ (rock.mk) and
-  -- nothing is written elsewhere in the source tree (a builtin build leaves
-  -- konnect/core.so and csrc/*.o in the checkout).
+  -- A make build (rock.mk): each run starts build/rock/ afresh and writes the C
+  -- core and the command for this tree's interpreter there, and nothing elsewhere
+  -- in the source tree (a builtin build leaves konnect/core.so and csrc/*.o in the
+  -- checkout).
   type = "make",
   makefile = "rock.mk",
   build_target = "rock",
@@ -40,7 +41,6 @@ build = {
   install = {
     lib = {
       ["konnect.core"] = "build/rock/konnect/core.so",
-      ["konnect.core_impl"] = "build/rock/konnect/core_impl.so",
       -- the CLI's modules precompiled by the tree's interpreter (scripts/bundle.lua)
       ["konnect.cli_bundle"] = "build/rock/konnect/cli_bundle.luac",
     },
@@ -74,6 +74,7 @@ build = {
     bin = { ["konnect-pats"] = "build/rock/bin/konnect-pats" },
   },
   -- bash completion: $(luarocks show --rock-dir lua-konnect)/completion/konnect-pats.bash
+  -- (LuaRocks copies it there and nowhere else: README, Install)
   copy_directories = { "completion" },
 }
 -- konnect-pats runs as it is installed, not through LuaRocks' shell wrapper:
