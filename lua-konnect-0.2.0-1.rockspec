@@ -41,7 +41,8 @@ build = {
   install = {
     lib = {
       ["konnect.core"] = "build/rock/konnect/core.so",
-      -- the CLI's modules precompiled by the tree's interpreter (scripts/bundle.lua)
+      -- the CLI's modules precompiled by the tree's interpreter (scripts/bundle.lua,
+      -- loaded by konnect.cli.bundle)
       ["konnect.cli_bundle"] = "build/rock/konnect/cli_bundle.luac",
     },
     lua = {
@@ -62,6 +63,7 @@ build = {
       ["konnect.transport"] = "lua/konnect/transport/init.lua",
       ["konnect.cli"] = "lua/konnect/cli.lua",
       ["konnect.cli.args"] = "lua/konnect/cli/args.lua",
+      ["konnect.cli.bundle"] = "lua/konnect/cli/bundle.lua",
       ["konnect.cli.commands"] = "lua/konnect/cli/commands.lua",
       ["konnect.cli.help"] = "lua/konnect/cli/help.lua",
       ["konnect.cli.render"] = "lua/konnect/cli/render.lua",

@@ -11,7 +11,7 @@
 #   build/rock/konnect/core.so         the C core ($(KC_SRC) of csrc/sources.mk),
 #                                      linked with libcurl
 #   build/rock/konnect/cli_bundle.luac the CLI's modules compiled by $(LUA)
-#                                      (scripts/bundle.lua)
+#                                      (scripts/bundle.lua; konnect.cli.bundle loads it)
 #   build/rock/bin/konnect-pats        bin/konnect-pats with $(LUA) in its shebang
 #                                      (installed as is, not wrapped: see the rockspec's deploy)
 CC          ?= cc
