@@ -8,9 +8,9 @@
 --   <the length of the bytecode>
 --   <the bytecode: a function returning { [module name] = loader }>
 -- An installed bin/konnect-pats calls preload() before it requires konnect.cli:
--- undumping that chunk costs a fraction of compiling ~150 KB of sources, a third
--- of a whole `get --json` (README, Performance).  Never from a checkout, where an
--- edit must never be shadowed.
+-- undumping that chunk costs a fraction of compiling ~150 KB of sources, which
+-- is about a quarter of a whole `get --json` (HACKING.md, the CLI's cold start).
+-- Never from a checkout, where an edit must never be shadowed.
 --
 -- The bundle is used only when its header names the running interpreter (Lua 5.1
 -- and LuaJIT share lib/lua/5.1) and the VERSION of the konnect.limits that would
