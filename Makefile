@@ -27,7 +27,7 @@ all: build
 
 help:
 	@echo "make deps      install the Debian packages (as root) or print the apt-get line"
-	@echo "make           build konnect.core for LUA=$(LUA) into build/$(call lua_dir,$(LUA))/"
+	@echo "make           build konnect.core for LUA=$(LUA) into build/$(call lua_dir,$(LUA))/konnect/core.so"
 	@echo "make demo      build, start the fake Konnect, run examples/tour.lua and the CLI, stop it"
 	@echo "               (make demo KONNECT=real: the tour against real Konnect, with KONNECT_TOKEN)"
 	@echo "make test      build for Lua 5.4, LuaJIT, 5.1, 5.3; busted on each against the fake Konnect; the fake's"
@@ -36,7 +36,8 @@ help:
 	@echo "make check     soaks of the core and the library, natively and under valgrind memcheck"
 	@echo "make bench     benchmarks against the alternatives (bench/results/)"
 	@echo "make mutate    mutation testing: the fixed mutants of scripts/mutants.lua, score and survivors (MUTANTS=3,7-9)"
-	@echo "make install   copy the module into PREFIX=$(PREFIX) for LUA=$(LUA) (make uninstall removes it)"
+	@echo "make install   install the modules and konnect-pats (run by LUA) into PREFIX=$(PREFIX) for LUA=$(LUA)"
+	@echo "               (make uninstall removes them)"
 	@echo "make release-check  lint both rockspecs, one version everywhere, luarocks pack, build the"
 	@echo "               source rock in a fresh tree (Lua 5.4, 5.1) and smoke-test it; builds stay in build/"
 	@echo "make clean     remove build/ and .run/"
@@ -49,29 +50,18 @@ deps:
 	  || { tail -20 /tmp/lua-konnect-apt.log; exit 1; }; \
 	else echo "deps: missing packages; run:"; echo "  sudo apt-get install -y $$missing"; exit 1; fi
 
-build: build/$(call lua_dir,$(LUA))/konnect/core.so build/$(call lua_dir,$(LUA))/konnect/core_impl.so \
-       build/$(call lua_dir,$(LUA))/konnect/cli_bundle.luac
+build: build/$(call lua_dir,$(LUA))/konnect/core.so
 
 build-all:
 	@for l in lua5.4 luajit lua5.1 lua5.3; do $(MAKE) --no-print-directory build LUA=$$l || exit 1; done
 
-# konnect/core.so is csrc/loader.c alone: it opens konnect/core_impl.so, the real
-# module (libcurl's libraries bound lazily; see loader.c's comment)
-build/%/konnect/core.so: csrc/loader.c Makefile
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(WARN) -fPIC -shared -I$(if $(filter jit,$*),/usr/include/luajit-2.1,/usr/include/lua$*) \
-	  -o $@ csrc/loader.c -ldl
-
-build/%/konnect/core_impl.so: $(CSRC) $(CHDR) Makefile
+# konnect/core.so: the whole C core, $(KC_SRC) of csrc/sources.mk, linked with libcurl.
+# Lua's require opens it with RTLD_NOW: a module built for another Lua (or a missing
+# library) is an error at require, never a crash at the first call.
+build/%/konnect/core.so: $(CSRC) $(CHDR) csrc/sources.mk Makefile
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(WARN) -fPIC -shared -I$(if $(filter jit,$*),/usr/include/luajit-2.1,/usr/include/lua$*) $(CURL_CFLAGS) \
 	  -o $@ $(CSRC) $(CURL_LIBS)
-
-# the installed CLI's modules, compiled by $(LUA) itself (scripts/bundle.lua); `make install`
-# puts it next to core.so.  A checkout's bin/konnect-pats never reads it.
-build/%/konnect/cli_bundle.luac: $(wildcard lua/konnect/*.lua lua/konnect/*/*.lua) scripts/bundle.lua lua-konnect-scm-1.rockspec
-	@mkdir -p $(dir $@)
-	@$(LUA) scripts/bundle.lua $@ lua-konnect-scm-1.rockspec >/dev/null
 
 # KONNECT=real tours real Konnect (KONNECT_TOKEN required); anything else, the fake server.
 demo: deps
@@ -103,28 +93,30 @@ bench: deps
 	@$(MAKE) --no-print-directory build LUA=luajit
 	@bash bench/run.sh
 
+# konnect-pats gets LUA's path as its shebang (#!/usr/bin/lua5.1 for LUA=lua5.1), so it
+# runs with the interpreter its modules were installed for, and LUA compiles the CLI's
+# modules into konnect/cli_bundle.luac (scripts/bundle.lua).  core_impl.so was an
+# earlier layout's: removed, never loaded.
 install: build
 	@v=$(call lua_dir,$(LUA)); [ $$v = jit ] && v=5.1; \
-	install -d $(DESTDIR)$(PREFIX)/lib/lua/$$v/konnect $(DESTDIR)$(PREFIX)/share/lua/$$v/konnect/transport $(DESTDIR)$(PREFIX)/share/lua/$$v/konnect/cli $(DESTDIR)$(PREFIX)/bin; \
-	install -m 0644 build/$(call lua_dir,$(LUA))/konnect/core.so $(DESTDIR)$(PREFIX)/lib/lua/$$v/konnect/core.so; \
-	install -m 0644 build/$(call lua_dir,$(LUA))/konnect/core_impl.so $(DESTDIR)$(PREFIX)/lib/lua/$$v/konnect/core_impl.so; \
-	install -m 0644 build/$(call lua_dir,$(LUA))/konnect/cli_bundle.luac $(DESTDIR)$(PREFIX)/lib/lua/$$v/konnect/; \
-	install -m 0644 lua/konnect/*.lua $(DESTDIR)$(PREFIX)/share/lua/$$v/konnect/; \
-	install -m 0644 lua/konnect/transport/*.lua $(DESTDIR)$(PREFIX)/share/lua/$$v/konnect/transport/; \
-	install -m 0644 lua/konnect/cli/*.lua $(DESTDIR)$(PREFIX)/share/lua/$$v/konnect/cli/; \
-	install -m 0755 bin/konnect-pats $(DESTDIR)$(PREFIX)/bin/konnect-pats; \
-	install -d $(DESTDIR)$(PREFIX)/share/bash-completion/completions; \
-	install -m 0644 completion/konnect-pats.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/konnect-pats; \
-	echo "installed konnect for Lua $$v under $(DESTDIR)$(PREFIX)"
+	interp=$$(command -v $(LUA)) || { echo "make install: $(LUA) not found (LUA= names the interpreter)"; exit 1; }; \
+	lib=$(DESTDIR)$(PREFIX)/lib/lua/$$v/konnect share=$(DESTDIR)$(PREFIX)/share/lua/$$v; \
+	install -d $$lib $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/bash-completion/completions && \
+	rm -f $$lib/core_impl.so && \
+	install -m 0644 build/$(call lua_dir,$(LUA))/konnect/core.so $$lib/core.so && \
+	for f in $$(cd lua && find konnect -name '*.lua'); do install -D -m 0644 lua/$$f $$share/$$f || exit 1; done && \
+	$$interp scripts/bundle.lua $$lib/cli_bundle.luac lua-konnect-scm-1.rockspec >/dev/null && \
+	{ echo "#!$$interp"; tail -n +2 bin/konnect-pats; } > $(DESTDIR)$(PREFIX)/bin/konnect-pats.tmp && \
+	chmod 0755 $(DESTDIR)$(PREFIX)/bin/konnect-pats.tmp && \
+	mv $(DESTDIR)$(PREFIX)/bin/konnect-pats.tmp $(DESTDIR)$(PREFIX)/bin/konnect-pats && \
+	install -m 0644 completion/konnect-pats.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/konnect-pats && \
+	echo "installed konnect for Lua $$v under $(DESTDIR)$(PREFIX) (konnect-pats runs $$interp)"
 
 # what `make install` put under PREFIX for LUA, and nothing else
 uninstall:
 	@v=$(call lua_dir,$(LUA)); [ $$v = jit ] && v=5.1; \
-	rm -f $(DESTDIR)$(PREFIX)/lib/lua/$$v/konnect/core.so $(DESTDIR)$(PREFIX)/lib/lua/$$v/konnect/core_impl.so \
-	  $(DESTDIR)$(PREFIX)/lib/lua/$$v/konnect/cli_bundle.luac $(DESTDIR)$(PREFIX)/bin/konnect-pats \
-	  $(DESTDIR)$(PREFIX)/share/bash-completion/completions/konnect-pats; \
-	rm -rf $(DESTDIR)$(PREFIX)/share/lua/$$v/konnect; \
-	rmdir $(DESTDIR)$(PREFIX)/lib/lua/$$v/konnect 2>/dev/null || true; \
+	rm -f $(DESTDIR)$(PREFIX)/bin/konnect-pats $(DESTDIR)$(PREFIX)/share/bash-completion/completions/konnect-pats; \
+	rm -rf $(DESTDIR)$(PREFIX)/lib/lua/$$v/konnect $(DESTDIR)$(PREFIX)/share/lua/$$v/konnect; \
 	echo "removed konnect for Lua $$v from $(DESTDIR)$(PREFIX)"
 
 fake-start:
@@ -133,7 +125,7 @@ fake-start:
 fake-stop:
 	@fake_konnect/ctl stop
 
-# build/ holds every build (make build, the rock's build/rock/); konnect/ and csrc/*.o
+# build/ holds every build (make build's build/<v>/, the rock's build/rock/); konnect/ and csrc/*.o
 # are what a builtin-type rockspec of an older checkout left behind.
 clean:
 	rm -rf build .run konnect csrc/*.o *.src.rock

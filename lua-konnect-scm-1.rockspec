@@ -25,9 +25,10 @@ external_dependencies = {
   CURL = { library = "curl" },
 }
 build = {
-  -- A make build, so the C core is compiled into build/rock/ (rock.mk) and
-  -- nothing is written elsewhere in the source tree (a builtin build leaves
-  -- konnect/core.so and csrc/*.o in the checkout).
+  -- A make build (rock.mk): each run starts build/rock/ afresh and writes the C
+  -- core and the command for this tree's interpreter there, and nothing elsewhere
+  -- in the source tree (a builtin build leaves konnect/core.so and csrc/*.o in the
+  -- checkout).
   type = "make",
   makefile = "rock.mk",
   build_target = "rock",
@@ -39,8 +40,8 @@ build = {
   install = {
     lib = {
       ["konnect.core"] = "build/rock/konnect/core.so",
-      ["konnect.core_impl"] = "build/rock/konnect/core_impl.so",
-      -- the CLI's modules precompiled by the tree's interpreter (scripts/bundle.lua)
+      -- the CLI's modules precompiled by the tree's interpreter (scripts/bundle.lua,
+      -- loaded by konnect.cli.bundle)
       ["konnect.cli_bundle"] = "build/rock/konnect/cli_bundle.luac",
     },
     lua = {
@@ -61,6 +62,7 @@ build = {
       ["konnect.transport"] = "lua/konnect/transport/init.lua",
       ["konnect.cli"] = "lua/konnect/cli.lua",
       ["konnect.cli.args"] = "lua/konnect/cli/args.lua",
+      ["konnect.cli.bundle"] = "lua/konnect/cli/bundle.lua",
       ["konnect.cli.commands"] = "lua/konnect/cli/commands.lua",
       ["konnect.cli.help"] = "lua/konnect/cli/help.lua",
       ["konnect.cli.render"] = "lua/konnect/cli/render.lua",
@@ -73,6 +75,7 @@ build = {
     bin = { ["konnect-pats"] = "build/rock/bin/konnect-pats" },
   },
   -- bash completion: $(luarocks show --rock-dir lua-konnect)/completion/konnect-pats.bash
+  -- (LuaRocks copies it there and nowhere else: README, Install)
   copy_directories = { "completion" },
 }
 -- konnect-pats runs as it is installed, not through LuaRocks' shell wrapper:

@@ -2,11 +2,12 @@
 --
 --   LUA scripts/bundle.lua OUT ROCKSPEC [ROOT]
 --
--- Run by the interpreter the bundle is for (rock.mk and `make build` pass the
--- target's own), it compiles every Lua module the rockspec installs that the
--- CLI may need (all but the cosocket transport's, which need nginx) into ONE
--- chunk of bytecode: a function returning { [module name] = loader }.  No luac
--- needed: load() then string.dump(), on Lua 5.1, 5.3, 5.4 and LuaJIT alike.
+-- Run by the interpreter the bundle is for (rock.mk and `make install` run the
+-- tree's own), it compiles every Lua module the rockspec installs that the
+-- CLI may need (all but the cosocket transport's, which need nginx, and the
+-- bundle's own loader) into ONE chunk of bytecode: a function returning
+-- { [module name] = loader }.  No luac needed: load() then string.dump(), on
+-- Lua 5.1, 5.3, 5.4 and LuaJIT alike.
 -- ROOT: where the rockspec's paths are relative to (default: the current directory).
 --
 -- OUT is
@@ -15,9 +16,10 @@
 --           limits.VERSION, e.g. "Lua 5.4 lua-konnect 0.2.0"
 --   line 3  the length of the bytecode in bytes
 --   then    the bytecode
--- bin/konnect-pats (installed, never in a checkout) loads it when line 2 names
--- the interpreter running it and the VERSION of the konnect.limits it would
--- otherwise load, and the length matches; anything else: the sources.
+-- konnect.cli.bundle loads it for an installed bin/konnect-pats (never in a
+-- checkout) when line 2 names the interpreter running it and the VERSION of the
+-- konnect.limits it would otherwise load, and the length matches; anything else:
+-- the sources.
 
 local out, rockspec, root = ...
 if not (out and rockspec) then
@@ -27,7 +29,7 @@ end
 root = root and (root .. "/") or ""
 
 local NOT_CLI = { ["konnect.transport.cosocket"] = true, ["konnect.transport.http1"] = true,
-                  ["konnect.transport.http1_read"] = true }
+                  ["konnect.transport.http1_read"] = true, ["konnect.cli.bundle"] = true }
 -- What most commands never require (help texts, rotate/prune, batches, dates
 -- in text output): kept as strings of bytecode, undumped only when required,
 -- so a `get` does not pay for them.

@@ -2,7 +2,9 @@
 # The test run behind `make test`.  Builds the core for every interpreter, then
 # runs these lanes at the same time, each with servers of its own:
 #   busted once per interpreter (a fake Konnect each); the fake's contract spec
-#   (once, Lua 5.4), then the LuaRocks install check and luacheck; the nginx
+#   (once, Lua 5.4), then the install check (scripts/rock-check.sh: LuaRocks trees
+#   for Lua 5.4, 5.1 and LuaJIT and make install, one after the other from one
+#   working copy, each run by its own interpreter, the 5.1 tree in nginx) and luacheck; the nginx
 #   suite; the hostile-server suite on both transports; the decoding fuzz;
 # then scans every log for a secret.  Prints one line per stage with its duration, the
 # total wall time, and ends with one line "N passed, N failed".
