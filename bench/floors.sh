@@ -188,5 +188,8 @@ trap - EXIT
 
 # ---- report ----------------------------------------------------------------
 load=$(cut -d' ' -f1-3 /proc/loadavg)
-LUA_PATH=";;" LUA_CPATH=";;" lua5.4 bench/lib/floors_report.lua "$RUN" "$OUT" "$PIN; load average at the end: $load" \
+rev=$(git rev-parse --short HEAD 2>/dev/null || echo "?")
+git diff --quiet HEAD -- lua csrc 2>/dev/null || rev="$rev+changes"
+when="$(date -u '+%Y-%m-%d %H:%M UTC'), commit $rev, $(nproc) CPUs"
+LUA_PATH=";;" LUA_CPATH=";;" lua5.4 bench/lib/floors_report.lua "$RUN" "$OUT" "$when; $PIN; load average at the end: $load" \
   "$N_CG" "$W" "$ROUNDS" "$N"
