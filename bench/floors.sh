@@ -28,8 +28,8 @@
 #     worker: bench/nginx/benchcg.c), the deterministic figure beside it.
 # Everything runs on one CPU (see "Pinning" below).
 #
-# Env: FLOORS_N_CG=1000 FLOORS_WARMUP=50 FLOORS_ROUNDS=11 FLOORS_N=2000
-#      FLOORS_NGINX_ROUNDS=11 FLOORS_NGINX_N=2000 FLOORS_CPU=N|off (default: the last CPU)
+# Env: FLOORS_N_CG=1000 FLOORS_WARMUP=50 FLOORS_ROUNDS=21 FLOORS_N=2000
+#      FLOORS_NGINX_ROUNDS=21 FLOORS_NGINX_N=2000 FLOORS_CPU=N|off (default: the last CPU)
 #      FLOORS_OUT=DIR (floors.txt, floors.json; default .run/floors)
 #      FLOORS_PARTS="callgrind wall nginx" (a subset to run)
 # Needs: make build for lua5.4 and luajit (done here), valgrind, nginx + ngx_lua,
@@ -43,7 +43,7 @@ RUN="$root/.run/floors"
 OUT=${FLOORS_OUT:-$RUN}
 N_CG=${FLOORS_N_CG:-1000}
 W=${FLOORS_WARMUP:-50}
-ROUNDS=${FLOORS_ROUNDS:-11}
+ROUNDS=${FLOORS_ROUNDS:-21}
 N=${FLOORS_N:-2000}
 PARTS=${FLOORS_PARTS:-callgrind wall nginx}
 
@@ -173,7 +173,7 @@ if part nginx; then
   say "nginx: bench/nginx/run.sh, floor vs library against the static upstream"
   BENCH_NGINX_UPSTREAM=$STATIC_URL BENCH_NGINX_TOKEN_ID=$STATIC_ID BENCH_NGINX_CONTENDERS=floor,library \
     BENCH_NGINX_CPU=${PIN_CPU:-off} \
-    BENCH_NGINX_ROUNDS=${FLOORS_NGINX_ROUNDS:-11} BENCH_NGINX_N=${FLOORS_NGINX_N:-2000} \
+    BENCH_NGINX_ROUNDS=${FLOORS_NGINX_ROUNDS:-21} BENCH_NGINX_N=${FLOORS_NGINX_N:-2000} \
     BENCH_NGINX_JSON="$RUN/nginx.json" bash bench/nginx/run.sh >"$RUN/nginx.txt" 2>>"$RUN/floors.log" ||
     { say "bench/nginx/run.sh failed (see $RUN/floors.log)"; exit 1; }
   say "nginx: the same loops under callgrind, each counted alone"
