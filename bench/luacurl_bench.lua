@@ -44,8 +44,8 @@ local function request(method, path, body)
     easy:setopt(curl.OPT_HTTPGET, 1)
     easy:setopt(curl.OPT_CUSTOMREQUEST, method)
   end
-  local ok, err = easy:perform()
-  if not ok then bu.die("luacurl_bench: " .. method .. " " .. path .. ": " .. tostring(err)) end
+  local code, err = easy:perform() -- this binding returns the CURLcode (0: done) and libcurl's message
+  if code ~= 0 then bu.die("luacurl_bench: " .. method .. " " .. path .. ": " .. tostring(err or code)) end
   local status = status_line or 0
   local text = table.concat(chunks, "", 1, nchunks)
   return bu.decoded(status, text)

@@ -31,12 +31,16 @@
 #   BENCH_WARMUP=50      untimed calls before each timed loop
 #   BENCH_OUT=DIR        where results.{json,txt} and chart.png go (default bench/results)
 # Filters: BENCH_CONTENDERS="raw core54 corejit k54 kjit luacurl luahttp luasocket python node cli"
-#          BENCH_WORKLOADS="get_http get_https cycle batch scaling memory cli_start nginx"
+#          BENCH_WORKLOADS="get_http get_https cycle batch scaling memory cli_start nginx floors"
 # Inside nginx: bench/nginx/run.sh, when present, is run with BENCH_NGINX_ROUNDS
 # (max(BENCH_ROUNDS, 5)), BENCH_NGINX_N (2000, scaled) and BENCH_NGINX_JSON=FILE;
 # FILE's per-round figures ({"us": {contender: [µs per round]}, "cpu_us": …})
 # join the results as workload nginx_get (reference: contender "floor"); its
 # printed summary is kept in bench/results/nginx.txt.
+# Floors (issue 18's targets): bench/floors.sh, its own static upstream, run last;
+# its table (instructions per get against libcurl+lua-cjson and lua-curl+cjson,
+# the nginx CPU ratio, each target met or not) is printed after the report and
+# kept in bench/results/floors.{txt,json}.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -69,7 +73,7 @@ CLI_ROUNDS=${BENCH_CLI_ROUNDS:-$(scaled 30)}
 LATENCY_MS=${BENCH_LATENCY_MS:-20}
 WARMUP=${BENCH_WARMUP:-50}
 CONTENDERS=${BENCH_CONTENDERS:-raw core54 corejit k54 kjit luacurl luahttp luasocket python node cli}
-WORKLOADS=${BENCH_WORKLOADS:-get_http get_https cycle batch scaling memory cli_start nginx}
+WORKLOADS=${BENCH_WORKLOADS:-get_http get_https cycle batch scaling memory cli_start nginx floors}
 PY=/usr/bin/python3
 USER_ID=00000000-0000-4000-8000-0000000a11ce
 TOKEN=kpat_fake_alice_bootstrap
@@ -398,6 +402,17 @@ PYEOF
   fi
 fi
 
+floors_ok=false
+if want floors "$WORKLOADS"; then
+  say "(i) floors: bash bench/floors.sh (static upstream; callgrind, paired rounds, inside nginx)"
+  if FLOORS_OUT="$OUT" bash bench/floors.sh >"$RUN/floors.out" 2>>"$LOG"; then
+    floors_ok=true
+  else
+    fails=$((fails + 1))
+    say "  bench/floors.sh FAILED (see $LOG, .run/floors/floors.log)"
+  fi
+fi
+
 elapsed=$(( $(date +%s) - started ))
 stop_server
 trap - EXIT
@@ -440,7 +455,13 @@ else
     say "gnuplot failed (see $LOG)"
   fi
 fi
+if $floors_ok; then
+  echo
+  cat "$RUN/floors.out"
+  echo
+fi
 say "results: ${OUT#"$root"/}/results.json, ${OUT#"$root"/}/results.txt ($elapsed s of benchmarks)"
+$floors_ok && say "floors: ${OUT#"$root"/}/floors.txt, ${OUT#"$root"/}/floors.json"
 if [ "$fails" -gt 0 ]; then
   say "$fails run(s) failed; see $LOG"
   exit 1

@@ -12,7 +12,7 @@
 --   local get = floor.new("127.0.0.1", port, "/v3/users/…/access-tokens/…", token)
 --   local value, err = get()
 
--- luacheck: globals ngx
+-- luacheck: globals ngx jit
 local cjson = require "cjson.safe"
 
 local tcp = ngx.socket.tcp
@@ -24,7 +24,7 @@ local _M = {}
 function _M.new(host, port, path, token)
   local request = "GET " .. path .. " HTTP/1.1\r\nHost: " .. host .. ":" .. port ..
     "\r\nAuthorization: Bearer " .. token .. "\r\nAccept: application/json\r\n" ..
-    "User-Agent: floor\r\n\r\n"
+    "User-Agent: konnect-floor/0.2 (ngx_lua; " .. (rawget(_G, "jit") and jit.version or _VERSION) .. ")\r\n\r\n"
   local pool = { pool = "floor|" .. host .. "|" .. port }
   return function()
     local sock = tcp()
