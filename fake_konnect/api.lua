@@ -4,6 +4,10 @@
 local json = require "fake_konnect.json"
 local util = require "fake_konnect.util"
 local state = require "fake_konnect.state"
+local reply = require "fake_konnect.reply"
+local auth = require "fake_konnect.auth"
+local users = require "fake_konnect.users"
+local sysaccounts = require "fake_konnect.sysaccounts"
 
 local null = json.null
 
@@ -13,54 +17,13 @@ local TTL_MIN, TTL_MAX = 86400, 31536000
 local NAME_MIN, NAME_MAX = 1, 256
 local NAME_PATTERN = [[^[\p{L}\p{N}][\p{L}\p{N} _\-\.']*[\p{L}\p{N}]$]]
 
-local titles = {
-  [400] = "Bad Request", [401] = "Unauthorized", [403] = "Forbidden",
-  [404] = "Not Found", [405] = "Method Not Allowed", [409] = "Conflict",
-  [413] = "Payload Too Large", [415] = "Unsupported Media Type",
-  [429] = "Too Many Requests", [500] = "Internal Server Error",
-  [502] = "Bad Gateway", [503] = "Service Unavailable", [504] = "Gateway Timeout",
-}
-_M.titles = titles
+_M.titles = reply.titles
+_M.title = reply.title
+_M.problem = reply.problem
+_M.ok_json = reply.ok_json
 
-function _M.title(status)
-  return titles[status] or (status >= 500 and "Server Error")
-    or (status >= 400 and "Client Error") or "Status " .. status
-end
-
---- problem(status, detail, invalid_parameters?) -> response
-function _M.problem(status, detail, invalid)
-  local body = {
-    status = status,
-    title = _M.title(status),
-    type = "https://httpstatuses.com/" .. status,
-    instance = "kong:trace:" .. util.random_digits(19),
-    detail = detail,
-  }
-  if invalid then body.invalid_parameters = json.array(invalid) end
-  return {
-    status = status,
-    headers = { ["Content-Type"] = "application/problem+json" },
-    body = json.encode(body),
-  }
-end
-
-local function ok_json(status, value)
-  return {
-    status = status,
-    headers = { ["Content-Type"] = "application/json" },
-    body = json.encode(value),
-  }
-end
-
-local function bad_request(invalid)
-  return _M.problem(400, "Invalid Parameters", invalid)
-end
-
-local function param(field, rule, reason, source, extra)
-  local p = { field = field, rule = rule, reason = reason, source = source or "body" }
-  if extra then for k, v in pairs(extra) do p[k] = v end end
-  return p
-end
+local ok_json, bad_request, param = reply.ok_json, reply.bad_request, reply.param
+local decode_object, check_unknown, is_integer = reply.decode_object, reply.check_unknown, reply.is_integer
 
 ---------------------------------------------------------------------------
 -- views
@@ -86,74 +49,7 @@ end
 _M.token_view = token_view
 
 ---------------------------------------------------------------------------
--- authentication
-
--- Operations a service access token may call (contract security lists
--- serviceAccessToken for them).
-local SERVICE_OK = { list = true, get = true, revoke = true }
-
-local function authenticate(headers, op)
-  local auth = headers["authorization"]
-  if type(auth) == "table" then auth = auth[1] end
-  if type(auth) ~= "string" or auth == "" then
-    return nil, _M.problem(401, "No credentials found")
-  end
-  local secret = auth:match("^[Bb][Ee][Aa][Rr][Ee][Rr]%s+(%S+)%s*$")
-  if not secret then
-    return nil, _M.problem(401, "Invalid credentials")
-  end
-  local cred = state.credentials[secret]
-  if cred then
-    if cred.kind == "service" and not SERVICE_OK[op] then
-      if op == "me" then -- the contract lists only 401 for get-users-me
-        return nil, _M.problem(401, "Service access tokens cannot read a user account")
-      end
-      return nil, _M.problem(403, "Service access tokens are not allowed for this operation")
-    end
-    return { user_id = cred.user_id, kind = cred.kind }
-  end
-  local t = state.token_by_secret(secret)
-  if not t then
-    return nil, _M.problem(401, "Invalid credentials")
-  end
-  local now = util.now_ms()
-  local st = state.token_state(t, now)
-  if st == "REVOKED" then
-    return nil, _M.problem(401, "Invalid credentials: the token was revoked")
-  elseif st == "EXPIRED" then
-    return nil, _M.problem(401, "Invalid credentials: the token has expired")
-  end
-  t.last_used_at = now
-  return { user_id = t.user_id, kind = "pat", token_id = t.id }
-end
-
----------------------------------------------------------------------------
 -- body validation
-
-local function decode_object(body)
-  if body == nil or body:match("^%s*$") then
-    return nil, { param("body", "required", "a JSON object body is required") }
-  end
-  local v, err = json.decode(body)
-  if v == nil and err then
-    return nil, { param("body", "invalid", "is not valid JSON: " .. err) }
-  end
-  if type(v) ~= "table" or json.is_array_text(body) then
-    return nil, { param("body", "is_object", "must be a JSON object") }
-  end
-  return v
-end
-
-local function check_unknown(obj, allowed, out)
-  local unknown = {}
-  for k in pairs(obj) do
-    if type(k) ~= "string" or not allowed[k] then unknown[#unknown + 1] = tostring(k) end
-  end
-  table.sort(unknown)
-  for _, k in ipairs(unknown) do
-    out[#out + 1] = param(k, "unknown_property", "is an unknown property")
-  end
-end
 
 local function check_name(obj, out, required)
   local name = obj.name
@@ -175,11 +71,6 @@ local function check_name(obj, out, required)
   elseif not util.name_matches(name) then
     out[#out + 1] = param("name", "matches_regex", "must match pattern " .. NAME_PATTERN)
   end
-end
-
-local function is_integer(v)
-  return type(v) == "number" and v == v and v ~= math.huge and v ~= -math.huge
-    and v == math.floor(v)
 end
 
 -- -> { name, expires_at_ms } | nil, invalid_parameters
@@ -252,32 +143,37 @@ local function path_ids(user_id, token_id)
 end
 
 -- auth, ids, user existence, ownership, token existence -> principal, token | nil, response
+-- (an org admin may read -- list, get -- every user's PATs; CHOICE: the
+-- contract does not say what an admin may do, and the fake lets the admin
+-- change none of another user's tokens)
+local ADMIN_READS = { list = true, get = true }
+
 local function prelude(op, headers, user_id, token_id)
-  local who, err = authenticate(headers, op)
+  local who, err = auth.check(headers, op)
   if not who then return nil, nil, err end
   local bad = path_ids(user_id, token_id)
   if bad then return nil, nil, bad end
   user_id = user_id:lower()
   if not state.users[user_id] then
-    return nil, nil, _M.problem(404, "User not found: [" .. user_id .. "]")
+    return nil, nil, reply.problem(404, "User not found: [" .. user_id .. "]")
   end
-  if user_id ~= who.user_id then
-    return nil, nil, _M.problem(403, "You do not have permission to manage the tokens of user [" .. user_id .. "]")
+  if user_id ~= who.user_id and not (who.admin and ADMIN_READS[op]) then
+    return nil, nil, reply.problem(403, "You do not have permission to manage the tokens of user [" .. user_id .. "]")
   end
   local t
   if token_id then
     t = state.tokens[token_id:lower()]
     if not t or t.user_id ~= user_id then
-      return nil, nil, _M.problem(404, "Personal access token not found: [" .. token_id .. "]")
+      return nil, nil, reply.problem(404, "Personal access token not found: [" .. token_id .. "]")
     end
   end
   return who, t
 end
 
 local function op_me(headers)
-  local who, err = authenticate(headers, "me")
+  local who, err = auth.check(headers, "me")
   if not who then return err end
-  return ok_json(200, state.users[who.user_id])
+  return ok_json(200, users.view(state.users[who.user_id]))
 end
 
 local function op_list(headers, user_id)
@@ -338,7 +234,7 @@ local function op_delete(headers, user_id, token_id)
   local who, t, err = prelude("delete", headers, user_id, token_id)
   if not who then return err end
   state.delete_token(t.id)
-  return { status = 204, headers = {}, body = "" }
+  return reply.no_content()
 end
 
 local function op_revoke(headers, user_id, token_id)
@@ -353,14 +249,18 @@ local function op_revoke(headers, user_id, token_id)
   return ok_json(200, token_view(t, now))
 end
 
-local function not_allowed(allow)
-  local res = _M.problem(405, "Method not allowed; allowed: " .. allow)
-  res.headers["Allow"] = allow
-  return res
-end
+local not_allowed = reply.not_allowed
 
---- dispatch(method, path, headers, body) -> response
-function _M.dispatch(method, path, headers, body)
+--- dispatch(method, path, headers, body, args) -> response
+-- args: the decoded query (ngx.req.get_uri_args), read by the paged lists only
+function _M.dispatch(method, path, headers, body, args)
+  args = args or {}
+  if path == "/v3/users" then
+    if method == "GET" then return users.list(headers, args) end
+    return not_allowed("GET")
+  end
+  local sa = sysaccounts.dispatch(method, path, headers, body, args)
+  if sa then return sa end
   if path == "/v3/users/me" then
     if method == "GET" then return op_me(headers) end
     return not_allowed("GET")
@@ -384,9 +284,12 @@ function _M.dispatch(method, path, headers, body)
     if method == "DELETE" then return op_delete(headers, uid, tid) end
     return not_allowed("GET, PATCH, DELETE")
   end
-  return _M.problem(404, "No route for [" .. method .. " " .. path .. "]")
+  uid = path:match("^/v3/users/([^/]+)$")
+  if uid then
+    if method == "GET" then return users.get(headers, uid) end
+    return not_allowed("GET")
+  end
+  return reply.problem(404, "No route for [" .. method .. " " .. path .. "]")
 end
-
-_M.ok_json = ok_json
 
 return _M

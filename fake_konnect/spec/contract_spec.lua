@@ -1,6 +1,10 @@
 -- fake_konnect/spec/contract_spec.lua: the fake Konnect server against the
--- contract (spec/konnect-pats-openapi.yaml), over real HTTP with the curl
--- command.  It loads no library code, so `make test` runs it once (Lua 5.4).
+-- contracts (spec/konnect-tokens-openapi.yaml, the whole token surface, and
+-- spec/konnect-pats-openapi.yaml, its PAT-only subset), over real HTTP with
+-- the curl command.  The users and system-account operations, the seeded
+-- organisation, roles, the per-window rate limiter and the state dump are in
+-- contract_tokens.lua, run from here.  It loads no library code, so
+-- `make test` runs it once (Lua 5.4).
 --
 --   eval "$(fake_konnect/ctl start)" && lua5.4 /usr/bin/busted fake_konnect/spec/contract_spec.lua
 --
@@ -142,8 +146,12 @@ end
 -- contract checks
 
 local covered = {} -- "operation status" -> true
+local tokens_doc = openapi.tokens
+local in_pat_doc = {}
+for _, id in ipairs(openapi.operation_ids()) do in_pat_doc[id] = true end
 
 -- check(op, res, expected_status) -> res.json
+-- validated against the tokens contract, and the PAT-only one for its operations
 local function check(op, res, status)
   assert(res.exit == 0, string.format("%s: curl exit %d: %s", op, res.exit, res.stderr))
   if status then
@@ -156,8 +164,13 @@ local function check(op, res, status)
   else
     assert(body ~= nil, op .. ": response body is not JSON: " .. res.body)
   end
-  local ok, err = openapi.validate_response(op, res.status, res.headers["content-type"], body)
+  local ok, err = tokens_doc.validate_response(op, res.status, res.headers["content-type"], body)
   assert(ok, string.format("%s %d does not match the contract: %s\nbody: %s", op, res.status, tostring(err), res.body))
+  if in_pat_doc[op] then
+    ok, err = openapi.validate_response(op, res.status, res.headers["content-type"], body)
+    assert(ok, string.format("%s %d does not match the PAT contract: %s\nbody: %s", op, res.status,
+      tostring(err), res.body))
+  end
   assert(res.headers["x-kong-request-id"] and res.headers["x-kong-request-id"]:match("^%x+$"),
     op .. ": no x-kong-request-id header")
   if res.status >= 400 then
@@ -168,6 +181,38 @@ local function check(op, res, status)
     assert.is_string(body.detail)
   end
   covered[op .. " " .. res.status] = true
+  return body
+end
+
+-- The statuses the fake sends that an operation does not list (each one a
+-- documented choice in fake_konnect/README.md): "operation status" -> the
+-- component schema its problem+json body follows.
+local EXTENSIONS = {
+  ["list-users 401"] = "UnauthorizedError", ["list-users 403"] = "ForbiddenError",
+  ["get-user 401"] = "UnauthorizedError", ["get-user 403"] = "ForbiddenError",
+  ["post-system-accounts-id-access-tokens 400"] = "BadRequestError",
+  ["patch-system-accounts-id-access-tokens-id 400"] = "BadRequestError",
+}
+local extended = {} -- "operation status" -> true, as seen
+
+-- check_extension(op, res, status) -> res.json: a status outside the
+-- operation's list, in the shape of the component schema EXTENSIONS names
+local function check_extension(op, res, status)
+  assert(res.exit == 0, string.format("%s: curl exit %d: %s", op, res.exit, res.stderr))
+  assert(res.status == status, string.format("%s: expected status %d, got %d: %s", op, status, res.status, res.body))
+  local key = op .. " " .. status
+  local schema = assert(EXTENSIONS[key], key .. " is not a documented extension")
+  assert.is_nil(tokens_doc.validate_response(op, status, res.headers["content-type"], res.json),
+    key .. " is listed by the contract now: check it with check()")
+  assert.equal("application/problem+json", res.headers["content-type"])
+  local body = assert(res.json, key .. ": body is not JSON: " .. res.body)
+  local ok, err = tokens_doc.validate(tokens_doc.schema(schema), body)
+  assert(ok, string.format("%s does not match %s: %s\nbody: %s", key, schema, tostring(err), res.body))
+  assert.equal(status, body.status)
+  assert.equal("https://httpstatuses.com/" .. status, body.type)
+  assert.is_truthy(body.instance:match("^kong:trace:%d+$"))
+  assert.is_truthy(res.headers["x-kong-request-id"])
+  extended[key] = true
   return body
 end
 
@@ -873,14 +918,32 @@ describe("fake Konnect contract", function()
     end)
   end)
 
+  local T = {
+    describe = describe, it = it, assert = assert,
+    http = http, api = api, control = control, check = check, check_extension = check_extension,
+    assert_param = assert_param, assert_time = assert_time, epoch = epoch, decode = decode, encode = encode,
+    openapi = tokens_doc, fixtures = fixtures, create_ok = create_ok, tokens_path = tokens_path,
+  }
+  dofile(here .. "/contract_tokens.lua")(T)
+  dofile(here .. "/contract_org.lua")(T)
+
   describe("coverage", function()
     it("every status the contract lists for every operation was checked", function()
       local missing = {}
-      for _, id in ipairs(openapi.operation_ids()) do
-        for _, status in ipairs(openapi.statuses(id)) do
+      for _, id in ipairs(tokens_doc.operation_ids()) do
+        for _, status in ipairs(tokens_doc.statuses(id)) do
           if not covered[id .. " " .. status] then missing[#missing + 1] = id .. " " .. status end
         end
       end
+      assert(#missing == 0, "not exercised: " .. table.concat(missing, ", "))
+    end)
+
+    it("every documented status outside the contract was exercised", function()
+      local missing = {}
+      for key in pairs(EXTENSIONS) do
+        if not extended[key] then missing[#missing + 1] = key end
+      end
+      table.sort(missing)
       assert(#missing == 0, "not exercised: " .. table.concat(missing, ", "))
     end)
   end)

@@ -37,7 +37,15 @@ local function control(method, path, body)
   return res.body ~= "" and json.decode(res.body) or true
 end
 
-function M.reset() return control("POST", "/__fake/reset") end
+--- reset([org]): back to the seed; org = { users =, system_accounts =, seed = }
+--- (counts include the fixture users and accounts) rebuilds that organisation
+--- instead of the one the fake was started with (see fake_konnect/README.md)
+function M.reset(org) return control("POST", "/__fake/reset", org) end
+
+--- state() -> { now, org, users = { {…, admin, tokens = {…}} }, system_accounts = { … } }:
+--- every user with their PATs and every system account with its tokens, as
+--- the API shows them (no secrets), straight from the server
+function M.state() return control("GET", "/__fake/state") end
 
 --- fault{ method=, path=, count=, status=, … } (see fake_konnect/README.md)
 function M.fault(f) return control("POST", "/__fake/faults", f) end
@@ -47,13 +55,26 @@ function M.latency(ms) return control("POST", "/__fake/latency", { ms = ms }) en
 --- ratelimit(per_second[, headers]): at most that many API requests per
 --- second, 429 + Retry-After beyond; headers = false leaves out the
 --- RateLimit-* headers (0 turns it off).
+--- ratelimit{ limit =, window = seconds, retry_after = bool, headers = bool }
+--- (or per_minute =): the same per window of any length, a 429 with or
+--- without Retry-After.
 function M.ratelimit(per_second, headers)
+  if type(per_second) == "table" then return control("POST", "/__fake/ratelimit", per_second) end
   return control("POST", "/__fake/ratelimit", { per_second = per_second, headers = headers })
 end
 
+--- ratelimit_report() -> { limit, window, …, windows = { {start, start_epoch,
+--- requests, limited} }, limited_total, max_limited_per_window }
+function M.ratelimit_report() return control("GET", "/__fake/ratelimit") end
+
+--- paging{ default_size =, max_size =, over_max = "clamp"|"reject",
+--- total = "objects"|"pages" }: the paged lists' choices the contract leaves open
+function M.paging(cfg) return control("POST", "/__fake/paging", cfg) end
+
+--- expire(token_id): a PAT or a system-account token expires now
 function M.expire(token_id) return control("POST", "/__fake/expire", { token_id = token_id }) end
 
---- requests() -> { total =, routes = { ["GET /v3/…"] = n }, log = { … } }
+--- requests() -> { total =, routes = { ["GET /v3/…"] = n }, statuses = { ["429"] = n }, log = { … } }
 function M.requests() return control("GET", "/__fake/requests") end
 
 --- How many requests the server saw for "METHOD path".
