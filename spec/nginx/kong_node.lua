@@ -168,7 +168,10 @@ end
 function Node:read_log() return (require "support.proc").read_file(self.dir .. "/error.log") or "" end
 
 -- the common declarative configuration: a Service (the fake, https, tls_verify
--- unless told), a Route /konnect, the plugin on the Service
+-- unless told), a Route /konnect, the plugin on the Service.  `service` may add
+-- ca_certificates = true: the Service then verifies with a CA Certificate entity
+-- of its own (Kong does that without the plugin's help).
+_M.CA_ID = "00000000-0000-4000-8000-0000000000ca"
 function _M.config(overrides, service)
   local conf = {
     server_url = _M.FAKE_HTTPS, admin_token = "{vault://env/kong-test-konnect-admin}", user_id = fake.BOB,
@@ -178,7 +181,13 @@ function _M.config(overrides, service)
   local svc = { name = "konnect", protocol = "https", host = "localhost", port = _M.FAKE_PORT, tls_verify = true }
   for k, v in pairs(service or {}) do svc[k] = v end
   if svc.tls_verify == false then svc.tls_verify = nil end
+  local cas = {}
+  if svc.ca_certificates then
+    svc.ca_certificates = { _M.CA_ID }
+    cas[1] = { id = _M.CA_ID, cert_file = fake.ca }
+  end
   return {
+    ca_certificates = cas,
     services = { svc },
     routes = { { name = "konnect", service = "konnect", paths = { "/konnect" } } },
     plugins = { { name = _M.NAME, service = "konnect", config = conf } },
