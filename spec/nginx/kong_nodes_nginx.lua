@@ -67,11 +67,14 @@ describe("kong plugin across nodes", function()
     assert.equal("00000000-0000-4000-8000-0000000f1xed", fixed:start():state().node_id)
     fixed:stop()
 
-    local dp = node { name = "dp", decl = kn.config(), env = { KONG_ROLE = "data_plane" } }
-    local d1 = dp:start():state()
+    local dp = node { name = "dp", decl = kn.config(),
+                      env = { KONG_ROLE = "data_plane", KONG_SHIM_HOSTNAME = "node-dp" } }
+    local d1 = dp:start():ready() -- and the plugin works on a data plane
+    assert.equal(200, (dp:get("/konnect/v3/users/me")))
     dp:stop()
-    local d2 = dp:start():state()
+    local d2 = dp:start():ready()
     dp:stop()
+    assert.equal(1, #kn.tokens(d2.token_name))
     assert.matches(UUID4, d1.node_id)
     assert.equal(d1.node_id, d2.node_id)
     assert.matches("restored from .*/kong%.id", d2.node_id_source)
@@ -146,7 +149,7 @@ describe("kong plugin across nodes", function()
       assert.equal(1, created, "creates on " .. n.dir)
       for pid, w in pairs(s.workers) do
         assert.is_true(w.init_worker.ok, "init_worker of " .. pid)
-        assert.equal(1, w.configure, "configure calls of worker " .. pid)
+        assert.equal("init_worker configure", w.phases, "the phases of worker " .. pid)
       end
     end
     local k = 0
@@ -155,7 +158,9 @@ describe("kong plugin across nodes", function()
     -- a rebuild: configure again in every worker, the plain-text warning still once per node
     four:reconfigure()
     kn.wait(function()
-      for _, w in pairs(four:state().workers) do if w.configure ~= 2 then return false end end
+      for _, w in pairs(four:state().workers) do
+        if w.phases ~= "init_worker configure configure" then return false end
+      end
       return true
     end, 10, "configure after the rebuild in all 4 workers")
     local warnings = count(four:state().log, function(l) return l:find("plain text", 1, true) ~= nil end)
@@ -248,7 +253,7 @@ server {
       k = k + 1
       assert.is_true(w.init_worker.ok, "init_worker of " .. pid)
       assert.equal(0, w.init_worker.timers, "timers left by init_worker in " .. pid)
-      assert.is_nil(w.configure)
+      assert.equal("init_worker", w.phases) -- never configure on a control plane
     end
     assert.equal(2, k)
     assert.is_nil(s.status)

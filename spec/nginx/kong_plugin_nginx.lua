@@ -160,7 +160,7 @@ describe("kong plugin konnect-pat-rotator", function()
     for pid, w in pairs(s.workers) do -- init_worker, then configure, in each of the 2 workers
       k = k + 1
       assert.is_true(w.init_worker.ok, "init_worker of " .. pid)
-      assert.equal(1, w.configure)
+      assert.equal("init_worker configure", w.phases)
     end
     assert.equal(2, k)
   end)
@@ -270,7 +270,9 @@ describe("kong plugin konnect-pat-rotator", function()
   it("a rebuild calls configure again in every worker; no secret in any log", function()
     node:reconfigure()
     kn.wait(function()
-      for _, w in pairs(node:state().workers) do if w.configure ~= 2 then return false end end
+      for _, w in pairs(node:state().workers) do
+        if w.phases ~= "init_worker configure configure" then return false end
+      end
       return true
     end, 10, "configure after the rebuild")
     local s = node:state()

@@ -39,6 +39,11 @@ local hosts = {}
 
 local function rec(key, v) ngx.shared.konnect_test:set(key, v) end
 local function incr(key) return ngx.shared.konnect_test:incr(key, 1, 0) end
+-- the order of the plugin's phases in this worker, e.g. "init_worker configure configure"
+local function phase(name)
+  local d, k = ngx.shared.konnect_test, "phases|" .. ngx.worker.pid()
+  d:set(k, (((d:get(k) or "") .. " " .. name):gsub("^ ", "")))
+end
 
 local function read_json(path)
   local f = io.open(path)
@@ -119,6 +124,7 @@ local function configure(b)
   local ok, err = pcall(handler.configure, handler, #b.configurable > 0 and b.configurable or nil)
   if not ok then kong.log.err("failed to execute plugin '", NAME, ":configure (", err, ")") end
   incr("configure|" .. ngx.worker.pid())
+  phase("configure")
 end
 
 local function rebuild(premature)
@@ -142,6 +148,7 @@ function _M.init_worker()
   if not b then error("kong shim: " .. tostring(err)) end
   current = b
   local ok, res, ierr = pcall(handler.init_worker, handler)
+  phase("init_worker")
   rec("init_worker|" .. pid, cjson.encode({ ok = ok and res ~= false, err = ok and ierr or res,
                                             worker = ngx.worker.id(), timers = ngx.timer.pending_count() }))
   if kc.conf.role == "control_plane" then return end -- no configure, no rebuild timers
@@ -225,9 +232,9 @@ local function records()
   for i = 1, d:get("kong_log_n") or 0 do lines[#lines + 1] = d:get("kong_log_" .. i) end
   for _, key in ipairs(d:get_keys(0)) do
     local what, pid = key:match("^(%a+_?%a*)|(%d+)$")
-    if what == "init_worker" or what == "configure" then
+    if what == "init_worker" or what == "configure" or what == "phases" then
       workers[pid] = workers[pid] or {}
-      workers[pid][what] = what == "configure" and d:get(key) or cjson.decode(d:get(key))
+      workers[pid][what] = what == "init_worker" and cjson.decode(d:get(key)) or d:get(key)
     end
   end
   return lines, workers
