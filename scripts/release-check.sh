@@ -7,6 +7,11 @@
 #      rockspecs differ only in version and tag, and install every module of lua/;
 #   3. `luarocks make --deps-mode=none` (no other flag) in the clone leaves nothing
 #      in the source tree outside build/;
+#   5. the Kong plugin's rock (kong-plugin-konnect-pat-rotator-<version>-1.rockspec):
+#      lint, its version = the handler's VERSION (tag kong-plugin-konnect-pat-rotator-<version>),
+#      it depends on lua-konnect and installs every module of the plugin as
+#      kong.plugins.konnect-pat-rotator.*; packed, built into the LuaJIT (else 5.1) tree
+#      on top of the lua-konnect rock, and its handler and schema load from there.
 #   4. `luarocks pack` of the versioned rockspec gives a source rock that builds in
 #      a fresh tree (--deps-mode=none, on top of Debian's lua-cjson), for Lua 5.4,
 #      5.1 (run by lua5.1 and luajit) and a 5.1 tree built by LuaJIT, and passes a smoke test there against a
@@ -39,6 +44,38 @@ for r in lua-konnect-scm-1.rockspec lua-konnect-*-1.rockspec; do
   luarocks lint "$r" >"$work/lint.log" 2>&1 || { cat "$work/lint.log"; fail "luarocks lint $r"; }
 done
 ok "luarocks lint: $(ls lua-konnect-*.rockspec | tr '\n' ' ')"
+prs=$(ls kong-plugin-konnect-pat-rotator-*-1.rockspec 2>/dev/null)
+[ "$(echo "$prs" | wc -w)" = 1 ] || fail "exactly one kong-plugin-konnect-pat-rotator-<version>-1.rockspec, found: $prs"
+luarocks lint "$prs" >"$work/lint.log" 2>&1 || { cat "$work/lint.log"; fail "luarocks lint $prs"; }
+pversion=$(lua5.4 - "$prs" <<'LUA'
+local file = ...
+local function check(cond, msg) if not cond then io.stderr:write(msg, "\n"); os.exit(1) end end
+local spec = {}
+assert(loadfile(file, "t", spec))()
+local dir = "examples/kong-plugin/kong/plugins/konnect-pat-rotator"
+local handler = assert(io.open(dir .. "/handler.lua")):read("*a")
+local hv = handler:match('VERSION = "([^"]+)"')
+check(hv, "the handler has no VERSION")
+check(spec.package == "kong-plugin-konnect-pat-rotator", "package must be kong-plugin-konnect-pat-rotator")
+check(spec.version == hv .. "-1", "the plugin rockspec says " .. tostring(spec.version) .. ", the handler " .. hv)
+check(file == "kong-plugin-konnect-pat-rotator-" .. hv .. "-1.rockspec", file .. " is not named after " .. hv)
+check(spec.source.tag == "kong-plugin-konnect-pat-rotator-" .. hv, "source.tag must be kong-plugin-konnect-pat-rotator-" .. hv)
+local dep
+for _, d in ipairs(spec.dependencies) do if d:match("^lua%-konnect") then dep = d end end
+check(dep, "the plugin must depend on lua-konnect")
+local listed = {}
+for name, path in pairs(spec.build.modules) do
+  check(name == "kong.plugins.konnect-pat-rotator." .. path:match("([^/]+)%.lua$") and path:sub(1, #dir) == dir,
+    name .. " -> " .. path .. ": modules install as kong.plugins.konnect-pat-rotator.<file>")
+  listed[path] = true
+end
+local p = io.popen("find " .. dir .. " -name '*.lua' | sort")
+for f in p:lines() do check(listed[f], f .. " is not in the plugin rockspec's build.modules") end
+p:close()
+io.write(hv)
+LUA
+) || fail "plugin rockspec consistency"
+ok "luarocks lint $prs; version $pversion = the handler's VERSION; depends on lua-konnect; installs every plugin module"
 
 # 2. one name, one version
 version=$(lua5.4 -e 'package.path = "lua/?.lua;" .. package.path; io.write(require("konnect.limits").VERSION)') ||
@@ -176,4 +213,29 @@ LUA
   done
   ok "Lua $t: the source rock builds in a fresh tree; smoke test (create, revoke, delete) on $interps, konnect-pats --version, and konnect-pats whoami from its bundle ($maker) pass"
 done
-echo "release-check: ok (lua-konnect $version)"
+
+# 5. the Kong plugin's rock, on top of the lua-konnect rock (Kong runs LuaJIT)
+cd "$work/src"
+git -c user.name=release-check -c user.email=release-check@invalid tag -f "kong-plugin-konnect-pat-rotator-$pversion" >/dev/null
+sed "s|url = \"git+https://[^\"]*\"|url = \"git+file://$work/src\"|" "$prs" > "$work/$prs"
+(cd "$work" && luarocks pack "$prs") >"$work/ppack.log" 2>&1 || { cat "$work/ppack.log"; fail "luarocks pack $prs"; }
+prock=$work/kong-plugin-konnect-pat-rotator-$pversion-1.src.rock
+[ -f "$prock" ] || fail "luarocks pack made no $prock"
+t=jit; lv=5.1; interp=luajit
+command -v luajit >/dev/null || { t=5.1; interp=lua5.1; }
+tree=$work/tree-$t
+(cd "$work" && luarocks --lua-version=$lv build --tree "$tree" "$prock") >"$work/pbuild.log" 2>&1 ||
+  { cat "$work/pbuild.log"; fail "luarocks build of $(basename "$prock") (Lua $t)"; }
+( eval "$(luarocks --lua-version=$lv path --tree "$tree")"; cd /tmp
+  $interp - "$pversion" <<'LUA'
+local version = ...
+local handler = require "kong.plugins.konnect-pat-rotator.handler"
+local schema = require "kong.plugins.konnect-pat-rotator.schema"
+assert(handler.VERSION == version and handler.PRIORITY, "the installed handler")
+assert(schema.name == "konnect-pat-rotator", "the installed schema")
+assert(require("konnect.pats")._VERSION, "lua-konnect from the tree")
+LUA
+) || fail "the installed plugin rock (Lua $t) does not load"
+ok "luarocks pack: $(basename "$prock"); builds in the Lua $t tree on top of lua-konnect; handler and schema load"
+cd "$ROOT"
+echo "release-check: ok (lua-konnect $version, kong-plugin-konnect-pat-rotator $pversion)"

@@ -4,7 +4,10 @@
 # Starts a real nginx (nginx-light + libnginx-mod-http-lua, worker_processes 1)
 # whose Lua app (spec/nginx/app/) drives konnect.pats in each nginx phase,
 # then runs the busted specs spec/nginx/*_nginx.lua (Lua 5.4) against it over
-# HTTP, and stops nginx.  Builds nothing: it needs build/jit/konnect/core.so
+# HTTP, and stops nginx.  The Kong plugin's specs (spec/nginx/kong_*_nginx.lua)
+# start Kong nodes of their own (spec/nginx/kong_node.lua) and reset the fake, so
+# they run at the same time in a second busted, with a fake Konnect of their own;
+# the last line sums both summaries.  Builds nothing: it needs build/jit/konnect/core.so
 # (`make build LUA=luajit`, for transport = "curl" inside nginx) and
 # build/5.4/konnect/core.so (the specs' HTTP client).
 # Uses the fake Konnect named by FAKE_KONNECT_HTTP/_HTTPS/_CA, or starts one
@@ -21,6 +24,7 @@ started_fake=0
 cleanup() {
   scripts/nginx.sh stop "$tmp"
   if [ "$started_fake" = 1 ]; then fake_konnect/ctl stop --dir "$tmp/fake" >/dev/null 2>&1 || true; fi
+  fake_konnect/ctl stop --dir "$tmp/fake-kong" >/dev/null 2>&1 || true
   if [ "${KEEP:-0}" = 1 ]; then echo "spec/nginx: kept $tmp" >&2; else rm -rf "$tmp"; fi
 }
 trap cleanup EXIT
@@ -56,10 +60,23 @@ done
 
 echo "== nginx $("$NGINX" -v 2>&1 | sed 's/.*nginx\///') + ngx_lua on 127.0.0.1:$port (prefix $tmp)"
 export KONNECT_NGINX_URL="http://127.0.0.1:$port" KONNECT_NGINX_DIR="$tmp" KONNECT_NGINX_UNTRUSTED="https://localhost:$p2"
-LUA_CPATH="$root/build/5.4/?.so;;" \
-LUA_PATH="$root/lua/?.lua;$root/lua/?/init.lua;$root/spec/?.lua;;" \
-  lua5.4 /usr/bin/busted -o plainTerminal --pattern=_nginx spec/nginx
+export LUA_CPATH="$root/build/5.4/?.so;;" LUA_PATH="$root/lua/?.lua;$root/lua/?/init.lua;$root/spec/?.lua;;"
+kong_out=$(fake_konnect/ctl start --dir "$tmp/fake-kong") || fail "could not start the Kong specs' fake Konnect"
+( eval "$kong_out"
+  exec lua5.4 /usr/bin/busted -o plainTerminal --pattern='^kong_.*_nginx' spec/nginx ) > "$tmp/kong.out" 2>&1 &
+kong_pid=$!
+lua5.4 /usr/bin/busted -o plainTerminal --pattern=_nginx --exclude-pattern='^kong_' spec/nginx > "$tmp/main.out" 2>&1
 rc=$?
+wait "$kong_pid" || rc=1
+cat "$tmp/main.out"
+echo "-- the Kong plugin's specs (Kong nodes of their own):"
+cat "$tmp/kong.out"
+# one summary line for scripts/test.sh: the sum of both
+awk '/^[0-9]+ success(es)? \/ [0-9]+ failures? \/ [0-9]+ errors? \/ [0-9]+ pending : / {
+       s += $1; f += $4; e += $7; p += $10; if ($13 > t) t = $13; n++ }
+     END { if (n < 2) e += 2 - n
+           printf "%d successes / %d failures / %d errors / %d pending : %.1f seconds\n", s, f, e, p, t }' \
+  "$tmp/main.out" "$tmp/kong.out"
 if [ $rc -ne 0 ] && [ -s "$tmp/error.log" ]; then
   echo "-- nginx error.log (errors only, last 20):"
   grep -E '\[(error|crit|alert|emerg)\]' "$tmp/error.log" | tail -n 20

@@ -206,7 +206,6 @@ function _M.init_worker()
   ngx.timer.at(0, function()
     dict:set("init_worker_timer", cjson.encode(run({ client = {}, op = "me" })))
   end)
-  require("konnect_test.kong").init_worker()
 end
 
 return _M

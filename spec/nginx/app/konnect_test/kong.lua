@@ -1,271 +1,321 @@
--- konnect_test.kong: runs the example Kong plugin (examples/kong-plugin)
--- inside a test nginx.  Kong is not installed here, so a small shim stands in
--- for it, doing what Kong does for this plugin:
---   * the `kong` global: kong.log (lines recorded in the konnect_test dict),
---     kong.node.get_id, kong.router.get_service, kong.service.request.set_header,
---     kong.response.exit;
---   * plugin configurations checked against the plugin's schema.lua (defaults,
---     field rules, entity checks), then their {vault://env/NAME} references
---     resolved from the environment (NAME upper-cased, dashes as underscores;
---     conf["$refs"] keeps the references), as Kong's env vault does;
---   * configure(all configurations) and init_worker() in init_worker_by_lua;
---   * a Route per plugin instance (/kong/svc/<instance>/…) whose Service is
---     proxied to by nginx: access() runs the plugin's access handler, then
---     points the proxy at the Service (Kong's balancer).
+-- konnect_test.kong: a stand-in for Kong 3.x around one custom plugin
+-- (konnect-pat-rotator, examples/kong-plugin), in Debian's nginx + ngx_lua.
+-- Kong is not installed here.  Each behaviour names the Kong source it mirrors;
+-- spec/nginx/kong_plugin_nginx.lua lists what the shim cannot model.
+--
+--   init (init_by_lua, the master; kong/init.lua Kong.init): kong.conf, node id
+--     and host name (kong_conf.lua); the PDK (kong_pdk.lua); the plugin's handler
+--     and schema loaded, the schema checked by the metaschema
+--     (kong/db/schema/plugin_loader.lua); the declarative configuration
+--     (<prefix>/kong.json: services, routes, plugins, ca_certificates) validated
+--     (a bad one stops the start, as Kong's does).
+--   init_worker (kong/init.lua Kong.init_worker): every worker builds the plugins
+--     iterator, runs every loaded plugin's init_worker (also on a control plane),
+--     then configure(its configurations) (plugins_iterator.lua configure; never on
+--     a control plane: create_configure returns a no-op there).  Then a rebuild
+--     timer (runloop/handler.lua: plugins-iterator-rebuild / reconfigure events):
+--     after POST /kong/reconfigure every worker rebuilds and calls configure again.
+--   access (Kong.access): the router (longest path prefix; strip_path, Kong's
+--     default), balancer_prepare (runloop/handler.lua: ctx.service, then
+--     upstream_ssl.lua set_service_ssl: the Service's tls_verify, tls_verify_depth
+--     and ca_certificates for this request), the plugin's access handler, then the
+--     proxy leg that matches the request's TLS settings (kong_node.conf.in).
+--     The Service host is resolved through KONG_SHIM_HOSTS ("name=ip,…"; Kong's DNS
+--     client with its hosts file), localhost -> 127.0.0.1 by default.
 
 local cjson = require "cjson.safe"
+local kc = require "konnect_test.kong_conf"
+local kschema = require "konnect_test.kong_schema"
+local kpdk = require "konnect_test.kong_pdk"
 
--- luacheck: globals ngx
+-- luacheck: globals kong ngx
 local _M = {}
 
-local BOB = "00000000-0000-4000-8000-000000000b0b"
-local PLUGIN = "kong.plugins.konnect-pat-rotator."
-local NODE_ID = os.getenv("KONG_SHIM_NODE_ID") or "00000000-0000-4000-8000-0000000a0de1"
-_M.NODE_ID = NODE_ID
+local NAME = "konnect-pat-rotator"
+local handler, schema     -- the plugin
+local current             -- this worker's build: { services, routes, plugins, configurable }
+local version = 0         -- the configuration version this worker built
+local hosts = {}
 
-local function record_log(level)
-  return function(...)
-    local parts = { ... }
-    for i = 1, select("#", ...) do parts[i] = tostring(parts[i]) end
-    local line = table.concat(parts)
-    ngx.log(ngx.NOTICE, "[kong shim ", level, "] ", line)
-    local d = ngx.shared.konnect_test
-    local n = d:incr("kong_log_n", 1, 0)
-    d:set("kong_log_" .. n, level .. ": " .. line)
+local function rec(key, v) ngx.shared.konnect_test:set(key, v) end
+local function incr(key) return ngx.shared.konnect_test:incr(key, 1, 0) end
+-- the order of the plugin's phases in this worker, e.g. "init_worker configure configure"
+local function phase(name)
+  local d, k = ngx.shared.konnect_test, "phases|" .. ngx.worker.pid()
+  d:set(k, (((d:get(k) or "") .. " " .. name):gsub("^ ", "")))
+end
+
+local function read_json(path)
+  local f = io.open(path)
+  if not f then return nil, "cannot read " .. path end
+  local v, err = cjson.decode(f:read("*a"))
+  f:close()
+  return v, err
+end
+
+local function warn(msg) kong.log.warn(msg) end
+
+-- the entities of <prefix>/kong.json, checked as the Admin API / declarative loader would
+local function build()
+  local decl, derr = read_json(kc.conf.prefix .. "/kong.json")
+  if not decl then return nil, derr end
+  local b = { services = {}, routes = {}, plugins = {}, configurable = {}, ca = {} }
+  for _, ca in ipairs(decl.ca_certificates or {}) do b.ca[ca.id] = ca.cert_file end
+  for _, s in ipairs(decl.services or {}) do
+    s.port = s.port or (s.protocol == "https" and 443 or 80)
+    if s.tls_verify ~= nil and s.protocol ~= "https" then -- services.lua entity check
+      return nil, "service " .. s.name .. ": tls_verify needs protocol https"
+    end
+    b.services[s.name] = s
   end
-end
-
--- kong.response.exit(status[, body[, headers]]): a table body goes out as JSON
-local function exit(status, body, headers)
-  ngx.status = status
-  for k, v in pairs(headers or {}) do ngx.header[k] = v end
-  if type(body) == "table" then
-    ngx.header["Content-Type"] = "application/json; charset=utf-8"
-    body = cjson.encode(body)
+  for _, r in ipairs(decl.routes or {}) do
+    r.service_entity = assert(b.services[r.service], "route " .. r.name .. ": unknown service")
+    b.routes[#b.routes + 1] = r
   end
-  if body then ngx.print(body) end
-  return ngx.exit(status)
-end
-
-local function install_shim()
-  local log = {}
-  for _, level in ipairs { "err", "warn", "notice", "info", "debug" } do log[level] = record_log(level) end
-  rawset(_G, "kong", {
-    version = "shim",
-    log = log,
-    node = { get_id = function() return NODE_ID end },
-    router = { get_service = function() return ngx.ctx.kong_service end },
-    service = { request = { set_header = function(name, value) ngx.req.set_header(name, value) end } },
-    response = { exit = exit },
-  })
-end
-
--- The config record's fields, in order: { { name, def }, … }
-local function config_fields(schema)
-  for _, f in ipairs(schema.fields) do
-    if f.config then
-      local out = {}
-      for i, field in ipairs(f.config.fields) do
-        local name, def = next(field)
-        out[i] = { name, def }
-      end
-      return out
+  for i, p in ipairs(decl.plugins or {}) do
+    if p.name ~= NAME then return nil, "plugin " .. tostring(p.name) .. " is not enabled" end
+    local entity, errs = kschema.validate(schema, { config = p.config or {}, protocols = p.protocols,
+                                                    consumer = p.consumer }, ngx.null)
+    if not entity then return nil, "plugin " .. i .. ": " .. cjson.encode(errs) end
+    -- plugins_iterator.lua get_plugin_config: the config table plus these keys
+    local conf = kschema.resolve(schema, entity.config, kc.env, warn)
+    conf.service_id, conf.route_id = p.service, p.route
+    conf.__plugin_id = p.id or ("00000000-0000-4000-8000-%012d"):format(i)
+    conf.__key__ = "plugins:" .. NAME .. ":" .. tostring(p.route) .. ":" .. tostring(p.service) .. "::"
+    local inst = { conf = conf, service = p.service, route = p.route, protocols = entity.protocols,
+                   enabled = p.enabled ~= false }
+    b.plugins[#b.plugins + 1] = inst
+    -- plugins_iterator.lua should_process_plugin: enabled, a protocol of the http subsystem
+    local http = false
+    for _, proto in ipairs(entity.protocols) do
+      if proto == "http" or proto == "https" or proto == "grpc" or proto == "grpcs" then http = true end
+    end
+    -- PluginsIterator.new: a control plane collects no configurations
+    if inst.enabled and http and kc.conf.role ~= "control_plane" then
+      b.configurable[#b.configurable + 1] = conf
     end
   end
+  return b
 end
 
---- validate(values) -> conf | nil, errors: the plugin's schema applied the way
---- Kong's Admin API applies it (defaults, types, field rules, entity checks).
-function _M.validate(values)
-  local schema = require(PLUGIN .. "schema")
-  local fields = config_fields(schema)
-  local conf, errs, known = {}, {}, {}
-  for _, f in ipairs(fields) do
-    local name, def = f[1], f[2]
-    known[name] = true
-    local v = values[name]
-    if v == nil then v = def.default end
-    if v == nil then
-      if def.required then errs[name] = "required field missing" end
-    elseif def.type == "integer" and (type(v) ~= "number" or v % 1 ~= 0) then
-      errs[name] = "expected an integer"
-    elseif (def.type == "number" or def.type == "integer") and type(v) ~= "number" then
-      errs[name] = "expected a number"
-    elseif def.type == "string" and type(v) ~= "string" then
-      errs[name] = "expected a string"
-    elseif def.between and (v < def.between[1] or v > def.between[2]) then
-      errs[name] = ("value should be between %s and %s"):format(def.between[1], def.between[2])
-    elseif def.gt and v <= def.gt then
-      errs[name] = "value must be greater than " .. def.gt
-    elseif def.len_min and #v < def.len_min or def.len_max and #v > def.len_max then
-      errs[name] = "length out of bounds"
-    elseif def.match and not v:find(def.match) then
-      errs[name] = "invalid value: " .. v
-    end
-    conf[name] = v
+function _M.init()
+  local conf, env = kc.init()
+  for pair in (env.KONG_SHIM_HOSTS or ""):gmatch("[^,]+") do
+    local name, ip = pair:match("^([^=]+)=(.+)$")
+    if name then hosts[name] = ip end
   end
-  for k in pairs(values) do
-    if not known[k] then errs[k] = "unknown field" end
-  end
-  if next(errs) then return nil, errs end
-  for _, check in ipairs(schema.entity_checks or {}) do
-    local c = check.custom_entity_check
-    if c then
-      local ok, msg = c.fn({ config = conf })
-      if not ok then return nil, { ["@entity"] = { msg } } end
-    end
-  end
+  hosts.localhost = hosts.localhost or "127.0.0.1"
+  kpdk.install(kc)
+  schema = require("kong.plugins." .. NAME .. ".schema")
+  local ok, errs = kschema.metacheck(schema)
+  if not ok then error("error loading plugin schemas: " .. NAME .. ": " .. cjson.encode(errs)) end
+  handler = require("kong.plugins." .. NAME .. ".handler")
+  -- test knobs: shorter waits than the plugin's defaults (none changes what the plugin decides)
+  local manager = package.loaded["kong.plugins." .. NAME .. ".manager"]
+  if manager and env.KONG_SHIM_GRACE then manager.GRACE = tonumber(env.KONG_SHIM_GRACE) end
+  local b, err = build()
+  if not b then error("kong shim: invalid declarative configuration: " .. tostring(err)) end
+  current = b
+  ngx.shared.konnect_test:safe_add("config_version", 0)
   return conf
 end
 
--- Kong's env vault: {vault://env/NAME} -> os.getenv(NAME upper-cased, "-" -> "_")
-local function resolve(conf)
-  local schema = require(PLUGIN .. "schema")
-  for _, f in ipairs(config_fields(schema)) do
-    local name, def = f[1], f[2]
-    local v = conf[name]
-    if def.referenceable and type(v) == "string" then
-      local env = v:match("^{vault://env/([%w_%-]+)}$")
-      if env then
-        conf["$refs"] = conf["$refs"] or {}
-        conf["$refs"][name] = v
-        conf[name] = os.getenv((env:gsub("-", "_"):upper())) -- nil when unset: the plugin must say so
-      end
-    end
+local function configure(b)
+  local ok, err = pcall(handler.configure, handler, #b.configurable > 0 and b.configurable or nil)
+  if not ok then kong.log.err("failed to execute plugin '", NAME, ":configure (", err, ")") end
+  incr("configure|" .. ngx.worker.pid())
+  phase("configure")
+end
+
+local function rebuild(premature)
+  if premature then return end
+  local v = ngx.shared.konnect_test:get("config_version") or 0
+  if v == version then return end
+  local b, err = build()
+  if not b then
+    ngx.log(ngx.ERR, "kong shim: reconfigure failed: ", err, " (the old configuration is kept)")
+    version = v
+    return
   end
-  return conf
-end
-
-local function fake_https()
-  return (os.getenv("FAKE_KONNECT_HTTPS") or ""):gsub("127%.0%.0%.1", "localhost")
-end
-
-local function base_values()
-  return {
-    server_url = fake_https(), admin_token = "{vault://env/kong-test-konnect-admin}", user_id = BOB,
-    token_name = "kong-test", ttl_seconds = 86400, rotate_before = 3600, check_interval = 3600,
-  }
-end
-
--- plugin instances (one per Service they are attached to), built once per worker
-local INSTANCE_VALUES = {
-  -- on a Service pointing at Konnect (the fake)
-  konnect = {},
-  -- the same Service, but the admin token's vault reference resolves to nothing
-  unset = { admin_token = "{vault://env/kong-test-unset-admin}", token_name = "kong-unset" },
-  -- on a Service pointing elsewhere (the fake's plain-http port, by IP): refused
-  elsewhere = {},
-}
-local instances
-
-local function service_of(name)
-  local https_port = tonumber((os.getenv("FAKE_KONNECT_HTTPS") or ""):match(":(%d+)$"))
-  if name == "elsewhere" then
-    local http_port = tonumber((os.getenv("FAKE_KONNECT_HTTP") or ""):match(":(%d+)$"))
-    return { name = "elsewhere", protocol = "http", host = "127.0.0.1", port = http_port }
-  end
-  return { name = "konnect", protocol = "https", host = "localhost", port = https_port }
-end
-
-local function build(name, overrides)
-  local values = base_values()
-  for k, v in pairs(INSTANCE_VALUES[name] or {}) do values[k] = v end
-  for k, v in pairs(overrides or {}) do values[k] = v end
-  local conf, errs = _M.validate(values)
-  if not conf then return nil, errs end
-  return resolve(conf)
-end
-
-local function get_instances()
-  if not instances then
-    instances = {}
-    for name in pairs(INSTANCE_VALUES) do
-      local conf, errs = build(name)
-      if not conf then error("kong shim: instance " .. name .. ": " .. cjson.encode(errs)) end
-      instances[name] = { conf = conf, service = service_of(name) }
-    end
-  end
-  return instances
+  version, current = v, b
+  configure(b)
 end
 
 function _M.init_worker()
-  install_shim()
-  local handler = require(PLUGIN .. "handler")
-  local all = get_instances()
-  handler:configure({ all.konnect.conf, all.unset.conf, all.elsewhere.conf })
-  ngx.shared.konnect_test:set("kong_init_worker", tostring(handler:init_worker()))
+  local pid = ngx.worker.pid()
+  version = ngx.shared.konnect_test:get("config_version") or 0
+  local b, err = build() -- runloop.update_plugins_iterator() in init_worker
+  if not b then error("kong shim: " .. tostring(err)) end
+  current = b
+  local ok, res, ierr = pcall(handler.init_worker, handler)
+  phase("init_worker")
+  rec("init_worker|" .. pid, cjson.encode({ ok = ok and res ~= false, err = ok and ierr or res,
+                                            worker = ngx.worker.id(), timers = ngx.timer.pending_count() }))
+  if kc.conf.role == "control_plane" then return end -- no configure, no rebuild timers
+  configure(b)
+  assert(ngx.timer.every(0.5, rebuild))
 end
 
-local function log_lines()
-  local d = ngx.shared.konnect_test
-  local lines = {}
-  for i = 1, d:get("kong_log_n") or 0 do lines[#lines + 1] = d:get("kong_log_" .. i) end
-  return lines
-end
-
-local function state_view(conf)
-  local handler = require(PLUGIN .. "handler")
-  local raw = ngx.shared[conf.shm]:get(handler.key(conf))
-  local rec = raw and cjson.decode(raw) or {}
-  local shown = {}
-  for k, v in pairs(conf) do
-    if k ~= "admin_token" and k ~= "$refs" then shown[k] = v end
+-- kong/router: the route whose path is the longest prefix of the request's
+local function route_of(uri)
+  local best, len
+  for _, r in ipairs(current.routes) do
+    for _, p in ipairs(r.paths or {}) do
+      if uri:sub(1, #p) == p and (not len or #p > len) then best, len = r, #p end
+    end
   end
-  return {
-    id = rec.id, name = rec.name, expires_at = rec.expires_at, expires = rec.expires,
-    secret = handler.current(conf), status = handler.status(conf),
-    node_id = NODE_ID, token_name = handler.token_name(conf),
-    init_worker = ngx.shared.konnect_test:get("kong_init_worker"),
-    log = log_lines(), handler = { PRIORITY = handler.PRIORITY, VERSION = handler.VERSION },
-    config = shown, refs = conf["$refs"], admin_token_resolved = type(conf.admin_token) == "string",
-  }
+  return best, len
 end
 
-local function json_out(v)
+local function instances_for(r)
+  local out = {}
+  for _, inst in ipairs(current.plugins) do
+    local scoped = (inst.route and inst.route == r.name) or (inst.service and inst.service == r.service)
+      or (not inst.route and not inst.service)
+    if inst.enabled and scoped then out[#out + 1] = inst end
+  end
+  return out
+end
+
+function _M.access()
+  if kc.conf.role == "control_plane" then return kong.response.exit(404, { message = "not a proxy" }) end
+  local r, len = route_of(ngx.var.uri)
+  if not r then return kong.response.exit(404, { message = "no Route matched with those values" }) end
+  local s = r.service_entity
+  ngx.ctx.service = s
+  -- upstream_ssl.lua set_service_ssl
+  local tls = {}
+  if s.tls_verify ~= nil then tls.verify = s.tls_verify end
+  if s.tls_verify_depth then tls.depth = s.tls_verify_depth end
+  if s.ca_certificates then
+    tls.store = { files = {} }
+    for _, id in ipairs(s.ca_certificates) do tls.store.files[#tls.store.files + 1] = current.ca[id] end
+  end
+  ngx.ctx.kong_tls = tls
+  for _, inst in ipairs(instances_for(r)) do
+    if handler.access then handler:access(inst.conf) end
+  end
+  tls = ngx.ctx.kong_tls
+  local leg
+  if s.protocol == "http" then leg = "http"
+  elseif tls.verify ~= true then leg = "plain"
+  elseif not tls.store then leg = "nostore"
+  elseif #tls.store.files == 1 and tls.store.files[1] == kc.conf.lua_ssl_trusted_certificate_combined then leg = "ca"
+  else
+    return kong.response.exit(500, { message = "kong shim cannot model this trust store" })
+  end
+  if leg ~= "http" and leg ~= "plain" and (tls.depth or 1) ~= 1 then
+    return kong.response.exit(500, { message = "kong shim models proxy_ssl_verify_depth 1 only" })
+  end
+  local path = ngx.var.uri:sub((r.strip_path == false and 0 or len) + 1)
+  if path:sub(1, 1) ~= "/" then path = "/" .. path end
+  return ngx.exec(("/__kong_upstream/%s/%s/%s/%d%s"):format(leg, s.host, hosts[s.host] or s.host, s.port, path),
+                  ngx.var.args)
+end
+
+-- the specs' endpoints --------------------------------------------------------
+
+local function json_out(v, status)
+  ngx.status = status or 200
   ngx.header["Content-Type"] = "application/json"
   ngx.say(cjson.encode(v))
 end
 
--- GET /kong/state[?instance=name]
-function _M.state()
-  local inst = get_instances()[ngx.var.arg_instance or "konnect"]
-  if not inst then return exit(404, { message = "no such instance" }) end
-  json_out(state_view(inst.conf))
+local function instance(i)
+  local inst = current.plugins[tonumber(i) or 1]
+  return inst and inst.conf
 end
 
--- POST { instance =, force =, overrides = {…} }: one check (the timer body), here.
+local function records()
+  local d = ngx.shared.konnect_test
+  local lines, workers = {}, {}
+  for i = 1, d:get("kong_log_n") or 0 do lines[#lines + 1] = d:get("kong_log_" .. i) end
+  for _, key in ipairs(d:get_keys(0)) do
+    local what, pid = key:match("^(%a+_?%a*)|(%d+)$")
+    if what == "init_worker" or what == "configure" or what == "phases" then
+      workers[pid] = workers[pid] or {}
+      workers[pid][what] = what == "init_worker" and cjson.decode(d:get(key)) or d:get(key)
+    end
+  end
+  return lines, workers
+end
+
+local function view(conf)
+  local lines, workers = records()
+  local out = {
+    node_id = kc.node_id, node_id_source = kc.node_id_source, hostname = kc.hostname, role = kc.conf.role,
+    handler = { PRIORITY = handler.PRIORITY, VERSION = handler.VERSION },
+    log = lines, workers = workers, pid = ngx.worker.pid(),
+    impostor = { requests = ngx.shared.konnect_test:get("impostor_requests"),
+                 auth = ngx.shared.konnect_test:get("impostor_auth"),
+                 handshakes = ngx.shared.konnect_test:get("impostor_handshakes") },
+  }
+  if conf then
+    local secret = handler.current(conf)
+    local raw = ngx.shared[conf.shm] and ngx.shared[conf.shm]:get(handler.key(conf) .. "|rec")
+    -- the secret never leaves the node: its md5 tells the specs whether it changed
+    out.secret_md5 = secret and ngx.md5(secret) or nil
+    out.record = raw and cjson.decode(raw) or nil
+    out.status = handler.status(conf)
+    out.token_name = handler.token_name(conf)
+    out.refs = conf["$refs"]
+    out.admin_token_resolved = type(conf.admin_token) == "string" and conf.admin_token ~= ""
+    local shown = {}
+    for k, v in pairs(conf) do if k ~= "admin_token" and k ~= "$refs" then shown[k] = v end end
+    out.config = shown
+  end
+  return out
+end
+
+-- GET /kong/state[?plugin=i]
+function _M.state()
+  json_out(view(instance(ngx.var.arg_plugin)))
+end
+
+-- POST { plugin = i, force =, overrides = {…} }: one check (the timer body), in this worker
+-- (after the running one, when the node's manager is busy)
 function _M.run()
   ngx.req.read_body()
   local body = cjson.decode(ngx.req.get_body_data() or "{}") or {}
-  local conf, errs = build(body.instance or "konnect", body.overrides)
-  if not conf then return exit(400, { errors = errs }) end
-  local handler = require(PLUGIN .. "handler")
-  local status, err = handler.ensure(conf, body.force == true)
-  local out = state_view(conf)
-  out.result, out.err = status, err and tostring(err) or nil
+  local conf = instance(body.plugin)
+  if not conf then return json_out({ message = "no such plugin" }, 404) end
+  if body.overrides then
+    local values = {}
+    for k, v in pairs(conf) do values[k] = v end
+    for k, v in pairs(conf["$refs"] or {}) do values[k] = v end
+    for k, v in pairs(body.overrides) do values[k] = v end
+    for _, k in ipairs { "$refs", "service_id", "route_id", "__plugin_id", "__key__" } do values[k] = nil end
+    local entity, errs = kschema.validate(schema, { config = values }, ngx.null)
+    if not entity then return json_out({ errors = errs }, 400) end
+    local c = kschema.resolve(schema, entity.config, kc.env)
+    c.__plugin_id = conf.__plugin_id
+    conf = c
+  end
+  local result, err = handler.ensure(conf, body.force == true)
+  for _ = 1, 200 do -- the node's manager holds the lock: wait for it, as its next tick would
+    if result ~= "busy" then break end
+    ngx.sleep(0.05)
+    result, err = handler.ensure(conf, body.force == true)
+  end
+  local out = view(conf)
+  out.result, out.err = result, err and tostring(err) or nil
   json_out(out)
 end
 
--- POST { config = {…} }: the schema check, as the Admin API would run it
-function _M.validate_endpoint()
-  ngx.req.read_body()
-  local body = cjson.decode(ngx.req.get_body_data() or "{}") or {}
-  local values = base_values()
-  for k, v in pairs(body.config or {}) do values[k] = v end
-  local conf, errs = _M.validate(values)
-  json_out({ ok = conf ~= nil, errors = errs })
+-- POST: the configuration changed (kong.json rewritten): every worker rebuilds
+function _M.reconfigure()
+  json_out({ version = incr("config_version") })
 end
 
--- access_by_lua of the Route /kong/svc/<instance>/…: the plugin's access
--- handler, then the proxy target from the Service (Kong's balancer).
-function _M.access(name)
-  local inst = get_instances()[name]
-  if not inst then return exit(404, { message = "no route" }) end
-  ngx.ctx.kong_service = inst.service
-  require(PLUGIN .. "handler"):access(inst.conf)
-  local svc = inst.service
-  local addr = svc.host == "localhost" and "127.0.0.1" or svc.host  -- Kong's DNS, for the shim
-  ngx.var.kong_upstream = svc.protocol .. "://" .. addr .. ":" .. svc.port
+-- the impostor of kong_nodes_nginx.lua: what reached it (never the secret itself)
+function _M.impostor()
+  local auth = ngx.var.http_authorization
+  incr("impostor_requests")
+  if auth then
+    rec("impostor_auth", (auth:match("^(%S+)") or "?") .. (auth:find("[ks]pat_") and " <a token>" or " <other>"))
+  end
+  ngx.header["Content-Type"] = "application/json"
+  ngx.say("{}")
 end
 
 return _M

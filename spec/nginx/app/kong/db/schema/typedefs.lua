@@ -1,9 +1,16 @@
--- Test shim for Kong's kong.db.schema.typedefs: just enough for the example
--- plugin's schema.lua to load outside Kong (the real module is far richer).
-local function shorthand(name) return { type = "foreign", reference = name, eq = ngx.null } end
+-- Stand-in for Kong's kong.db.schema.typedefs, only for plugin schemas that
+-- `require` it (Kong itself allows that; Konnect's custom-plugin upload does
+-- not, and konnect-pat-rotator no longer does).  The two typedefs a plugin
+-- schema usually takes, as kong/db/schema/typedefs.lua defines them:
+-- no_consumer (a foreign key that must be null) and protocols_http (every
+-- protocol of kong/constants.lua PROTOCOLS_WITH_SUBSYSTEM whose subsystem is
+-- "http": grpc, grpcs, http, https; required, defaulting to all four).
+local HTTP_PROTOCOLS = { "grpc", "grpcs", "http", "https" }
+local function foreign_null(name) return { type = "foreign", reference = name, eq = ngx.null } end
 return {
-  no_consumer = shorthand("consumers"),
-  no_route = shorthand("routes"),
-  no_service = shorthand("services"),
-  protocols_http = { type = "set", elements = { type = "string" }, default = { "http", "https" } },
+  no_consumer = foreign_null("consumers"),
+  no_route = foreign_null("routes"),
+  no_service = foreign_null("services"),
+  protocols_http = { type = "set", required = true, default = HTTP_PROTOCOLS,
+                     elements = { type = "string", one_of = HTTP_PROTOCOLS } },
 }
