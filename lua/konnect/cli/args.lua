@@ -12,13 +12,24 @@ local type, tostring, tonumber, format, ipairs, pairs, select =
 local sort, min = table.sort, math.min
 local clean = render.clean
 
-local PROG = "konnect-pats"
-
 local _M = {}
 
---- usage(msg, cmd) -> the usage error line
+--- err(kind, message[, fields]) -> an error the CLI makes itself: a table
+--- like the library's errors, whose kind is one of errors.KINDS.  fields:
+--- usage = true (a usage error: the text line reads "usage:"), help = the
+--- command whose --help the text line points at ("" the global one), exit =
+--- the exit status when it is not the kind's.
+local function cli_error(kind, message, fields)
+  local e = { kind = kind, message = message }
+  for k, v in pairs(fields or {}) do e[k] = v end
+  return e
+end
+_M.err = cli_error
+
+--- usage(msg, cmd) -> a usage error (kind invalid_argument, exit 2) whose
+--- text line points at cmd's --help ("": the global one; nil: none)
 local function usage(msg, cmd)
-  return PROG .. ": usage: " .. msg .. " (see '" .. PROG .. (cmd and (" " .. cmd) or "") .. " --help')"
+  return cli_error("invalid_argument", msg, { usage = true, help = cmd })
 end
 _M.usage = usage
 
@@ -111,10 +122,10 @@ local function unknown_option(a)
   local msg = "unknown option " .. clean(word)
   local guess = _M.suggest(word:gsub("^%-+", ""), names(VALUE_OPTIONS, FLAG_OPTIONS))
   if guess then msg = msg .. "; did you mean --" .. guess .. "?" end
-  return usage(msg)
+  return usage(msg, "")
 end
 
---- parse(argv) -> opts, positional | nil, line
+--- parse(argv) -> opts, positional | nil, usage error
 function _M.parse(argv)
   local opts, pos = {}, {}
   local i, only_args = 1, false
@@ -131,13 +142,13 @@ function _M.parse(argv)
       name = name or a:match("^%-%-(.+)$")
       if name == "token" then
         -- the value is deliberately not echoed
-        return nil, PROG .. ": usage: --token is refused: a secret on the command line is visible to " ..
-          "every user (ps, /proc) and kept in shell history; set KONNECT_TOKEN or use --token-file PATH"
+        return nil, usage("--token is refused: a secret on the command line is visible to " ..
+          "every user (ps, /proc) and kept in shell history; set KONNECT_TOKEN or use --token-file PATH")
       elseif name and VALUE_OPTIONS[name] then
         if value == nil then
           i = i + 1
           value = argv[i]
-          if value == nil then return nil, usage("--" .. name .. " needs a value") end
+          if value == nil then return nil, usage("--" .. name .. " needs a value", "") end
         end
         opts[name] = tostring(value)
       elseif name and FLAG_OPTIONS[name] and value == nil then
@@ -221,18 +232,18 @@ local function file_mode(path)
 end
 _M.file_mode = file_mode
 
---- token(opts, getenv) -> access token, warning | nil, line
+--- token(opts, getenv) -> access token, warning | nil, usage error
 --- The warning: a --token-file that group or others may read (kept, not refused:
 --- mounted secrets are often 0644), with the chmod that fixes it.
 function _M.token(opts, getenv)
   if opts["token-file"] then
     local path = opts["token-file"]
-    local f, err = io.open(path, "rb")
-    if not f then return nil, usage("cannot read --token-file: " .. clean(err)) end
+    local f, ferr = io.open(path, "rb")
+    if not f then return nil, usage("cannot read --token-file: " .. clean(ferr), "") end
     local s = f:read("*a") or ""
     f:close()
     s = trim(s)
-    if s == "" then return nil, usage("--token-file " .. clean(path) .. " is empty") end
+    if s == "" then return nil, usage("--token-file " .. clean(path) .. " is empty", "") end
     local mode, warning = file_mode(path), nil
     if mode and #mode >= 2 and (tonumber(mode:sub(-2, -2)) >= 4 or tonumber(mode:sub(-1)) >= 4) then
       warning = format("the token file %s can be read by %s (mode %04d); chmod 600 %s fixes it",
@@ -243,11 +254,10 @@ function _M.token(opts, getenv)
   end
   local env = getenv("KONNECT_TOKEN")
   if type(env) == "string" and trim(env) ~= "" then return trim(env) end
-  return nil, PROG .. ": usage: no access token: set KONNECT_TOKEN or use --token-file PATH " ..
-    "(never --token: see '" .. PROG .. " --help')"
+  return nil, usage("no access token: set KONNECT_TOKEN or use --token-file PATH (never --token)", "")
 end
 
---- client_options(opts, getenv, token) -> options for pats.new | nil, line
+--- client_options(opts, getenv, token) -> options for pats.new | nil, usage error
 function _M.client_options(opts, getenv, token)
   local o = { token = token }
   local server = opts.server or getenv("KONNECT_SERVER_URL")
@@ -255,7 +265,7 @@ function _M.client_options(opts, getenv, token)
   local ca = opts["ca-file"] or getenv("KONNECT_CA_FILE")
   if ca and ca ~= "" then
     local f = io.open(ca, "rb")
-    if not f then return nil, usage("cannot read the CA file " .. clean(ca)) end
+    if not f then return nil, usage("cannot read the CA file " .. clean(ca), "") end
     f:close()
     o.ca_file = ca
   end
@@ -263,7 +273,7 @@ function _M.client_options(opts, getenv, token)
     local t = limits.seconds(tonumber(opts.timeout), "--timeout")
     if not t then
       return nil, usage(format("--timeout must be a number of seconds above 0 and at most %d, got %s",
-        limits.MAX_TIMEOUT, clean(opts.timeout)))
+        limits.MAX_TIMEOUT, clean(opts.timeout)), "")
     end
     o.timeout = t
     o.connect_timeout = t < limits.CONNECT_TIMEOUT and t or limits.CONNECT_TIMEOUT

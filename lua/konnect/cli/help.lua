@@ -34,9 +34,11 @@ first (get USER TOKEN, list USER, ...) still works.
 
 options:
   --user USER         whose tokens: a user id or "me" (default)
-  --json              print the API objects as one JSON document instead of
-                      text; an error is one JSON object on stderr (kind, status,
-                      message, trace_id, request_id) and stdout stays empty
+  --json              print one JSON document instead of text: an array of
+                      token objects for list, find and prune, the object for
+                      the others; an error is one JSON object on stderr (kind,
+                      status, message, trace_id, request_id) and stdout stays
+                      empty
   -v, --verbose       print each attempt (redacted) and each retry's wait on
                       stderr (also env KONNECT_DEBUG=1)
   --server URL        API server (env KONNECT_SERVER_URL,
@@ -62,9 +64,9 @@ exit status:
   1  the API refused or failed (400, 404, 409, 429, 5xx), or no token has the
      name given; rotate when the new token was created but the old one could
      not be revoked or deleted; an internal error
-  2  usage error, including arguments the library rejects (invalid_argument),
-     a token name that matches several tokens, and a --secret-file that cannot
-     be created safely
+  2  usage error (kind invalid_argument), including arguments the library
+     rejects, a token name that matches several tokens, and a --secret-file
+     that cannot be created safely
   3  network, timeout or TLS failure, a response that could not be read, or a
      failure of the local system (timeout, connect, tls, network, too_large,
      decode, system)
@@ -88,8 +90,7 @@ Show the user the access token belongs to (GET /v3/users/me).
 ]],
   list = [[
 List the tokens (of --user USER, default me) as a table: NAME, ID, STATE,
-EXPIRES, LAST USED.  With --json, the API's list object
-({"data": [...], "meta": {...}}).
+EXPIRES, LAST USED.  With --json, an array of token objects.
 ]],
   get = [[
 Show one token (TOKEN: its id or its name).  With --json, the API's token
@@ -115,7 +116,7 @@ Revoke a token: it stays listed as REVOKED.  Konnect may keep accepting a
 revoked token for up to 15 minutes.  With --json, the revoked token object.
 ]],
   delete = [[
-Delete a token.  With --json, {"deleted": true, "id": ID}.
+Delete a token, and show it as it was.  With --json, that token object.
 ]],
   rotate = [[
 Create a replacement for TOKEN (same name and lifetime unless given), then deal
@@ -138,8 +139,8 @@ With --json, an array of token objects ([] when there is none).
 ]],
   prune = [[
 Delete the tokens that no longer work, and list them.  Revoked and expired
-tokens still count against the 10 a user may hold.  With --json,
-{"dry_run": BOOL, "tokens": [...]}.
+tokens still count against the 10 a user may hold.  With --json, an array
+of the token objects deleted (with --dry-run, of those that would be).
 
   --state LIST        which: revoked, expired, or both (revoked,expired, the
                       default); prune never deletes an active token
