@@ -216,6 +216,8 @@ local function command_options(st, name, cmd, opts)
 end
 
 local function command(st, argv)
+  local pasted = args_.pasted_secret(argv)
+  if pasted then die(st, pasted) end
   local opts, pos = args_.parse(argv)
   or_usage(st, opts, pos)
   local name = pos[1]

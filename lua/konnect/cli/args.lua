@@ -125,6 +125,36 @@ local function unknown_option(a)
   return usage(msg, "")
 end
 
+-- An access token pasted on the command line: kpat_ (personal) or spat_
+-- (system account) and at least 20 more letters, digits or underscores (a
+-- real token has over 40; the fixtures' fake ones have 20).  The redaction
+-- function (konnect.redact) masks any [ks]pat_ word in output; this shorter
+-- list spares names and paths such as kpat_ci.
+local SECRET_SHAPE = "[ks]pat_" .. ("[%w_]"):rep(20)
+local TOKEN_SOURCES = "set KONNECT_TOKEN or use --token-file PATH"
+
+local function secret_refused(what)
+  return usage(what .. ": a secret on the command line is visible to every user (ps, /proc) and is now " ..
+    "in your shell history: rotate that token (konnect-pats rotate, or in Konnect) and remove it from " ..
+    "the history; " .. TOKEN_SOURCES)
+end
+
+--- pasted_secret(argv) -> a usage error when an argument, anywhere (an
+--- option's value, after "--", inside --name=...), looks like an access
+--- token; nil otherwise.  The argument is never echoed, not even redacted.
+function _M.pasted_secret(argv)
+  for i = 1, #argv do
+    local a = tostring(argv[i])
+    local opt = a:match("^%-%-([^=]+)")
+    if opt == "token" then
+      local value = a:match("^%-%-token=(.*)$") or argv[i + 1]
+      if value ~= nil and tostring(value):find(SECRET_SHAPE) then return secret_refused("--token is refused") end
+    elseif a:find(SECRET_SHAPE) then
+      return secret_refused("argument " .. i .. " looks like an access token (kpat_..., spat_...) and is refused")
+    end
+  end
+end
+
 --- parse(argv) -> opts, positional | nil, usage error
 function _M.parse(argv)
   local opts, pos = {}, {}
@@ -143,7 +173,7 @@ function _M.parse(argv)
       if name == "token" then
         -- the value is deliberately not echoed
         return nil, usage("--token is refused: a secret on the command line is visible to " ..
-          "every user (ps, /proc) and kept in shell history; set KONNECT_TOKEN or use --token-file PATH")
+          "every user (ps, /proc) and kept in shell history; " .. TOKEN_SOURCES)
       elseif name and VALUE_OPTIONS[name] then
         if value == nil then
           i = i + 1
