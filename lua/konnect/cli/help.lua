@@ -57,8 +57,9 @@ options:
 The access token is never read from the command line (--token is refused, as
 is any argument that looks like a token): arguments are visible to every user
 of the machine (ps, /proc) and are kept in shell history, so a token pasted
-there should be rotated.  A new token's secret is printed once, by create and rotate, or
-written to a 0600 file with --secret-file; no other output ever contains one.
+there should be rotated.  A new token's secret is printed once, by create and
+rotate, or written to a 0600 file with --secret-file; no other output ever
+contains one.
 
 exit status:
   0  success
