@@ -1,5 +1,7 @@
--- konnect-pats and the access token: a secret pasted where an argument goes
--- is refused like --token, with the advice to rotate it, and never echoed.
+-- konnect-pats and the access token: where it comes from (--token-file, then
+-- KONNECT_TOKEN_FILE, then KONNECT_TOKEN), and a secret pasted where an
+-- argument goes, refused like --token, with the advice to rotate it, and
+-- never echoed.
 local cjson = require "cjson"
 local fake = require "support.fake"
 local h = require "support.cli"
@@ -21,6 +23,73 @@ local function refused(r, what)
   assert.not_matches(PASTED_SPAT:sub(6, 20), r.err, 1, true)
   assert.not_matches("<redacted>", r.err, 1, true)
 end
+
+describe("konnect-pats: where the access token comes from", function()
+  local dir
+  h.per_test(before_each, after_each, function(_, d) dir = d end)
+
+  local function token_file(name, token, mode)
+    local path = dir .. "/" .. name
+    h.spit(path, token .. "\n")
+    os.execute("chmod " .. (mode or "600") .. " " .. h.q(path))
+    return path
+  end
+
+  local function whoami(args, env)
+    local r = cli(args, { env = env })
+    assert.equal(0, r.code, r.err)
+    return cjson.decode(r.out).id, r
+  end
+
+  it("KONNECT_TOKEN_FILE names a file holding the token (the CI convention)", function()
+    local path = token_file("alice", fake.ALICE_TOKEN)
+    assert.equal(ALICE, (whoami({ "whoami", "--json" }, { KONNECT_TOKEN = false, KONNECT_TOKEN_FILE = path })))
+  end)
+
+  it("--token-file wins over KONNECT_TOKEN_FILE and KONNECT_TOKEN", function()
+    local alice, bob = token_file("alice", fake.ALICE_TOKEN), token_file("bob", fake.BOB_TOKEN)
+    assert.equal(ALICE, (whoami({ "whoami", "--json", "--token-file", alice },
+      { KONNECT_TOKEN = fake.BOB_TOKEN })))
+    assert.equal(ALICE, (whoami({ "whoami", "--json", "--token-file", alice },
+      { KONNECT_TOKEN = false, KONNECT_TOKEN_FILE = bob })))
+    assert.equal(ALICE, (whoami({ "whoami", "--json", "--token-file", alice },
+      { KONNECT_TOKEN = fake.BOB_TOKEN, KONNECT_TOKEN_FILE = bob })))
+  end)
+
+  it("KONNECT_TOKEN_FILE and KONNECT_TOKEN both set: usage error naming both, no request", function()
+    local bob = token_file("bob", fake.BOB_TOKEN)
+    local r = cli({ "whoami" }, { env = { KONNECT_TOKEN_FILE = bob } })
+    assert.equal(2, r.code)
+    assert.matches("both KONNECT_TOKEN and KONNECT_TOKEN_FILE are set", r.err, 1, true)
+    assert.equal(0, fake.requests().total)
+    -- an empty one counts as unset
+    assert.equal(fake.BOB, (whoami({ "whoami", "--json" }, { KONNECT_TOKEN = "", KONNECT_TOKEN_FILE = bob })))
+  end)
+
+  it("KONNECT_TOKEN_FILE gets --token-file's checks: missing, empty, readable by others", function()
+    local r = cli({ "whoami" }, { env = { KONNECT_TOKEN = false, KONNECT_TOKEN_FILE = dir .. "/nope" } })
+    assert.equal(2, r.code)
+    assert.matches("cannot read KONNECT_TOKEN_FILE", r.err, 1, true)
+    local empty = token_file("empty", " ")
+    r = cli({ "whoami" }, { env = { KONNECT_TOKEN = false, KONNECT_TOKEN_FILE = empty } })
+    assert.equal(2, r.code)
+    assert.matches("KONNECT_TOKEN_FILE " .. empty .. " is empty", r.err, 1, true)
+    local open = token_file("open", fake.ALICE_TOKEN, "644")
+    local _, ok = whoami({ "whoami", "--json" }, { KONNECT_TOKEN = false, KONNECT_TOKEN_FILE = open })
+    assert.matches("can be read by others (mode 0644); chmod 600 " .. open .. " fixes it",
+      cjson.decode(ok.err).warning, 1, true)
+    assert.not_matches(fake.ALICE_TOKEN, ok.err, 1, true)
+    assert.equal(1, fake.count("GET /v3/users/me"))
+  end)
+
+  it("no token at all: the message names the three sources", function()
+    local r = cli({ "list" }, { env = { KONNECT_TOKEN = false } })
+    assert.equal(2, r.code)
+    for _, s in ipairs { "KONNECT_TOKEN ", "KONNECT_TOKEN_FILE", "--token-file" } do
+      assert.matches(s, r.err, 1, true)
+    end
+  end)
+end)
 
 describe("konnect-pats: a secret pasted on the command line", function()
   local client

@@ -181,7 +181,8 @@ local function version_line()
 end
 
 local OLD_MODES = { "delete", "revoke", "keep" }
-local COMMAND_OPTIONS = { "user", "name", "ttl", "secret-file", "force", "state", "older-than", "dry-run", "old" }
+local COMMAND_OPTIONS = { "user", "name", "ttl", "secret-file", "force", "state", "older-than", "dry-run", "old",
+                          "expiring-within", "sort" }
 
 -- the command's own options, checked and converted
 local function command_options(st, name, cmd, opts)
@@ -196,9 +197,10 @@ local function command_options(st, name, cmd, opts)
     if not opts.name then usage_error(st, "create needs --name NAME", name) end
     if not opts.ttl then usage_error(st, "create needs --ttl TTL (1d .. 1y)", name) end
   end
-  for _, c in ipairs { { "ttl", "ttl" }, { "older-than", "older_than" }, { "state", "states" } } do
+  for _, c in ipairs { { "ttl", "ttl" }, { "older-than", "older_than" }, { "state", "states" },
+                       { "expiring-within", "expiring_within" }, { "sort", "sort" } } do
     if opts[c[1]] then
-      local v, why = args_[c[2]](opts[c[1]])
+      local v, why = args_[(name == "list" and c[1] == "state") and "list_states" or c[2]](opts[c[1]])
       if v == nil then usage_error(st, why, name) end
       extra[c[2]] = v
     end

@@ -6,7 +6,7 @@ local json = require "konnect.json"
 local validate = require "konnect.validate"
 local render = require "konnect.cli.render"
 
-local type, pairs, ipairs, format = type, pairs, ipairs, string.format
+local type, pairs, ipairs, tostring, format = type, pairs, ipairs, tostring, string.format
 
 local clean = render.clean
 local PROG = "konnect-pats"
@@ -103,11 +103,47 @@ function run.whoami(st, client)
   render.user_fields(st.out, me)
 end
 
-function run.list(st, client)
+-- list's --state, --expiring-within and --sort (default: expires), in place
+local function select_and_sort(data, extra, now)
+  local rfc3339 = require("konnect.time").rfc3339
+  local states, within = nil, extra.expiring_within
+  if extra.states then
+    states = {}
+    for _, v in ipairs(extra.states) do states[v] = true end
+  end
+  local kept, at = {}, {}
+  for _, t in ipairs(data) do
+    local exp = rfc3339(t.expires_at) -- nil: never expires (or no date we can read)
+    if (not states or states[t.state]) and (not within or (exp and exp <= now + within)) then
+      kept[#kept + 1], at[t] = t, exp
+    end
+  end
+  local by = extra.sort or "expires"
+  local function key(t)
+    if by == "name" then return tostring(t.name or "") end
+    if by == "created" then return rfc3339(t.created_at) or math.huge end
+    return at[t] or math.huge
+  end
+  local field = by == "created" and "created_at" or "expires_at"
+  table.sort(kept, function(a, b)
+    local ka, kb = key(a), key(b)
+    if ka ~= kb then return ka < kb end
+    -- the same second: the stamps' fractions, as strings (same form, same server)
+    local fa, fb = tostring(a[field] or ""), tostring(b[field] or "")
+    if by ~= "name" and fa ~= fb then return fa < fb end
+    local na, nb = tostring(a.name or ""), tostring(b.name or "")
+    if na ~= nb then return na < nb end
+    return tostring(a.id or "") < tostring(b.id or "")
+  end)
+  return kept
+end
+_M.select_and_sort = select_and_sort
+
+function run.list(st, client, _, _, extra)
   local list, err = client:list(st.user)
   if not list then st.die(err) end
   want_object(st, list, "a list object")
-  local data = public_list(want_tokens(st, list.data, "a list of tokens"))
+  local data = select_and_sort(public_list(want_tokens(st, list.data, "a list of tokens")), extra, os.time())
   if st.json then return print_json(st, data) end
   if #data == 0 then return st.out("(no tokens)\n") end
   render.token_table(st.out, data)

@@ -12,7 +12,8 @@ Manage Kong Konnect personal access tokens.
 
 commands:
   whoami                          show the user the access token belongs to
-  list                            list the tokens
+  list   [--state STATES] [--expiring-within AGE] [--sort expires|name|created]
+                                  list the tokens, soonest to expire first
   get    TOKEN                    show one token
   create --name NAME --ttl TTL    create a token and print its secret, once
   rename TOKEN NEWNAME            rename a token
@@ -45,9 +46,11 @@ options:
                       default https://global.api.konghq.com)
   --ca-file PATH      trust the CA certificates in PATH (env KONNECT_CA_FILE)
   --timeout SECONDS   time limit for each attempt of a call (default 30)
-  --token-file PATH   read the access token from PATH (default: env
-                      KONNECT_TOKEN); a file group or others may read gets a
-                      warning with the chmod that fixes it
+  --token-file PATH   read the access token from PATH; without it, from the
+                      file env KONNECT_TOKEN_FILE names, or else from env
+                      KONNECT_TOKEN (both set: usage error); a file group or
+                      others may read gets a warning with the chmod that
+                      fixes it
   --proxy-from-env    use the proxy named by the environment (https_proxy,
                       http_proxy, ALL_PROXY, NO_PROXY); without this flag those
                       variables are ignored and no proxy is used
@@ -92,7 +95,21 @@ Show the user the access token belongs to (GET /v3/users/me).
 ]],
   list = [[
 List the tokens (of --user USER, default me) as a table: NAME, ID, STATE,
-EXPIRES, LAST USED.  With --json, an array of token objects.
+EXPIRES, LAST USED.  With --json, an array of token objects, in the same
+order.
+
+  --state STATES      only the tokens in these states: active, revoked,
+                      expired, or a list of them (active,expired)
+  --expiring-within AGE
+                      only the tokens that expire within AGE from now, or
+                      have expired already (seconds, or 12h, 7d, 2w, 1y); a
+                      token that never expires is never listed by it
+  --sort expires      soonest to expire first, tokens that never expire last
+                      (the default)
+  --sort name         by name
+  --sort created      oldest first
+Ties are broken by name, then id.  "in 7 days" is rounded to the nearest day
+(hours under two days, minutes under an hour).
 ]],
   get = [[
 Show one token (TOKEN: its id or its name).  With --json, the API's token
