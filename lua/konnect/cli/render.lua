@@ -2,7 +2,7 @@
 -- dates) and the cleaning of server-supplied strings for a terminal.  Every
 -- function that prints takes the writer `out(...)` it prints through.
 
-local type, tostring, pairs, ipairs, floor, concat = type, tostring, pairs, ipairs, math.floor, table.concat
+local type, tostring, pairs, ipairs, concat = type, tostring, pairs, ipairs, table.concat
 
 local _M = {}
 
@@ -21,29 +21,12 @@ local function width(s)
 end
 
 --- relative(s, now) -> "in 29 days", "in 35 hours", "2 days ago", "just now"
---- (hours under two days, minutes under an hour, years from two years); the
---- cleaned string itself when it is not an RFC 3339 date-time
+--- (konnect.time.relative, the library's one such phrase); the cleaned
+--- string itself when it is not an RFC 3339 date-time
 local function relative(s, now)
-  local t = require("konnect.time").rfc3339(s)
-  if not t then return s ~= nil and clean(s) or "?" end
-  local d = t - (now or os.time())
-  -- os.time() counts whole seconds, read from a coarse clock (time(2)) that can
-  -- trail a fresh stamp of this very second by a tick: one second ahead is now
-  local future = d > 1
-  d = d < 0 and -d or d
-  if d < 60 then return future and "in under a minute" or "just now" end
-  local n, unit
-  if d < 3600 then
-    n, unit = floor(d / 60 + 0.5), "minute"
-  elseif d < 2 * 86400 then
-    n, unit = floor(d / 3600 + 0.5), "hour"
-  elseif d < 2 * 365 * 86400 then
-    n, unit = floor(d / 86400 + 0.5), "day"
-  else
-    n, unit = floor(d / (365 * 86400) + 0.5), "year"
-  end
-  local phrase = n .. " " .. unit .. (n == 1 and "" or "s")
-  return future and ("in " .. phrase) or (phrase .. " ago")
+  local phrase = require("konnect.time").relative(s, now)
+  if not phrase then return s ~= nil and clean(s) or "?" end
+  return phrase
 end
 _M.relative = relative
 
