@@ -135,11 +135,15 @@ end
 _M.spat_hint = spat_hint
 
 -- A failure to resolve "me" is reported as a failure of the operation the
--- caller called (op_id), saying that resolving "me" failed.
+-- caller called (op_id), saying that resolving "me" failed, unless it was a
+-- local failure (nothing sent: no transport, a phase without cosockets).
+local LOCAL = { system = true, invalid_context = true, invalid_argument = true }
 local function resolving(err, op_id)
   if op_id and op_id ~= OPS.me.id then
     err.operation = op_id
-    err.message = "resolving \"me\" (GET /v3/users/me) failed: " .. tostring(err.message)
+    if not LOCAL[err.kind] then
+      err.message = "resolving \"me\" (GET /v3/users/me) failed: " .. tostring(err.message)
+    end
   end
   return err
 end
