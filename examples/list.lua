@@ -1,7 +1,7 @@
 #!/usr/bin/env lua
 -- List a user's tokens:  KONNECT_TOKEN=kpat_… lua examples/list.lua [USER_ID|me]
--- Run from a checkout (lua5.4 examples/list.lua), it uses the checkout's lua/ and
--- build/<version>/ (as bin/konnect-pats does); installed with LuaRocks, the tree's.
+-- It uses the checkout's lua/ and build/<v>/ when there is a `make` build for the
+-- interpreter running it, else the installed lua-konnect (examples/checkout.lua).
 pcall(dofile, ((arg and arg[0] or ""):match("^(.*)/[^/]*$") or ".") .. "/checkout.lua")
 local USAGE = "usage: KONNECT_TOKEN=kpat_… lua examples/list.lua [USER_ID|me]"
 local function usage()
