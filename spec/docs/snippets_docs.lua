@@ -123,12 +123,22 @@ describe("docs: the journey of a new user", function()
       script[#script + 1] = b.code
       script[#script + 1] = "cd " .. q(SRC)
     end
+    -- what that shell's lua5.4 loads: the installed modules, not a checkout's
+    script[#script + 1] = "(cd " .. q(TMP .. "/elsewhere") .. " && lua5.4 -e 'print(\"== loads \" .. " ..
+      "package.searchpath(\"konnect.pats\", package.path) .. \" \" .. " ..
+      "package.searchpath(\"konnect.core\", package.cpath))')"
     script[#script + 1] = "echo '== the first script of Using it (" .. where(first) .. "), from another directory'"
     script[#script + 1] = "(cd " .. q(TMP .. "/elsewhere") .. " && lua5.4 " .. q(TMP .. "/first.lua") .. ")"
     script[#script + 1] = "echo '== examples/list.lua'"
     script[#script + 1] = "lua5.4 examples/list.lua"
     local out, rc = bash(table.concat(script, "\n") .. "\n", USER_ENV)
     assert(rc == 0, "the journey failed (exit " .. tostring(rc) .. "):\n" .. out)
+    if os.getenv("DOCS_VERBOSE") then print(out) end
+    local pats_at, core_at = out:match("== loads (%S+) (%S+)\n")
+    assert(pats_at, out)
+    for _, at in ipairs { pats_at, core_at } do
+      assert(at:sub(1, #SRC) ~= SRC and at:sub(1, #ROOT) ~= ROOT, "not from the install: " .. at)
+    end
     local listed = out:match("== examples/list.lua\n(.*)$")
     assert.matches("ACTIVE +in 24 hours +ci\n", listed)
     assert.is_nil(out:find(fake.ALICE_TOKEN, 1, true), "the token was printed")
