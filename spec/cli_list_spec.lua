@@ -47,8 +47,18 @@ describe("konnect-pats list", function()
     assert.equal("dd aa bb cc", table_names(cli({ "list" })))
     assert.equal("dd aa bb cc", names_of(cli({ "list", "--sort", "expires", "--json" })))
     assert.equal("aa bb cc dd", names_of(cli({ "list", "--sort=name", "--json" })))
-    assert.equal("bb aa cc dd", names_of(cli({ "list", "--sort", "created", "--json" })))
-    assert.equal("bb aa cc dd", table_names(cli({ "list", "--sort", "created" })))
+    -- oldest first; tokens made in the same millisecond by name, then id (the documented ties)
+    local data = assert(client:list(ALICE)).data
+    table.sort(data, function(x, y)
+      if x.created_at ~= y.created_at then return x.created_at < y.created_at end
+      if x.name ~= y.name then return x.name < y.name end
+      return x.id < y.id
+    end)
+    local want = {}
+    for i, t in ipairs(data) do want[i] = t.name end
+    want = table.concat(want, " ")
+    assert.equal(want, names_of(cli({ "list", "--sort", "created", "--json" })))
+    assert.equal(want, table_names(cli({ "list", "--sort", "created" })))
   end)
 
   it("--state keeps the tokens in those states", function()
@@ -83,6 +93,22 @@ describe("konnect-pats list", function()
       assert.matches("\nforever +%S+ +ACTIVE +never +never\n", r.out)
       assert.equal("soon", names_of(cli({ "list", "--expiring-within", "10y", "--json" })))
     end)
+
+  it("--sort created orders by created_at, not by name or expiry", function()
+    local function tok(n, name, created, expires)
+      return { id = "00000000-0000-4000-8000-0000000000c" .. n, user_id = ALICE, name = name, state = "ACTIVE",
+               created_at = created, updated_at = created, expires_at = expires }
+    end
+    local body = cjson.encode { data = {
+      tok(1, "aa", "2026-01-03T00:00:00.000Z", "2099-01-01T00:00:00.000Z"),
+      tok(2, "cc", "2026-01-01T00:00:00.000Z", "2098-01-01T00:00:00.000Z"),
+      tok(3, "bb", "2026-01-02T00:00:00.000Z", "2097-01-01T00:00:00.000Z"),
+    }, meta = { page = { number = 1, size = 10, total = 3 } } }
+    fake.fault { method = "GET", path = "/access%-tokens$", status = 200, body = body, count = 3 }
+    assert.equal("cc bb aa", names_of(cli({ "list", "--sort", "created", "--json" })))
+    assert.equal("aa bb cc", names_of(cli({ "list", "--sort", "name", "--json" })))
+    assert.equal("bb cc aa", names_of(cli({ "list", "--json" })))
+  end)
 
   it("refuses a state, sort or age it does not know before any request, suggesting what was meant", function()
     for _, c in ipairs {
