@@ -14,7 +14,7 @@ lua_dir = $(if $(filter luajit,$1),jit,$(patsubst lua%,%,$1))
 DEB_PKGS := build-essential pkg-config libcurl4-openssl-dev ca-certificates openssl \
             lua5.4 liblua5.4-dev lua5.1 liblua5.1-0-dev lua5.3 liblua5.3-dev \
             luajit2 libluajit2-5.1-dev lua-cjson lua-busted lua-check luarocks lua-socket lua-yaml \
-            nginx-light libnginx-mod-http-lua curl valgrind
+            nginx-light libnginx-mod-http-lua curl valgrind jq iproute2
 
 include csrc/sources.mk
 CSRC := $(KC_SRC)

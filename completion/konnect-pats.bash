@@ -3,7 +3,8 @@
 # the rock into its completion/ directory; to use it by hand:
 #   source completion/konnect-pats.bash
 # Completes commands, options (the global ones and each command's own),
-# the values of --old and --state, and file names after the PATH options.
+# the values of --old, --state (list's or prune's), --sort and the ages, and
+# file names after the PATH options.
 # It never runs konnect-pats or reads a token.
 
 # COMPREPLY = the words of $1 that start with $2
@@ -20,6 +21,18 @@ _konnect_pats() {
     local commands="whoami list get create rename revoke delete rotate find prune help"
     local global="--json --verbose -v --server --ca-file --timeout --token-file --proxy-from-env --help -h --version"
 
+    # the command: the first word that is not an option or an option's value
+    local i cmd="" w
+    for (( i=1; i < COMP_CWORD; i++ )); do
+        w=${COMP_WORDS[i]}
+        case $w in
+            --server|--ca-file|--timeout|--token-file|--secret-file|--name|--ttl|--user|--state|--older-than|--old|--expiring-within|--sort)
+                (( i++ )) ;;
+            -*) ;;
+            *) cmd=$w; break ;;
+        esac
+    done
+
     case $prev in
         --token-file|--ca-file|--secret-file)
             compopt -o filenames 2>/dev/null
@@ -29,29 +42,24 @@ _konnect_pats() {
             _konnect_pats_reply "delete revoke keep" "$cur"
             return 0 ;;
         --state)
-            _konnect_pats_reply "revoked expired revoked,expired" "$cur"
+            if [[ $cmd == list ]]; then
+                _konnect_pats_reply "active revoked expired active,expired" "$cur"
+            else
+                _konnect_pats_reply "revoked expired revoked,expired" "$cur"
+            fi
+            return 0 ;;
+        --sort)
+            _konnect_pats_reply "expires name created" "$cur"
             return 0 ;;
         --user)
             _konnect_pats_reply "me" "$cur"
             return 0 ;;
-        --ttl|--older-than)
+        --ttl|--older-than|--expiring-within)
             _konnect_pats_reply "1d 7d 30d 90d 1y" "$cur"
             return 0 ;;
         --server|--timeout|--name)
             return 0 ;;
     esac
-
-    # the command: the first word that is not an option or an option's value
-    local i cmd="" w
-    for (( i=1; i < COMP_CWORD; i++ )); do
-        w=${COMP_WORDS[i]}
-        case $w in
-            --server|--ca-file|--timeout|--token-file|--secret-file|--name|--ttl|--user|--state|--older-than|--old)
-                (( i++ )) ;;
-            -*) ;;
-            *) cmd=$w; break ;;
-        esac
-    done
 
     if [[ -z $cmd ]]; then
         if [[ $cur == -* ]]; then
@@ -65,7 +73,8 @@ _konnect_pats() {
     local own=""
     case $cmd in
         whoami) own="" ;;
-        list|get|rename|revoke|delete|find) own="--user" ;;
+        list) own="--user --state --expiring-within --sort" ;;
+        get|rename|revoke|delete|find) own="--user" ;;
         create) own="--user --name --ttl --secret-file --force" ;;
         rotate) own="--user --old --name --ttl --secret-file --force" ;;
         prune) own="--user --state --older-than --dry-run" ;;

@@ -1,8 +1,8 @@
 #!/usr/bin/env lua
 -- Mint a short-lived token for a CI job and print its secret (once) on stdout:
 --   KONNECT_TOKEN=kpat_… lua examples/create.lua NAME [TTL_SECONDS]
--- Run from a checkout (lua5.4 examples/create.lua), it uses the checkout's lua/ and
--- build/<version>/ (as bin/konnect-pats does); installed with LuaRocks, the tree's.
+-- It uses the checkout's lua/ and build/<v>/ when there is a `make` build for the
+-- interpreter running it, else the installed lua-konnect (examples/checkout.lua).
 pcall(dofile, ((arg and arg[0] or ""):match("^(.*)/[^/]*$") or ".") .. "/checkout.lua")
 local USAGE = "usage: KONNECT_TOKEN=kpat_… lua examples/create.lua NAME [TTL_SECONDS]"
 local function usage()

@@ -1,7 +1,7 @@
 #!/usr/bin/env lua
 -- List a user's tokens:  KONNECT_TOKEN=kpat_… lua examples/list.lua [USER_ID|me]
--- Run from a checkout (lua5.4 examples/list.lua), it uses the checkout's lua/ and
--- build/<version>/ (as bin/konnect-pats does); installed with LuaRocks, the tree's.
+-- It uses the checkout's lua/ and build/<v>/ when there is a `make` build for the
+-- interpreter running it, else the installed lua-konnect (examples/checkout.lua).
 pcall(dofile, ((arg and arg[0] or ""):match("^(.*)/[^/]*$") or ".") .. "/checkout.lua")
 local USAGE = "usage: KONNECT_TOKEN=kpat_… lua examples/list.lua [USER_ID|me]"
 local function usage()
@@ -10,7 +10,7 @@ local function usage()
 end
 if (os.getenv("KONNECT_TOKEN") or "") == "" then usage() end
 local pats = require "konnect.pats"
-local time = require "konnect.time" -- the library's one RFC 3339 parser
+local time = require "konnect.time" -- the library's dates (docs/API.md: require "konnect.time")
 
 -- KONNECT_TOKEN, KONNECT_SERVER_URL (default: the global Konnect API), KONNECT_CA_FILE
 local client, cerr = pats.from_env()
@@ -24,13 +24,12 @@ if not list then
   os.exit(1)
 end
 
--- "in 29 days", "expired", "never"
+-- "in 29 days", "3 days ago", "never": konnect.time.relative, the phrase the CLI
+-- prints too (rounded to the nearest day; hours under two days).  expires_at is
+-- absent (JSON null) for a token that never expires.
 local function expiry(t)
-  local at = time.rfc3339(t.expires_at)
-  if not at then return t.expires_at or "never" end
-  local days = math.floor((at - os.time()) / 86400)
-  if at <= os.time() then return "expired" end
-  return ("in %d day%s"):format(days, days >= 2 and "s" or "")
+  if t.expires_at == nil then return "never" end
+  return time.relative(t.expires_at) or t.expires_at
 end
 
 for _, t in ipairs(list.data) do

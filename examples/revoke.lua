@@ -1,8 +1,8 @@
 #!/usr/bin/env lua
 -- Revoke a leaked token at 3 a.m.:
 --   KONNECT_TOKEN=kpat_… lua examples/revoke.lua TOKEN_ID [USER_ID|me]
--- Run from a checkout (lua5.4 examples/revoke.lua), it uses the checkout's lua/ and
--- build/<version>/ (as bin/konnect-pats does); installed with LuaRocks, the tree's.
+-- It uses the checkout's lua/ and build/<v>/ when there is a `make` build for the
+-- interpreter running it, else the installed lua-konnect (examples/checkout.lua).
 pcall(dofile, ((arg and arg[0] or ""):match("^(.*)/[^/]*$") or ".") .. "/checkout.lua")
 local USAGE = "usage: KONNECT_TOKEN=kpat_… lua examples/revoke.lua TOKEN_ID [USER_ID|me]"
 local function usage()

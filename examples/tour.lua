@@ -7,8 +7,8 @@
 -- Environment: KONNECT_TOKEN (required), KONNECT_SERVER_URL (default: the
 -- global Konnect API), KONNECT_CA_FILE (a CA bundle, for the fake server's TLS).
 -- It creates one short-lived token, renames, revokes and deletes it.
--- Run from a checkout (lua5.4 examples/tour.lua), it uses the checkout's lua/ and
--- build/<version>/ (as bin/konnect-pats does); installed with LuaRocks, the tree's.
+-- It uses the checkout's lua/ and build/<v>/ when there is a `make` build for the
+-- interpreter running it, else the installed lua-konnect (examples/checkout.lua).
 pcall(dofile, ((arg and arg[0] or ""):match("^(.*)/[^/]*$") or ".") .. "/checkout.lua")
 local USAGE = "usage: KONNECT_TOKEN=kpat_… lua examples/tour.lua  (KONNECT_SERVER_URL, KONNECT_CA_FILE optional)"
 local function usage()

@@ -5,7 +5,9 @@
 #   (once, Lua 5.4), then the install check (scripts/rock-check.sh: LuaRocks trees
 #   for Lua 5.4, 5.1 and LuaJIT and make install, one after the other from one
 #   working copy, each run by its own interpreter, the 5.1 tree in nginx) and luacheck; the nginx
-#   suite; the hostile-server suite on both transports; the decoding fuzz;
+#   suite; the docs' shell, console and nginx.conf snippets in a sandbox
+#   (spec/docs/run.sh); the hostile-server suite on both transports; the
+#   decoding fuzz;
 # then scans every log for a secret.  Prints one line per stage with its duration, the
 # total wall time, and ends with one line "N passed, N failed".
 #   TEST_LUAS="lua5.4 luajit" bash scripts/test.sh   (or arguments) limits the interpreters
@@ -89,7 +91,7 @@ side_lane() {
   timed luacheck luacheck -q lua spec bin fake_konnect examples bench > "$RUN/luacheck.txt" 2>&1
 }
 
-echo "== running in parallel: busted on $LUAS; contract, rock check, luacheck; nginx; hostile; fuzz"
+echo "== running in parallel: busted on $LUAS; contract, rock check, luacheck; nginx; docs; hostile; fuzz"
 for lua in $LUAS; do
   FAKES+=("$PWD/$RUN/fake-$(lua_dir $lua)")
   lane timed "busted-$(lua_dir $lua)" with_fake "$(lua_dir $lua)" busted_lane "$lua"
@@ -97,6 +99,7 @@ done
 FAKES+=("$PWD/$RUN/fake-side")
 lane with_fake side side_lane
 [ -x spec/nginx/run.sh ] && lane timed nginx bash spec/nginx/run.sh > "$RUN/nginx.log" 2>&1
+lane timed docs bash spec/docs/run.sh > "$RUN/docs.log" 2>&1
 lane timed hostile bash spec/hostile/run.sh > "$RUN/hostile.log" 2>&1
 lane timed fuzz fuzz_lane
 for p in "${PIDS[@]}"; do wait "$p"; done
@@ -112,6 +115,7 @@ report() { # stage-name secs-file log... : prints the logs, counts their busted 
 for lua in $LUAS; do report "busted on $lua" "busted-$(lua_dir $lua)" "$RUN/busted-$(lua_dir $lua).log"; done
 report "fake Konnect contract (lua5.4)" contract "$RUN/contract.log"
 [ -x spec/nginx/run.sh ] && report "OpenResty / nginx" nginx "$RUN/nginx.log"
+report "docs: shell, console, nginx.conf" docs "$RUN/docs.log"
 
 echo "== hostile servers (curl + cosocket)"
 cat "$RUN/hostile.log"

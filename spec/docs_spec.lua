@@ -3,7 +3,9 @@
 --     interpreter of the kind running this spec (KONNECT_TEST_LUA, set by
 --     scripts/test.sh), against the fake Konnect server through the environment
 --     real users set (KONNECT_TOKEN, KONNECT_SERVER_URL, KONNECT_CA_FILE);
---     a block preceded by <!-- not run: REASON --> is skipped and must say why;
+--     a block preceded by the visible line "*Not run by the tests: REASON.*"
+--     is skipped and must say why (spec/support/markdown.lua); the shell,
+--     console and nginx.conf blocks are spec/docs/'s (a lane of their own);
 --   * docs/API.md names every public method, option, per-call option, error kind,
 --     error field, meta field and hook field (the lists come from the code and
 --     from real calls, not from a copy of them);
@@ -45,28 +47,12 @@ local ENV = {
   http_proxy = "", https_proxy = "", ALL_PROXY = "",
 }
 
---- blocks(markdown) -> { { code =, line =, skip = reason|nil }, … } for ```lua fences
-local function blocks(text)
-  local out, lineno, cur, prev = {}, 0, nil, {}
-  for line in (text .. "\n"):gmatch("([^\n]*)\n") do
-    lineno = lineno + 1
-    if cur then
-      if line:match("^```%s*$") then
-        out[#out + 1] = cur
-        cur = nil
-      else
-        cur.code[#cur.code + 1] = line
-      end
-    elseif line:match("^```lua%s*$") then
-      local skip
-      for i = #prev, math.max(1, #prev - 1), -1 do -- the line before, or the one before that
-        skip = skip or prev[i]:match("^<!%-%- not run: (.-)%s*%-%->")
-      end
-      cur = { code = {}, line = lineno, skip = skip }
-    end
-    if line:match("%S") then prev[#prev + 1] = line end
+--- blocks(doc) -> its ```lua blocks (spec/support/markdown.lua: the others are spec/docs/'s)
+local function lua_blocks(doc)
+  local out = {}
+  for _, b in ipairs(require("support.markdown").blocks(doc)) do
+    if b.lang == "lua" then out[#out + 1] = b end
   end
-  for _, b in ipairs(out) do b.code = table.concat(b.code, "\n") .. "\n" end
   return out
 end
 
@@ -75,8 +61,7 @@ local PRELUDE = 'local pats = require "konnect.pats"\nlocal client = assert(pats
 
 for _, doc in ipairs { "README.md", "docs/API.md" } do
   describe(doc .. " code blocks (" .. LUA .. ")", function()
-    local text = read(doc)
-    local list = blocks(text)
+    local list = lua_blocks(doc)
     it("has Lua blocks to run", function()
       assert.is_true(#list > 0)
     end)

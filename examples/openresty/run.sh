@@ -47,7 +47,8 @@ ln -s "$here/lua" "$tmp/app"
 ln -s "$FAKE_KONNECT_CA" "$tmp/conf/konnect-ca.pem"
 # the example's conf, listening on a free port (scripts/nginx.sh picks it)
 sed "s/127.0.0.1:8089/127.0.0.1:@PORT@/" "$here/nginx.conf" > "$tmp/nginx.conf.in"
-out=$(KONNECT_TOKEN=$BOOTSTRAP KONNECT_SERVER_URL=$server KONNECT_AUDIT_INTERVAL=3600 \
+out=$(KONNECT_TOKEN=$BOOTSTRAP KONNECT_SERVER_URL=$server KONNECT_CA_FILE=$tmp/conf/konnect-ca.pem \
+  KONNECT_AUDIT_INTERVAL=3600 \
   KONNECT_AUDIT_WITHIN=$((7 * 86400)) KONNECT_AUDIT_ACTION=revoke \
   scripts/nginx.sh start --conf conf/nginx.conf "$tmp/nginx.conf.in" "$tmp") || { echo "nginx did not start"; exit 1; }
 eval "$out"

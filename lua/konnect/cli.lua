@@ -11,8 +11,11 @@
 -- Every string printed goes through konnect.redact with the access token in
 -- use; only the new secret a user asked for is written unredacted (stdout, or
 -- the --secret-file made by konnect.core's secret_file before the API call).
--- With --json, stderr carries JSON objects only, one a line: an error is one
--- object (kind, status, message, trace_id, request_id); a warning
+-- With --json, stdout carries one JSON document (README.md, "Command line",
+-- lists each command's shape: an array for a command that lists tokens, the
+-- object for one that shows, makes or deletes one) and stderr JSON objects
+-- only, one a line: an error is one object (kind, always one of
+-- errors.KINDS; status, message, trace_id, request_id); a warning
 -- {"warning": ...}; a --verbose line {"log": ...}.
 
 local pats = require "konnect.pats"
@@ -38,7 +41,7 @@ local _M = { _VERSION = limits.VERSION }
 -- Exit statuses (documented in --help).
 local EXIT_OK, EXIT_API, EXIT_USAGE, EXIT_NET, EXIT_AUTH = 0, 1, 2, 3, 4
 local EXIT_FOR_KIND = {
-  invalid_argument = EXIT_USAGE, usage = EXIT_USAGE, ambiguous = EXIT_USAGE,
+  invalid_argument = EXIT_USAGE,
   unauthorized = EXIT_AUTH, forbidden = EXIT_AUTH,
   timeout = EXIT_NET, connect = EXIT_NET, tls = EXIT_NET, network = EXIT_NET,
   too_large = EXIT_NET, decode = EXIT_NET, system = EXIT_NET,
@@ -64,42 +67,39 @@ local function writer(st, w)
 end
 
 local function exit_code(err)
-  return type(err) == "table" and EXIT_FOR_KIND[err.kind] or EXIT_API
+  return type(err) == "table" and (err.exit or EXIT_FOR_KIND[err.kind]) or EXIT_API
 end
 
--- Report an error without leaving: the text line ("konnect-pats: KIND ...:
--- message"), or with --json one object.  err: a library error, or nil and the
--- error is read back from `line`.  more(out): further text lines (not --json).
-local function report(st, line, err, extra, more)
+-- Report an error without leaving: the text line (render.error_line), or with
+-- --json one object (render.error_object: kind, status, message, trace_id,
+-- request_id and extra's fields).  err: a library error, or one the CLI made
+-- (konnect.cli.args.err: a kind of errors.KINDS, a message, usage = true for a
+-- usage error).
+local function report(st, err, extra)
   if st.json then
-    if err == nil then
-      local kind, msg = (line or ""):match("^konnect%-pats: ([%w_]+)[^:]*: (.*)$")
-      err = { kind = kind or "error", message = msg or line }
-    end
     st.err(json.encode_sorted(render.error_object(err, extra, json.null)), "\n")
     return
   end
-  st.err(line or render.error_line(err), "\n")
-  if more then more(st.err) end
-end
-
-local function fail(st, code, line, extra, more)
-  report(st, line, nil, extra, more)
-  error(setmetatable({ code = code }, EXIT), 0)
+  st.err(render.error_line(err), "\n")
 end
 
 local function die(st, err, extra)
-  report(st, nil, err, extra)
+  report(st, err, extra)
   error(setmetatable({ code = exit_code(err) }, EXIT), 0)
 end
 
-local function usage_error(st, msg, cmd)
-  fail(st, EXIT_USAGE, args_.usage(msg, cmd or st.command))
+-- a CLI-made error: fail(st, exit status, kind, message[, extra])
+local function fail(st, code, kind, message, extra)
+  die(st, args_.err(kind, message, { exit = code }), extra)
 end
 
--- v, or the usage line in `line` printed and exit 2
-local function or_usage(st, v, line)
-  if v == nil then fail(st, EXIT_USAGE, line) end
+local function usage_error(st, msg, cmd)
+  die(st, args_.usage(msg, cmd or st.command or ""))
+end
+
+-- v, or its usage error (from konnect.cli.args) reported, exit 2
+local function or_usage(st, v, err)
+  if v == nil then die(st, err) end
   return v
 end
 
@@ -118,10 +118,11 @@ local function new_state(env)
     st.err(tostring(line), "\n")
   end
   st.redact = function(s) return redact_string(s, st.token) end
-  st.fail = function(code, line, extra, more) fail(st, code, line, extra, more) end
+  st.fail = function(code, kind, message, extra) fail(st, code, kind, message, extra) end
   st.die = function(err, extra) die(st, err, extra) end
   st.usage_error = function(msg) usage_error(st, msg) end
-  st.report = function(code, line, err, extra) report(st, line, err, extra) return code end
+  st.report = function(code, kind, message, extra) report(st, args_.err(kind, message), extra) return code end
+  st.report_error = function(code, err, extra) report(st, err, extra) return code end
   return st
 end
 
@@ -180,7 +181,8 @@ local function version_line()
 end
 
 local OLD_MODES = { "delete", "revoke", "keep" }
-local COMMAND_OPTIONS = { "user", "name", "ttl", "secret-file", "force", "state", "older-than", "dry-run", "old" }
+local COMMAND_OPTIONS = { "user", "name", "ttl", "secret-file", "force", "state", "older-than", "dry-run", "old",
+                          "expiring-within", "sort" }
 
 -- the command's own options, checked and converted
 local function command_options(st, name, cmd, opts)
@@ -195,9 +197,10 @@ local function command_options(st, name, cmd, opts)
     if not opts.name then usage_error(st, "create needs --name NAME", name) end
     if not opts.ttl then usage_error(st, "create needs --ttl TTL (1d .. 1y)", name) end
   end
-  for _, c in ipairs { { "ttl", "ttl" }, { "older-than", "older_than" }, { "state", "states" } } do
+  for _, c in ipairs { { "ttl", "ttl" }, { "older-than", "older_than" }, { "state", "states" },
+                       { "expiring-within", "expiring_within" }, { "sort", "sort" } } do
     if opts[c[1]] then
-      local v, why = args_[c[2]](opts[c[1]])
+      local v, why = args_[(name == "list" and c[1] == "state") and "list_states" or c[2]](opts[c[1]])
       if v == nil then usage_error(st, why, name) end
       extra[c[2]] = v
     end
@@ -215,6 +218,8 @@ local function command_options(st, name, cmd, opts)
 end
 
 local function command(st, argv)
+  local pasted = args_.pasted_secret(argv)
+  if pasted then die(st, pasted) end
   local opts, pos = args_.parse(argv)
   or_usage(st, opts, pos)
   local name = pos[1]
@@ -290,7 +295,7 @@ function _M.main(argv, env)
       local okm, msg = pcall(tostring, code)
       msg = okm and type(msg) == "string" and msg or "?"
       msg = msg:gsub("[%c]+", " ")
-      pcall(report, st, PROG .. ": internal error: " .. clean(msg))
+      pcall(report, st, args_.err("system", "internal error: " .. clean(msg)))
       code = EXIT_API
     end
   end

@@ -145,7 +145,7 @@ function _M.rotate(c, user_id, token_id, opts, copts_raw)
   end
   local copts, err = ops.call_options(c, copts_raw, "rotate")
   if copts_raw ~= nil and not copts then return nil, err end
-  uid, err = ops.resolve_user(c, uid, copts)
+  uid, err = ops.resolve_user(c, uid, copts, op_id)
   if not uid then return nil, err end
 
   local calls, track = tracker()
@@ -242,7 +242,7 @@ function _M.prune(c, user_id, opts, copts_raw)
   if not uid then return bad(verr, op_id) end
   local copts, err = ops.call_options(c, copts_raw, "prune")
   if copts_raw ~= nil and not copts then return nil, err end
-  uid, err = ops.resolve_user(c, uid, copts)
+  uid, err = ops.resolve_user(c, uid, copts, op_id)
   if not uid then return nil, err end
 
   local calls, track = tracker()

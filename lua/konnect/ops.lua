@@ -134,10 +134,25 @@ local function spat_hint(c, err)
 end
 _M.spat_hint = spat_hint
 
---- resolve_user(c, user_id, copts) -> user id | nil, err.  "me" becomes the
--- caller's user id, asked once per client and server (GET /v3/users/me):
+-- A failure to resolve "me" is reported as a failure of the operation the
+-- caller called (op_id), saying that resolving "me" failed, unless it was a
+-- local failure (nothing sent: no transport, a phase without cosockets).
+local LOCAL = { system = true, invalid_context = true, invalid_argument = true }
+local function resolving(err, op_id)
+  if op_id and op_id ~= OPS.me.id then
+    err.operation = op_id
+    if not LOCAL[err.kind] then
+      err.message = "resolving \"me\" (GET /v3/users/me) failed: " .. tostring(err.message)
+    end
+  end
+  return err
+end
+
+--- resolve_user(c, user_id, copts, op_id) -> user id | nil, err.  "me" becomes
+-- the caller's user id, asked once per client and server (GET /v3/users/me):
 -- c.me_id for the client's server_url, c.me_ids[base] for a call's own.
-function _M.resolve_user(c, user_id, copts)
+-- op_id: the operation called, which a failure is reported as.
+function _M.resolve_user(c, user_id, copts, op_id)
   if user_id ~= "me" then return user_id end
   local base = copts and copts.base
   if base == c.base then base = nil end
@@ -145,10 +160,11 @@ function _M.resolve_user(c, user_id, copts)
   if base then known = c.me_ids[base] else known = c.me_id end
   if known then return known end
   local me, err = http.request(c, OPS.me, OPS.me.path, nil, copts)
-  if not me then return nil, spat_hint(c, err) end
+  if not me then return nil, resolving(spat_hint(c, err), op_id) end
   local id = validate.uuid(me.id, "user id")
   if not id then
-    return nil, errors.new("decode", { operation = OPS.me.id, message = "GET /v3/users/me returned no valid user id" })
+    return nil, resolving(errors.new("decode", { operation = OPS.me.id,
+      message = "GET /v3/users/me returned no valid user id" }), op_id)
   end
   if base then
     c.me_ids[base] = id
@@ -210,7 +226,7 @@ function _M.build(c, op, a1, a2, a3, a4, a5)
       op.id)
   end
   if user_id == "me" then
-    user_id, err = _M.resolve_user(c, "me", copts)
+    user_id, err = _M.resolve_user(c, "me", copts, op.id)
     if not user_id then return nil, err end
   end
   return path_of(op, user_id, token_id), body, copts, user_id

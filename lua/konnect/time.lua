@@ -1,9 +1,12 @@
--- konnect.time: the one place dates are turned into numbers.
+-- konnect.time: the one place dates are turned into numbers.  Public API
+-- (docs/API.md, "require "konnect.time""):
 --   rfc3339(s)   -> epoch seconds (UTC) | nil, message  (offsets honoured)
 --   http_date(s) -> epoch seconds | nil                  (IMF-fixdate, RFC 9110)
 --   civil(y, m, d, h, mi, s) -> epoch seconds, whatever the local time zone
--- Pure arithmetic: never os.time (which depends on TZ and raises or returns
--- nil before 1970 on some platforms).
+--   iso(epoch)   -> "YYYY-MM-DDThh:mm:ssZ"
+--   relative(t[, now]) -> "in 7 days", "3 hours ago", … | nil, message
+-- Pure arithmetic: never os.time with a table (which reads it as local time,
+-- depends on TZ, and raises or returns nil before 1970 on some platforms).
 
 local type, tonumber, floor, match = type, tonumber, math.floor, string.match
 
@@ -75,6 +78,38 @@ end
 --- iso(epoch) -> "YYYY-MM-DDThh:mm:ssZ" (UTC), for epochs from 0 to 9999-12-31.
 function _M.iso(t)
   return os.date("!%Y-%m-%dT%H:%M:%SZ", floor(t))
+end
+
+--- relative(t[, now]) -> "in 7 days", "35 hours ago", "in under a minute",
+--- "just now" | nil, message.  t: an RFC 3339 string (as rfc3339 reads it)
+--- or epoch seconds; now: epoch seconds, default os.time() (the current time,
+--- which depends on no time zone).  The difference is rounded to the nearest
+--- unit: minutes under an hour, hours under two days, days under two years,
+--- then years (365 days).  One second ahead counts as now: os.time() reads a
+--- coarse clock (time(2)) that can trail a stamp the server made this second.
+--- The CLI's "EXPIRES" and examples/list.lua both print this.
+function _M.relative(t, now)
+  if type(t) ~= "number" then
+    local err
+    t, err = _M.rfc3339(t)
+    if not t then return nil, err end
+  end
+  local d = t - (now or os.time())
+  local future = d > 1
+  d = d < 0 and -d or d
+  if d < 60 then return future and "in under a minute" or "just now" end
+  local n, unit
+  if d < 3600 then
+    n, unit = floor(d / 60 + 0.5), "minute"
+  elseif d < 2 * 86400 then
+    n, unit = floor(d / 3600 + 0.5), "hour"
+  elseif d < 2 * 365 * 86400 then
+    n, unit = floor(d / 86400 + 0.5), "day"
+  else
+    n, unit = floor(d / (365 * 86400) + 0.5), "year"
+  end
+  local phrase = n .. " " .. unit .. (n == 1 and "" or "s")
+  return future and ("in " .. phrase) or (phrase .. " ago")
 end
 
 return _M

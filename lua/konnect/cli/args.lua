@@ -12,19 +12,30 @@ local type, tostring, tonumber, format, ipairs, pairs, select =
 local sort, min = table.sort, math.min
 local clean = render.clean
 
-local PROG = "konnect-pats"
-
 local _M = {}
 
---- usage(msg, cmd) -> the usage error line
+--- err(kind, message[, fields]) -> an error the CLI makes itself: a table
+--- like the library's errors, whose kind is one of errors.KINDS.  fields:
+--- usage = true (a usage error: the text line reads "usage:"), help = the
+--- command whose --help the text line points at ("" the global one), exit =
+--- the exit status when it is not the kind's.
+local function cli_error(kind, message, fields)
+  local e = { kind = kind, message = message }
+  for k, v in pairs(fields or {}) do e[k] = v end
+  return e
+end
+_M.err = cli_error
+
+--- usage(msg, cmd) -> a usage error (kind invalid_argument, exit 2) whose
+--- text line points at cmd's --help ("": the global one; nil: none)
 local function usage(msg, cmd)
-  return PROG .. ": usage: " .. msg .. " (see '" .. PROG .. (cmd and (" " .. cmd) or "") .. " --help')"
+  return cli_error("invalid_argument", msg, { usage = true, help = cmd })
 end
 _M.usage = usage
 
 local VALUE_OPTIONS = { server = true, ["ca-file"] = true, timeout = true, ["token-file"] = true,
                         ["secret-file"] = true, name = true, ttl = true, user = true, state = true,
-                        ["older-than"] = true, old = true }
+                        ["older-than"] = true, old = true, ["expiring-within"] = true, sort = true }
 local FLAG_OPTIONS = { json = true, force = true, help = true, version = true, ["proxy-from-env"] = true,
                        verbose = true, ["dry-run"] = true }
 local SHORT = { ["-h"] = "help", ["-v"] = "verbose" }
@@ -37,7 +48,9 @@ local USER = { user = true }
 local SECRET = { user = true, name = true, ttl = true, ["secret-file"] = true, force = true }
 _M.COMMANDS = {
   whoami = { min = 0, max = 0, usage = "whoami", options = {} },
-  list = { min = 0, max = 0, legacy = true, usage = "list [--user USER]", options = USER },
+  list = { min = 0, max = 0, legacy = true,
+    usage = "list [--state STATES] [--expiring-within AGE] [--sort expires|name|created] [--user USER]",
+    options = { user = true, state = true, ["expiring-within"] = true, sort = true } },
   get = { min = 1, max = 1, legacy = true, usage = "get TOKEN [--user USER]", options = USER },
   create = { min = 0, max = 0, legacy = true,
     usage = "create --name NAME --ttl TTL [--user USER] [--secret-file PATH [--force]]", options = SECRET },
@@ -111,10 +124,40 @@ local function unknown_option(a)
   local msg = "unknown option " .. clean(word)
   local guess = _M.suggest(word:gsub("^%-+", ""), names(VALUE_OPTIONS, FLAG_OPTIONS))
   if guess then msg = msg .. "; did you mean --" .. guess .. "?" end
-  return usage(msg)
+  return usage(msg, "")
 end
 
---- parse(argv) -> opts, positional | nil, line
+-- An access token pasted on the command line: kpat_ (personal) or spat_
+-- (system account) and at least 20 more letters, digits or underscores (a
+-- real token has over 40; the fixtures' fake ones have 20).  The redaction
+-- function (konnect.redact) masks any [ks]pat_ word in output; this shorter
+-- list spares names and paths such as kpat_ci.
+local SECRET_SHAPE = "[ks]pat_" .. ("[%w_]"):rep(20)
+local TOKEN_SOURCES = "set KONNECT_TOKEN or KONNECT_TOKEN_FILE, or use --token-file PATH"
+
+local function secret_refused(what)
+  return usage(what .. ": a secret on the command line is visible to every user (ps, /proc) and is now " ..
+    "in your shell history: rotate that token (konnect-pats rotate, or in Konnect) and remove it from " ..
+    "the history; " .. TOKEN_SOURCES)
+end
+
+--- pasted_secret(argv) -> a usage error when an argument, anywhere (an
+--- option's value, after "--", inside --name=...), looks like an access
+--- token; nil otherwise.  The argument is never echoed, not even redacted.
+function _M.pasted_secret(argv)
+  for i = 1, #argv do
+    local a = tostring(argv[i])
+    local opt = a:match("^%-%-([^=]+)")
+    if opt == "token" then
+      local value = a:match("^%-%-token=(.*)$") or argv[i + 1]
+      if value ~= nil and tostring(value):find(SECRET_SHAPE) then return secret_refused("--token is refused") end
+    elseif a:find(SECRET_SHAPE) then
+      return secret_refused("argument " .. i .. " looks like an access token (kpat_..., spat_...) and is refused")
+    end
+  end
+end
+
+--- parse(argv) -> opts, positional | nil, usage error
 function _M.parse(argv)
   local opts, pos = {}, {}
   local i, only_args = 1, false
@@ -131,13 +174,13 @@ function _M.parse(argv)
       name = name or a:match("^%-%-(.+)$")
       if name == "token" then
         -- the value is deliberately not echoed
-        return nil, PROG .. ": usage: --token is refused: a secret on the command line is visible to " ..
-          "every user (ps, /proc) and kept in shell history; set KONNECT_TOKEN or use --token-file PATH"
+        return nil, usage("--token is refused: a secret on the command line is visible to " ..
+          "every user (ps, /proc) and kept in shell history; " .. TOKEN_SOURCES)
       elseif name and VALUE_OPTIONS[name] then
         if value == nil then
           i = i + 1
           value = argv[i]
-          if value == nil then return nil, usage("--" .. name .. " needs a value") end
+          if value == nil then return nil, usage("--" .. name .. " needs a value", "") end
         end
         opts[name] = tostring(value)
       elseif name and FLAG_OPTIONS[name] and value == nil then
@@ -177,31 +220,64 @@ function _M.ttl(s)
   return v
 end
 
---- older_than(s) -> seconds | nil, message (0 .. 10 years)
-function _M.older_than(s)
-  local v, err = duration(s, "--older-than")
+-- an age, 0 .. 10 years
+local function age(s, what)
+  local v, err = duration(s, what)
   if not v then return nil, err end
   if not limits.is_integer(v) or v > 10 * UNITS.y then
-    return nil, "--older-than must be at most 10 years, got " .. clean(s)
+    return nil, what .. " must be at most 10 years, got " .. clean(s)
   end
   return v
 end
 
-local PRUNABLE = { revoked = "REVOKED", expired = "EXPIRED" }
+--- older_than(s) -> seconds | nil, message (0 .. 10 years)
+function _M.older_than(s) return age(s, "--older-than") end
 
---- states("revoked,expired") -> { "REVOKED", "EXPIRED" } | nil, message
-function _M.states(s)
+--- expiring_within(s) -> seconds | nil, message (0 .. 10 years)
+function _M.expiring_within(s) return age(s, "--expiring-within") end
+
+local PRUNABLE = { revoked = "REVOKED", expired = "EXPIRED" }
+local LISTED = { active = "ACTIVE", revoked = "REVOKED", expired = "EXPIRED" }
+
+-- "a,b" -> { "A", "B" } | nil, message; `known`: word -> state
+local function state_list(s, known, says, why)
   local list, seen = {}, {}
   for word in (s .. ","):gmatch("([^,]*),") do
     word = word:match("^%s*(.-)%s*$"):lower()
-    local st = PRUNABLE[word]
+    local st = known[word]
     if not st then
-      local why = word == "active" and " (prune never deletes an active token; use delete)" or ""
-      return nil, "--state takes revoked, expired or both (revoked,expired), got " .. clean(word) .. why
+      local guess = word ~= "" and _M.suggest(word, names(known))
+      return nil, "--state takes " .. says .. ", got " .. clean(word) .. (why and why(word) or "") ..
+        (guess and ("; did you mean " .. guess .. "?") or "")
     end
     if not seen[st] then list[#list + 1], seen[st] = st, true end
   end
   return list
+end
+
+--- states("revoked,expired") -> { "REVOKED", "EXPIRED" } | nil, message (prune)
+function _M.states(s)
+  return state_list(s, PRUNABLE, "revoked, expired or both (revoked,expired)", function(word)
+    return word == "active" and " (prune never deletes an active token; use delete)" or ""
+  end)
+end
+
+--- list_states("active,revoked") -> { "ACTIVE", "REVOKED" } | nil, message (list)
+function _M.list_states(s)
+  return state_list(s, LISTED, "active, revoked, expired or a list of them (active,expired)")
+end
+
+local SORTS = { "expires", "name", "created" }
+_M.SORTS = SORTS
+
+--- sort(s) -> "expires" | "name" | "created" | nil, message
+function _M.sort(s)
+  for _, k in ipairs(SORTS) do
+    if s == k then return k end
+  end
+  local guess = _M.suggest(s, SORTS)
+  return nil, "--sort takes expires, name or created, got " .. clean(s) ..
+    (guess and ("; did you mean " .. guess .. "?") or "")
 end
 
 local function trim(s) return (s:gsub("^%s+", ""):gsub("%s+$", "")) end
@@ -221,33 +297,49 @@ local function file_mode(path)
 end
 _M.file_mode = file_mode
 
---- token(opts, getenv) -> access token, warning | nil, line
---- The warning: a --token-file that group or others may read (kept, not refused:
---- mounted secrets are often 0644), with the chmod that fixes it.
+--- token(opts, getenv) -> access token, warning | nil, usage error
+--- From --token-file PATH, else the file KONNECT_TOKEN_FILE names, else
+--- KONNECT_TOKEN.  KONNECT_TOKEN_FILE and KONNECT_TOKEN both set is a usage
+--- error, as the _FILE convention of the Docker official images has it
+--- (docker-library's file_env: "both are set (but are exclusive)"): which
+--- one was meant cannot be known.  The command line wins over both.
+--- The warning: a token file that group or others may read (kept, not
+--- refused: mounted secrets are often 0644), with the chmod that fixes it.
 function _M.token(opts, getenv)
-  if opts["token-file"] then
-    local path = opts["token-file"]
-    local f, err = io.open(path, "rb")
-    if not f then return nil, usage("cannot read --token-file: " .. clean(err)) end
+  local path, what = opts["token-file"], "--token-file"
+  local env = getenv("KONNECT_TOKEN")
+  env = type(env) == "string" and trim(env) or ""
+  if not path then
+    local envf = getenv("KONNECT_TOKEN_FILE")
+    if type(envf) == "string" and envf ~= "" then
+      if env ~= "" then
+        return nil, usage("both KONNECT_TOKEN and KONNECT_TOKEN_FILE are set: unset one of them " ..
+          "(--token-file PATH overrides both)", "")
+      end
+      path, what = envf, "KONNECT_TOKEN_FILE"
+    end
+  end
+  if path then
+    local f, ferr = io.open(path, "rb")
+    if not f then return nil, usage("cannot read " .. what .. ": " .. clean(ferr), "") end
     local s = f:read("*a") or ""
     f:close()
     s = trim(s)
-    if s == "" then return nil, usage("--token-file " .. clean(path) .. " is empty") end
+    if s == "" then return nil, usage(what .. " " .. clean(path) .. " is empty", "") end
     local mode, warning = file_mode(path), nil
     if mode and #mode >= 2 and (tonumber(mode:sub(-2, -2)) >= 4 or tonumber(mode:sub(-1)) >= 4) then
-      warning = format("the token file %s can be read by %s (mode %04d); chmod 600 %s fixes it",
-        clean(path), tonumber(mode:sub(-1)) >= 4 and "others" or "its group", tonumber(mode),
+      warning = format("the token file %s (%s) can be read by %s (mode %04d); chmod 600 %s fixes it",
+        clean(path), what, tonumber(mode:sub(-1)) >= 4 and "others" or "its group", tonumber(mode),
         clean(shell_quote(path)))
     end
     return s, warning
   end
-  local env = getenv("KONNECT_TOKEN")
-  if type(env) == "string" and trim(env) ~= "" then return trim(env) end
-  return nil, PROG .. ": usage: no access token: set KONNECT_TOKEN or use --token-file PATH " ..
-    "(never --token: see '" .. PROG .. " --help')"
+  if env ~= "" then return env end
+  return nil, usage("no access token: set KONNECT_TOKEN or KONNECT_TOKEN_FILE, or use --token-file PATH " ..
+    "(never --token)", "")
 end
 
---- client_options(opts, getenv, token) -> options for pats.new | nil, line
+--- client_options(opts, getenv, token) -> options for pats.new | nil, usage error
 function _M.client_options(opts, getenv, token)
   local o = { token = token }
   local server = opts.server or getenv("KONNECT_SERVER_URL")
@@ -255,7 +347,7 @@ function _M.client_options(opts, getenv, token)
   local ca = opts["ca-file"] or getenv("KONNECT_CA_FILE")
   if ca and ca ~= "" then
     local f = io.open(ca, "rb")
-    if not f then return nil, usage("cannot read the CA file " .. clean(ca)) end
+    if not f then return nil, usage("cannot read the CA file " .. clean(ca), "") end
     f:close()
     o.ca_file = ca
   end
@@ -263,7 +355,7 @@ function _M.client_options(opts, getenv, token)
     local t = limits.seconds(tonumber(opts.timeout), "--timeout")
     if not t then
       return nil, usage(format("--timeout must be a number of seconds above 0 and at most %d, got %s",
-        limits.MAX_TIMEOUT, clean(opts.timeout)))
+        limits.MAX_TIMEOUT, clean(opts.timeout)), "")
     end
     o.timeout = t
     o.connect_timeout = t < limits.CONNECT_TIMEOUT and t or limits.CONNECT_TIMEOUT

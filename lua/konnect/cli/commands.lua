@@ -6,7 +6,7 @@ local json = require "konnect.json"
 local validate = require "konnect.validate"
 local render = require "konnect.cli.render"
 
-local type, pairs, ipairs, format = type, pairs, ipairs, string.format
+local type, pairs, ipairs, tostring, format = type, pairs, ipairs, tostring, string.format
 
 local clean = render.clean
 local PROG = "konnect-pats"
@@ -22,7 +22,7 @@ local _M = {}
 -- shapes of answers: never trust the server's
 
 local function decode_error(st, what)
-  st.fail(EXIT_NET, PROG .. ": decode: the server's answer is not " .. what)
+  st.fail(EXIT_NET, "decode", "the server's answer is not " .. what)
 end
 
 local function want_object(st, v, what)
@@ -59,6 +59,9 @@ end
 ---------------------------------------------------------------------------
 -- TOKEN: an id, or the name of exactly one of the user's tokens
 
+-- token_id(st, client, TOKEN) -> the token's id, and its object when it was
+-- found by name.  A name several tokens have is a usage error (2) whose
+-- message lists them (and, with --json, whose "candidates" are their objects).
 local function token_id(st, client, name)
   if validate.uuid(name, "token") then return name end
   local ok, why = validate.name(name)
@@ -70,18 +73,17 @@ local function token_id(st, client, name)
   found = want_tokens(st, found, "a list of tokens")
   local who = st.user == "me" and "" or (" of user " .. clean(st.user))
   if #found == 0 then
-    st.fail(EXIT_API, format("%s: not_found: no token%s is named \"%s\"", PROG, who, clean(name)))
+    st.fail(EXIT_API, "not_found", format("no token%s is named \"%s\"", who, clean(name)))
   end
   if #found == 1 then
     local id = validate.uuid(found[1].id, "token id")
     if not id then decode_error(st, "a token with an id") end
-    return id
+    return id, render.without_secret(found[1])
   end
-  local candidates = public_list(found)
-  st.fail(EXIT_USAGE, format("%s: ambiguous: %d tokens%s are named \"%s\"; give the id of the one you mean:",
-    PROG, #found, who, clean(name)), { candidates = candidates }, function(out)
-      render.token_table(out, candidates)
-    end)
+  local candidates, briefs = public_list(found), {}
+  for i, t in ipairs(candidates) do briefs[i] = render.token_brief(t) end
+  st.fail(EXIT_USAGE, "invalid_argument", format("%d tokens%s are named \"%s\": %s; give the id of the one you mean",
+    #found, who, clean(name), table.concat(briefs, ", ")), { candidates = candidates })
 end
 _M.token_id = token_id
 
@@ -101,19 +103,54 @@ function run.whoami(st, client)
   render.user_fields(st.out, me)
 end
 
-function run.list(st, client)
+-- list's --state, --expiring-within and --sort (default: expires), in place
+local function select_and_sort(data, extra, now)
+  local rfc3339 = require("konnect.time").rfc3339
+  local states, within = nil, extra.expiring_within
+  if extra.states then
+    states = {}
+    for _, v in ipairs(extra.states) do states[v] = true end
+  end
+  local kept, at = {}, {}
+  for _, t in ipairs(data) do
+    local exp = rfc3339(t.expires_at) -- nil: never expires (or no date we can read)
+    if (not states or states[t.state]) and (not within or (exp and exp <= now + within)) then
+      kept[#kept + 1], at[t] = t, exp
+    end
+  end
+  local by = extra.sort or "expires"
+  local function key(t)
+    if by == "name" then return tostring(t.name or "") end
+    if by == "created" then return rfc3339(t.created_at) or math.huge end
+    return at[t] or math.huge
+  end
+  local field = by == "created" and "created_at" or "expires_at"
+  table.sort(kept, function(a, b)
+    local ka, kb = key(a), key(b)
+    if ka ~= kb then return ka < kb end
+    -- the same second: the stamps' fractions, as strings (same form, same server)
+    local fa, fb = tostring(a[field] or ""), tostring(b[field] or "")
+    if by ~= "name" and fa ~= fb then return fa < fb end
+    local na, nb = tostring(a.name or ""), tostring(b.name or "")
+    if na ~= nb then return na < nb end
+    return tostring(a.id or "") < tostring(b.id or "")
+  end)
+  return kept
+end
+_M.select_and_sort = select_and_sort
+
+function run.list(st, client, _, _, extra)
   local list, err = client:list(st.user)
   if not list then st.die(err) end
   want_object(st, list, "a list object")
-  local data = want_tokens(st, list.data, "a list of tokens")
-  for i, t in ipairs(data) do data[i] = render.without_secret(t) end
-  if st.json then return print_json(st, list) end
+  local data = select_and_sort(public_list(want_tokens(st, list.data, "a list of tokens")), extra, os.time())
+  if st.json then return print_json(st, data) end
   if #data == 0 then return st.out("(no tokens)\n") end
   render.token_table(st.out, data)
 end
 
 function run.get(st, client, _, args)
-  local tok, err = client:get(st.user, token_id(st, client, args[1]))
+  local tok, err = client:get(st.user, (token_id(st, client, args[1])))
   if not tok then st.die(err) end
   tok = render.without_secret(want_object(st, tok, "a token object"))
   if st.json then return print_json(st, tok) end
@@ -124,7 +161,7 @@ end
 local function check_new_name(st, name)
   if name == nil then return end
   local ok, why = validate.name(name)
-  if not ok then st.fail(EXIT_USAGE, PROG .. ": invalid_argument: " .. why) end
+  if not ok then st.fail(EXIT_USAGE, "invalid_argument", why) end
 end
 
 function run.rename(st, client, _, args)
@@ -146,12 +183,19 @@ function run.revoke(st, client, _, args)
   st.out(format("revoked token \"%s\" (%s)\n", clean(tok.name or ""), clean(tok.id or id)))
 end
 
+-- delete prints the token it deleted, as it was just before (an id given:
+-- one get first), as prune prints the tokens it deleted
 function run.delete(st, client, _, args)
-  local id = token_id(st, client, args[1])
+  local id, tok = token_id(st, client, args[1])
+  if not tok then
+    local got, gerr = client:get(st.user, id)
+    if not got then st.die(gerr) end
+    tok = render.without_secret(want_object(st, got, "a token object"))
+  end
   local ok, err = client:delete(st.user, id)
   if not ok then st.die(err) end
-  if st.json then return print_json(st, { deleted = true, id = id }) end
-  st.out(format("deleted token %s\n", clean(id)))
+  if st.json then return print_json(st, tok) end
+  st.out(format("deleted token \"%s\" (%s)\n", clean(tok.name or ""), clean(id)))
 end
 
 function run.find(st, client, _, args)
@@ -170,7 +214,7 @@ end
 
 function run.prune(st, client, opts, _, extra)
   if type(client.prune) ~= "function" then
-    st.fail(EXIT_API, PROG .. ": system: this konnect library has no client:prune; install lua-konnect 0.2 or later")
+    st.fail(EXIT_API, "system", "this konnect library has no client:prune; install lua-konnect 0.2 or later")
   end
   local dry = opts["dry-run"] and true or false
   local list, err = client:prune(st.user, { states = extra.states, older_than = extra.older_than, dry_run = dry })
@@ -179,9 +223,9 @@ function run.prune(st, client, opts, _, extra)
     local ids = {}
     for i, t in ipairs(list or {}) do ids[i] = clean(t.id or "?") end
     if #ids > 0 then st.note(PROG, ": deleted before the failure: ", table.concat(ids, ", "), "\n") end
-    st.die(err, #ids > 0 and { deleted = ids } or nil)
+    st.die(err, #ids > 0 and { deleted = list } or nil)
   end
-  if st.json then return print_json(st, { dry_run = dry, tokens = list }) end
+  if st.json then return print_json(st, list) end
   if #list == 0 then return st.out(dry and "nothing to prune (dry run)\n" or "nothing to prune\n") end
   st.out(format(dry and "would delete %d token%s (dry run: nothing deleted):\n" or "deleted %d token%s:\n",
     #list, #list == 1 and "" or "s"))
@@ -194,7 +238,7 @@ local function deliver(st, tok, opts, verb)
   local sink = st.sink
   local secret = type(tok) == "table" and tok.konnect_token
   if type(secret) ~= "string" or secret == "" or secret:find("[%s%c]") then
-    st.report(EXIT_API, PROG .. ": decode: the response carried no usable secret (konnect_token) for token " ..
+    st.report(EXIT_API, "decode", "the response carried no usable secret (konnect_token) for token " ..
       clean(type(tok) == "table" and tok.id or "?"))
     return false
   end
@@ -206,7 +250,7 @@ local function deliver(st, tok, opts, verb)
   if sink then
     local ok, err, errno = sink:commit(secret .. "\n")
     if not ok then
-      st.report(EXIT_API, PROG .. ": io: the token " .. id ..
+      st.report(EXIT_API, "system", "the token " .. id ..
         " was created but its secret could not be written to " .. clean(opts["secret-file"]) .. ": " ..
         clean(err or "?") .. " (" .. clean(errno or "?") .. "); revoke that token")
       return false
@@ -225,7 +269,7 @@ local function deliver(st, tok, opts, verb)
       local stand_in = json.encode_sorted(SECRET_KEY) .. ":" .. json.encode_sorted(SECRET_PLACEHOLDER)
       local a, b = enc:find(stand_in, 1, true)
       if not a then
-        st.report(EXIT_API, PROG .. ": system: could not render the token object; its secret is not shown")
+        st.report(EXIT_API, "system", "could not render the token object; its secret is not shown")
         return false
       end
       st.raw(enc:sub(1, a - 1), '"konnect_token":', json.encode_sorted(secret), enc:sub(b + 1), "\n")
@@ -256,7 +300,7 @@ function run.rotate(st, client, opts, args, extra)
   if not tok then st.die(quota_hint(err)) end
   local delivered = deliver(st, tok, opts, "new")
   if err then
-    st.report(EXIT_API, nil, err, { new_token_id = type(tok) == "table" and tok.id or nil })
+    st.report_error(EXIT_API, err, { new_token_id = type(tok) == "table" and tok.id or nil })
     return EXIT_API
   end
   if not delivered then return EXIT_API end

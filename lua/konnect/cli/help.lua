@@ -12,7 +12,8 @@ Manage Kong Konnect personal access tokens.
 
 commands:
   whoami                          show the user the access token belongs to
-  list                            list the tokens
+  list   [--state STATES] [--expiring-within AGE] [--sort expires|name|created]
+                                  list the tokens, soonest to expire first
   get    TOKEN                    show one token
   create --name NAME --ttl TTL    create a token and print its secret, once
   rename TOKEN NEWNAME            rename a token
@@ -34,37 +35,43 @@ first (get USER TOKEN, list USER, ...) still works.
 
 options:
   --user USER         whose tokens: a user id or "me" (default)
-  --json              print the API objects as one JSON document instead of
-                      text; an error is one JSON object on stderr (kind, status,
-                      message, trace_id, request_id) and stdout stays empty
+  --json              print one JSON document instead of text: an array of
+                      token objects for list, find and prune, the object for
+                      the others; an error is one JSON object on stderr (kind,
+                      status, message, trace_id, request_id) and stdout stays
+                      empty
   -v, --verbose       print each attempt (redacted) and each retry's wait on
                       stderr (also env KONNECT_DEBUG=1)
   --server URL        API server (env KONNECT_SERVER_URL,
                       default https://global.api.konghq.com)
   --ca-file PATH      trust the CA certificates in PATH (env KONNECT_CA_FILE)
   --timeout SECONDS   time limit for each attempt of a call (default 30)
-  --token-file PATH   read the access token from PATH (default: env
-                      KONNECT_TOKEN); a file group or others may read gets a
-                      warning with the chmod that fixes it
+  --token-file PATH   read the access token from PATH; without it, from the
+                      file env KONNECT_TOKEN_FILE names, or else from env
+                      KONNECT_TOKEN (both set: usage error); a file group or
+                      others may read gets a warning with the chmod that
+                      fixes it
   --proxy-from-env    use the proxy named by the environment (https_proxy,
                       http_proxy, ALL_PROXY, NO_PROXY); without this flag those
                       variables are ignored and no proxy is used
   -h, --help          this help; `konnect-pats COMMAND --help` for one command
   --version           print the version
 
-The access token is never read from the command line (--token is refused):
-arguments are visible to every user of the machine (ps, /proc) and are kept in
-shell history.  A new token's secret is printed once, by create and rotate, or
-written to a 0600 file with --secret-file; no other output ever contains one.
+The access token is never read from the command line (--token is refused, as
+is any argument that looks like a token): arguments are visible to every user
+of the machine (ps, /proc) and are kept in shell history, so a token pasted
+there should be rotated.  A new token's secret is printed once, by create and
+rotate, or written to a 0600 file with --secret-file; no other output ever
+contains one.
 
 exit status:
   0  success
   1  the API refused or failed (400, 404, 409, 429, 5xx), or no token has the
      name given; rotate when the new token was created but the old one could
      not be revoked or deleted; an internal error
-  2  usage error, including arguments the library rejects (invalid_argument),
-     a token name that matches several tokens, and a --secret-file that cannot
-     be created safely
+  2  usage error (kind invalid_argument), including arguments the library
+     rejects, a token name that matches several tokens, and a --secret-file
+     that cannot be created safely
   3  network, timeout or TLS failure, a response that could not be read, or a
      failure of the local system (timeout, connect, tls, network, too_large,
      decode, system)
@@ -88,8 +95,21 @@ Show the user the access token belongs to (GET /v3/users/me).
 ]],
   list = [[
 List the tokens (of --user USER, default me) as a table: NAME, ID, STATE,
-EXPIRES, LAST USED.  With --json, the API's list object
-({"data": [...], "meta": {...}}).
+EXPIRES, LAST USED.  With --json, an array of token objects, in the same
+order.
+
+  --state STATES      only the tokens in these states: active, revoked,
+                      expired, or a list of them (active,expired)
+  --expiring-within AGE
+                      only the tokens that expire within AGE from now, or
+                      have expired already (seconds, or 12h, 7d, 2w, 1y); a
+                      token that never expires is never listed by it
+  --sort expires      soonest to expire first, tokens that never expire last
+                      (the default)
+  --sort name         by name
+  --sort created      oldest first
+Ties are broken by name, then id.  "in 7 days" is rounded to the nearest day
+(hours under two days, minutes under an hour).
 ]],
   get = [[
 Show one token (TOKEN: its id or its name).  With --json, the API's token
@@ -115,7 +135,7 @@ Revoke a token: it stays listed as REVOKED.  Konnect may keep accepting a
 revoked token for up to 15 minutes.  With --json, the revoked token object.
 ]],
   delete = [[
-Delete a token.  With --json, {"deleted": true, "id": ID}.
+Delete a token, and show it as it was.  With --json, that token object.
 ]],
   rotate = [[
 Create a replacement for TOKEN (same name and lifetime unless given), then deal
@@ -138,8 +158,8 @@ With --json, an array of token objects ([] when there is none).
 ]],
   prune = [[
 Delete the tokens that no longer work, and list them.  Revoked and expired
-tokens still count against the 10 a user may hold.  With --json,
-{"dry_run": BOOL, "tokens": [...]}.
+tokens still count against the 10 a user may hold.  With --json, an array
+of the token objects deleted (with --dry-run, of those that would be).
 
   --state LIST        which: revoked, expired, or both (revoked,expired, the
                       default); prune never deletes an active token

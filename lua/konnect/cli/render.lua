@@ -2,7 +2,7 @@
 -- dates) and the cleaning of server-supplied strings for a terminal.  Every
 -- function that prints takes the writer `out(...)` it prints through.
 
-local type, tostring, pairs, ipairs, floor, concat = type, tostring, pairs, ipairs, math.floor, table.concat
+local type, tostring, pairs, ipairs, concat = type, tostring, pairs, ipairs, table.concat
 
 local _M = {}
 
@@ -21,29 +21,12 @@ local function width(s)
 end
 
 --- relative(s, now) -> "in 29 days", "in 35 hours", "2 days ago", "just now"
---- (hours under two days, minutes under an hour, years from two years); the
---- cleaned string itself when it is not an RFC 3339 date-time
+--- (konnect.time.relative, the library's one such phrase); the cleaned
+--- string itself when it is not an RFC 3339 date-time
 local function relative(s, now)
-  local t = require("konnect.time").rfc3339(s)
-  if not t then return s ~= nil and clean(s) or "?" end
-  local d = t - (now or os.time())
-  -- os.time() counts whole seconds, read from a coarse clock (time(2)) that can
-  -- trail a fresh stamp of this very second by a tick: one second ahead is now
-  local future = d > 1
-  d = d < 0 and -d or d
-  if d < 60 then return future and "in under a minute" or "just now" end
-  local n, unit
-  if d < 3600 then
-    n, unit = floor(d / 60 + 0.5), "minute"
-  elseif d < 2 * 86400 then
-    n, unit = floor(d / 3600 + 0.5), "hour"
-  elseif d < 2 * 365 * 86400 then
-    n, unit = floor(d / 86400 + 0.5), "day"
-  else
-    n, unit = floor(d / (365 * 86400) + 0.5), "year"
-  end
-  local phrase = n .. " " .. unit .. (n == 1 and "" or "s")
-  return future and ("in " .. phrase) or (phrase .. " ago")
+  local phrase = require("konnect.time").relative(s, now)
+  if not phrase then return s ~= nil and clean(s) or "?" end
+  return phrase
 end
 _M.relative = relative
 
@@ -87,6 +70,12 @@ function _M.token_table(out, tokens)
   table_rows(out, { "NAME", "ID", "STATE", "EXPIRES", "LAST USED" }, rows)
 end
 
+--- token_brief(t) -> "<id> (<STATE>, expires in 30 days)": one token in a line
+function _M.token_brief(t)
+  local exp = t.expires_at ~= nil and ("expires " .. relative(t.expires_at)) or "never expires"
+  return clean(t.id or "?") .. " (" .. clean(t.state or "?") .. ", " .. exp .. ")"
+end
+
 -- label/value lines, values aligned; nil values left out
 local function fields(out, list)
   local w = 0
@@ -125,25 +114,31 @@ function _M.user_fields(out, me)
   })
 end
 
---- error_line(err) -> "konnect-pats: <kind> (<status>): <message> [trace id]"
+--- error_line(err) -> "konnect-pats: <kind> (<status>): <message> [trace id]";
+--- a usage error (err.usage): "konnect-pats: usage: <message> (see '... --help')"
 function _M.error_line(err)
-  local parts = { "konnect-pats: ", clean(type(err) == "table" and err.kind or "error") }
-  if type(err) ~= "table" then
-    parts[#parts + 1] = ": " .. clean(err)
-    return concat(parts)
+  if type(err) ~= "table" then return "konnect-pats: system: " .. clean(err) end
+  if err.usage then
+    local help = err.help and (" (see 'konnect-pats" .. (err.help ~= "" and (" " .. err.help) or "") .. " --help')")
+    return "konnect-pats: usage: " .. clean(err.message) .. (help or "")
   end
+  local parts = { "konnect-pats: ", clean(err.kind) }
   if err.status then parts[#parts + 1] = " (" .. clean(err.status) .. ")" end
   parts[#parts + 1] = ": " .. clean(err.message or tostring(err))
   if err.trace_id then parts[#parts + 1] = " [" .. clean(err.trace_id) .. "]" end
   return concat(parts)
 end
 
---- error_object(err, extra) -> the --json form of an error: kind, status,
---- message, trace_id, request_id (JSON null when absent), and extra's fields
+local KINDS = require("konnect.errors").KINDS
+
+--- error_object(err, extra, null) -> the --json form of an error: kind (one
+--- of errors.KINDS, always), status, message, trace_id, request_id (null
+--- when absent), new_token_id and quota when the error has them, and extra's
+--- fields (candidates, deleted)
 function _M.error_object(err, extra, null)
   local o = {}
-  if type(err) ~= "table" then err = { kind = "error", message = tostring(err) } end
-  o.kind = clean(err.kind or "error")
+  if type(err) ~= "table" then err = { kind = "system", message = tostring(err) } end
+  o.kind = KINDS[err.kind] ~= nil and err.kind or "system"
   o.status = type(err.status) == "number" and err.status or null
   o.message = clean(err.message or tostring(err))
   o.trace_id = err.trace_id ~= nil and clean(err.trace_id) or null

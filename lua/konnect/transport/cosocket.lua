@@ -11,15 +11,22 @@
 -- HTTP/1.1 only (a Personal Access Token call is one small request; HTTP/2
 -- buys nothing here).  Connections go back to nginx's per-worker keepalive
 -- pool after a response was read in full and nothing else arrived; the pool
--- name includes everything that changes trust (scheme, host = TLS server name,
+-- name is everything that changes trust (scheme, host = TLS server name,
 -- port, CA file/path, proxy and its credentials), so a connection verified
 -- for one setting is never handed to another.
 --
 -- TLS: `sock:sslhandshake` with SNI and certificate verification always on.
 -- The trusted CAs come from nginx.conf (`lua_ssl_trusted_certificate`,
--- `lua_ssl_verify_depth`): ngx_lua 0.10.23 cannot take a CA file per socket,
--- so the `ca_file` / `ca_path` options only keep pools apart here.  Without
--- `lua_ssl_trusted_certificate` every https call fails with kind "tls".
+-- `lua_ssl_verify_depth`) in effect where the call runs (the location of the
+-- request; for a timer, the location that made it; in init_worker, the http
+-- block).  ngx_lua 0.10.23 can neither take a CA file per socket nor tell Lua
+-- which file that is, so the `ca_file` / `ca_path` options name the trust a
+-- connection was verified under: a client that names none never pools its
+-- https connections (every call verifies a new one), since a pooled one could
+-- carry one location's trust into a location that trusts other CAs.  A client
+-- names, with ca_file, the lua_ssl_trusted_certificate of the locations it is
+-- called from.  Without `lua_ssl_trusted_certificate` every https call fails
+-- with kind "tls".
 -- nginx checks the certificate against DNS names only (not iPAddress SANs),
 -- so use a host name in https URLs, not an IP address.
 --
@@ -114,9 +121,11 @@ local function origin(self, scheme_host_port)
   if o.proxy_host then chost, cport = connect_host(o.proxy_host), o.proxy_port end
   local pool = concat({ "konnect", scheme, host, port, o.ca_file or "", o.ca_path or "", o.proxy_id or "" }, "|")
   local via_proxy = o.proxy_host and scheme == "http"
+  -- https without a named trust: never pooled (see the header)
+  local poolable = scheme ~= "https" or o.ca_file ~= nil or o.ca_path ~= nil
   local e = {
     scheme = scheme, host = host, port = port, authority = authority, chost = chost, cport = cport,
-    pool = { pool = pool }, fresh_pool = { pool = pool .. "|fresh" },
+    pool = { pool = pool }, fresh_pool = { pool = pool .. "|fresh" }, poolable = poolable,
     -- the request line's target prefix: absolute-form through an http proxy
     prefix = via_proxy and (scheme .. "://" .. authority) or "",
     tail = " HTTP/1.1\r\nHost: " .. authority .. "\r\n" .. (via_proxy and o.proxy_auth or ""),
@@ -309,9 +318,9 @@ function _M:request(req)
   local method = req.method
   local deadline = now() + (req.timeout or o.timeout)
   local connect_timeout = req.connect_timeout or o.connect_timeout
-  local sock, err, reused = open(self, e, deadline, connect_timeout)
+  local sock, err, reused = open(self, e, deadline, connect_timeout, not e.poolable)
   if not sock then return nil, err end
-  local res, xerr, stale = exchange(self, sock, method, head, deadline, true)
+  local res, xerr, stale = exchange(self, sock, method, head, deadline, e.poolable)
   if res or not (stale and reused > 0) then return res, xerr end
   -- The pooled connection had been closed by the server.  The request may
   -- still have been processed: a non-idempotent one (`once`) is never sent

@@ -128,6 +128,32 @@ local function header_sets(st, t)
   return sets
 end
 
+-- A transport that cannot be loaded.  curl: the C core is missing or was built
+-- for another interpreter, a failure of the local installation (system),
+-- with how to build or install it; cosocket outside nginx: invalid_context.
+-- The loader's message is kept whole, on one line (its first line alone ends
+-- with a colon: the paths searched follow).
+local function unavailable(name, why)
+  why = tostring(why):gsub("[\r\n\t]+", " ")
+  if name ~= "curl" then
+    return errors.new("invalid_context", { message = "transport " .. name .. " is unavailable: " .. why })
+  end
+  local jit = rawget(_G, "jit")
+  local v = jit and "5.1" or _VERSION:match("%d+%.%d+")
+  local interp, dir = jit and "luajit" or ("lua" .. v), jit and "jit" or v
+  local what
+  if why:find("module 'konnect.core' not found", 1, true) then
+    what = "the C core (konnect.core) is not installed for " .. lua_version() .. ": not found on package.cpath"
+  else
+    what = "the C core (konnect.core) could not be loaded: " .. why
+  end
+  return errors.new("system", { message = format("%s. Build it in the lua-konnect checkout with `make LUA=%s` " ..
+    "(it goes to build/%s/: put build/%s/?.so on LUA_CPATH), or install the rock with `luarocks " ..
+    "--lua-version=%s make --deps-mode=none lua-konnect-scm-1.rockspec` (a --tree of your own must be on the " ..
+    "paths: eval \"$(luarocks --lua-version=%s path --tree DIR)\"); inside nginx, transport \"cosocket\" needs " ..
+    "no C core", what, interp, dir, dir, v, v) })
+end
+
 local function load(st, name)
   local cached = st.cache[name]
   if cached then return cached, st.sets[name] end
@@ -136,10 +162,7 @@ local function load(st, name)
     t = function_transport(st.choice)
   else
     local ok, mod = pcall(require, "konnect.transport." .. name)
-    if not ok then
-      return nil, errors.new("invalid_context", {
-        message = "transport " .. name .. " is unavailable: " .. tostring(mod):match("^[^\n]*") })
-    end
+    if not ok then return nil, unavailable(name, mod) end
     t = mod.new(st.opts)
   end
   local sets, err = header_sets(st, t)

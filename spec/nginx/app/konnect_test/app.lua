@@ -43,6 +43,7 @@ local function new_client(spec)
     timeout = spec.timeout, connect_timeout = spec.connect_timeout,
     max_body = spec.max_body, transport = spec.transport, headers = spec.headers,
     proxy = spec.proxy, allow_insecure_http = spec.allow_insecure_http, user_agent = spec.user_agent,
+    ca_file = spec.ca_file, -- inside nginx: names the trust (lua_ssl_trusted_certificate) it pools under
     hooks = spec.record_hooks and { before_request = record, after_response = record } or nil,
   }
 end
