@@ -1,324 +1,21 @@
--- The per-call fast paths of the C path (issue 12, item 2): each one skips or
--- moves work and must give exactly what the slow path gives.
---   - konnect.core.json_clean: the null/number walk of konnect.json, in C
---   - konnect.core.find_any + redact's per-client needle set: one C call says
---     "no form of any secret can be in this body"; anything else still goes
---     through the full masking (plain, %XX, \uXXXX, \/, base64 at every alignment)
---   - res.no_rate_limit: the C core says when no rate-limit header came
--- Real sockets for the pipeline: the fake Konnect server and a hostile server.
+-- The one pipeline (konnect.http), as every call on the curl transport
+-- takes it: the C core's response table (headers built on first access, the
+-- content type and the rate-limit signal without them), meta, the outcome
+-- decided by http.after whatever watches the call (hooks, a log function, or
+-- nothing), and the realistic faults it must not take for a success.  The
+-- C help behind konnect.accel (the null walk, the secret search) is
+-- spec/accel_spec.lua's.  Real sockets: the fake Konnect server and a
+-- hostile server.
 local fake    = require "support.fake"
 local hostile = require "support.hostile"
 local pats    = require "konnect.pats"
 local core    = require "konnect.core"
-local json    = require "konnect.json"
-local redact  = require "konnect.redact"
-local cjson   = require "cjson"
 
 local assert_clean = require("support.proc").assert_clean
 local ALICE = fake.ALICE
 local UUID = "00000000-0000-4000-8000-00000000beef"
-local tointeger = math.tointeger -- nil before 5.3
-local mtype = math.type or function(n) return type(n) == "number" and "float" or nil end
 
--- deep equality that also tells integers from floats (Lua 5.3+)
-local function same(a, b, path)
-  path = path or "v"
-  if type(a) ~= type(b) then return false, path .. ": " .. type(a) .. " vs " .. type(b) end
-  if type(a) == "number" then
-    if mtype(a) ~= mtype(b) then return false, path .. ": " .. mtype(a) .. " vs " .. mtype(b) end
-    if a ~= b and not (a ~= a and b ~= b) then return false, path .. ": " .. a .. " vs " .. b end
-    return true
-  end
-  if type(a) ~= "table" then
-    if a ~= b then return false, path .. ": differs" end
-    return true
-  end
-  for k, v in pairs(a) do
-    local ok, why = same(v, b[k], path .. "." .. tostring(k))
-    if not ok then return false, why end
-  end
-  for k in pairs(b) do
-    if a[k] == nil then return false, path .. "." .. tostring(k) .. ": only in the second" end
-  end
-  return true
-end
-
--- A Park-Miller generator: the same documents on every interpreter.
-local state = 20261128
-local function rnd(n)
-  state = state * 16807 % 2147483647
-  return state % n + 1
-end
-
-local NUMBERS = { "0", "-0", "1", "-7", "1.0", "2.5", "-0.0", "1e3", "1E-2", "123456789012", "9007199254740993",
-                  "1e300", "-1e300", "9223372036854775807", "9223372036854775808", "-9223372036854775808",
-                  "4.9e-324", "0.1", "3.0e0", "17" }
-local gen_value
-local function gen_array(depth)
-  local out = {}
-  for i = 1, rnd(6) - 1 do out[i] = gen_value(depth + 1) end
-  return "[" .. table.concat(out, ",") .. "]"
-end
-local function gen_object(depth)
-  local out = {}
-  for i = 1, rnd(6) - 1 do out[i] = ('"k%d_%d":%s'):format(i, rnd(9), gen_value(depth + 1)) end
-  return "{" .. table.concat(out, ",") .. "}"
-end
-function gen_value(depth)
-  local r = rnd(depth < 6 and 9 or 6)
-  if r <= 2 then return "null" end
-  if r == 3 then return NUMBERS[rnd(#NUMBERS)] end
-  if r == 4 then return rnd(2) == 1 and "true" or "false" end
-  if r == 5 then return '"s' .. rnd(100) .. ' null 1.0"' end
-  if r == 6 then return NUMBERS[rnd(#NUMBERS)] end
-  if r <= 8 then return gen_array(depth) end
-  return gen_object(depth)
-end
-
-describe("fast paths", function()
-  describe("konnect.core.json_clean (the decode walk in C)", function()
-    it("agrees with konnect.json's Lua walk on 3,000 generated documents (nulls in arrays too)", function()
-      local codec = cjson.new()
-      for i = 1, 3000 do
-        local text = rnd(2) == 1 and gen_object(0) or gen_array(0)
-        local a, b = codec.decode(text), codec.decode(text)
-        assert.is_true(core.json_clean(a, cjson.null), text)
-        json.clean_lua(b)
-        local ok, why = same(a, b)
-        assert(ok, ("document %d %s: %s"):format(i, text, tostring(why)))
-      end
-    end)
-
-    it("removes null at every depth and makes integral floats integers (5.3+), in place", function()
-      local v = cjson.decode('{"a":null,"b":[1,null,3.0],"c":{"d":null,"e":[null,{"f":null,"g":2.0,"h":2.5}]}}')
-      assert.is_true(core.json_clean(v, cjson.null))
-      assert.is_nil(v.a)
-      assert.equal(1, v.b[1])
-      assert.is_nil(v.b[2])
-      assert.equal(3, v.b[3])
-      assert.is_nil(v.c.d)
-      assert.is_nil(v.c.e[1])
-      assert.is_nil(v.c.e[2].f)
-      assert.equal(2.5, v.c.e[2].h)
-      if tointeger then
-        assert.equal("integer", math.type(v.b[3]))
-        assert.equal("integer", math.type(v.c.e[2].g))
-        assert.equal("float", math.type(v.c.e[2].h))
-      end
-      -- not a table: nothing to do
-      assert.is_true(core.json_clean("x", cjson.null))
-      assert.is_true(core.json_clean(nil, cjson.null))
-    end)
-
-    it("json.decode gives what the Lua walk gives, and a success value carries no null", function()
-      assert(package.loaded["konnect.core"], "the C core is loaded: json.decode takes the C walk")
-      local text = '{"id":"x","last_used_at":null,"n":3.0,"list":[null,{"z":null}],"nested":{"deep":[[null,1]]}}'
-      local v = assert(json.decode(text))
-      local w = json.clean_lua(cjson.new().decode(text))
-      assert(same(v, w))
-      assert.is_nil(v.last_used_at)
-      assert.is_nil(v.list[2].z)
-      local tok = assert(fake.client():list(ALICE))
-      local function no_null(x)
-        for _, y in pairs(x) do
-          assert.is_not.equal(cjson.null, y)
-          if type(y) == "table" then no_null(y) end
-        end
-      end
-      no_null(tok)
-    end)
-  end)
-
-  describe("konnect.core.json_decode (the common case decoded in one pass)", function()
-    -- the reference: lua-cjson (konnect.json's settings) and the Lua walk
-    local codec = cjson.new()
-    codec.decode_max_depth(64)
-    local function reference(text)
-      local ok, v = pcall(codec.decode, text)
-      if not ok then return nil, v end
-      if type(v) == "table" then json.clean_lua(v) end
-      return v
-    end
-    local function lengths_agree(a, b, path)
-      if type(a) ~= "table" then return true end
-      if #a ~= #b then return false, path .. ": # " .. #a .. " vs " .. #b end
-      for k, v in pairs(a) do
-        local ok, why = lengths_agree(v, b[k], path .. "." .. tostring(k))
-        if not ok then return false, why end
-      end
-      return true
-    end
-
-    local ODD = { "0x1F", "007", "+1", ".5", "1.", "-", "1e", "inf", "-Infinity", "NaN", "1.5E+3", "-0.0e-0",
-                  "123456789012345678901234567890", "1e999", "0.1e1", "1" .. ("0"):rep(70) }
-    local STRINGS = { '"plain"', '""', '"with \\"escape\\""', '"\\u00e9t\\u00e9"', '"tab\there"', '"ctl\1x"',
-                      '"utf-8 \226\130\172"', '"slash\\/"', '"nul\0in"', '"unterminated' }
-    local function mutate(text)
-      local r = rnd(12)
-      if r == 1 then return " \n\t" .. text .. "\r\n " end
-      if r == 2 then return text .. " x" end
-      if r == 3 then return text:sub(1, rnd(#text)) end
-      if r == 4 then return text .. "\0" end
-      if r == 5 then return (text:gsub("%d+", function(d) return rnd(3) == 1 and ODD[rnd(#ODD)] or d end)) end
-      if r == 6 then return (text:gsub('"s%d+[^"]*"', function() return STRINGS[rnd(#STRINGS)] end)) end
-      if r == 7 then return (text:gsub(",", ", ")) end
-      return text
-    end
-
-    it("gives what cjson + the null walk give, or nil (then cjson decodes): 6,000 documents", function()
-      local taken = 0
-      for i = 1, 6000 do
-        local text = mutate(rnd(3) == 1 and gen_array(0) or gen_object(0))
-        local fast = core.json_decode(text)
-        local ref, rerr = reference(text)
-        if fast ~= nil then
-          taken = taken + 1
-          assert(type(ref) == "table", ("document %d decoded by C only (%s): %s"):format(i, tostring(rerr), text))
-          local ok, why = same(fast, ref)
-          assert(ok, ("document %d %s: %s"):format(i, text, tostring(why)))
-          ok, why = lengths_agree(fast, ref, "v")
-          assert(ok, ("document %d %s: %s"):format(i, text, tostring(why)))
-        end
-        -- and konnect.json's answer is the same as before either way
-        local v, err = json.decode(text)
-        if type(ref) == "table" then
-          assert(same(v, ref), ("document %d: json.decode differs: %s"):format(i, text))
-        else
-          assert.equal(ref == nil and nil or ref, v)
-          if ref == nil then assert.is_string(err) end
-        end
-      end
-      assert(taken > 1500, "the C decoder took only " .. taken .. " of 6000 documents")
-    end)
-
-    it("objects: a null removes the field, the last repeated key wins, any size", function()
-      local v = core.json_decode('{"a":1,"a":null,"b":null,"b":2,"c":3,"c":4,"d":null}')
-      assert(same({ b = 2, c = 4 }, v))
-      local parts, want = {}, {}
-      for i = 1, 100 do
-        parts[i] = ('"k%d":%s'):format(i, i % 3 == 0 and "null" or tostring(i))
-        if i % 3 ~= 0 then want["k" .. i] = i + 0.0 end
-      end
-      if tointeger then for k, x in pairs(want) do want[k] = tointeger(x) end end
-      assert(same(want, core.json_decode("{" .. table.concat(parts, ",") .. "}")))
-      local arr = {}
-      for i = 1, 100 do arr[i] = tostring(i) end
-      local a = core.json_decode("[" .. table.concat(arr, ",") .. "]")
-      assert.equal(100, #a)
-      assert.equal(100, a[100])
-      -- an array with a null element is cjson's (nil here)
-      assert.is_nil(core.json_decode("[1,null,3]"))
-      assert.is_nil(core.json_decode('{"a":[null]}'))
-      local dec = json.decode("[1,null,3]")
-      assert.equal(1, dec[1]); assert.is_nil(dec[2]); assert.equal(3, dec[3])
-    end)
-
-    it("is nil for what it does not take: escapes, other number forms, depth, scalars, trailing bytes", function()
-      for _, text in ipairs { '{"a":"x\\ny"}', '{"a":0x10}', '{"a":01}', '{"a":1.}', '{"a":inf}', '"str"', "42",
-                              "null", "", "   ", '{"a":1} x', '{"a":1}\0', '{"a":"\1"}', ("["):rep(61) .. ("]"):rep(61),
-                              '{"a":1,}', "[1,]", '{"a" 1}', "{1:2}" } do
-        assert.is_nil(core.json_decode(text), text)
-      end
-      assert.is_table(core.json_decode(("["):rep(60) .. ("]"):rep(60)))
-      -- a backslash or a control byte at every offset of a long string (the scan takes 8 bytes at a time)
-      for k = 0, 24 do
-        for _, c in ipairs { "\\", "\1", "\31", "\n" } do
-          local text = '{"k":"' .. ("a"):rep(k) .. c .. ("b"):rep(24 - k) .. '"}'
-          assert.is_nil(core.json_decode(text), ("offset %d byte %d"):format(k, c:byte()))
-        end
-        local ok = '{"k":"' .. ("a"):rep(k) .. "\127\128 \255" .. ("b"):rep(24 - k) .. '"}'
-        assert.equal(("a"):rep(k) .. "\127\128 \255" .. ("b"):rep(24 - k), core.json_decode(ok).k)
-      end
-      assert.is_nil(core.json_decode(nil))
-      assert.is_nil(core.json_decode({}))
-    end)
-  end)
-
-  describe("konnect.core.find_any", function()
-    it("tells whether any of the strings occurs", function()
-      local s = '{"id":"abc","path":"/a%2Fb","esc":"x\\u0041"}'
-      assert.is_true(core.find_any(s, { "zzz", "%" }))
-      assert.is_true(core.find_any(s, { "\\" }))
-      assert.is_true(core.find_any(s, { "nope", "abc" }))
-      assert.is_true(core.find_any(s, { '"esc"' }))
-      assert.is_false(core.find_any(s, { "nope", "#", "abcd" }))
-      assert.is_false(core.find_any(s, {}))
-      assert.is_false(core.find_any("ab", { "abc" }))
-      assert.is_false(core.find_any("", { "a" }))
-      assert.is_true(core.find_any("a\0b", { "\0b" }))
-    end)
-
-    it("says true (look closer) when its arguments are not a string and an array of non-empty strings", function()
-      assert.is_true(core.find_any(nil, { "a" }))
-      assert.is_true(core.find_any("abc", nil))
-      assert.is_true(core.find_any("abc", { "x", 42 }))
-      assert.is_true(core.find_any("abc", { "" }))
-    end)
-  end)
-
-  describe("redaction behind the one-call gate", function()
-    local TOKEN = fake.ALICE_TOKEN
-    local TAIL = TOKEN:match("^kpat_(.*)$")
-    local function pct(s) return (s:gsub(".", function(c) return ("%%%02X"):format(c:byte()) end)) end
-    local function json_u(s) return (s:gsub(".", function(c) return ("\\u%04x"):format(c:byte()) end)) end
-    local function urlsafe(s) return (s:gsub("[+/]", { ["+"] = "-", ["/"] = "_" })) end
-    local b64 = redact.base64
-
-    it("the needle set is made once per client's secrets and covers every secret", function()
-      local secrets = { TOKEN, TAIL }
-      local set = redact.needles_of(secrets)
-      assert.equal(set, redact.needles_of(secrets))
-      -- each form of each secret makes the gate say "look closer"
-      for _, secret in ipairs(secrets) do
-        for _, pre in ipairs { "", "x", "xy", "Bearer ", "user:" } do
-          local e = b64(pre .. secret)
-          assert.is_true(core.find_any("{" .. e .. "}", set), "base64 after " .. #pre .. " bytes")
-          assert.is_true(core.find_any("{" .. urlsafe(e) .. "}", set), "url-safe base64 after " .. #pre .. " bytes")
-        end
-        assert.is_true(core.find_any("{" .. secret .. "}", set))
-      end
-      assert.is_false(core.find_any('{"id":"' .. UUID .. '","name":"plain"}', set))
-    end)
-
-    it("a token echoed into a success value is masked in every form, call after call (gate and caches warm)",
-      function()
-        local forms = {
-          TOKEN, TAIL, pct(TOKEN), pct(TOKEN):lower(), json_u(TOKEN), json_u(TAIL),
-          (pct(TOKEN):gsub("%%", "\\u0025")), -- %XX with each % JSON-escaped: found after decoding only
-          b64(TOKEN), b64("x" .. TOKEN), b64("xy" .. TOKEN), b64("Bearer " .. TOKEN), b64("user:" .. TOKEN),
-          urlsafe(b64("x" .. TOKEN)), urlsafe(b64("xy" .. TAIL)), b64(TAIL), b64("z" .. TAIL),
-        }
-        local c = fake.client { retries = false }
-        for round = 1, 2 do
-          for i, form in ipairs(forms) do
-            fake.fault { method = "GET", status = 200, count = 1,
-                         body = '{"id":"' .. UUID .. '","name":"echo ' .. form .. ' end","last_used_at":null}' }
-            local v, err = c:get(ALICE, UUID)
-            assert.is_table(v, err and tostring(err))
-            assert.equal(UUID, v.id)
-            local what = ("round %d form %d"):format(round, i)
-            assert.matches("<redacted>", v.name, 1, true, what)
-            for _, needle in ipairs { TOKEN, TAIL, form, b64(TAIL):sub(5, -5) } do
-              assert_clean(v, needle, what)
-            end
-            assert.is_nil(v.last_used_at)
-          end
-        end
-      end)
-
-    it("a body with no form of a secret comes back untouched (plain value, nothing masked)", function()
-      local c = fake.client { retries = false }
-      local name = "plain name with % and \\ kept: 100%"
-      fake.fault { method = "GET", status = 200, count = 1,
-                   body = json.encode { id = UUID, name = name, tags = { "a", "b" } } }
-      local v = assert(c:get(ALICE, UUID))
-      assert.equal(name, v.name)
-      fake.fault { method = "GET", status = 200, count = 1, body = '{"id":"' .. UUID .. '","name":"kpat_"}' }
-      v = assert(c:get(ALICE, UUID))
-      assert.equal("kpat_", v.name)
-    end)
-  end)
-
+describe("the pipeline", function()
   describe("res.headers from the C core, built on first access", function()
     local srv
     setup(function() srv = hostile.start() end)
@@ -344,49 +41,6 @@ describe("fast paths", function()
       res = assert(conn:request("GET", srv.url .. "/x", {}))
       assert.is_nil(res.content_type)
       assert.equal("application/json, text/html", res.headers["content-type"])
-      conn:close()
-    end)
-
-    it("conn:request_values gives what conn:request gives, without the table (core.response makes it)", function()
-      local conn = assert(core.new { timeout = 5 })
-      local head_lines = { "Content-Type: application/json", "X-Kong-Request-Id: r2", "RateLimit-Remaining: 4" }
-      srv:respond(hostile.response("200 OK", head_lines, '{"a":1}'))
-      local res = assert(conn:request("GET", srv.url .. "/x", {}))
-      local secrets = { "s3cret-value" }
-      local status, body, ctype, rl, hv, time, head, resent =
-        conn:request_values("GET", srv.url .. "/x", {}, nil, false, nil, secrets)
-      assert.equal(res.status, status)
-      assert.equal(res.body, body)
-      assert.equal(res.content_type, ctype)
-      assert.is_true(rl)
-      assert.equal(res.http_version, hv)
-      assert.is_number(time)
-      assert.is_false(resent)
-      local h, uv = core.head_headers(head)
-      assert.same(res.headers, h)
-      assert.equal(secrets, uv, "the value kept with the head")
-      local res2 = core.response(status, body, ctype, rl, hv, time, head, resent)
-      for _, k in ipairs { "status", "body", "content_type", "no_rate_limit", "http_version", "resent" } do
-        assert.equal(res[k], res2[k], k)
-      end
-      assert.equal(time, res2.time)
-      assert.same(res.headers, res2.headers)
-      -- without a rate-limit header: rate_limit false, res.no_rate_limit true
-      srv:respond(hostile.response("200 OK", { "Content-Type: application/json" }, "{}"))
-      status, body, ctype, rl = conn:request_values("GET", srv.url .. "/x", {}, nil, false)
-      assert.equal(200, status)
-      assert.is_false(rl)
-      assert.is_true(core.response(status, body, ctype, rl).no_rate_limit)
-      -- errors as request's: nil, terr
-      local v, terr = conn:request_values("GET", "http://127.0.0.1:1/x", {}, nil, false, 2)
-      assert.is_nil(v)
-      assert.equal("connect", terr.kind)
-      -- anything but a head: no headers, no value
-      for _, bad in ipairs { "x", io.stdout, {}, false } do
-        local hh, hv2 = core.head_headers(bad)
-        assert.same({}, hh)
-        assert.is_nil(hv2)
-      end
       conn:close()
     end)
 
@@ -423,19 +77,20 @@ describe("fast paths", function()
     end)
   end)
 
-  describe("a call answered at its first attempt (no call state built)", function()
+  describe("a call, whatever watches it", function()
     before_each(function() fake.reset() end)
 
     local function token(c)
-      return assert(c:create(ALICE, { name = "fast-" .. tostring(os.time()), ttl_seconds = 86400 }))
+      return assert(c:create(ALICE, { name = "one-" .. tostring(os.time()), ttl_seconds = 86400 }))
     end
 
-    it("returns the same value and meta as the general pipeline (a hook forces that one)", function()
-      local fast = fake.client { retries = false }
-      local general = fake.client { retries = false, hooks = { after_response = function() end } }
-      local tok = token(fast)
-      local v1, e1, m1 = fast:get(ALICE, tok.id)
-      local v2, e2, m2 = general:get(ALICE, tok.id)
+    it("gives the same value and meta with nothing watching, with hooks and with a log", function()
+      local plain = fake.client { retries = false }
+      local watched = fake.client { retries = false, hooks = { after_response = function() end },
+                                    log = function() end }
+      local tok = token(plain)
+      local v1, e1, m1 = plain:get(ALICE, tok.id)
+      local v2, e2, m2 = watched:get(ALICE, tok.id)
       assert.is_nil(e1); assert.is_nil(e2)
       assert.same(v2, v1)
       assert.is_nil(v1.last_used_at, "a null field is absent")
@@ -455,7 +110,7 @@ describe("fast paths", function()
       assert.equal("Bearer <redacted>", m1.headers.authorization or "Bearer <redacted>")
       assert_clean(m1, fake.ALICE_TOKEN, "meta")
       -- list goes the same way (its check passes)
-      local l1, _, lm = fast:list(ALICE)
+      local l1, _, lm = plain:list(ALICE)
       assert.equal(1, #l1.data)
       assert.equal(1, lm.attempts)
     end)
@@ -492,7 +147,7 @@ describe("fast paths", function()
       assert.is_true(c.heard.any)
     end)
 
-    it("a first attempt that fails is retried, and its answer counted, as in the general pipeline", function()
+    it("a failed attempt is retried and its answer counted; a 2xx the operation cannot use is decode", function()
       local c = fake.client()
       local tok = token(c)
       fake.fault { method = "GET", count = 1, status = 503 }
@@ -511,7 +166,7 @@ describe("fast paths", function()
       assert.matches("expected a JSON response", lerr.message, 1, true)
     end)
 
-    it("delete (no content) and revoke take their first attempt the same way", function()
+    it("delete (no content) and revoke: one attempt each, one request each", function()
       local c = fake.client { retries = false }
       local tok = token(c)
       local r, rerr, rm = c:revoke(ALICE, tok.id)
@@ -545,7 +200,7 @@ describe("fast paths", function()
       conn:close()
     end)
 
-    it("meta.rate_limit still reads every family through the curl transport", function()
+    it("meta.rate_limit reads every family of a success's headers, with or without a hook", function()
       local c = assert(pats.new { token = fake.ALICE_TOKEN, server_url = srv.url, retries = false })
       local cases = {
         { { "RateLimit-Limit: 100", "RateLimit-Remaining: 99", "RateLimit-Reset: 7" },
@@ -558,7 +213,7 @@ describe("fast paths", function()
             "X-RateLimit-Limit-Hour: 100", "X-RateLimit-Remaining-Hour: 90" },
           { limit = 10, remaining = 3, window = "minute" } },
       }
-      -- the same answers through the general pipeline (a hook forces it)
+      -- the same answers with a hook watching
       local general = assert(pats.new { token = fake.ALICE_TOKEN, server_url = srv.url, retries = false,
                                         hooks = { after_response = function() end } })
       for i, case in ipairs(cases) do
@@ -581,6 +236,60 @@ describe("fast paths", function()
       srv:respond(hostile.response("200 OK", { "Content-Type: application/json" }, '{"id":"' .. UUID .. '"}'))
       local _, _, m = c:get(ALICE, UUID)
       assert.is_nil(m.rate_limit)
+    end)
+  end)
+
+  -- Realistic faults a success path must not take for a success (issue 19,
+  -- items 1 and 2: each went unnoticed on the first-attempt path, which is
+  -- gone; these hold the one pipeline to it, watched and not).
+  describe("answers that are not a success", function()
+    local srv
+    setup(function() srv = hostile.start() end)
+    teardown(function() srv:stop() end)
+
+    local function clients()
+      return {
+        plain = assert(pats.new { token = fake.ALICE_TOKEN, server_url = srv.url, retries = false }),
+        watched = assert(pats.new { token = fake.ALICE_TOKEN, server_url = srv.url, retries = false,
+                                    hooks = { after_response = function() end }, log = function() end }),
+      }
+    end
+
+    it("a 3xx whose body is JSON (a redirecting proxy) is an error, never a value", function()
+      for name, c in pairs(clients()) do
+        for _, status in ipairs { "301 Moved Permanently", "302 Found", "307 Temporary Redirect",
+                                  "308 Permanent Redirect" } do
+          srv:respond(hostile.response(status, { "Content-Type: application/json",
+            "Location: https://elsewhere.example/v3/users/" .. ALICE }, '{"id":"' .. UUID .. '","name":"moved"}'))
+          local v, err = c:get(ALICE, UUID)
+          assert.is_nil(v, name .. " " .. status)
+          assert.equal("http", err.kind, name .. " " .. status)
+          assert.equal(tonumber(status:match("^%d+")), err.status)
+          assert.matches("redirect not followed", err.message, 1, true)
+        end
+      end
+    end)
+
+    it("a JSON-looking body whose Content-Type is not JSON is a decode error", function()
+      for name, c in pairs(clients()) do
+        for _, ctype in ipairs { "text/html", "text/html; charset=utf-8", "text/plain", "application/jsonx",
+                                 "application/json-seq", "application/xml", "+json", false } do
+          local head = ctype and { "Content-Type: " .. ctype } or {}
+          srv:respond(hostile.response("200 OK", head, '{"id":"' .. UUID .. '","name":"looks like json"}'))
+          local v, err = c:get(ALICE, UUID)
+          assert.is_nil(v, name .. " " .. tostring(ctype))
+          assert.equal("decode", err.kind, name .. " " .. tostring(ctype))
+          assert.matches("expected a JSON response", err.message, 1, true)
+        end
+        -- and the JSON types that are: with parameters, and +json
+        for _, ctype in ipairs { "application/json; charset=utf-8", "Application/JSON", "application/problem+json",
+                                 "application/vnd.konnect+json" } do
+          srv:respond(hostile.response("200 OK", { "Content-Type: " .. ctype }, '{"id":"' .. UUID .. '"}'))
+          local v, err = c:get(ALICE, UUID)
+          assert.is_table(v, name .. " " .. ctype .. ": " .. tostring(err))
+          assert.equal(UUID, v.id)
+        end
+      end
     end)
   end)
 end)

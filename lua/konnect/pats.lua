@@ -226,9 +226,9 @@ end
 -- parameters here, no varargs per call)
 local function call(self, op, a1, a2, a3, a4, a5)
   if getmetatable(self) ~= client_mt then return nil, misuse(self, op.name, op.id) end
-  local path, body, copts, user_id = ops.build(self, op, a1, a2, a3, a4, a5)
-  if not path then return nil, body end
-  local v, err, m = http.request(self, op, path, body, copts)
+  local url, body, copts, user_id = ops.build(self, op, a1, a2, a3, a4, a5)
+  if not url then return nil, body end
+  local v, err, m = http.request(self, op, url, body, copts)
   if err then
     if op == OPS.create and err.kind == "conflict" then
       lifecycle().explain_quota(self, user_id, err, copts)
