@@ -46,24 +46,30 @@
 #define KC_HEAD_MT          "konnect.core.Head"
 #define KC_NEEDLES_MT       "konnect.core.Needles"
 
-/* Caps and defaults.  Those a caller can meet are konnect.limits' numbers
- * too, and spec/limits_spec.lua feeds both sides the same cases; the others
- * exist only here (see HACKING.md, "Caps"). */
-#define KC_DEFAULT_MAX_BODY        ((size_t)4 * 1024 * 1024)   /* limits.MAX_BODY */
-#define KC_MAX_MAX_BODY            ((size_t)1024 * 1024 * 1024)/* limits.MAX_BODY_MAX */
-#define KC_MIN_MAX_BODY            ((size_t)1024)              /* limits.MAX_BODY_MIN */
-#define KC_MAX_HEADER_BYTES        ((size_t)64 * 1024)         /* limits.MAX_HEADER_BYTES */
-#define KC_MAX_HEADER_VALUE        ((size_t)8 * 1024)          /* limits.MAX_HEADER_VALUE */
-#define KC_MAX_HEADER_NAME         ((size_t)256)               /* limits.MAX_HEADER_NAME */
-#define KC_DEFAULT_TIMEOUT_MS      30000L                      /* limits.TIMEOUT */
-#define KC_DEFAULT_CONNECT_MS      10000L                      /* limits.CONNECT_TIMEOUT */
-#define KC_MAX_TIMEOUT_S           86400.0                     /* limits.MAX_TIMEOUT */
-#define KC_DEFAULT_CONCURRENCY     8                           /* limits.BATCH_CONCURRENCY */
-#define KC_MAX_CONCURRENCY         256                         /* limits.BATCH_MAX_CONCURRENCY */
-/* C only */
-#define KC_MAX_METHOD_LEN          32          /* an HTTP method name */
-#define KC_BUF_KEEP                ((size_t)256 * 1024)  /* a buffer kept between transfers */
-#define KC_CLEAN_MAX_DEPTH         200         /* json_clean's recursion (> limits.JSON_MAX_DEPTH) */
+/* Caps and defaults.  Each is konnect.limits' number ("= limits.NAME"), or
+ * exists only here ("C only", with the rule it keeps), and
+ * spec/limits_spec.lua reads this block: it holds every "= limits" define to
+ * that number and each C-only one to its rule (HACKING.md, "Caps"). */
+#define KC_DEFAULT_MAX_BODY    ((size_t)4 * 1024 * 1024)    /* = limits.MAX_BODY */
+#define KC_MAX_MAX_BODY        ((size_t)1024 * 1024 * 1024) /* = limits.MAX_BODY_MAX */
+#define KC_MIN_MAX_BODY        ((size_t)1024)               /* = limits.MAX_BODY_MIN */
+#define KC_MAX_HEADER_BYTES    ((size_t)64 * 1024)          /* = limits.MAX_HEADER_BYTES */
+#define KC_MAX_HEADER_VALUE    ((size_t)8 * 1024)           /* = limits.MAX_HEADER_VALUE */
+#define KC_MAX_HEADER_NAME     ((size_t)256)                /* = limits.MAX_HEADER_NAME */
+#define KC_DEFAULT_TIMEOUT_MS  30000L                       /* = limits.TIMEOUT * 1000 */
+#define KC_DEFAULT_CONNECT_MS  10000L                       /* = limits.CONNECT_TIMEOUT * 1000 */
+#define KC_MAX_TIMEOUT_S       86400.0                      /* = limits.MAX_TIMEOUT */
+#define KC_DEFAULT_CONCURRENCY 8                            /* = limits.BATCH_CONCURRENCY */
+#define KC_MAX_CONCURRENCY     256                          /* = limits.BATCH_MAX_CONCURRENCY */
+/* the longest method name a request takes: only a caller of konnect.core
+ * itself can meet it (the operation table's methods are shorter) */
+#define KC_MAX_METHOD_LEN      32                           /* C only: >= every op.method */
+/* a response buffer larger than this is freed after its transfer: memory the
+ * Lua side never sees */
+#define KC_BUF_KEEP            ((size_t)256 * 1024)         /* C only: >= limits.MAX_HEADER_BYTES */
+/* the C null walk's recursion: deeper than any document konnect.json
+ * decodes; past it, the Lua walk finishes the job */
+#define KC_CLEAN_MAX_DEPTH     200                          /* C only: > limits.JSON_MAX_DEPTH */
 
 /* ------------------------------------------------------------------ */
 /* Error kinds (the transport contract's terr.kind)                    */
