@@ -456,29 +456,16 @@ static int clean_table(lua_State *L, int t, int null_idx, int depth)
     return 0;
 }
 
-/* core.json_clean(v, null) -> true: konnect.json's walk over a decoded value
- * (null fields removed at any depth, integral floats made integers on Lua
- * 5.3+), in place; false when it could not finish (the caller walks in Lua,
- * which gives the same result: the walk can be repeated). */
+/* core.json_clean(v, null) -> true: the walk over a decoded value that
+ * konnect.accel offers (null fields removed at any depth, integral floats made
+ * integers on Lua 5.3+), in place; false when it could not finish (the caller
+ * walks in Lua, which gives the same result: the walk can be repeated). */
 static int core_json_clean(lua_State *L)
 {
     lua_settop(L, 2);
     lua_pushboolean(L, lua_type(L, 1) != LUA_TTABLE || clean_table(L, 1, 2, 0) == 0);
     return 1;
 }
-
-/* core.json_decode(s) -> table | nil: the decoder of konnect.json's common
- * case, in one pass and without the null walk.  It takes strict JSON whose
- * top level is an object or an array, strings without escapes or control
- * bytes, numbers in JSON's own grammar, at most KC_JSON_MAX_DEPTH levels, and
- * gives what lua-cjson's decode followed by konnect.json's walk gives: the
- * same keys and values (a null field absent, the last of repeated keys wins;
- * numbers through strtod as lua-cjson reads them, on Lua 5.3+ an integral one
- * as an integer), each table made at its size (so pairs may visit the keys
- * of an object in another order).  An array with a null element, and
- * anything else, returns nil: konnect.json then decodes with lua-cjson (whose
- * messages a caller sees for bad JSON). */
-#define KC_JSON_MAX_DEPTH 60
 
 static const luaL_Reg res_meta[] = {
     { "__index", res_index },

@@ -21,7 +21,7 @@ local _M = {}
 
 local redact_string, redact_headers, redact_body, redact_decoded = redact.string, redact.headers, redact.body,
   redact.decoded
-local json_decode, rate_limit, new_meta = json.decode, meta.rate_limit, meta.new
+local from_json, rate_limit, new_meta = json.decode, meta.rate_limit, meta.new
 
 -- application/json or a structured type ending in +json, parameters allowed
 -- (type and subtype are case-insensitive: RFC 9110, 8.3.1)
@@ -61,7 +61,7 @@ end
 -- its escaped form).  -> value | nil, message
 local function decode_body(body, secrets)
   local masked, maybe = redact_body(body, secrets)
-  local v, err = json_decode(masked)
+  local v, err = from_json(masked)
   if maybe and type(v) == "table" then redact_decoded(v, body, secrets) end
   return v, err
 end
@@ -95,7 +95,7 @@ local function failure(res, call, secrets, elapsed)
   call.retry_after = retry.retry_after(res.headers["retry-after"]) or call.retry_after
   local decoded
   if body and body ~= "" then
-    local v = json_decode(body)
+    local v = from_json(body)
     if type(v) == "table" then decoded = v end
   end
   local e = errors.from_http(res.status, res.headers, body, decoded, context(call), secrets)
