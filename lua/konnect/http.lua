@@ -54,18 +54,6 @@ local function context(call)
            retry_after = call.retry_after }
 end
 
--- The one redaction-then-decode sequence for a success body: a server may
--- echo the caller's token into a value, so the caller's secrets are masked
--- before decoding; when a form of one may have been there (an escape, say),
--- the decoded strings are checked again (a token escaped twice decodes to
--- its escaped form).  -> value | nil, message
-local function decode_body(body, secrets)
-  local masked, maybe = redact_body(body, secrets)
-  local v, err = from_json(masked)
-  if maybe and type(v) == "table" then redact_decoded(v, body, secrets) end
-  return v, err
-end
-
 -- A 2xx answer for `op` -> value | nil, decode error
 local function success(op, res, call, secrets, elapsed)
   if op.no_content then return true end
@@ -77,7 +65,14 @@ local function success(op, res, call, secrets, elapsed)
   if ctype ~= "application/json" and not is_json(ctype) then
     why = "expected a JSON response, got " .. (ctype and ("'" .. ctype .. "'") or "no content type")
   else
-    local v, derr = decode_body(body, secrets)
+    -- The one redaction-then-decode sequence: a server may echo the caller's
+    -- token into a value, so the caller's secrets are masked before decoding;
+    -- when a form of one may have been there (an escape, say), the decoded
+    -- strings are checked again (a token escaped twice decodes to its
+    -- escaped form).
+    local masked, maybe = redact_body(body, secrets)
+    local v, derr = from_json(masked)
+    if maybe and type(v) == "table" then redact_decoded(v, body, secrets) end
     if type(v) == "table" then
       why = op.check and op.check(v)
       if not why then return v end
@@ -230,7 +225,6 @@ function _M.after(c, t, call, res, terr)
   end
 
   local total = tnow - (call.started or call.t0)
-  local policy = call.policy or c.policy
   if res then
     local heard = c.heard -- what the client heard from the server (konnect.batch paces by it)
     if not heard.any then heard.any = true end
@@ -240,7 +234,7 @@ function _M.after(c, t, call, res, terr)
     local status = res.status
     if status == 429 then heard.limited = true end -- konnect.batch starts with one call (cleared by a batch)
     local gate = call.gate
-    if gate then gate_note(gate, policy, res, rl, tnow) end
+    if gate then gate_note(gate, call.policy or c.policy, res, rl, tnow) end
     if status >= 200 and status < 300 then
       local v, err = success(op, res, call, secrets, total)
       if err then return "done", nil, err end
@@ -255,6 +249,7 @@ function _M.after(c, t, call, res, terr)
     end
   end
 
+  local policy = call.policy or c.policy
   local give_up = attempt >= policy.max_attempts or not retry.retryable(op.idempotent, res, terr)
   local wait
   if not give_up then

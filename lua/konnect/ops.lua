@@ -171,9 +171,9 @@ function _M.build(c, op, a1, a2, a3, a4, a5)
   if not op.body and a3 == nil and a4 == nil then
     local seen = validate.uuid_seen
     if nparams == 2 then
-      if seen[a1] and seen[a2] then return url_of(c.base, op, a1, a2), nil, nil, a1 end
+      if seen[a1] and seen[a2] then return c.base .. op.p1 .. a1 .. op.p2 .. a2 .. op.p3, nil, nil, a1 end
     elseif nparams == 1 and a2 == nil and seen[a1] then
-      return url_of(c.base, op, a1), nil, nil, a1
+      return c.base .. op.p1 .. a1 .. op.p2, nil, nil, a1
     end
   end
   local user_id, token_id, bodyarg, opts, extra
