@@ -50,6 +50,7 @@ build = {
       ["konnect.http"] = "lua/konnect/http.lua",
       ["konnect.errors"] = "lua/konnect/errors.lua",
       ["konnect.json"] = "lua/konnect/json.lua",
+      ["konnect.accel"] = "lua/konnect/accel.lua",
       ["konnect.validate"] = "lua/konnect/validate.lua",
       ["konnect.limits"] = "lua/konnect/limits.lua",
       ["konnect.retry"] = "lua/konnect/retry.lua",

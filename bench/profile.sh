@@ -1,27 +1,34 @@
 #!/usr/bin/env bash
 # bench/profile.sh: where konnect.pats spends a `get` (workload (a)).
-# Not part of `make bench` (valgrind is slow).  Needs build/5.4 (make build).
+# Not part of `make bench` (valgrind is slow).  Needs build/5.4 (make build), and
+# build/jit for PROFILE_LUA=luajit (make build LUA=luajit).
 #   1. perf stat: lua5.4 konnect_bench get vs the raw libcurl loop (same N; whole process, start-up included)
-#   2. callgrind: lua5.4 konnect_bench get; self cost per call by object and function (start-up run subtracted)
+#   2. callgrind: $PROFILE_LUA konnect_bench get; instructions per call (the whole run's total
+#      minus a run with no calls), self cost per call by object and function
 #   3. Lua sampling profile (VM instructions) of the same loop
 #   4. the CLI's start-up: what `konnect-pats get USER TOKEN --json` requires, and
 #      what loading konnect.core (libcurl and its libraries) costs next to `curl`
 # Output under .run/bench-profile/; summary on stdout.
-# Env: PROFILE_N (perf stat, 5000), PROFILE_N_CG (callgrind, 1000).
+# Env: PROFILE_N (perf stat, 5000), PROFILE_N_CG (callgrind, 1000), PROFILE_LUA (the interpreter of
+# steps 2 and 3: lua5.4, the default, or luajit).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(dirname "$here")
 cd "$root"
 RUN="$root/.run/bench-profile"
-mkdir -p "$RUN/lib/5.4"
+mkdir -p "$RUN/lib/5.4" "$RUN/lib/jit"
 N=${PROFILE_N:-5000}
 N_CG=${PROFILE_N_CG:-1000}
+PLUA=${PROFILE_LUA:-lua5.4}
+case $PLUA in lua5.4) PDIR=5.4 PINC=/usr/include/lua5.4 ;; luajit) PDIR=jit PINC=/usr/include/luajit-2.1 ;;
+  *) echo "PROFILE_LUA must be lua5.4 or luajit" >&2; exit 2 ;; esac
 USER_ID=00000000-0000-4000-8000-0000000a11ce
 TOKEN=kpat_fake_alice_bootstrap
 
 cc -O2 -g -Wall -Wextra -o "$RUN/raw_curl" bench/baselines/raw_curl.c -lcurl
 cc -O2 -g -Wall -Wextra -fPIC -shared -I/usr/include/lua5.4 -o "$RUN/lib/5.4/benchclock.so" bench/lib/benchclock.c
+[ "$PDIR" = 5.4 ] || cc -O2 -g -Wall -Wextra -fPIC -shared -I"$PINC" -o "$RUN/lib/$PDIR/benchclock.so" bench/lib/benchclock.c
 # shellcheck source=bench/lib/common.sh
 . "$root/bench/lib/common.sh"
 lua_env 5.4
@@ -51,14 +58,17 @@ else
   echo "  perf stat is not usable here (kernel.perf_event_paranoid?)"
 fi
 
-echo "== callgrind, lua5.4 get: $N_CG timed calls, minus a run with none (start-up)"
+echo "== callgrind, $PLUA get: $N_CG timed calls, minus a run with none (start-up)"
+lua_env "$PDIR"
 cg() { # N OUT
   env "${LUA_ENV[@]}" BENCH_N="$1" valgrind --tool=callgrind --callgrind-out-file="$2" \
-    lua5.4 bench/konnect_bench.lua get >/dev/null 2>>"$RUN/callgrind.log"
+    "$PLUA" bench/konnect_bench.lua get >/dev/null 2>>"$RUN/callgrind.log"
 }
 : >"$RUN/callgrind.log"
 cg 0 "$RUN/callgrind0.out"
 cg "$N_CG" "$RUN/callgrind.out"
+awk -v n="$N_CG" '/^summary:/ { ir[++k] = $2 } END { printf "  %.0f instructions per get (total of the run with the calls minus the one without)\n", (ir[2] - ir[1]) / n }' \
+  "$RUN/callgrind0.out" "$RUN/callgrind.out"
 for f in callgrind0 callgrind; do
   callgrind_annotate --threshold=100 "$RUN/$f.out" 2>/dev/null >"$RUN/$f-self.txt"
 done
@@ -82,13 +92,14 @@ awk -v n="$N_CG" '
     for (k in f) if (f[k] / n >= 300) printf "    %9.0f Ir %5.1f%%  %s\n", f[k] / n, 100 * f[k] / total, k | "sort -rn | head -25"
     close("sort -rn | head -25")
   }' "$RUN/callgrind0-self.txt" "$RUN/callgrind-self.txt"
-echo "  core.c functions (inclusive, whole run):"
-{ grep -E 'core\.c:' "$RUN/callgrind-inclusive.txt" || true; } | head -8 | sed 's/^/    /'
+echo "  konnect.core functions (csrc/, inclusive, whole run):"
+{ grep -E 'csrc/[a-z]+\.c:' "$RUN/callgrind-inclusive.txt" || true; } | head -8 | sed 's/^/    /'
 
-echo "== Lua sampling profile, $N gets"
-env "${LUA_ENV[@]}" BENCH_N="$N" lua5.4 bench/lua_profile.lua bench/konnect_bench.lua get \
+echo "== Lua sampling profile, $PLUA, $N gets"
+env "${LUA_ENV[@]}" BENCH_N="$N" "$PLUA" bench/lua_profile.lua bench/konnect_bench.lua get \
   >/dev/null 2>"$RUN/lua-profile.txt"
 sed 's/^/  /' "$RUN/lua-profile.txt"
+lua_env 5.4
 echo "== CLI start-up: konnect-pats get USER TOKEN --json (requires, inclusive CPU)"
 KONNECT_TOKEN=$TOKEN KONNECT_SERVER_URL=$BENCH_BASE env -u LUA_PATH -u LUA_CPATH \
   LUA_INIT_5_4="@$root/bench/lib/require_profile.lua" lua5.4 bin/konnect-pats get "$USER_ID" "$ID" --json \

@@ -9,7 +9,11 @@
 
 #include <lua.h>
 
-/* Add the file functions to the table on top of the stack. */
+/* Add the file functions to the table on top of the stack.  (Hidden: the
+ * module's one exported symbol is luaopen_konnect_core.) */
+#if defined(__GNUC__)
+__attribute__((visibility("hidden")))
+#endif
 void kc_fs_register(lua_State *L);
 
 #endif /* KONNECT_CORE_FS_H */

@@ -1,8 +1,11 @@
--- The one rulebook (lua/konnect/limits.lua) and the C core (csrc/core.c) accept
--- and refuse exactly the same inputs: every case below is fed to the Lua rule
--- and to the C entry point that enforces the same cap, and both must agree with
--- the expected verdict.  No server is needed: a value C accepts is used against
--- a closed port (kind "connect"), a refused one never leaves the process.
+-- The one rulebook (lua/konnect/limits.lua) and the C core (csrc/, its numbers
+-- in csrc/core.h) accept and refuse exactly the same inputs: every case below
+-- is fed to the Lua rule and to the C entry point that enforces the same cap,
+-- and both must agree with the expected verdict; and every number of
+-- core.h's caps block is held to limits (or, for the C-only ones, to the rule
+-- written next to it).  No server is needed: a value C accepts is used
+-- against a closed port (kind "connect"), a refused one never leaves the
+-- process.
 --
 --   LUA_CPATH='build/5.4/?.so;;' LUA_PATH='lua/?.lua;spec/?.lua;;' lua5.4 /usr/bin/busted spec/limits_spec.lua
 
@@ -11,6 +14,8 @@ local limits = require "konnect.limits"
 local socket = require "socket"
 
 local INF, NAN = 1 / 0, 0 / 0
+
+local ROOT = (debug.getinfo(1, "S").source:sub(2):match("^(.*)/[^/]*$") or ".") .. "/.."
 
 local function closed_url()
   local s = assert(socket.bind("127.0.0.1", 0))
@@ -174,5 +179,46 @@ describe("limits.lua and konnect.core agree", function()
     }, rules)
     m:close()
     assert.equal(256, limits.BATCH_MAX_CONCURRENCY)
+  end)
+
+  it("on every number of csrc/core.h's caps block: limits' own, or a C-only one within its rule", function()
+    local ops = require("konnect.ops").OPERATIONS
+    local longest_method = 0
+    for _, op in pairs(ops) do
+      if #op.method > longest_method then longest_method = #op.method end
+    end
+    -- the C-only rules, as core.h writes them
+    local RULES = {
+      [">= every op.method"] = function(v) return v >= longest_method end,
+      [">= limits.MAX_HEADER_BYTES"] = function(v) return v >= limits.MAX_HEADER_BYTES end,
+      ["> limits.JSON_MAX_DEPTH"] = function(v) return v > limits.JSON_MAX_DEPTH end,
+    }
+    local f = assert(io.open(ROOT .. "/csrc/core.h"))
+    local text = f:read("*a")
+    f:close()
+    local block = assert(text:match("/%* Caps and defaults%..-\n(.-)\n/%* %-%-%-"), "no caps block in core.h")
+    local seen, tied, c_only = {}, 0, 0
+    for name, expr, note in block:gmatch("#define (KC_[%w_]+)%s+(.-)%s*/%*%s*(.-)%s*%*/") do
+      -- the C expression as a Lua one: casts and the L suffix dropped
+      local lua_expr = expr:gsub("%(size_t%)", ""):gsub("(%d)L", "%1")
+      local value = assert((loadstring or load)("return " .. lua_expr))() -- luacheck: ignore 113
+      seen[name] = true
+      local lname, scale = note:match("^= limits%.([%w_]+)%s*%*?%s*(%d*)$")
+      if lname then
+        tied = tied + 1
+        assert.is_number(limits[lname], name .. ": limits." .. lname .. " does not exist")
+        assert.equal(limits[lname] * (tonumber(scale) or 1), value, name .. " = limits." .. lname)
+      else
+        local rule = note:match("^C only: (.+)$")
+        assert.is_string(rule, name .. ": neither = limits.NAME nor C only: (" .. note .. ")")
+        assert.is_function(RULES[rule], name .. ": no check for the rule '" .. rule .. "'")
+        assert.is_true(RULES[rule](value), name .. " = " .. value .. " breaks its rule: " .. rule)
+        c_only = c_only + 1
+      end
+    end
+    assert.is_true(tied >= 11 and c_only == 3, ("read %d tied and %d C-only caps"):format(tied, c_only))
+    for _, must in ipairs { "KC_MAX_HEADER_BYTES", "KC_MAX_CONCURRENCY", "KC_CLEAN_MAX_DEPTH" } do
+      assert.is_true(seen[must], must)
+    end
   end)
 end)

@@ -32,7 +32,7 @@ local _M = {}
 -- Retry-After, or a response saying nothing remains, no call starts before
 -- the hold ends; from then on a round holds at most what the server says
 -- remains (RateLimit-Remaining), or `concurrency` calls without that header.
-local function run_multi(t, calls, out, concurrency, gate)
+local function run_multi(c, t, calls, out, concurrency, gate)
   local now, sleep = t.now, t.sleep
   local queue = {}
   for i = 1, #calls do
@@ -68,8 +68,8 @@ local function run_multi(t, calls, out, concurrency, gate)
     else
       local reqs = {}
       for k, i in ipairs(ready) do
-        http.before(calls[i])
-        reqs[k] = calls[i].req
+        http.before(c, t, calls[i])
+        reqs[k] = calls[i] -- a call is its own request (konnect.http.new_call)
       end
       gate.remaining = nil
       local results = t:request_many(reqs, concurrency)
@@ -82,7 +82,7 @@ local function run_multi(t, calls, out, concurrency, gate)
         end
         local res, terr
         if r and r.status then res = r else terr = r or { kind = "network", message = "no result", sent = true } end
-        local state, a, b, m = http.after(calls[i], res, terr)
+        local state, a, b, m = http.after(c, t, calls[i], res, terr)
         if state == "done" then
           out[i] = b and { err = b } or { value = a, meta = m }
         else
@@ -110,7 +110,7 @@ local function drain(c, jobs, out, cursor)
     cursor.next = i + 1
     local job = jobs[i]
     if job then
-      local v, err, m = http.request(c, job.op, job.path, job.body, job.copts)
+      local v, err, m = http.request(c, job.op, job.url, job.body, job.copts)
       out[i] = err and { err = err } or { value = v, meta = m }
     end
   end
@@ -193,14 +193,14 @@ function _M.run(c, calls, opts, copts)
       local nargs = ops.nargs(op)
       local args = { unpack(call, 2, 1 + nargs) }
       args[nargs + 1] = merged(copts, call[2 + nargs])
-      local path, body, jcopts = ops.build(c, op, unpack(args, 1, nargs + 2))
-      if not path then
+      local url, body, jcopts = ops.build(c, op, unpack(args, 1, nargs + 2))
+      if not url then
         out[i] = { err = body }
         jobs[i] = false
       else
         jcopts = jcopts or {}
         jcopts.gate = gate
-        jobs[i] = { op = op, path = path, body = body, copts = jcopts }
+        jobs[i] = { op = op, url = url, body = body, copts = jcopts }
       end
     end
   end
@@ -214,14 +214,14 @@ function _M.run(c, calls, opts, copts)
     for i = 1, n do
       local job = jobs[i]
       if job then
-        local call, err = http.new_call(c, t, sets, job.op, job.path, job.body, job.copts)
+        local call, err = http.new_call(sets, job.op, job.url, job.body, job.copts)
         prepared[i] = call or false
         if not call then out[i] = { err = err } end
       else
         prepared[i] = false
       end
     end
-    run_multi(t, prepared, out, concurrency, gate)
+    run_multi(c, t, prepared, out, concurrency, gate)
     if not gate.saw429 then c.heard.limited = nil end -- a whole batch went through unlimited
   else
     local ngx = rawget(_G, "ngx")

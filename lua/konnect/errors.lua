@@ -28,7 +28,7 @@ for kind, status in pairs(KINDS) do
   if status then STATUS_KIND[status] = kind end
 end
 
-local BODY_CAP, MESSAGE_CAP = limits.ERROR_BODY_CAP, limits.MESSAGE_CAP
+local BODY_CAP, MESSAGE_CAP, REQUEST_ID_MAX = limits.ERROR_BODY_CAP, limits.MESSAGE_CAP, limits.REQUEST_ID_MAX
 
 local methods = {}
 local mt = { __name = "konnect.Error", __index = methods }
@@ -153,7 +153,7 @@ local STRING_FIELDS = { "message", "body", "title", "detail", "type", "instance"
 function _M.scrub(e, secret)
   if e.request_id ~= nil then
     local id = type(e.request_id) == "string" and one_line(e.request_id) or nil
-    if id and #id > 128 then id = sub(id, 1, 128) end
+    if id and #id > REQUEST_ID_MAX then id = sub(id, 1, REQUEST_ID_MAX) end
     e.request_id = id
   end
   for _, k in ipairs(STRING_FIELDS) do

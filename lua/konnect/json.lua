@@ -1,85 +1,47 @@
--- konnect.json: a private cjson instance, so a host that reconfigures the
--- global `cjson` (Kong does) cannot change how this module encodes or decodes.
--- JSON null never reaches the caller: such fields are absent.
+-- konnect.json: a private lua-cjson instance (the one JSON parser), so a
+-- host that reconfigures the global `cjson` (Kong does) cannot change how
+-- this module encodes or decodes.  JSON null never reaches the caller: such
+-- fields are absent.  The walk that removes them (and, on Lua 5.3+, makes
+-- integral numbers integers) is konnect.accel's: in C when the C core loads,
+-- in Lua otherwise, with the same result.
 
-local cjson = require "cjson"
+local cjson  = require "cjson.safe" -- returns nil, message instead of raising
+local accel  = require "konnect.accel"
+local limits = require "konnect.limits"
 
-local type, tostring, pcall, next, pairs, ipairs = type, tostring, pcall, next, pairs, ipairs
-local loaded = package.loaded
+local type, tostring, pairs, ipairs = type, tostring, pairs, ipairs
 local floor, format, byte, gsub, find, concat, sort = math.floor, string.format, string.byte, string.gsub,
   string.find, table.concat, table.sort
 local tointeger = math.tointeger -- nil before Lua 5.3
 
+local MAX_DEPTH = limits.JSON_MAX_DEPTH
 local codec = cjson.new()
-codec.decode_max_depth(64)
+codec.decode_max_depth(MAX_DEPTH)
 codec.encode_invalid_numbers(false)
 local NULL = codec.null
+local decode, encode, json_clean, clean_lua = codec.decode, codec.encode, accel.json_clean, accel.clean_lua
 
 local _M = {}
-
--- Remove nulls (and, on Lua 5.3+, turn integral floats back into integers, as
--- lua-cjson decodes every number as a float there).
-local function clean(t)
-  for k, v in next, t do
-    local tv = type(v)
-    if tv == "table" then
-      clean(v)
-    elseif tv == "number" then
-      if tointeger then
-        local i = tointeger(v)
-        if i then t[k] = i end
-      end
-    elseif v == NULL then -- cjson.null is a lightuserdata
-      t[k] = nil
-    end
-  end
-  return t
-end
-
--- The same walk in C (konnect.core.json_clean), and the common case decoded
--- in one pass in C (konnect.core.json_decode: strict JSON, an object or an
--- array at the top, no escapes in strings; the same result as cjson + clean,
--- nil for anything else), once the C core is loaded anyway (the curl
--- transport): never loaded for them.  false until then.
-local c_clean, c_decode = false, false
-local function c_core()
-  local core = loaded["konnect.core"]
-  if type(core) == "table" then c_clean, c_decode = core.json_clean or false, core.json_decode or false end
-end
-local function clean_fast(t)
-  if not c_clean then
-    c_core()
-    if not c_clean then return clean(t) end
-  end
-  if not c_clean(t, NULL) then clean(t) end
-  return t
-end
 
 --- decode(s) -> value | nil, message
 function _M.decode(s)
   if type(s) ~= "string" then return nil, "no body" end
-  if not c_decode then c_core() end
-  if c_decode then
-    local v = c_decode(s)
-    if v ~= nil then return v end
-  end
-  local ok, v = pcall(codec.decode, s)
-  if not ok then return nil, "invalid JSON: " .. tostring(v):gsub("^.-:%d+: ", "") end
+  local v, err = decode(s)
+  if v == nil then return nil, "invalid JSON: " .. gsub(tostring(err), "^.-:%d+: ", "") end
   if v == NULL then return nil, "JSON null" end
   -- without Lua 5.3's integers, only a null needs cleaning: none without "null"
-  if type(v) == "table" and (tointeger or find(s, "null", 1, true)) then clean_fast(v) end
+  if type(v) == "table" and (tointeger or find(s, "null", 1, true)) and not json_clean(v, NULL) then
+    clean_lua(v, NULL)
+  end
   return v
 end
 
 --- encode(t) -> string | nil, message
 function _M.encode(t)
-  local ok, s = pcall(codec.encode, t)
-  if not ok then return nil, s end
-  return s
+  return encode(t)
 end
 
 _M.null = NULL
-_M.clean_lua = clean -- for the specs: the walk json_clean must agree with
 
 -- encode_sorted(v) -> string: a stable rendering for people and diffs (the
 -- CLI's --json): object keys sorted, an empty table as [] (the only empty
@@ -92,7 +54,7 @@ local function str(s) return '"' .. gsub(s, '[%c"\\]', esc) .. '"' end
 
 local function enc(v, buf, depth)
   local t = type(v)
-  if t == "table" and depth < 64 then
+  if t == "table" and depth < MAX_DEPTH then
     local n = 0
     for _ in pairs(v) do n = n + 1 end
     if n == #v then

@@ -208,7 +208,7 @@ local function prune_options(opts)
     return nil, "prune: states must be a non-empty array such as { \"REVOKED\", \"EXPIRED\" }"
   end
   for k, st in pairs(list) do
-    if type(k) ~= "number" or type(st) ~= "string" or st == "" or #st > 64 then
+    if type(k) ~= "number" or type(st) ~= "string" or st == "" or #st > limits.STATE_NAME_MAX then
       return nil, "prune: states must be an array of state names such as \"REVOKED\""
     end
     st = st:upper()

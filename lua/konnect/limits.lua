@@ -1,8 +1,9 @@
 -- konnect.limits: the one rulebook.  The version, every default, every cap and
 -- every input rule are defined here, once; the client, both transports, batch
--- and the CLI read them from here.  The C core (csrc/core.c) keeps only the
--- checks memory safety needs, and spec/limits_spec.lua proves that both sides
--- agree (the same table of cases fed to both).
+-- and the CLI read them from here.  The C core (csrc/, its numbers in
+-- csrc/core.h) keeps only the checks memory safety needs, and
+-- spec/limits_spec.lua proves that both sides agree (the same table of cases
+-- fed to both, and its numbers against these).
 --
 -- Rules return the (normalised) value, or nil and a message that names the
 -- value's role but never repeats a secret.
@@ -29,9 +30,22 @@ _M.MAX_BODY_MIN = 1024                -- the smallest max_body accepted (C agree
 _M.MAX_BODY_MAX = 1024 * 1024 * 1024  -- the largest (C: KC_MAX_MAX_BODY)
 _M.MAX_HEADER_BYTES = 64 * 1024       -- status line + headers of one response (C: KC_MAX_HEADER_BYTES)
 _M.MAX_CHUNK_LINE = 1024              -- one chunk-size line of a chunked body
-_M.MAX_HEADER_VALUE = 8 * 1024        -- one request header value we send
+_M.MAX_HEADER_VALUE = 8 * 1024        -- one request header value we send (C: KC_MAX_HEADER_VALUE)
+_M.MAX_HEADER_NAME = 256              -- one request header name we send (C: KC_MAX_HEADER_NAME)
+_M.TOKEN_MAX = 4096                   -- an access token
+_M.PATH_MAX = 4096                    -- a ca_file / ca_path name
 _M.ERROR_BODY_CAP = 2048              -- the raw body kept in an error
 _M.MESSAGE_CAP = 300                  -- a server string quoted in a message
+_M.REQUEST_ID_MAX = 128               -- a server's X-Kong-Request-Id kept in meta and errors
+_M.READ_CHUNK = 64 * 1024             -- the most one cosocket read asks for
+
+-- What the library keeps and how deep it walks (its own memory and stack).
+_M.JSON_MAX_DEPTH = 64                -- nesting of a JSON document decoded or rendered (C walk: KC_CLEAN_MAX_DEPTH)
+_M.REDACT_MAX_DEPTH = 64              -- nesting of a value redacted (deeper: masked whole)
+_M.SECRETS_CACHED = 64                -- secrets whose base64 fragments redaction keeps
+_M.UUIDS_REMEMBERED = 256             -- ids that passed validation, remembered to skip the pattern
+_M.ORIGINS_KEPT = 64                  -- scheme://host:port entries the cosocket transport keeps
+_M.STATE_NAME_MAX = 64                -- a token state name given to prune
 
 -- Batches.
 _M.BATCH_CONCURRENCY = 8
@@ -97,7 +111,7 @@ local HEADER_NAME = "^[%w!#$%%&'*+.^_`|~-]+$"
 
 --- header_name(k) -> k | nil, msg
 function _M.header_name(k)
-  if type(k) ~= "string" or not find(k, HEADER_NAME) or #k > 256 then
+  if type(k) ~= "string" or not find(k, HEADER_NAME) or #k > _M.MAX_HEADER_NAME then
     return nil, "invalid header name " .. (type(k) == "string" and format("%q", k:sub(1, 64)) or type(k))
   end
   return k
@@ -163,7 +177,7 @@ function _M.token(v)
   if find(v, "[%s%c\127]") then
     return nil, "token must not contain whitespace or control characters"
   end
-  if #v > 4096 then return nil, "token is longer than 4096 bytes" end
+  if #v > _M.TOKEN_MAX then return nil, "token is longer than " .. _M.TOKEN_MAX .. " bytes" end
   return v
 end
 
@@ -206,7 +220,7 @@ end
 function _M.path(v, what)
   if type(v) ~= "string" or v == "" then return nil, what .. " must be a non-empty path" end
   if has_ctl(v) then return nil, what .. " must not contain control characters" end
-  if #v > 4096 then return nil, what .. " is longer than 4096 bytes" end
+  if #v > _M.PATH_MAX then return nil, what .. " is longer than " .. _M.PATH_MAX .. " bytes" end
   return v
 end
 

@@ -10,9 +10,12 @@
 -- most callers never look.  (So `pairs(meta)` lists them only once read.)
 
 local redact = require "konnect.redact"
+local limits = require "konnect.limits"
 
 local type, ipairs, tonumber, setmetatable, rawset, match, sub, gsub, os_time =
   type, ipairs, tonumber, setmetatable, rawset, string.match, string.sub, string.gsub, os.time
+
+local REQUEST_ID_MAX = limits.REQUEST_ID_MAX
 
 local _M = {}
 
@@ -81,57 +84,39 @@ local function request_id(v, secret)
   v = gsub(gsub(v, "%c+", " "), "^%s+", "")
   v = gsub(v, "%s+$", "")
   if v == "" then return nil end
-  if #v > 128 then v = sub(v, 1, 128) end
+  if #v > REQUEST_ID_MAX then v = sub(v, 1, REQUEST_ID_MAX) end
   return redact.string(v, secret)
 end
 _M.request_id = request_id
 
--- the last response of a meta not yet read (weak keys; with the C core its
--- headers are not even built yet): the res table (the secrets in
--- res.meta_secrets), or a head of konnect.core (a call answered at its first
--- attempt: core.head_headers gives its headers and the secrets kept with it)
+-- The response behind each meta not read yet (weak keys; with the C core
+-- its headers are not even built yet), the secrets to redact them for in
+-- res.meta_secrets.  Not a field of the meta: a caller who dumps the meta
+-- (pairs, a JSON encoder) never meets the raw response, whose body may
+-- carry a new token.
 local raw = setmetatable({}, { __mode = "k" })
-local loaded = package.loaded
 
 local meta_mt = { __name = "konnect.Meta" }
 meta_mt.__index = function(m, k)
   if k ~= "headers" and k ~= "request_id" then return nil end
-  local r = raw[m]
-  if not r then return nil end
+  local res = raw[m]
+  if not res then return nil end
   raw[m] = nil
-  local h, secret
-  if type(r) == "table" then
-    h, secret = r.headers, r.meta_secrets
-  else
-    h, secret = loaded["konnect.core"].head_headers(r)
-  end
-  local headers = redact.headers(h, secret)
-  rawset(m, "headers", headers)
+  local h, secret = res.headers, res.meta_secrets
+  rawset(m, "headers", redact.headers(h, secret))
   rawset(m, "request_id", request_id(h["x-kong-request-id"], secret))
   return m[k]
 end
 
---- new(call, res, elapsed, rate_limit) -> meta of a call's last response.
---- `call` is konnect.http's call state (operation, attempts, secrets).
-function _M.new(call, res, elapsed, rl)
-  res.meta_secrets = call.secrets
+--- new(call, res, secrets, elapsed, rate_limit) -> the meta of a call's
+--- last response.  `call` is konnect.http's call state (op, attempts).
+function _M.new(call, res, secrets, elapsed, rl)
+  res.meta_secrets = secrets
   local m = setmetatable({
     status = res.status, attempts = call.attempts, elapsed = elapsed, http_version = res.http_version,
-    operation = call.operation, rate_limit = rl,
+    operation = call.op.id, rate_limit = rl,
   }, meta_mt)
   raw[m] = res
-  return m
-end
-
---- first(operation, status, http_version, head, elapsed, rate_limit) -> meta of
---- a call answered at its first attempt (konnect.http's first_attempt; `head`
---- is konnect.core's, the secrets kept with it; rate_limit as rate_limit() read it)
-function _M.first(operation, status, http_version, head, elapsed, rl)
-  local m = setmetatable({
-    status = status, attempts = 1, elapsed = elapsed, http_version = http_version, operation = operation,
-    rate_limit = rl,
-  }, meta_mt)
-  raw[m] = head
   return m
 end
 

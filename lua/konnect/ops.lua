@@ -50,7 +50,7 @@ local OPS = {
              idempotent = true },
   me     = { id = "get-users-me", method = "GET", path = "/v3/users/me", params = {}, idempotent = true },
 }
--- op.path split at its %s: a path is then made by one concatenation
+-- op.path split at its %s: a URL is then made by one concatenation
 -- (string.format costs several times as much per call)
 for name, op in pairs(OPS) do
   op.name = name
@@ -60,14 +60,15 @@ for name, op in pairs(OPS) do
   op.nparams = #op.params
 end
 
--- the path of `op` for its parameters (already checked)
-local function path_of(op, user_id, token_id)
+-- the URL of `op` under `base` (a server_url) for its parameters (already
+-- checked)
+local function url_of(base, op, user_id, token_id)
   local n = op.nparams
-  if n == 2 then return op.p1 .. user_id .. op.p2 .. token_id .. op.p3 end
-  if n == 1 then return op.p1 .. user_id .. op.p2 end
-  return op.p1
+  if n == 2 then return base .. op.p1 .. user_id .. op.p2 .. token_id .. op.p3 end
+  if n == 1 then return base .. op.p1 .. user_id .. op.p2 end
+  return base .. op.p1
 end
-_M.path_of = path_of
+_M.url_of = url_of
 _M.OPERATIONS = OPS
 
 -- The per-call options (the Go SDK's WithOperationTimeout, WithRetries,
@@ -159,7 +160,7 @@ function _M.resolve_user(c, user_id, copts, op_id)
   local known
   if base then known = c.me_ids[base] else known = c.me_id end
   if known then return known end
-  local me, err = http.request(c, OPS.me, OPS.me.path, nil, copts)
+  local me, err = http.request(c, OPS.me, (base or c.base) .. OPS.me.path, nil, copts)
   if not me then return nil, resolving(spat_hint(c, err), op_id) end
   local id = validate.uuid(me.id, "user id")
   if not id then
@@ -174,20 +175,21 @@ function _M.resolve_user(c, user_id, copts, op_id)
   return id
 end
 
---- build(c, op, ...) -> path, body, copts, user_id | nil, err
+--- build(c, op, ...) -> url, body, copts, user_id | nil, err
 -- Validates the arguments of `op` (its path parameters, its body when it
--- has one, then the per-call options, last) and makes its path and body;
--- "me" is resolved last, after every local check passed.
+-- has one, then the per-call options, last) and makes its URL (under the
+-- call's server_url, else the client's) and body; "me" is resolved last,
+-- after every local check passed.
 function _M.build(c, op, a1, a2, a3, a4, a5)
   local nparams, err = op.nparams
   -- the usual call: ids that passed before (validate.uuid remembers them),
-  -- no body, no options, nothing more: the path at once
+  -- no body, no options, nothing more: the URL at once
   if not op.body and a3 == nil and a4 == nil then
     local seen = validate.uuid_seen
     if nparams == 2 then
-      if seen[a1] and seen[a2] then return path_of(op, a1, a2), nil, nil, a1 end
+      if seen[a1] and seen[a2] then return c.base .. op.p1 .. a1 .. op.p2 .. a2 .. op.p3, nil, nil, a1 end
     elseif nparams == 1 and a2 == nil and seen[a1] then
-      return path_of(op, a1), nil, nil, a1
+      return c.base .. op.p1 .. a1 .. op.p2, nil, nil, a1
     end
   end
   local user_id, token_id, bodyarg, opts, extra
@@ -229,14 +231,14 @@ function _M.build(c, op, a1, a2, a3, a4, a5)
     user_id, err = _M.resolve_user(c, "me", copts, op.id)
     if not user_id then return nil, err end
   end
-  return path_of(op, user_id, token_id), body, copts, user_id
+  return url_of(copts and copts.base or c.base, op, user_id, token_id), body, copts, user_id
 end
 
 --- run(c, name, copts, user_id, token_id, body) -> value, err, meta: one
 --- operation with arguments already checked and "me" already resolved.
 function _M.run(c, name, copts, user_id, token_id, body)
   local op = OPS[name]
-  return http.request(c, op, path_of(op, user_id, token_id), body, copts)
+  return http.request(c, op, url_of(copts and copts.base or c.base, op, user_id, token_id), body, copts)
 end
 
 --- nargs(op) -> how many arguments the operation takes after the client

@@ -222,31 +222,33 @@ function Client:transport()
   return transport.select(self.tstate)
 end
 
--- (ops.build reads at most five arguments after the client: fixed
--- parameters here, no varargs per call)
-local function call(self, op, a1, a2, a3, a4, a5)
-  if getmetatable(self) ~= client_mt then return nil, misuse(self, op.name, op.id) end
-  local path, body, copts, user_id = ops.build(self, op, a1, a2, a3, a4, a5)
-  if not path then return nil, body end
-  local v, err, m = http.request(self, op, path, body, copts)
-  if err then
-    if op == OPS.create and err.kind == "conflict" then
-      lifecycle().explain_quota(self, user_id, err, copts)
-    elseif op == OPS.me then
-      ops.spat_hint(self, err)
+-- The method of an operation.  (ops.build reads at most five arguments
+-- after the client: fixed parameters here, no varargs per call)
+local function method(op)
+  local create, me = op == OPS.create, op == OPS.me
+  return function(self, a1, a2, a3, a4, a5)
+    if getmetatable(self) ~= client_mt then return nil, misuse(self, op.name, op.id) end
+    local url, body, copts, user_id = ops.build(self, op, a1, a2, a3, a4, a5)
+    if not url then return nil, body end
+    local v, err, m = http.request(self, op, url, body, copts)
+    if err then
+      if create and err.kind == "conflict" then
+        lifecycle().explain_quota(self, user_id, err, copts)
+      elseif me then
+        ops.spat_hint(self, err)
+      end
     end
+    return v, err, m
   end
-  return v, err, m
 end
 
-for name, op in pairs(OPS) do
-  Client[name] = function(self, a1, a2, a3, a4, a5) return call(self, op, a1, a2, a3, a4, a5) end
-end
+for name, op in pairs(OPS) do Client[name] = method(op) end
+local call_me = Client.me
 
 --- client:me([copts]) -> the user the token belongs to (GET /v3/users/me); it
 -- also settles what "me" means for this client (and server).
 function Client:me(copts)
-  local me, err, m = call(self, OPS.me, copts)
+  local me, err, m = call_me(self, copts)
   if me and validate.uuid(me.id, "id") then
     local base = type(copts) == "table" and copts.server_url and validate.server_url(copts.server_url, true)
     if base and base.base ~= self.base then

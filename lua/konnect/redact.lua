@@ -19,6 +19,12 @@ local type, pairs, tostring, setmetatable, byte, char, sub, find, gsub, format, 
   string.format, string.lower, table.concat
 local floor = math.floor
 
+local accel  = require "konnect.accel"
+local limits = require "konnect.limits"
+
+local find_any, new_needles = accel.find_any, accel.needles
+local MAX_DEPTH = limits.REDACT_MAX_DEPTH
+
 local _M = {}
 
 local MASK = "<redacted>"
@@ -81,9 +87,10 @@ end
 
 -- The base64 fragments that appear whenever `secret` is base64-encoded at
 -- any of the three alignments (the characters that depend on its bytes only).
--- Cached for the last FRAGMENTS_KEPT secrets at most: a weak table never lets
--- go of string keys, and a process may see any number of secrets over its life.
-local FRAGMENTS_KEPT = 64
+-- Cached for the last limits.SECRETS_CACHED secrets at most: a weak table
+-- never lets go of string keys, and a process may see any number of secrets
+-- over its life.
+local FRAGMENTS_KEPT = limits.SECRETS_CACHED
 local fragments_cache, fragments_cached = {}, 0
 local function b64_fragments(secret)
   local f = fragments_cache[secret]
@@ -168,7 +175,8 @@ end
 -- The strings any of which may_hold looks for, for a whole secrets array:
 -- "%", "\\", each secret (>= 4 bytes) and its base64 fragments, without a
 -- string that contains another one of the set (finding the longer one
--- implies finding the shorter).  Made once per secrets table (a client's).
+-- implies finding the shorter), as a konnect.accel needle set.  Made once per
+-- secrets table (a client's).
 local needles_cache = setmetatable({}, { __mode = "k" })
 local function needles_of(secrets)
   local set = needles_cache[secrets]
@@ -191,37 +199,25 @@ local function needles_of(secrets)
     end
     if keep then set[#set + 1] = a end
   end
+  set = new_needles(set)
   needles_cache[secrets] = set
   return set
 end
 _M.needles_of = needles_of
 
--- konnect.core.find_any (one C call for the whole set) once the C core is
--- loaded anyway (the curl transport); false until then.
-local loaded = package.loaded
-local c_find_any = false
-local function find_any()
-  if not c_find_any then
-    local core = loaded["konnect.core"]
-    c_find_any = type(core) == "table" and core.find_any or false
-  end
-  return c_find_any
-end
-
 --- body(s, secrets) -> s, maybe: s with the caller's own secrets masked, and
 -- nothing else touched (a new token's konnect_token stays): for a response
 -- body before it is decoded, so a value the library returns never carries the
--- token a server echoed into it.  Costs a few plain finds (one C call with the
--- C core) when there is nothing to mask.  maybe is false when no form of any
--- secret can be in s, not even escaped (then decoded(v, s, secrets) has
--- nothing to do either).
+-- token a server echoed into it.  Costs one search for the secrets' needle
+-- set (konnect.accel: one C call, or a few plain finds) when there is nothing
+-- to mask.  maybe is false when no form of any secret can be in s, not even
+-- escaped (then decoded(v, s, secrets) has nothing to do either).
 function _M.body(s, secrets)
   if type(s) ~= "string" or s == "" then return s, false end
   if type(secrets) ~= "table" then
     secrets = { secrets }
-  else
-    local fa = c_find_any or find_any()
-    if fa and not fa(s, needles_of(secrets)) then return s, false end
+  elseif not find_any(s, needles_cache[secrets] or needles_of(secrets)) then
+    return s, false
   end
   local maybe = false
   for i = 1, #secrets do
@@ -234,7 +230,7 @@ function _M.body(s, secrets)
 end
 
 local function mask_in_place(t, secrets, depth)
-  if depth > 64 then return end
+  if depth > MAX_DEPTH then return end
   for k, v in pairs(t) do
     local tv = type(v)
     if tv == "string" then
@@ -297,7 +293,7 @@ local function value(v, secret, depth)
   local t = type(v)
   if t == "string" then return redact_string(v, secret) end
   if t ~= "table" then return v end
-  if depth > 64 then return MASK end
+  if depth > MAX_DEPTH then return MASK end
   local o = {}
   for k, x in pairs(v) do
     o[value(k, secret, depth + 1)] = value(x, secret, depth + 1)

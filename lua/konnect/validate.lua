@@ -15,9 +15,10 @@ local NAME_MAX = limits.NAME_MAX
 local UUID = "^%x%x%x%x%x%x%x%x%-%x%x%x%x%-%x%x%x%x%-%x%x%x%x%-%x%x%x%x%x%x%x%x%x%x%x%x$"
 
 -- The UUIDs that passed lately (the pattern costs ~5k instructions, and a
--- program asks about the same few ids again and again): at most UUID_SEEN_MAX,
--- then the set starts afresh.  A string that passed once always passes.
-local UUID_SEEN_MAX = 256
+-- program asks about the same few ids again and again): at most
+-- limits.UUIDS_REMEMBERED, then the set starts afresh.  A string that passed
+-- once always passes.
+local UUID_SEEN_MAX = limits.UUIDS_REMEMBERED
 local uuid_seen, uuid_seen_n = {}, 0
 
 _M.uuid_seen = uuid_seen -- (read-only elsewhere: konnect.ops's fast path; replaced when full)

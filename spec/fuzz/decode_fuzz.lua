@@ -4,10 +4,13 @@
 -- transport failures) fed to konnect.pats through the documented custom
 -- transport option (transport = function(req) return res end), so everything
 -- after the transport -- konnect.http's pipeline, errors, retry-after, hooks,
--- logging -- runs for real.  Properties, for every response:
+-- logging -- runs for real.  The same responses go twice: to a client with
+-- nothing watching (no hooks, no log: what almost every real call is) and to
+-- one with both hooks and a log function.  Properties, for every response:
 --   nothing raises; the outcome is a value, or nil and an error object of a
 --   known kind (errors.KINDS); the token appears nowhere (value, error fields,
---   tostring(err), hook views, log lines).
+--   tostring(err), and when watched, hook views and log lines); watched or
+--   not, the outcome is the same.
 -- KONNECT_FUZZ_SEED=n replays a run; KONNECT_FUZZ_N=n changes the count.
 local pats = require "konnect.pats"
 local errors = require "konnect.errors"
@@ -21,14 +24,32 @@ local CALLS = gen.CALLS
 
 local judge = check.judge
 
+-- The outcome's shape, to compare the two clients': a value's keys, or the
+-- error's kind and status.
+local function shape(v, err)
+  if v ~= nil then
+    if type(v) ~= "table" then return "value " .. tostring(v) end
+    local keys = {}
+    for k in pairs(v) do keys[#keys + 1] = tostring(k) end
+    table.sort(keys)
+    return "value {" .. table.concat(keys, ",") .. "}"
+  end
+  return "error " .. tostring(err and err.kind) .. " " .. tostring(err and err.status)
+end
+
 describe("decoding fuzz", function()
-  it(("never raises, never leaks, known kinds only (%d responses, seed %d)"):format(N, SEED), function()
+  it(("never raises, never leaks, known kinds only, watched or not (%d responses twice, seed %d)"):format(N, SEED),
+    function()
     local g = gen.new(SEED, TOKEN)
     local strings, current, terr = {}, nil, nil
-    local client = assert(pats.new {
+    local function transport() return current, terr end
+    local plain = assert(pats.new {
+      token = TOKEN, server_url = "https://konnect.example", retries = false, transport = transport,
+    })
+    local watched = assert(pats.new {
       token = TOKEN, server_url = "https://konnect.example",
       retries = false,
-      transport = function() return current, terr end,
+      transport = transport,
       hooks = {
         before_request = function(view) check.collect(view, "hook before_request", strings) end,
         after_response = function(view) check.collect(view, "hook after_response", strings) end,
@@ -36,26 +57,37 @@ describe("decoding fuzz", function()
       log = function(line) check.collect(line, "log line", strings) end,
     })
     local failures, kinds, values, ran = {}, {}, 0, 0
+    local function fail(i, what)
+      failures[#failures + 1] = ("#%d (status %s): %s"):format(i, tostring(current and current.status), what)
+    end
     for i = 1, N do
       ran = i
-      current, terr = g:response()
+      local res, err = g:response()
       local call = g:pick(CALLS)
-      for k in pairs(strings) do strings[k] = nil end
-      -- the transport's failure object is ours; hand a fresh copy each time
-      local ok, v, err = pcall(call, client)
-      local problem = judge(ok, v, err, strings, TOKEN)
-      if problem then
-        failures[#failures + 1] = ("#%d (status %s): %s"):format(i, tostring(current and current.status), problem)
-        if #failures >= 10 then break end
+      local outcome = {}
+      for run, client in ipairs { plain, watched } do
+        -- each client gets its own copy: the pipeline may keep what it was handed
+        current, terr = gen.copy(res), gen.copy(err)
+        for k in pairs(strings) do strings[k] = nil end
+        local ok, v, e = pcall(call, client)
+        local problem = judge(ok, v, e, strings, TOKEN)
+        if problem then fail(i, (run == 1 and "with nothing watching: " or "watched: ") .. problem) end
+        outcome[run] = ok and shape(v, e) or "raised"
+        if run == 1 then
+          if ok and v ~= nil then values = values + 1 elseif ok and errors.is(e) then
+            kinds[e.kind] = (kinds[e.kind] or 0) + 1
+          end
+        end
       end
-      if ok and v ~= nil then values = values + 1 elseif ok and errors.is(err) then
-        kinds[err.kind] = (kinds[err.kind] or 0) + 1
+      if outcome[1] ~= outcome[2] then
+        fail(i, "watched or not, not the same outcome: " .. outcome[1] .. " / " .. outcome[2])
       end
+      if #failures >= 10 then break end
     end
     local ks = {}
     for k, n in pairs(kinds) do ks[#ks + 1] = k .. "=" .. n end
     table.sort(ks)
-    print(("\nfuzz: seed %d, %d of %d responses decoded (stops after 10 failures): %d values, errors %s")
+    print(("\nfuzz: seed %d, %d of %d responses decoded twice (stops after 10 failures): %d values, errors %s")
       :format(SEED, ran, N, values, table.concat(ks, " ")))
     assert(#failures == 0, ("fuzz seed %d (replay: KONNECT_FUZZ_SEED=%d): %d failing response(s):\n  %s")
       :format(SEED, SEED, #failures, table.concat(failures, "\n  ")))

@@ -6,6 +6,7 @@
 --   g:response() -> { status =, headers = { lower = value }, body = }   (transport form)
 --               or nil, terr                                            (a transport failure)
 --   gen.raw(res) -> the response as bytes on the wire (HTTP/1.1, Content-Length framing)
+--   gen.copy(v) -> a deep copy of a generated response or failure (nil stays nil)
 local M = {}
 
 local floor, char, concat, format = math.floor, string.char, table.concat, string.format
@@ -175,6 +176,13 @@ function M.raw(res)
   end
   t[#t + 1] = "Content-Length: " .. #res.body .. "\r\nConnection: close\r\n\r\n" .. res.body
   return concat(t)
+end
+
+function M.copy(v)
+  if type(v) ~= "table" then return v end
+  local o = {}
+  for k, x in pairs(v) do o[k] = M.copy(x) end
+  return o
 end
 
 return M

@@ -57,7 +57,8 @@ local CLOSED = "http://127.0.0.1:" .. free_port() .. "/"
 
 local counts, bad = {}, {}
 local function note(expect, res, terr)
-  local got = res and ("status " .. res.status) or (terr and terr.kind) or "?"
+  local got = res and (type(res.status) == "string" and res.status or "status " .. res.status)
+    or (terr and terr.kind) or "?"
   counts[got] = (counts[got] or 0) + 1
   if got ~= expect then
     bad[#bad + 1] = ("expected %s, got %s (%s)"):format(expect, got, terr and terr.message or "")
@@ -72,6 +73,12 @@ local multi = assert(core.multi { timeout = 2, max_body = 32 * 1024, ca_file = s
 local closed = assert(core.new())
 closed:close()
 local prebuilt = assert(core.headers { "Accept: application/json", "X-Probe: pre" })
+local cjson = require("cjson").new()
+
+-- an outcome that is not a transfer's: true is `what`, anything else a miss
+local function check(what, ok)
+  note(what, ok and { status = what } or nil, { kind = "miss" })
+end
 
 local CASES = {
   function() note("status 200", plain:request("GET", srv.http .. "/json", { "Accept: application/json" })) end,
@@ -108,6 +115,20 @@ local CASES = {
   function()   -- options rejected
     local c, err = core.new { timeout = "soon" }
     note("invalid_argument", c, { kind = err and "invalid_argument" or "?" })
+  end,
+  function()   -- res.headers built on first access from the packed head
+    local res = plain:request("GET", srv.http .. "/json", prebuilt)
+    check("headers", res and res.headers["content-type"] == "application/json" and res.headers == res.headers)
+  end,
+  function()   -- the helpers behind konnect.accel: needle sets (some bad), searched, then collected
+    local set = core.needles { "%", "\\", "kpat_soak_secret", ("ab"):rep(40) .. "c", "x" }
+    local body = ('{"id":"%s","v":"%s"}'):format(("ab"):rep(60), ("a"):rep(300))
+    check("needles", core.find_any(body, set) == false and core.find_any(body .. "kpat_soak_secret", set)
+      and core.find_any(body, core.needles { "", 7 }) and core.find_any(nil, set))
+  end,
+  function()   -- the null walk over a decoded document
+    local v = cjson.decode('{"a":null,"b":[1,null,{"c":null,"d":2.0}],"e":{"f":[null]}}')
+    check("json_clean", core.json_clean(v, cjson.null) and v.a == nil and v.b[3].c == nil)
   end,
 }
 

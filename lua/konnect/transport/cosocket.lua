@@ -111,7 +111,7 @@ end
 
 -- Everything about one origin (scheme://host:port) a call needs, computed once
 -- per transport: where to connect, the keepalive pool, the Host line.
-local MAX_ORIGINS = 64
+local MAX_ORIGINS = limits.ORIGINS_KEPT
 local function origin(self, scheme_host_port)
   local o = self.opts
   local scheme, host, port = parse_url(scheme_host_port)

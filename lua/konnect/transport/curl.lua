@@ -64,27 +64,20 @@ end
 
 --- request(req) -> res | nil, terr  (see HACKING.md, "Transport contract")
 function _M:request(req)
-  local conn, err, kind = connection(self)
-  if not conn then return nil, setup_error(err, kind) end
-  local h, herr = lines_of(req)
-  if not h then return nil, herr end
+  local conn = self.conn
+  if not conn then
+    local err, kind
+    conn, err, kind = connection(self)
+    if not conn then return nil, setup_error(err, kind) end
+  end
+  local h = req.header_lines
+  if not h then
+    local herr
+    h, herr = lines_of(req)
+    if not h then return nil, herr end
+  end
   return conn:request(req.method, req.url, h, req.body, req.once, req.timeout)
 end
-
---- request_values(method, url, header_lines, body, once, timeout, uv) -> status, body,
---- content_type, rate_limit, http_version, time, head, resent | nil, terr:
---- request() without the response table (konnect.http's first attempt makes
---- none unless it needs one: response(...) then); header_lines is a
---- core.headers() list; `uv` is kept with the head (core.head_headers).
-function _M:request_values(method, url, lines, body, once, timeout, uv)
-  local conn, err, kind = connection(self)
-  if not conn then return nil, setup_error(err, kind) end
-  return conn:request_values(method, url, lines, body, once, timeout, uv)
-end
-
--- response(status, body, content_type, rate_limit, http_version, time, head,
--- resent) -> the res table request() would have returned
-_M.response = core.response
 
 --- request_many(reqs, concurrency) -> array of res | terr, in input order.
 function _M:request_many(reqs, concurrency)
@@ -125,9 +118,6 @@ function _M:request_many(reqs, concurrency)
   return out
 end
 
--- json_decode(body, needles) -> table | nil[, held]: konnect.core's one-pass
--- decoder with redaction's check in front (konnect.http's first attempt)
-_M.json_decode = core.json_decode
 _M.sleep = core.sleep
 _M.now = core.monotime
 

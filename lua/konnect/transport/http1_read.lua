@@ -26,7 +26,7 @@ local _M = { _VERSION = limits.VERSION }
 
 local MAX_HEADER_BYTES = limits.MAX_HEADER_BYTES   -- status line + headers of one response head
 local MAX_CHUNK_LINE = limits.MAX_CHUNK_LINE       -- one chunk-size line
-local READ_CHUNK = 64 * 1024                       -- the most one receiveany asks for
+local READ_CHUNK = limits.READ_CHUNK               -- the most one receiveany asks for
 local NO_BODY_STATUS = { [204] = true, [304] = true }
 
 -- Map a cosocket error string to a transport error.

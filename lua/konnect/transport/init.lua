@@ -16,6 +16,7 @@
 
 local errors = require "konnect.errors"
 local limits = require "konnect.limits"
+local accel  = require "konnect.accel"
 
 local type, pairs, pcall, require, rawget, tostring, format, lower =
   type, pairs, pcall, require, rawget, tostring, string.format, string.lower
@@ -93,17 +94,22 @@ local function call_function(fn, req)
            http_version = type(res.http_version) == "string" and res.http_version or nil }
 end
 
--- The adapter that makes a caller's function(req) a transport.
+-- The adapter that makes a caller's function(req) a transport.  The
+-- function gets the request alone (the transport contract's fields), never
+-- the call state it travels in.
 local function function_transport(fn)
   local ngx = in_nginx()
-  local ok, core = pcall(require, "konnect.core")
+  local core = accel.core -- (its clock and sleep, when it loaded)
   return {
-    request = function(_, req) return call_function(fn, req) end,
-    now = ngx and function() ngx.update_time(); return ngx.now() end or (ok and core.monotime) or os.time,
+    request = function(_, req)
+      return call_function(fn, { method = req.method, url = req.url, headers = req.headers, body = req.body,
+                                 once = req.once, timeout = req.timeout, connect_timeout = req.connect_timeout })
+    end,
+    now = ngx and function() ngx.update_time(); return ngx.now() end or (core and core.monotime) or os.time,
     -- ngx.sleep only where it may yield; elsewhere the C core blocks, as asked
     sleep = function(seconds)
       if ngx and COSOCKET_PHASES[ngx.get_phase()] then return ngx.sleep(seconds) end
-      if ok then return core.sleep(seconds) end
+      if core then return core.sleep(seconds) end
     end,
     user_agent_suffix = function() return "custom transport" end,
   }
