@@ -16,11 +16,6 @@
 --
 -- Each build under build/<v>/ is copied alone, as konnect/core.so, into a
 -- scratch directory and required by every interpreter in a child process.
--- The module proper is build/<v>/konnect/core_impl.so as long as the build
--- still makes core.so a loader that opens it lazily (csrc/loader.c; being
--- removed by the build branch of issue 18); once konnect/core.so is the
--- normally linked module, that file is the one taken.  Either way the file
--- copied is what a normally linked konnect/core.so is.
 
 local ROOT
 do
@@ -61,7 +56,6 @@ local INTERPRETERS = {
 -- the module file of build/<v>, or nil when that build is absent
 local function module_of(build)
   local dir = ROOT .. "/build/" .. build .. "/konnect/"
-  if exists(dir .. "core_impl.so") then return dir .. "core_impl.so" end -- (until the loader goes)
   if exists(dir .. "core.so") then return dir .. "core.so" end
   return nil
 end
