@@ -74,6 +74,8 @@ local function report(st, line, err, extra, more)
   if st.json then
     if err == nil then
       local kind, msg = (line or ""):match("^konnect%-pats: ([%w_]+)[^:]*: (.*)$")
+      -- a usage line's "(see '... --help')" is for the text line; the message is the reason alone
+      if kind == "usage" then msg = msg:match("^(.-) %(see '[^']*%-%-help'%)$") or msg end
       err = { kind = kind or "error", message = msg or line }
     end
     st.err(json.encode_sorted(render.error_object(err, extra, json.null)), "\n")
