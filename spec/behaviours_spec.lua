@@ -243,6 +243,73 @@ describe("behaviours (issue 19)", function()
   end)
 
   -----------------------------------------------------------------------------
+  -- found by the sampled `make mutate` (its survivors that were missing tests)
+  describe("found by make mutate", function()
+    it("a refused connection's message says where: the host and the port", function()
+      local c = assert(pats.new { token = fake.ALICE_TOKEN, server_url = "http://127.0.0.1:1", retries = false })
+      local v, err = c:list(ALICE)
+      assert.is_nil(v)
+      assert.equal("connect", err.kind)
+      assert.matches("127.0.0.1", err.message, 1, true)
+      assert.matches("port 1", err.message, 1, true)
+    end)
+
+    it("JSON with a member separator missing is a decode error, not a value", function()
+      fake.fault { method = "GET", body = '{"data":[] "meta":{"page":{"total":0}}}' }
+      local v, err = fake.client { retries = false }:list(ALICE)
+      assert.is_nil(v)
+      assert.equal("decode", err.kind)
+    end)
+
+    it("a vendor JSON media type (application/vnd.<x>.<y>+json) is JSON", function()
+      fake.fault { method = "GET", content_type = "application/vnd.konnect.v3+json", body = list_json('"ok"') }
+      local v = assert(fake.client { retries = false }:list(ALICE))
+      assert.equal("ok", v.data[1].name)
+    end)
+
+    it("a 4-byte proxy password, once percent-decoded, is a secret too", function()
+      local srv = hostile.start()
+      srv:respond(hostile.response("200 OK", { "Content-Type: application/json" }, list_json('"p@s!"')))
+      local c = assert(pats.new { token = fake.ALICE_TOKEN, server_url = "http://konnect.localhost:9",
+        retries = false, proxy = "http://ops:p%40s%21@" .. srv.url:match("//(.*)$") })
+      local v = c:list(ALICE)
+      srv:stop()
+      assert.equal(MASK, v.data[1].name)
+    end)
+
+    it("a caller's transport answering status 600 is refused (100-599 are statuses)", function()
+      local function client(status)
+        return assert(pats.new { token = fake.ALICE_TOKEN, server_url = fake.http, retries = false,
+          transport = function()
+            return { status = status, headers = { ["Content-Type"] = "application/json" }, body = "{}" }
+          end })
+      end
+      local _, err = client(600):me()
+      assert.equal("network", err.kind)
+      assert.matches("100-599", err.message, 1, true)
+      _, err = client(599):me()
+      assert.equal("server", err.kind)
+      assert.equal(599, err.status)
+    end)
+
+    it("CLI: --older-than takes up to 10 years, 10y included", function()
+      local r = cli({ "prune", "--older-than", "10y", "--dry-run", "--json" })
+      assert.equal(0, r.code, r.err)
+      r = cli({ "prune", "--older-than", "11y", "--dry-run", "--json" })
+      assert.equal(2, r.code)
+    end)
+
+    it("CLI --json: an error object holds the documented fields and no other", function()
+      local r = cli({ "get", "00000000-0000-4000-8000-00000000dead", "--json" })
+      assert.equal(1, r.code)
+      local keys = {}
+      for k in pairs(cjson.decode(r.err)) do keys[#keys + 1] = k end
+      table.sort(keys)
+      assert.same({ "kind", "message", "request_id", "status", "trace_id" }, keys)
+    end)
+  end)
+
+  -----------------------------------------------------------------------------
   -- 8. --json usage errors: kind "usage", and a message that is the reason alone
   describe("the CLI's --json usage errors", function()
     local CASES = {
