@@ -14,7 +14,9 @@
 #    Known equivalents (scripts/mutate_equivalents.lua) are never drawn.
 # 3. Each slot: the file's next candidate in a scratch copy of the tree (.run/mutate/s<slot>;
 #    the checkout is never touched); a C mutant rebuilds the Lua 5.4 core only, and one
-#    that does not compile is discarded and replaced by the file's next candidate.  Then
+#    that does not compile, or compiles to the very code and data of the real core (an
+#    inactive #if branch: equivalent by construction), is discarded and replaced by the
+#    file's next candidate.  Then
 #    the suites that cover the mutated line run, cheapest first, each stopping at its
 #    first failing test: a test that passed in the baseline and fails now kills the
 #    mutant, and so does a suite that crashes or overruns FACTOR x its baseline time + 30 s
@@ -92,6 +94,18 @@ for l in lua5.4 luajit; do
   make -C "$BASE" --no-print-directory -s build LUA=$l > "$RUN/logs/build-base-$l.log" 2>&1 ||
     { cat "$RUN/logs/build-base-$l.log"; echo "mutate: the unmutated tree does not build"; exit 2; }
 done
+# the machine code and data of the 5.4 core (a C mutant that leaves them as they are
+# changes nothing the compiler sees: an inactive #if branch, or what the optimizer erases)
+code_of() { # tree out: the .text, .rodata and .data of the tree's 5.4 core, concatenated, into out
+  local f
+  : > "$2"
+  for f in core.so core_impl.so; do
+    objcopy -O binary -j .text -j .rodata -j .data "$1/build/5.4/konnect/$f" "$2.part" 2>/dev/null &&
+      cat "$2.part" >> "$2"
+  done
+  rm -f "$2.part"
+}
+code_of "$BASE" "$RUN/base-code.bin"
 
 # -- one fake Konnect per worker -----------------------------------------------------
 FAKES=()
@@ -265,6 +279,9 @@ slot_job() { # worker slot
         > "$RUN/logs/$cid-build.log" 2>&1; then
       echo "does not compile" > "$RUN/discarded/$cid"; rm -rf "$dir"; continue
     fi
+    if [[ $file == csrc/* ]] && code_of "$dir" "$dir.code" && cmp -s "$dir.code" "$RUN/base-code.bin"; then
+      echo "compiles to the same code" > "$RUN/discarded/$cid"; rm -rf "$dir"; continue
+    fi
     status=survived
     for unit in $units; do
       k=$(key "$unit")
@@ -292,6 +309,7 @@ slot_job() { # worker slot
   printf '%s\t%s\t%s\t%s\n' "$status" "$cid" "$(since "$t")" "$(printf '%s' "$detail" | tr '\t\n' '  ' | cut -c1-300)" \
     > "$RUN/results/$slot"
   printf '#%-3s %-8s %6ss  %s  %s\n' "$slot" "$status" "$(since "$t")" "$cid" "$(echo "$detail" | cut -c1-120)"
+  rm -f "$RUN/s$slot.code"
   [ "${KEEP:-0}" = 1 ] || rm -rf "$RUN/s$slot"
 }
 

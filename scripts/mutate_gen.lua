@@ -49,9 +49,20 @@ local function equivalents()
       or e.why == "" then
       die("scripts/mutate_equivalents.lua: every entry needs file, from, to and why")
     end
-    idx[e.file .. "\0" .. trim(e.from) .. "\0" .. trim(e.to)] = e.why
+    if e.prev ~= nil and type(e.prev) ~= "string" then die("scripts/mutate_equivalents.lua: prev must be a string") end
+    local k = e.file .. "\0" .. trim(e.from) .. "\0" .. trim(e.to)
+    idx[k] = idx[k] or {}
+    table.insert(idx[k], e)
   end
   return idx
+end
+
+-- is candidate c of file a known equivalent?  (an entry's `prev`, when given, is the
+-- text of the line before: it tells apart the same text at two places)
+local function known(equiv, file, c)
+  for _, e in ipairs(equiv[file .. "\0" .. trim(c.from) .. "\0" .. trim(c.to)] or {}) do
+    if e.prev == nil or trim(e.prev) == c.prev then return e.why end
+  end
 end
 
 ---------------------------------------------------------------------------
@@ -135,7 +146,7 @@ local function plan(root, seed, n, covdir, rundir)
     local keep = {}
     for _, c in ipairs(cands) do
       stats.candidates = stats.candidates + 1
-      if equiv[file .. "\0" .. trim(c.from) .. "\0" .. trim(c.to)] then
+      if known(equiv, file, c) then
         stats.equivalent = stats.equivalent + 1
       else
         local ok = true
@@ -252,16 +263,28 @@ local function report(rundir, seed, n, outpath)
     if st == "killed" then killed = killed + 1 elseif st == "survived" then survived = survived + 1 else empty = empty + 1 end
   end
   p:close()
-  local discarded = 0
-  local d = io.popen("ls '" .. rundir .. "/discarded' 2>/dev/null | wc -l")
-  discarded = tonumber(d:read("l")) or 0
+  local discarded, why = 0, {}
+  local d = io.popen("cat '" .. rundir .. "'/discarded/* 2>/dev/null")
+  for l in d:lines() do
+    discarded = discarded + 1
+    why[l] = (why[l] or 0) + 1
+  end
   d:close()
+  local reasons = {}
+  for w, k in pairs(why) do reasons[#reasons + 1] = k .. " " .. w end
+  table.sort(reasons)
   local scored = killed + survived
   local lines = {}
   local function say(s) lines[#lines + 1] = s end
-  say(("make mutate: seed %s, %d slots, %d mutants run (%d that did not compile discarded and replaced%s)")
-    :format(seed, n, scored, discarded, empty > 0 and (", " .. empty .. " slots left empty: no candidate compiled") or ""))
-  say(("score: killed %d of %d: %.1f%%"):format(killed, scored, scored > 0 and 100 * killed / scored or 0))
+  say(("make mutate: seed %s, %d slots, %d mutants run (%d discarded and replaced%s%s)")
+    :format(seed, n, scored, discarded, #reasons > 0 and (": " .. table.concat(reasons, ", ")) or "",
+      empty > 0 and ("; " .. empty .. " slots left empty: no candidate left") or ""))
+  local unrun = 0
+  for _, r in ipairs(rows) do
+    if r.status == "survived" and r.c and r.c.units == "-" then unrun = unrun + 1 end
+  end
+  say(("score: killed %d of %d: %.1f%%%s"):format(killed, scored, scored > 0 and 100 * killed / scored or 0,
+    unrun > 0 and (" (%d of the %d survivors are on lines no suite runs)"):format(unrun, survived) or ""))
   say("survivors (file:line [rule], the line, the mutant, the suites that ran):")
   for _, r in ipairs(rows) do
     if r.status == "survived" then

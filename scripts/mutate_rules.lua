@@ -23,11 +23,11 @@
 --   comments, blank lines, string and message text (string contents other than
 --   Lua patterns), C preprocessor lines; `local` declarations and C declarations
 --   (deleting one fails to load or compile, or only turns a local into a global);
---   whole lines that are log or print calls (log, warn, note, print, ngx.log,
+--   log or print calls, every line of them (log, warn, note, print, ngx.log,
 --   io.stderr, fprintf(stderr, ...)); argument swaps inside message formatting
 --   (format, error, luaL_error, lua_pushfstring, *printf); C array sizes in
 --   declarations; deleting a call that only frees memory (free, *_free,
---   *_cleanup, close: only valgrind sees that, and `make check` runs valgrind);
+--   *_cleanup, *_release, close: only valgrind sees that, and `make check` runs valgrind);
 --   C argument swaps with lua_State *L or a string literal (they never compile).
 local M = {}
 
@@ -291,7 +291,7 @@ local function c_decl(m)
 end
 
 local FREES = { "%f[%w_]free%s*%(", "_free%s*%(", "_free_all%s*%(", "_cleanup%s*%(", "_unref%s*%(",
-                "%f[%w_]close%s*%(" }
+                "%f[%w_]close%s*%(", "_release%s*%(" }
 
 local function delete(o, m, add, c, ctx)
   local t = match(m, "^%s*(.-)%s*$")
@@ -396,13 +396,15 @@ local function patterns(o, m, add, spans)
       for sa, set, sb in s:gmatch("()%[%^?([^%]]+)%]()") do
         local items, k = {}, 1
         while k <= #set do
-          local it = sub(set, k, k) == "%" and sub(set, k, k + 1) or (sub(set, k + 1, k + 1) == "-" and
-            k + 2 <= #set) and sub(set, k, k + 2) or sub(set, k, k)
+          -- an item: %x, a range a-z, a string escape (\r, \n, \ddd: one byte), or one character
+          local it = sub(set, k, k) == "%" and sub(set, k, k + 1)
+            or sub(set, k, k) == "\\" and (match(set, "^\\%d%d?%d?", k) or sub(set, k, k + 1))
+            or (sub(set, k + 1, k + 1) == "-" and k + 2 <= #set) and sub(set, k, k + 2) or sub(set, k, k)
           items[#items + 1] = { k, k + #it - 1 }
           k = k + #it
         end
         if #items >= 2 then
-          local base = a + sa + (sub(s, sa + 1, sa + 1) == "^" and 1 or 0) -- column of set's first char
+          local base = a + sa + 1 + (sub(s, sa + 1, sa + 1) == "^" and 1 or 0) -- column of the set's first item
           for _, it in ipairs(items) do add("pattern", base + it[1] - 1, base + it[2] - 1, "") end
         end
         local _ = sb
@@ -429,19 +431,25 @@ function M.candidates(path, text)
   local masked, spans = (c and lex_c or lex_lua)(text)
   local ol, ml = lines_of(text), lines_of(masked)
   local out, seen, code_lines = {}, {}, 0
-  local prev_code
+  local prev_code, prev_text
+  local log_open = 0 -- brackets a log call left open: its next lines are the log call too
   for i = 1, #ol do
     local o, m = ol[i], ml[i] or ""
     if find(m, "%S") then
       code_lines = code_lines + 1
-      local logline = any(m, c and C_LOG or LUA_LOG)
+      local logline = log_open > 0 or any(m, c and C_LOG or LUA_LOG)
+      if logline then
+        local _, opens = gsub(m, "[%(%[{]", "")
+        local _, closes = gsub(m, "[%)%]}]", "")
+        log_open = math.max(0, log_open + opens - closes)
+      end
       local local_decl = not c and find(m, "^%s*local%f[^%w_]") and not find(m, "^%s*local%s+function")
       if not logline then
         local function add(rule, a, b, to)
           local mutated = sub(o, 1, a - 1) .. to .. sub(o, b + 1)
           if mutated ~= o and not seen[i .. "\0" .. mutated] then
             seen[i .. "\0" .. mutated] = true
-            out[#out + 1] = { line = i, rule = rule, from = o, to = mutated }
+            out[#out + 1] = { line = i, rule = rule, from = o, to = mutated, prev = prev_text }
           end
         end
         local nxt
@@ -455,7 +463,7 @@ function M.candidates(path, text)
         swap(o, m, add, c)
         if c then flags(o, m, add) else patterns(o, m, add, spans[i]) end
       end
-      prev_code = m
+      prev_code, prev_text = m, match(o, "^%s*(.-)%s*$")
     end
   end
   return out, code_lines
