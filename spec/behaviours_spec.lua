@@ -221,10 +221,13 @@ describe("behaviours (issue 19)", function()
       assert.equal(8, gets, "requests sent (two windows)")
     end)
 
-    it("a client that heard Remaining: 0 starts its batch only after the reset: not one 429", function()
+    for _, watched in ipairs { false, true } do
+    it("a client that heard Remaining: 0 starts its batch only after the reset: not one 429"
+      .. (watched and " (a client with a log)" or ""), function()
       local tok = assert(fake.client():create(ALICE, { name = "rl", ttl_seconds = DAY }))
       fake.ratelimit(4)
-      local c = fake.client { retries = { max_attempts = 3, initial = 0.05, max = 2, max_elapsed = 30 } }
+      local c = fake.client { retries = { max_attempts = 3, initial = 0.05, max = 2, max_elapsed = 30 },
+                              log = watched and function() end or nil }
       -- single calls until one says nothing remains in this window
       local heard
       for _ = 1, 12 do
@@ -240,6 +243,7 @@ describe("behaviours (issue 19)", function()
       assert.equal(0, failed)
       assert.equal(0, (count429()), "answers that were 429")
     end)
+    end
   end)
 
   -----------------------------------------------------------------------------
@@ -297,6 +301,30 @@ describe("behaviours (issue 19)", function()
       assert.equal(0, r.code, r.err)
       r = cli({ "prune", "--older-than", "11y", "--dry-run", "--json" })
       assert.equal(2, r.code)
+    end)
+
+    it("a problem's detail ends the message without the server's trailing white space", function()
+      fake.fault { method = "GET", status = 404, content_type = "application/problem+json",
+                   body = '{"status":404,"title":"Not Found \\n","detail":"no such token \\r\\n"}' }
+      local _, err = fake.client { retries = false }:list(ALICE)
+      assert.equal("not_found", err.kind)
+      assert.matches("no such token$", err.message)
+      assert.matches("no such token$", tostring(err))
+    end)
+
+    it("the secret file is opened close-on-exec (a child the host process starts never inherits it)", function()
+      local core = require "konnect.core"
+      local dir = require("support.proc").read_cmd("mktemp -d")
+      local path = dir .. "/secret"
+      local sf = assert(core.secret_file(path, false))
+      -- this process's descriptors (the shell's parent is this busted process)
+      local flags = require("support.proc").read_cmd("for f in /proc/$PPID/fd/*; do "
+        .. "[ \"$(readlink $f)\" = '" .. path .. "' ] && grep '^flags' /proc/$PPID/fdinfo/${f##*/}; done")
+      sf:abort()
+      os.execute("rm -rf '" .. dir .. "'")
+      local octal = flags:match("flags:%s*(%d+)")
+      assert.is_string(octal, "the secret file's descriptor was found")
+      assert.equal(1, math.floor(tonumber(octal, 8) / 2 ^ 19) % 2, "O_CLOEXEC (02000000 = 2^19) in " .. flags)
     end)
 
     it("CLI --json: an error object holds the documented fields and no other", function()

@@ -49,6 +49,7 @@ M.cases = {
   -- framing
   { name = "two_content_lengths", expect = "network" },   -- Content-Length: 2 and Content-Length: 40
   { name = "cl_and_chunked", expect = "value" },          -- chunked wins (RFC 9112 6.3)
+  { name = "chunked_lf_only", expect = "value" },         -- chunk-size lines ended by a bare LF (RFC 9112 2.2)
   { name = "early_close_headers", expect = "network" },   -- half a header block, then close
   { name = "early_close_body", expect = "network" },      -- Content-Length 100, 10 bytes, close
   { name = "empty_reply", expect = "network" },           -- close without a byte

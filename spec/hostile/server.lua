@@ -135,6 +135,9 @@ B.excess_after_body = function(s)
   s:settimeout(3000)
   if s:receiveuntil("\r\n\r\n")() then s:send(json(200, list:format("reused_connection"))) end
 end
+B.chunked_lf_only = function(s)
+  s:send(CHUNKED .. string.format("%x", #LIST_OK) .. "\n" .. LIST_OK .. "\r\n0\n\r\n")
+end
 B.early_close_headers = function(s) s:send("HTTP/1.1 200 OK\r\nContent-Type: appl") end
 B.early_close_body = function(s)
   s:send("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"data\":[")
