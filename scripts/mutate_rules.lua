@@ -28,7 +28,8 @@
 --   (format, error, luaL_error, lua_pushfstring, *printf); C array sizes in
 --   declarations; deleting a call that only frees memory (free, *_free,
 --   *_cleanup, *_release, close: only valgrind sees that, and `make check` runs valgrind);
---   C argument swaps with lua_State *L or a string literal (they never compile).
+--   C argument swaps with lua_State *L or a string literal (they never compile); argument
+--   swaps of min and max (commutative: equivalent by construction).
 local M = {}
 
 local sub, find, match, gsub, rep, byte = string.sub, string.find, string.match, string.gsub, string.rep, string.byte
@@ -346,6 +347,7 @@ local function swap(o, m, add, c)
       local skip = find(sub(m, 1, a - 1), "function%s+[%w_.:]*%s*$") or find(sub(m, 1, a - 1), "function%s*$")
         or (c and (c_decl(m) or find(m, "^[%a_]"))) or LUA_KEYWORDS[bare] or bare == "if" or bare == "while" or bare == "for" or bare == "switch"
         or bare == "return" or bare == "sizeof"
+        or bare == "min" or bare == "max" or bare == "MIN" or bare == "MAX" -- commutative: equivalent by construction
       for _, w in ipairs(c and C_MSG or LUA_MSG) do if find(name, w, 1, true) then skip = true end end
       if not skip then
         local args = args_of(m, a, b)
