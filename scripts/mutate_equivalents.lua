@@ -87,4 +87,6 @@ return {
     to = [[if false then st.fixed = { t = t, sets = sets } end]],
     why = "st.fixed caches the choice; without it every call selects again and gets the same transport and sets "
       .. "(load caches them per name)" },
+  { file = "csrc/core.c", from = [[KC_SET(e, CURLOPT_SSL_VERIFYHOST, 2L);]], to = [[KC_SET(e, CURLOPT_SSL_VERIFYHOST, 1L);]],
+    why = "CURLOPT_SSL_VERIFYHOST(3): since libcurl 7.66.0 the value 1 is treated as 2 (Debian 12 has 7.88)" },
 }
