@@ -1,4 +1,5 @@
--- scripts/mutants.lua: the fixed list of mutants of `make mutate` (scripts/mutate.sh).
+-- scripts/mutants.lua: the hand-picked mutants of `MUTANTS=list make mutate` (scripts/mutate_list.sh),
+-- a regression set; the score that counts is the sampled one (scripts/mutate.sh).
 --
 -- Each mutant is one realistic mistake a developer could make and ship: a
 -- plain-text edit `from` -> `to` of `file` (or `edits = { {from, to}, ... }`

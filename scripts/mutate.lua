@@ -1,4 +1,5 @@
--- scripts/mutate.lua: the Lua half of `make mutate` (scripts/mutate.sh is the driver).
+-- scripts/mutate.lua: the Lua half of the hand-picked regression set (`MUTANTS=list make mutate`;
+-- scripts/mutate_list.sh is the driver).
 --
 --   lua5.4 scripts/mutate.lua list [SEL]          id<TAB>file<TAB>suites<TAB>what, one line per mutant
 --   lua5.4 scripts/mutate.lua check ROOT [SEL]    does every selected mutant apply to ROOT exactly once?

@@ -7,6 +7,8 @@
 -- (op, default "list"), client options, and the expected outcome:
 --   expect = "value"           the call returns a value
 --   expect = "<kind>"          it returns nil, err with err.kind == kind
+--   next_call = "<name>"       then the same client lists NEXT_USER and must get back
+--                              a token named so (a connection the case spoiled is not reused)
 -- Every case is also checked for: nothing raised, the token nowhere (error
 -- fields, tostring(err), hook views, log lines, the value), and the call
 -- returning within its deadline (timeout + margin).
@@ -15,7 +17,9 @@
 -- the token every case uses: no fixture shape, so only redaction by value can hide it
 local TOKEN = "kpat_fake_hostile_case_token_not_real"
 
-local M = { TOKEN = TOKEN, TIMEOUT = 2, MARGIN = 4 }
+local M = { TOKEN = TOKEN, TIMEOUT = 2, MARGIN = 4,
+            USER = "00000000-0000-4000-8000-0000000a11ce",       -- every call's user
+            NEXT_USER = "00000000-0000-4000-8000-0000000b0b00" } -- a next_call's user
 
 M.cases = {
   -- slow servers: one absolute deadline per attempt
@@ -45,12 +49,19 @@ M.cases = {
   -- framing
   { name = "two_content_lengths", expect = "network" },   -- Content-Length: 2 and Content-Length: 40
   { name = "cl_and_chunked", expect = "value" },          -- chunked wins (RFC 9112 6.3)
+  { name = "chunked_lf_only", expect = "value" },         -- chunk-size lines ended by a bare LF (RFC 9112 2.2)
   { name = "early_close_headers", expect = "network" },   -- half a header block, then close
   { name = "early_close_body", expect = "network" },      -- Content-Length 100, 10 bytes, close
   { name = "empty_reply", expect = "network" },           -- close without a byte
   { name = "reset", expect = "network", rst = true },     -- RST instead of an answer (rst_server.lua)
   { name = "bad_status_line", expect = "network" },       -- "HTTP/1.1 abc"
   { name = "http09", expect = "network" },                -- a body without a status line
+
+  -- a response with more bytes than its Content-Length ("{}", then a second complete
+  -- response): the connection must not be kept (a desync).  `next_call`: the same client
+  -- then lists cases.NEXT_USER; the name of the first token it must get back: the real
+  -- server's answer, from a new connection (see server.lua)
+  { name = "excess_after_body", expect = "decode", next_call = "ok" },
 
   -- 1xx
   { name = "storm_1xx_then_200", expect = "value" },      -- 2,000 × "100 Continue", then the answer

@@ -38,10 +38,17 @@ function M.run(c, opts)
   end
   local t0 = opts.clock()
   local ok, v, err = pcall(function()
-    if c.op == "find_by_name" then return client:find_by_name("00000000-0000-4000-8000-0000000a11ce", "ok") end
-    return client:list("00000000-0000-4000-8000-0000000a11ce")
+    if c.op == "find_by_name" then return client:find_by_name(cases.USER, "ok") end
+    return client:list(cases.USER)
   end)
   out.elapsed = opts.clock() - t0
+  if c.next_call then -- the same client's next call: what did it get?
+    local nok, nv, nv_err = pcall(client.list, client, cases.NEXT_USER)
+    collect(nok and (nv or nv_err) or tostring(nv), "next call", strings)
+    local first = nok and type(nv) == "table" and type(nv.data) == "table" and nv.data[1]
+    out.next = first and type(first.name) == "string" and ("a token named " .. first.name)
+      or (not nok and "raised") or ("error kind " .. tostring(type(nv_err) == "table" and nv_err.kind))
+  end
   if not ok then
     out.raised = tostring(v):sub(1, 300)
     collect(out.raised, "raised error", strings)
@@ -73,6 +80,9 @@ function M.verdict(c, o)
   local deadline = cases.TIMEOUT + cases.MARGIN
   if not o.elapsed or o.elapsed > deadline then
     return ("took %.1f s, deadline %.1f s"):format(o.elapsed or -1, deadline)
+  end
+  if c.next_call and o.next ~= "a token named " .. c.next_call then
+    return ("the next call got %s, not the server's answer (a token named %s)"):format(tostring(o.next), c.next_call)
   end
   local want = c.expect_any or { c.expect }
   for _, w in ipairs(want) do

@@ -124,6 +124,20 @@ B.cl_and_chunked = function(s)
   s:send("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 5\r\n"
     .. "Transfer-Encoding: chunked\r\n\r\n" .. string.format("%x", #LIST_OK) .. "\r\n" .. LIST_OK .. "\r\n0\r\n\r\n")
 end
+-- The first call: 200 with Content-Length 2 ("{}") and a second complete response
+-- right behind it, in one write; then, should the client send another request on
+-- this connection (it kept it), the answer says so.  The next call, for
+-- cases.NEXT_USER, on a new connection: the real answer (a token named "ok").
+B.excess_after_body = function(s)
+  if ngx.var.uri:find(cases.NEXT_USER, 1, true) then return s:send(json(200, LIST_OK)) end
+  local list = '{"data":[' .. token_json('"%s"') .. '],"meta":{"page":{"total":1}}}'
+  s:send(json(200, "{}") .. json(200, list:format("smuggled")))
+  s:settimeout(3000)
+  if s:receiveuntil("\r\n\r\n")() then s:send(json(200, list:format("reused_connection"))) end
+end
+B.chunked_lf_only = function(s)
+  s:send(CHUNKED .. string.format("%x", #LIST_OK) .. "\n" .. LIST_OK .. "\r\n0\n\r\n")
+end
 B.early_close_headers = function(s) s:send("HTTP/1.1 200 OK\r\nContent-Type: appl") end
 B.early_close_body = function(s)
   s:send("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"data\":[")

@@ -1,0 +1,92 @@
+-- scripts/mutate_equivalents.lua: mutants of `make mutate` shown to be equivalent (no
+-- test can tell them from the real code), never drawn again.  Each entry: the file, the
+-- line's text before and after the mutation (leading and trailing white space ignored;
+-- never a line number, so an entry survives code moving around it), and why.  An entry
+-- whose text no longer occurs simply stops matching: drop it when you see it.
+return {
+  { file = "lua/konnect/cli.lua",
+    from = [[local kind, msg = (line or ""):match("^konnect%-pats: ([%w_]+)[^:]*: (.*)$")]],
+    to = [[local kind, msg = (line or ""):match("konnect%-pats: ([%w_]+)[^:]*: (.*)$")]],
+    why = "every line report() reads back is one the CLI built, starting with \"konnect-pats: \" (PROG): "
+      .. "the first match is at position 1 with or without the anchor" },
+  { file = "lua/konnect/transport/http1_read.lua",
+    from = [[if e > MAX_HEADER_BYTES then return nil, "too_large", true end]],
+    to = [[if false then return nil, "too_large", true end]],
+    why = "on this path the head ends inside the first read, which asks for READ_CHUNK (64 KiB) bytes at most: "
+      .. "e <= 65536 = MAX_HEADER_BYTES, so the check can never be true (it guards a change of either constant)" },
+  { file = "csrc/core.c",
+    from = [[curl_multi_setopt(m->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);]],
+    to = [[{}]],
+    why = "CURLPIPE_MULTIPLEX is libcurl's default since 7.62.0 (CURLMOPT_PIPELINING(3)); Debian 12 has 7.88: "
+      .. "the call only matters on an older libcurl" },
+  { file = "csrc/core.c", from = [[if (msg->msg != CURLMSG_DONE)]], to = [[if (0)]],
+    why = "CURLMSG_DONE is the only message curl_multi_info_read(3) defines: the check never skips one" },
+  { file = "csrc/core.c", from = [[if (np == NULL)]], to = [[if (0)]],
+    why = "realloc failing: no suite can make the allocator fail (out-of-memory paths are valgrind's and review's)" },
+  { file = "csrc/fs.c", from = [[if (fd < 0 && errno != EEXIST)]], to = [[if (!(fd < 0 && errno != EEXIST))]],
+    why = "differs only when a random temporary name already exists (then it gives up instead of retrying) or "
+      .. "when openat fails otherwise (then it retries KC_SF_TRIES times and fails with the same errno): no test "
+      .. "can make a name of KC_SF_RANDOM random characters collide" },
+  { file = "csrc/fs.c", from = [[if (fd < 0 && errno != EEXIST)]], to = [[if (fd < 0 || errno != EEXIST)]],
+    why = "with fd >= 0 the loop ends either way (its condition is fd < 0); with fd < 0 it differs only on "
+      .. "EEXIST, a collision of KC_SF_RANDOM random characters (it gives up instead of retrying): no test can cause one" },
+  { file = "lua/konnect/transport/cosocket.lua",
+    from = [[return find(host, "^%d+%.%d+%.%d+%.%d+$") ~= nil or sub(host, 1, 1) == "["]],
+    to = [[return find(host, "^%d+%.%d+%.%d+%.%d+") ~= nil or sub(host, 1, 1) == "["]],
+    why = "is_ip only chooses which hint a TLS failure's message carries (use a host name, not an IP address): "
+      .. "message text, which make mutate does not score" },
+  { file = "lua/konnect/transport/http1_read.lua",
+    from = [[if total > MAX_HEADER_BYTES then return nil, "too_large", true end]],
+    to = [[if false then return nil, "too_large", true end]], prev = [[local total = #buf]],
+    why = "right after the first read of at most READ_CHUNK (64 KiB) bytes, or after a 1xx head out of one: "
+      .. "total <= 65536 = MAX_HEADER_BYTES; the loop below checks every later read" },
+  { file = "lua/konnect/meta.lua",
+    from = [[if k ~= "headers" and k ~= "request_id" then return nil end]],
+    to = [[if k ~= "headers" and k ~= "request_id" then  end]],
+    why = "reading any other absent field then builds headers and request_id early and returns m[k], still nil: "
+      .. "the same values, only the lazy build is lost" },
+  { file = "csrc/core.c", from = [[if (n <= m->npool)]], to = [[if (n < m->npool)]],
+    why = "n == npool then reallocs the pool to the size it has and adds no slot: the same pool" },
+  { file = "csrc/core.c", from = [[curl_multi_setopt(m->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)conc);]],
+    to = [[{}]],
+    why = "the run loop never has more than conc transfers in flight (inflight < conc) and every one goes to "
+      .. "the same host: the per-host cap can never bind (CURLMOPT_MAX_TOTAL_CONNECTIONS stays)" },
+  { file = "csrc/core.c", from = [[if (mc != CURLM_OK) {]], to = [[if (0) {]],
+    why = "curl_multi_perform(3) fails only on out-of-memory or an internal/bad-handle error: no suite can "
+      .. "make it fail" },
+  { file = "csrc/fs.c", from = [[return 1;]], to = [[return 2;]], prev = [[lua_pushboolean(L, 1);]],
+    why = "sf:commit(), sf:abort() and sf:close() (and __gc/__close) then return the sf userdata after true: "
+      .. "every caller reads what follows true only when there is no true (the CLI's commands.lua, pcall)" },
+  { file = "lua/konnect/cli/render.lua", from = [[elseif d < 2 * 86400 then]], to = [[elseif d < 2 * 86399 then]],
+    why = "message text: an age of 47 h 59 m 58-59 s reads \"2 days ago\" instead of \"48 hours ago\"" },
+  { file = "lua/konnect/json.lua",
+    from = [[if type(v) == "table" and (tointeger or find(s, "null", 1, true)) then clean_fast(v) end]],
+    to = [[if type(v) == "table" or (tointeger or find(s, "null", 1, true)) then clean_fast(v) end]],
+    why = "clean_fast of a non-table does nothing: core.json_clean answers true for it (lua_type != LUA_TTABLE), "
+      .. "so neither walk runs" },
+  { file = "lua/konnect/ops.lua", from = [[elseif nparams == 1 and a2 == nil and seen[a1] then]],
+    to = [[elseif nparams == 0 and a2 == nil and seen[a1] then]],
+    why = "a shortcut for ids that passed before: without it the general branch below builds the same path "
+      .. "(it validates the id again, and validate.uuid accepts what it remembered)" },
+  { file = "lua/konnect/redact.lua", from = [[local scheme = type(v) == "string" and v:match("^(%a[%w-]*) ") or nil]],
+    to = [[local scheme = type(v) == "string" and v:match("^([%w-]*) ") or nil]],
+    why = "only a credential header's first word starting with a digit or '-' (or a value starting with a "
+      .. "space) is shown as its scheme then; the part after it is masked either way, and no auth scheme starts so" },
+  { file = "lua/konnect/redact.lua", from = [[if type(map) ~= "table" then return h end]],
+    to = [[if false then return h end]],
+    why = "every caller passes a table: the transports' res.headers always is one (konnect.transport makes "
+      .. "a caller's function's headers a table), and request headers are built as one" },
+  { file = "lua/konnect/redact.lua", from = [[if not c_find_any then]], to = [[if false then]],
+    why = "find_any then never picks up konnect.core.find_any and body() searches with the Lua finds: "
+      .. "the same answers, slower" },
+  { file = "lua/konnect/transport/cosocket.lua", from = [[sock:settimeout(ceil(min(left, connect_timeout) * 1000))]],
+    to = [[sock:settimeout(ceil(min(left, connect_timeout) * 999))]],
+    why = "a connect or TLS handshake timeout 0.1% shorter: no test can tell (the attempt's deadline still "
+      .. "bounds the call)" },
+  { file = "lua/konnect/transport/init.lua", from = [[if not (choice == "auto" and ngx) then st.fixed = { t = t, sets = sets } end]],
+    to = [[if false then st.fixed = { t = t, sets = sets } end]],
+    why = "st.fixed caches the choice; without it every call selects again and gets the same transport and sets "
+      .. "(load caches them per name)" },
+  { file = "csrc/core.c", from = [[KC_SET(e, CURLOPT_SSL_VERIFYHOST, 2L);]], to = [[KC_SET(e, CURLOPT_SSL_VERIFYHOST, 1L);]],
+    why = "CURLOPT_SSL_VERIFYHOST(3): since libcurl 7.66.0 the value 1 is treated as 2 (Debian 12 has 7.88)" },
+}
