@@ -131,19 +131,7 @@ local function new_state(env)
   local st = { getenv = env.getenv or os.getenv }
   local stdout, stderr, stdin = env.stdout or io.stdout, env.stderr or io.stderr, env.stdin or io.stdin
   st.out, st.err = writer(st, stdout), writer(st, stderr)
-  st.is_terminal = terminal_test(env, stdin, stdout)
-  -- a yes/no question on stderr (with --json a {"prompt": ..., "tokens":
-  -- [...]} object of its own), the answer one line of stdin (nil: none)
-  st.ask = function(question, tokens)
-    if st.json then
-      st.err(json.encode_sorted({ prompt = question .. " [y/N]", tokens = tokens }), "\n")
-    else
-      st.err(question, " [y/N] ")
-    end
-    local line = require("konnect.cli.terminal").read_line(stdin)
-    if line == nil and not st.json then st.err("\n") end
-    return line
-  end
+  st.is_terminal, st.stdin = terminal_test(env, stdin, stdout), stdin
   st.raw = function(...) stdout:write(...) end
   st.note = function(...) if not st.json then st.err(...) end end
   st.warn = function(msg)

@@ -96,23 +96,6 @@ local function print_json(st, v) st.out(json.encode_sorted(v), "\n") end
 -- without a question, as before there was one.
 local function asks(st, opts) return not opts.yes and st.is_terminal("stdin") end
 
--- The question (stderr; with --json one object {"prompt": ..., "tokens":
--- [...]}), the answer one line of stdin.  tokens (with their heading): the
--- token objects to be deleted, shown as a table before the question.
--- Anything but y or yes, or no answer, stops the command: exit 2, nothing
--- deleted.
-local function confirm(st, question, tokens, heading)
-  if tokens and not st.json then
-    st.err(heading, ":\n")
-    render.token_table(st.err, tokens)
-  end
-  local prompt = (tokens and st.json) and (heading .. "; " .. question) or question
-  if require("konnect.cli.terminal").yes(st.ask(prompt, tokens)) then return end
-  st.die(require("konnect.cli.args").err("invalid_argument",
-    "not confirmed: nothing was deleted (answer y or yes to go on; --yes skips the question)",
-    { exit = EXIT_USAGE, plain = true }), { declined = true })
-end
-
 -- " of user <id>", or "" for me
 local function of_user(st) return st.user == "me" and "" or (" of user " .. clean(st.user)) end
 
@@ -214,7 +197,8 @@ function run.delete(st, client, opts, args)
     tok = render.without_secret(want_object(st, got, "a token object"))
   end
   if asks(st, opts) then
-    confirm(st, format("delete token \"%s\" %s%s?", clean(tok.name or ""), render.token_brief(tok), of_user(st)))
+    require("konnect.cli.terminal").confirm(st, format("delete token \"%s\" %s%s?", clean(tok.name or ""),
+      render.token_brief(tok), of_user(st)))
   end
   local ok, err = client:delete(st.user, id)
   if not ok then st.die(err) end
@@ -279,8 +263,8 @@ function run.prune(st, client, opts, _, extra)
   local list = pruned(st, client:prune(st.user, { states = extra.states, older_than = extra.older_than,
                                                    dry_run = dry or ask }))
   if ask and #list > 0 then
-    confirm(st, #list == 1 and "delete it?" or "delete them?", list, format("prune would delete %s%s",
-      #list == 1 and "this token" or ("these " .. #list .. " tokens"), of_user(st)))
+    require("konnect.cli.terminal").confirm(st, #list == 1 and "delete it?" or "delete them?", list,
+      format("prune would delete %s%s", #list == 1 and "this token" or ("these " .. #list .. " tokens"), of_user(st)))
     list = pruned(st, delete_each(st, client, list))
   end
   if st.json then return print_json(st, list) end
