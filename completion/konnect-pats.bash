@@ -3,9 +3,10 @@
 # the rock into its completion/ directory; to use it by hand:
 #   source completion/konnect-pats.bash
 # Completes commands, options (the global ones and each command's own),
-# the values of --old, --state (list's or prune's), --sort and the ages, and
-# file names after the PATH options.
-# It never runs konnect-pats or reads a token.
+# the values of --old, --state (list's or prune's), --sort, -o/--output and
+# the ages, and file names after the PATH options.
+# It never runs konnect-pats or reads a token.  The commands and options are
+# konnect.cli.options's (spec/cli_spec.lua holds this file to that table).
 
 # COMPREPLY = the words of $1 that start with $2
 _konnect_pats_reply() {
@@ -26,7 +27,7 @@ _konnect_pats() {
     for (( i=1; i < COMP_CWORD; i++ )); do
         w=${COMP_WORDS[i]}
         case $w in
-            --server|--ca-file|--timeout|--token-file|--secret-file|--name|--ttl|--user|--state|--older-than|--old|--expiring-within|--sort)
+            --server|--ca-file|--timeout|--token-file|--secret-file|--name|--ttl|--expires-at|--user|--state|--older-than|--old|--expiring-within|--sort|--output|-o)
                 (( i++ )) ;;
             -*) ;;
             *) cmd=$w; break ;;
@@ -51,13 +52,16 @@ _konnect_pats() {
         --sort)
             _konnect_pats_reply "expires name created" "$cur"
             return 0 ;;
+        --output|-o)
+            _konnect_pats_reply "env" "$cur"
+            return 0 ;;
         --user)
             _konnect_pats_reply "me" "$cur"
             return 0 ;;
         --ttl|--older-than|--expiring-within)
             _konnect_pats_reply "1d 7d 30d 90d 1y" "$cur"
             return 0 ;;
-        --server|--timeout|--name)
+        --server|--timeout|--name|--expires-at)
             return 0 ;;
     esac
 
@@ -74,10 +78,11 @@ _konnect_pats() {
     case $cmd in
         whoami) own="" ;;
         list) own="--user --state --expiring-within --sort" ;;
-        get|rename|revoke|delete|find) own="--user" ;;
-        create) own="--user --name --ttl --secret-file --force" ;;
-        rotate) own="--user --old --name --ttl --secret-file --force" ;;
-        prune) own="--user --state --older-than --dry-run" ;;
+        get|rename|revoke|find) own="--user" ;;
+        delete) own="--user --yes -y" ;;
+        create) own="--user --name --ttl --expires-at --secret-file --force --output -o --force-tty" ;;
+        rotate) own="--user --old --name --ttl --secret-file --force --output -o --force-tty" ;;
+        prune) own="--user --state --older-than --dry-run --yes -y" ;;
         help) _konnect_pats_reply "$commands" "$cur"; return 0 ;;
     esac
     if [[ $cur == -* ]]; then

@@ -1381,14 +1381,26 @@ describe("konnect-pats v2", function()
       assert.same({ "delete", "keep", "revoke" }, complete("--json", "rotate", "ci", "--old", ""))
       assert.same({ "--old" }, complete("rotate", "x", "--ol"))
       assert.same({}, complete("list", "--ol"))
-      -- every option the CLI takes for a command is offered for it
-      local args = require "konnect.cli.args"
-      for name, cmd in pairs(require("konnect.cli.help").COMMANDS) do
+      assert.same({ "env" }, complete("create", "--name", "ci", "-o", ""))
+      assert.same({ "env" }, complete("rotate", "ci", "--output", "e"))
+      assert.same({ "--yes" }, complete("delete", "ci", "--y"))
+      -- every option the CLI takes for a command is offered for it (its short form too), and
+      -- every option every command takes (konnect.cli.options)
+      local options = require "konnect.cli.options"
+      for name, cmd in pairs(options.COMMANDS) do
         local offered = {}
-        for _, o in ipairs(complete(name, "--")) do offered[o] = true end
-        for o in pairs(cmd.options) do assert.is_true(offered["--" .. o], name .. " --" .. o) end
-        for o in pairs(args.FLAG_OPTIONS) do
-          if o ~= "force" and o ~= "dry-run" then assert.is_true(offered["--" .. o], name .. " --" .. o) end
+        for _, o in ipairs(complete(name, "-")) do offered[o] = true end
+        for o in pairs(cmd.options) do
+          assert.is_true(offered["--" .. o], name .. " --" .. o)
+          local short = options.OPTIONS[o].short
+          if short then assert.is_true(offered[short], name .. " " .. short) end
+        end
+        for _, o in ipairs(options.global()) do assert.is_true(offered["--" .. o], name .. " --" .. o) end
+      end
+      -- and every option that takes a value has it skipped when the command is looked for
+      for o, opt in pairs(options.OPTIONS) do
+        for _, form in ipairs { "--" .. o, opt.short } do
+          if opt.value then assert.same(names, complete(form, "x", ""), form .. " takes a value") end
         end
       end
     end)

@@ -4,26 +4,37 @@
 --
 -- argv is the argument vector (without the program name).  env, optional:
 --   stdout, stderr  objects with :write(...) (default io.stdout, io.stderr)
+--   stdin           an object with :read("*l"), for the answer to a question
+--                   (default io.stdin)
 --   getenv          function(name) -> string|nil (default os.getenv)
+--   isatty          function("stdin"|"stdout") -> boolean: whether that
+--                   stream is a terminal (default: the process's own stdin
+--                   and stdout are asked, konnect.cli.terminal; a stream
+--                   passed in env is none)
 -- main never raises and never exits: an unexpected Lua error becomes one line
--- on stderr and status 1.  bin/konnect-pats is the stub that calls it.
+-- on stderr and status 1 (Ctrl-C, the interpreter's "interrupted!": 130).
+-- bin/konnect-pats is the stub that calls it.
 --
 -- Every string printed goes through konnect.redact with the access token in
--- use; only the new secret a user asked for is written unredacted (stdout, or
--- the --secret-file made by konnect.core's secret_file before the API call).
+-- use; only the new secret a user asked for is written unredacted
+-- (konnect.cli.secret: stdout, alone or as -o env's export line, or the
+-- --secret-file made by konnect.core's secret_file before the API call).
 -- With --json, stdout carries one JSON document (README.md, "Command line",
 -- lists each command's shape: an array for a command that lists tokens, the
 -- object for one that shows, makes or deletes one) and stderr JSON objects
 -- only, one a line: an error is one object (kind, always one of
 -- errors.KINDS; status, message, trace_id, request_id); a warning
--- {"warning": ...}; a --verbose line {"log": ...}.
+-- {"warning": ...}; a --verbose line {"log": ...}; delete's and prune's
+-- question on a terminal {"prompt": ..., "tokens": [...]}.
 
 local pats = require "konnect.pats"
 local json = require "konnect.json"
 local limits = require "konnect.limits"
 local render = require "konnect.cli.render"
 local args_ = require "konnect.cli.args"
+local options = require "konnect.cli.options"
 local commands = require "konnect.cli.commands"
+local check = require "konnect.cli.check"
 
 local type, ipairs, tostring, pcall, xpcall, error =
   type, ipairs, tostring, pcall, xpcall, error
@@ -31,7 +42,7 @@ local setmetatable, getmetatable, rawget = setmetatable, getmetatable, rawget
 local format, concat = string.format, table.concat
 
 local clean = render.clean
-local PROG, COMMANDS = "konnect-pats", args_.COMMANDS
+local PROG, COMMANDS = "konnect-pats", options.COMMANDS
 
 -- help texts only when printed
 local function help() return require "konnect.cli.help" end
@@ -40,6 +51,7 @@ local _M = { _VERSION = limits.VERSION }
 
 -- Exit statuses (documented in --help).
 local EXIT_OK, EXIT_API, EXIT_USAGE, EXIT_NET, EXIT_AUTH = 0, 1, 2, 3, 4
+local EXIT_INTERRUPTED = 130 -- 128 + SIGINT, as a shell reports a process Ctrl-C killed
 local EXIT_FOR_KIND = {
   invalid_argument = EXIT_USAGE,
   unauthorized = EXIT_AUTH, forbidden = EXIT_AUTH,
@@ -103,10 +115,23 @@ local function or_usage(st, v, err)
   return v
 end
 
+-- isatty(which) for env: env.isatty, or the process's own stdin and stdout
+-- asked (a stream passed in env is not a terminal)
+local function terminal_test(env, stdin, stdout)
+  if type(env.isatty) == "function" then
+    return function(which) return env.isatty(which) == true end
+  end
+  local fds = { stdin = stdin == io.stdin and 0 or nil, stdout = stdout == io.stdout and 1 or nil }
+  return function(which)
+    return fds[which] ~= nil and require("konnect.cli.terminal").is_terminal(fds[which])
+  end
+end
+
 local function new_state(env)
   local st = { getenv = env.getenv or os.getenv }
-  local stdout, stderr = env.stdout or io.stdout, env.stderr or io.stderr
+  local stdout, stderr, stdin = env.stdout or io.stdout, env.stderr or io.stderr, env.stdin or io.stdin
   st.out, st.err = writer(st, stdout), writer(st, stderr)
+  st.is_terminal, st.stdin = terminal_test(env, stdin, stdout), stdin
   st.raw = function(...) stdout:write(...) end
   st.note = function(...) if not st.json then st.err(...) end end
   st.warn = function(msg)
@@ -124,24 +149,6 @@ local function new_state(env)
   st.report = function(code, kind, message, extra) report(st, args_.err(kind, message), extra) return code end
   st.report_error = function(code, err, extra) report(st, err, extra) return code end
   return st
-end
-
----------------------------------------------------------------------------
--- the secret file
-
--- Before any API call: the file that will take the secret, made by
--- core.secret_file (interfaces.md §3).  A failure is a usage error (2).
-local function secret_sink(st, path, force, cmd)
-  if path == "" then usage_error(st, "--secret-file needs a path", cmd) end
-  local core = require "konnect.core"
-  local sink, msg, errno = core.secret_file(path, force and true or false)
-  if sink then return sink end
-  local what = "--secret-file " .. clean(path)
-  if errno == "EEXIST" and not force then
-    usage_error(st, what .. " already exists (or is a link); use --force to replace a regular file", cmd)
-  end
-  usage_error(st, "cannot create " .. what .. " safely: " .. clean(msg or "?") .. " (" .. clean(errno or "?") ..
-    "; does its directory exist, and may you write to it?)", cmd)
 end
 
 ---------------------------------------------------------------------------
@@ -180,43 +187,6 @@ local function version_line()
     (type(jit) == "table" and jit.version or _VERSION) .. ")\n"
 end
 
-local OLD_MODES = { "delete", "revoke", "keep" }
-local COMMAND_OPTIONS = { "user", "name", "ttl", "secret-file", "force", "state", "older-than", "dry-run", "old",
-                          "expiring-within", "sort" }
-
--- the command's own options, checked and converted
-local function command_options(st, name, cmd, opts)
-  for _, o in ipairs(COMMAND_OPTIONS) do
-    if opts[o] and not cmd.options[o] then
-      usage_error(st, "--" .. o .. " is not an option of " .. name, name)
-    end
-  end
-  if opts.force and not opts["secret-file"] then usage_error(st, "--force goes with --secret-file", name) end
-  local extra = {}
-  if name == "create" then
-    if not opts.name then usage_error(st, "create needs --name NAME", name) end
-    if not opts.ttl then usage_error(st, "create needs --ttl TTL (1d .. 1y)", name) end
-  end
-  for _, c in ipairs { { "ttl", "ttl" }, { "older-than", "older_than" }, { "state", "states" },
-                       { "expiring-within", "expiring_within" }, { "sort", "sort" } } do
-    if opts[c[1]] then
-      local v, why = args_[(name == "list" and c[1] == "state") and "list_states" or c[2]](opts[c[1]])
-      if v == nil then usage_error(st, why, name) end
-      extra[c[2]] = v
-    end
-  end
-  if opts.old then
-    local ok = false
-    for _, m in ipairs(OLD_MODES) do ok = ok or opts.old == m end
-    if not ok then
-      local guess = args_.suggest(opts.old, OLD_MODES)
-      usage_error(st, "--old must be delete, revoke or keep, got " .. clean(opts.old) ..
-        (guess and ("; did you mean " .. guess .. "?") or ""), name)
-    end
-  end
-  return extra
-end
-
 local function command(st, argv)
   local pasted = args_.pasted_secret(argv)
   if pasted then die(st, pasted) end
@@ -252,7 +222,7 @@ local function command(st, argv)
   end
   if #args < cmd.min then usage_error(st, "too few arguments: " .. cmd.usage, name) end
   if #args > cmd.max then usage_error(st, "too many arguments: " .. cmd.usage, name) end
-  local extra = command_options(st, name, cmd, opts)
+  local extra = check.command(st, name, cmd, opts)
   st.user = user or "me"
   if st.user == "" then usage_error(st, "--user needs a user id or \"me\"", name) end
   local token, warning = args_.token(opts, st.getenv)
@@ -265,7 +235,7 @@ local function command(st, argv)
   if not client then die(st, err) end
   st.client = client
   if opts["secret-file"] then
-    st.sink = secret_sink(st, opts["secret-file"], opts.force, name)
+    st.sink = require("konnect.cli.secret").sink(st, opts["secret-file"], opts.force)
   end
   return commands.run[name](st, client, opts, args, extra) or EXIT_OK
 end
@@ -295,8 +265,14 @@ function _M.main(argv, env)
       local okm, msg = pcall(tostring, code)
       msg = okm and type(msg) == "string" and msg or "?"
       msg = msg:gsub("[%c]+", " ")
-      pcall(report, st, args_.err("system", "internal error: " .. clean(msg)))
-      code = EXIT_API
+      if msg:find("interrupted!$") then -- Ctrl-C: the interpreter's (lua.c's) SIGINT error
+        if not st.json then pcall(st.err, "\n") end -- after the terminal's ^C
+        pcall(report, st, args_.err("system", "interrupted", { plain = true }))
+        code = EXIT_INTERRUPTED
+      else
+        pcall(report, st, args_.err("system", "internal error: " .. clean(msg)))
+        code = EXIT_API
+      end
     end
   end
   if st.sink then -- created, never committed: remove it

@@ -45,26 +45,39 @@ local function environment(o)
   return env
 end
 
---- cli(args, { env = { NAME = value | false } }) -> { code =, out =, err = }, in-process.
+--- cli(args, { env = { NAME = value | false }, tty = { stdin = bool, stdout = bool }, input = "...",
+--- on_read = function(n) }) -> { code =, out =, err =, reads = n }, in-process.
 -- KONNECT_TOKEN (alice) and KONNECT_SERVER_URL (the fake, plain HTTP) are set
 -- unless env overrides them (false unsets); no other variable is visible.
+-- tty: which streams konnect.cli is told are terminals (none by default);
+-- input: the lines its stdin holds (reads: how many lines it asked for;
+-- on_read(n) runs before the n-th is handed over).
+-- For the real thing, a pseudo-terminal: pty() below.
 local function cli(args, o)
   local env = environment(o)
   local outb, errb = {}, {}
   local stdout = { write = function(self, ...) for _, s in ipairs { ... } do outb[#outb + 1] = s end return self end }
   local stderr = { write = function(self, ...) for _, s in ipairs { ... } do errb[#errb + 1] = s end return self end }
+  local lines, reads = {}, 0
+  for l in ((o and o.input) or ""):gmatch("([^\n]*)\n") do lines[#lines + 1] = l end
+  local stdin = { read = function()
+    reads = reads + 1
+    if o and o.on_read then o.on_read(reads) end
+    return table.remove(lines, 1)
+  end }
+  local tty = o and o.tty or {}
   local argv = {}
   for i, a in ipairs(args) do argv[i] = a end
   local code = cli_module.main(argv, {
-    stdout = stdout, stderr = stderr,
+    stdout = stdout, stderr = stderr, stdin = stdin,
     getenv = function(k) return env[k] or nil end,
+    isatty = function(which) return tty[which] == true end,
   })
-  return { code = code, out = table.concat(outb), err = table.concat(errb) }
+  return { code = code, out = table.concat(outb), err = table.concat(errb), reads = reads }
 end
 
---- process(args, { env =, cwd = }) -> { code =, out =, err = }: bin/konnect-pats as a process.
-local function process(args, o)
-  o = o or {}
+-- the shell command that runs bin/konnect-pats with args in environment(o)
+local function command_line(args, o)
   local env = environment(o)
   local parts = { "env -u KONNECT_TOKEN -u KONNECT_SERVER_URL -u KONNECT_CA_FILE" }
   local names = {}
@@ -75,12 +88,44 @@ local function process(args, o)
   end
   parts[#parts + 1] = LUA .. " " .. q(CLI)
   for _, a in ipairs(args) do parts[#parts + 1] = q(a) end
-  local outf, errf = os.tmpname(), os.tmpname()
-  local code = sh("cd " .. q(o.cwd or ROOT) .. " && " .. table.concat(parts, " ") ..
-    " > " .. outf .. " 2> " .. errf .. " < /dev/null")
+  return "cd " .. q(o and o.cwd or ROOT) .. " && " .. table.concat(parts, " ")
+end
+
+--- process(args, { env =, cwd =, input = }) -> { code =, out =, err = }: bin/konnect-pats as a
+--- process; stdin: a pipe carrying input, or /dev/null.
+local function process(args, o)
+  o = o or {}
+  local outf, errf, inf = os.tmpname(), os.tmpname(), os.tmpname()
+  spit(inf, o.input or "")
+  local code = sh(command_line(args, o) .. " > " .. outf .. " 2> " .. errf ..
+    (o.input and (" < " .. inf) or " < /dev/null"))
   local r = { code = code, out = slurp(outf), err = slurp(errf) }
-  os.remove(outf)
-  os.remove(errf)
+  for _, f in ipairs { outf, errf, inf } do os.remove(f) end
+  return r
+end
+
+--- pty(args, { env =, input =, after_prompt = }) -> { code =, out =, err = }:
+--- bin/konnect-pats as a process whose stdin and stdout are a pseudo-terminal, its
+--- stderr a file.  The terminal is util-linux's script(1) (bsdutils, Essential in
+--- Debian: on every Debian 12), which runs the command in a new session on a new pty,
+--- copies its own stdin to the terminal and the terminal's output to its stdout.
+--- What is typed: input at once, or after_prompt once stderr shows a "[y/N]" question
+--- (waited for up to 20 s), then the end of input.  out is what the terminal showed:
+--- stdout, and the input as the terminal echoed it, with "\r\n" line ends (the
+--- terminal's onlcr) made "\n".
+local function pty(args, o)
+  o = o or {}
+  local outf, errf, inf = os.tmpname(), os.tmpname(), os.tmpname()
+  spit(inf, o.input or o.after_prompt or "")
+  local feed = "cat " .. q(inf)
+  if o.after_prompt then
+    feed = "i=0; while ! grep -qF '[y/N]' " .. q(errf) .. " && [ $i -lt 400 ]; do sleep 0.05; i=$((i+1)); done; " ..
+      feed
+  end
+  local inner = command_line(args, o) .. " 2> " .. q(errf)
+  local code = sh("(" .. feed .. ") | SHELL=/bin/sh script -qec " .. q(inner) .. " /dev/null > " .. q(outf))
+  local r = { code = code, out = (slurp(outf) or ""):gsub("\r\n", "\n"), err = slurp(errf) }
+  for _, f in ipairs { outf, errf, inf } do os.remove(f) end
   return r
 end
 
@@ -126,5 +171,6 @@ end
 
 return {
   LUA = LUA, ROOT = ROOT, CLI = CLI, q = q, slurp = slurp, spit = spit, sh = sh, cli = cli, process = process,
+  pty = pty,
   file_mode = file_mode, file_type = file_type, tmpdir = tmpdir, per_test = per_test,
 }

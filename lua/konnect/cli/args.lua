@@ -1,15 +1,15 @@
 -- konnect.cli.args: the CLI's argument vector ("did you mean" for unknown
--- options), durations (TTLs, --older-than), --state lists, and the client
--- options (access token, server, CA file, timeout, proxy) from options and
+-- options; the options themselves: konnect.cli.options), durations (TTLs,
+-- --older-than), dates (--expires-at), --state lists, and the client options
+-- (access token, server, CA file, timeout, proxy) from options and
 -- environment.  Failures are returned as nil and the complete stderr line
 -- (without "\n").
 
 local limits = require "konnect.limits"
 local render = require "konnect.cli.render"
 
-local type, tostring, tonumber, format, ipairs, pairs, select =
-  type, tostring, tonumber, string.format, ipairs, pairs, select
-local sort, min = table.sort, math.min
+local type, tostring, tonumber, format, ipairs, pairs =
+  type, tostring, tonumber, string.format, ipairs, pairs
 local clean = render.clean
 
 local _M = {}
@@ -33,98 +33,34 @@ local function usage(msg, cmd)
 end
 _M.usage = usage
 
-local VALUE_OPTIONS = { server = true, ["ca-file"] = true, timeout = true, ["token-file"] = true,
-                        ["secret-file"] = true, name = true, ttl = true, user = true, state = true,
-                        ["older-than"] = true, old = true, ["expiring-within"] = true, sort = true }
-local FLAG_OPTIONS = { json = true, force = true, help = true, version = true, ["proxy-from-env"] = true,
-                       verbose = true, ["dry-run"] = true }
-local SHORT = { ["-h"] = "help", ["-v"] = "verbose" }
-_M.VALUE_OPTIONS, _M.FLAG_OPTIONS = VALUE_OPTIONS, FLAG_OPTIONS
+local options = require "konnect.cli.options"
+local OPTIONS = options.OPTIONS
 
--- The commands: min/max positional arguments; legacy: the older form with
--- USER first is accepted (one more positional); usage: the usage line;
--- options: the command's own options.  (Their --help texts: konnect.cli.help.)
-local USER = { user = true }
-local SECRET = { user = true, name = true, ttl = true, ["secret-file"] = true, force = true }
-_M.COMMANDS = {
-  whoami = { min = 0, max = 0, usage = "whoami", options = {} },
-  list = { min = 0, max = 0, legacy = true,
-    usage = "list [--state STATES] [--expiring-within AGE] [--sort expires|name|created] [--user USER]",
-    options = { user = true, state = true, ["expiring-within"] = true, sort = true } },
-  get = { min = 1, max = 1, legacy = true, usage = "get TOKEN [--user USER]", options = USER },
-  create = { min = 0, max = 0, legacy = true,
-    usage = "create --name NAME --ttl TTL [--user USER] [--secret-file PATH [--force]]", options = SECRET },
-  rename = { min = 2, max = 2, legacy = true, usage = "rename TOKEN NEWNAME [--user USER]", options = USER },
-  revoke = { min = 1, max = 1, legacy = true, usage = "revoke TOKEN [--user USER]", options = USER },
-  delete = { min = 1, max = 1, legacy = true, usage = "delete TOKEN [--user USER]", options = USER },
-  rotate = { min = 1, max = 1, legacy = true,
-    usage = "rotate TOKEN [--old delete|revoke|keep] [--ttl TTL] [--name NAME] [--user USER] " ..
-      "[--secret-file PATH [--force]]",
-    options = { user = true, name = true, ttl = true, old = true, ["secret-file"] = true, force = true } },
-  find = { min = 1, max = 1, legacy = true, usage = "find NAME [--user USER]", options = USER },
-  prune = { min = 0, max = 0, usage = "prune [--state revoked,expired] [--older-than AGE] [--dry-run] [--user USER]",
-    options = { user = true, state = true, ["older-than"] = true, ["dry-run"] = true } },
-}
+-- the command table (konnect.cli.options), kept here for the callers that read it
+_M.COMMANDS = options.COMMANDS
 
---- distance(a, b) -> the edit distance (insertions, deletions, substitutions,
---- and a swap of two neighbours counted as one)
-local function distance(a, b)
-  local la, lb = #a, #b
-  if la == 0 then return lb end
-  if lb == 0 then return la end
-  local prev2, prev = {}, {}
-  for j = 0, lb do prev[j] = j end
-  for i = 1, la do
-    local cur = { [0] = i }
-    local ca = a:sub(i, i)
-    for j = 1, lb do
-      local cost = ca == b:sub(j, j) and 0 or 1
-      local d = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
-      if i > 1 and j > 1 and ca == b:sub(j - 1, j - 1) and a:sub(i - 1, i - 1) == b:sub(j, j) then
-        d = min(d, prev2[j - 2] + 1)
-      end
-      cur[j] = d
-    end
-    prev2, prev = prev, cur
-  end
-  return prev[lb]
-end
-_M.distance = distance
+-- "did you mean": konnect.cli.suggest, loaded only when a word is unknown
 
---- suggest(word, candidates) -> the closest candidate, when it is close
---- enough to be what was meant (or word is the start of exactly one), or nil
-function _M.suggest(word, candidates)
-  word = word:lower()
-  local best, best_d, prefixed, nprefixed = nil, nil, nil, 0
-  local names = {}
-  for _, c in ipairs(candidates) do names[#names + 1] = c end
-  sort(names)
-  for _, c in ipairs(names) do
-    local d = distance(word, c)
-    if best_d == nil or d < best_d then best, best_d = c, d end
-    if #word >= 3 and c:sub(1, #word) == word then prefixed, nprefixed = c, nprefixed + 1 end
-  end
-  if best_d and best_d <= 2 and best_d < #word / 2 then return best end
-  if nprefixed == 1 then return prefixed end
-  return nil
-end
+--- suggest(word, candidates) -> the candidate word was probably meant, or nil
+function _M.suggest(word, candidates) return require("konnect.cli.suggest").suggest(word, candidates) end
 
---- names(set) -> the keys of one or more sets, as a list
-local function names(...)
-  local list = {}
-  for i = 1, select("#", ...) do
-    for k in pairs((select(i, ...))) do list[#list + 1] = k end
-  end
-  return list
-end
-_M.names = names
+--- names(set, ...) -> the keys of one or more sets, as a list
+function _M.names(...) return require("konnect.cli.suggest").names(...) end
+local names = _M.names
 
 local function unknown_option(a)
   local word = a:match("^[^=]*")
   local msg = "unknown option " .. clean(word)
-  local guess = _M.suggest(word:gsub("^%-+", ""), names(VALUE_OPTIONS, FLAG_OPTIONS))
+  local guess = _M.suggest(word:gsub("^%-+", ""), names(OPTIONS))
   if guess then msg = msg .. "; did you mean --" .. guess .. "?" end
   return usage(msg, "")
+end
+
+-- the option a short form (-v, -o) stands for, or nil
+local function short(a)
+  for name, o in pairs(OPTIONS) do
+    if o.short == a then return name end
+  end
 end
 
 -- An access token pasted on the command line: kpat_ (personal) or spat_
@@ -157,33 +93,39 @@ function _M.pasted_secret(argv)
   end
 end
 
---- parse(argv) -> opts, positional | nil, usage error
+--- parse(argv) -> opts, positional | nil, usage error.  opts: option name
+--- (konnect.cli.options) -> its value (a string), or true for a flag.
 function _M.parse(argv)
   local opts, pos = {}, {}
   local i, only_args = 1, false
   while i <= #argv do
     local a = tostring(argv[i])
+    local name, value
     if only_args or a == "-" or a:sub(1, 1) ~= "-" then
       pos[#pos + 1] = a
     elseif a == "--" then
       only_args = true
-    elseif SHORT[a] then
-      opts[SHORT[a]] = true
     else
-      local name, value = a:match("^%-%-([^=]+)=(.*)$")
-      name = name or a:match("^%-%-(.+)$")
+      if a:sub(2, 2) ~= "-" then
+        name = short(a)
+        if not name then return nil, unknown_option(a) end
+      else
+        name, value = a:match("^%-%-([^=]+)=(.*)$")
+        name = name or a:match("^%-%-(.+)$")
+      end
+      local o = OPTIONS[name]
       if name == "token" then
         -- the value is deliberately not echoed
         return nil, usage("--token is refused: a secret on the command line is visible to " ..
           "every user (ps, /proc) and kept in shell history; " .. TOKEN_SOURCES)
-      elseif name and VALUE_OPTIONS[name] then
+      elseif o and o.value then
         if value == nil then
           i = i + 1
           value = argv[i]
-          if value == nil then return nil, usage("--" .. name .. " needs a value", "") end
+          if value == nil then return nil, usage(a .. " needs a value", "") end
         end
         opts[name] = tostring(value)
-      elseif name and FLAG_OPTIONS[name] and value == nil then
+      elseif o and value == nil then
         opts[name] = true
       else
         return nil, unknown_option(a)
@@ -218,6 +160,33 @@ function _M.ttl(s)
       limits.TTL_MIN, limits.TTL_MAX, clean(s))
   end
   return v
+end
+
+--- expires_at(s, now) -> s | nil, message: an RFC 3339 date-time (as
+--- konnect.time reads it: a full date, a time and an offset) after now
+--- (epoch seconds).  The contract's deprecated expires_at; the server's clock
+--- decides in the end, so a date just ahead of this machine's may still be
+--- refused there.
+function _M.expires_at(s, now)
+  local time = require "konnect.time"
+  local at, why = time.rfc3339(s)
+  if not at then
+    return nil, "--expires-at " .. clean(s) .. ": " .. why ..
+      (why:find("such as", 1, true) and "" or "; give an RFC 3339 date-time such as 2030-01-31T00:00:00Z")
+  end
+  if at <= now then
+    return nil, "--expires-at " .. clean(s) .. " is " .. (time.relative(at, now) or "past") ..
+      ": a token must expire in the future (or use --ttl TTL)"
+  end
+  return s
+end
+
+--- output(s) -> "env" | nil, message (-o, --output)
+function _M.output(s)
+  if s == "env" then return s end
+  local guess = _M.suggest(s, { "env" })
+  return nil, "-o takes env (an export line for a shell to eval), got " .. clean(s) ..
+    (guess and "; did you mean env?" or "") .. "; for JSON use --json"
 end
 
 -- an age, 0 .. 10 years

@@ -12,10 +12,6 @@ local clean = render.clean
 local PROG = "konnect-pats"
 local EXIT_API, EXIT_USAGE, EXIT_NET = 1, 2, 3
 
--- Stands for the secret in --json output until the rest is redacted.
-local SECRET_PLACEHOLDER = "@konnect-cli-secret-placeholder@"
-local SECRET_KEY = "konnect_token\1"
-
 local _M = {}
 
 ---------------------------------------------------------------------------
@@ -94,6 +90,14 @@ local run = {}
 _M.run = run
 
 local function print_json(st, v) st.out(json.encode_sorted(v), "\n") end
+
+-- Whether a deletion asks first: only when stdin is a terminal and --yes was
+-- not given.  A script or a CI job (stdin a pipe, a file, /dev/null) goes on
+-- without a question, as before there was one.
+local function asks(st, opts) return not opts.yes and st.is_terminal("stdin") end
+
+-- " of user <id>", or "" for me
+local function of_user(st) return st.user == "me" and "" or (" of user " .. clean(st.user)) end
 
 function run.whoami(st, client)
   local me, err = client:me()
@@ -185,12 +189,16 @@ end
 
 -- delete prints the token it deleted, as it was just before (an id given:
 -- one get first), as prune prints the tokens it deleted
-function run.delete(st, client, _, args)
+function run.delete(st, client, opts, args)
   local id, tok = token_id(st, client, args[1])
   if not tok then
     local got, gerr = client:get(st.user, id)
     if not got then st.die(gerr) end
     tok = render.without_secret(want_object(st, got, "a token object"))
+  end
+  if asks(st, opts) then
+    require("konnect.cli.terminal").confirm(st, format("delete token \"%s\" %s%s?", clean(tok.name or ""),
+      render.token_brief(tok), of_user(st)))
   end
   local ok, err = client:delete(st.user, id)
   if not ok then st.die(err) end
@@ -212,18 +220,52 @@ function run.find(st, client, _, args)
   render.token_table(st.out, found)
 end
 
-function run.prune(st, client, opts, _, extra)
-  if type(client.prune) ~= "function" then
-    st.fail(EXIT_API, "system", "this konnect library has no client:prune; install lua-konnect 0.2 or later")
-  end
-  local dry = opts["dry-run"] and true or false
-  local list, err = client:prune(st.user, { states = extra.states, older_than = extra.older_than, dry_run = dry })
+-- prune's answer: the token objects (without secrets); a failure half way
+-- reported with those deleted before it
+local function pruned(st, list, err)
   if list ~= nil then list = public_list(want_tokens(st, list, "a list of tokens")) end
   if err then
     local ids = {}
     for i, t in ipairs(list or {}) do ids[i] = clean(t.id or "?") end
     if #ids > 0 then st.note(PROG, ": deleted before the failure: ", table.concat(ids, ", "), "\n") end
     st.die(err, #ids > 0 and { deleted = list } or nil)
+  end
+  return list
+end
+
+-- A confirmed prune deletes the tokens shown, and no other (one that died
+-- while the question waited is left for the next prune), as client:prune
+-- deletes: one after another, a 404 counted as deleted (already gone), the
+-- first other failure ends it -> deleted | deleted so far, err
+local function delete_each(st, client, doomed)
+  local deleted = {}
+  for _, tok in ipairs(doomed) do
+    local ok, err = client:delete(st.user, tok.id)
+    if not ok and not (type(err) == "table" and err.kind == "not_found") then
+      if type(err) == "table" then
+        err.message = format("pruned %d of %d tokens, then deleting %s failed: %s", #deleted, #doomed,
+          clean(tok.id), tostring(err.message))
+      end
+      return deleted, err
+    end
+    deleted[#deleted + 1] = tok
+  end
+  return deleted
+end
+
+function run.prune(st, client, opts, _, extra)
+  if type(client.prune) ~= "function" then
+    st.fail(EXIT_API, "system", "this konnect library has no client:prune; install lua-konnect 0.2 or later")
+  end
+  local dry = opts["dry-run"] and true or false
+  -- on a terminal without --yes: what would go, the question, then those
+  local ask = not dry and asks(st, opts)
+  local list = pruned(st, client:prune(st.user, { states = extra.states, older_than = extra.older_than,
+                                                   dry_run = dry or ask }))
+  if ask and #list > 0 then
+    require("konnect.cli.terminal").confirm(st, #list == 1 and "delete it?" or "delete them?", list,
+      format("prune would delete %s%s", #list == 1 and "this token" or ("these " .. #list .. " tokens"), of_user(st)))
+    list = pruned(st, delete_each(st, client, list))
   end
   if st.json then return print_json(st, list) end
   if #list == 0 then return st.out(dry and "nothing to prune (dry run)\n" or "nothing to prune\n") end
@@ -232,59 +274,10 @@ function run.prune(st, client, opts, _, extra)
   render.token_table(st.out, list)
 end
 
--- Hand over a new token's secret: once, to stdout or to the secret file.
--- Returns true, or false when the secret could not be delivered (reported).
-local function deliver(st, tok, opts, verb)
-  local sink = st.sink
-  local secret = type(tok) == "table" and tok.konnect_token
-  if type(secret) ~= "string" or secret == "" or secret:find("[%s%c]") then
-    st.report(EXIT_API, "decode", "the response carried no usable secret (konnect_token) for token " ..
-      clean(type(tok) == "table" and tok.id or "?"))
-    return false
-  end
-  local id = clean(tok.id or "?")
-  local expires = tok.expires_at ~= nil and
-    ("expires " .. render.relative(tok.expires_at) .. ", " .. clean(tok.expires_at)) or "never expires"
-  local summary = format("%s token \"%s\" (%s), %s", verb, clean(tok.name or ""), id, expires)
-  local public = render.without_secret(tok)
-  if sink then
-    local ok, err, errno = sink:commit(secret .. "\n")
-    if not ok then
-      st.report(EXIT_API, "system", "the token " .. id ..
-        " was created but its secret could not be written to " .. clean(opts["secret-file"]) .. ": " ..
-        clean(err or "?") .. " (" .. clean(errno or "?") .. "); revoke that token")
-      return false
-    end
-    st.sink = nil
-    if st.json then print_json(st, public) end
-    st.note(summary, "; secret written to ", clean(opts["secret-file"]), " (mode 0600)\n")
-  else
-    if st.json then
-      -- the object's other strings redacted as always; the secret asked for, raw
-      -- (a stand-in key that sorts where konnect_token does, and that the
-      -- redaction of konnect_token values leaves alone, is swapped back after)
-      public.konnect_token = nil
-      public[SECRET_KEY] = SECRET_PLACEHOLDER
-      local enc = st.redact(json.encode_sorted(public))
-      local stand_in = json.encode_sorted(SECRET_KEY) .. ":" .. json.encode_sorted(SECRET_PLACEHOLDER)
-      local a, b = enc:find(stand_in, 1, true)
-      if not a then
-        st.report(EXIT_API, "system", "could not render the token object; its secret is not shown")
-        return false
-      end
-      st.raw(enc:sub(1, a - 1), '"konnect_token":', json.encode_sorted(secret), enc:sub(b + 1), "\n")
-    else
-      st.raw(secret, "\n")
-    end
-    st.note(summary, "; the secret is shown only this once\n")
-  end
-  return true
-end
-
 function run.create(st, client, opts, _, extra)
-  local tok, err = client:create(st.user, { name = opts.name, ttl_seconds = extra.ttl })
+  local tok, err = client:create(st.user, { name = opts.name, ttl_seconds = extra.ttl, expires_at = extra.expires_at })
   if not tok then st.die(quota_hint(err)) end
-  if not deliver(st, tok, opts, "created") then return EXIT_API end
+  if not require("konnect.cli.secret").deliver(st, tok, opts, "created") then return EXIT_API end
 end
 
 local OLD_DONE = {
@@ -298,7 +291,7 @@ function run.rotate(st, client, opts, args, extra)
   local id = token_id(st, client, args[1])
   local tok, err = client:rotate(st.user, id, { name = opts.name, ttl_seconds = extra.ttl, old = opts.old })
   if not tok then st.die(quota_hint(err)) end
-  local delivered = deliver(st, tok, opts, "new")
+  local delivered = require("konnect.cli.secret").deliver(st, tok, opts, "new")
   if err then
     st.report_error(EXIT_API, err, { new_token_id = type(tok) == "table" and tok.id or nil })
     return EXIT_API

@@ -16,14 +16,15 @@ commands:
                                   list the tokens, soonest to expire first
   get    TOKEN                    show one token
   create --name NAME --ttl TTL    create a token and print its secret, once
+         (or --expires-at RFC3339)
   rename TOKEN NEWNAME            rename a token
   revoke TOKEN                    revoke a token (it stays listed, REVOKED)
-  delete TOKEN                    delete a token
+  delete TOKEN [--yes]            delete a token
   rotate TOKEN [--old delete|revoke|keep] [--ttl TTL] [--name NAME]
                                   create a replacement, then delete (default),
                                   revoke or keep TOKEN
   find   NAME                     list the tokens called NAME
-  prune  [--state revoked,expired] [--older-than AGE] [--dry-run]
+  prune  [--state revoked,expired] [--older-than AGE] [--dry-run] [--yes]
                                   delete revoked and expired tokens
 
 Every command but whoami works on the tokens of --user USER: a user id, or
@@ -32,6 +33,10 @@ or a token name; a name must match exactly one token (several: exit 2, with
 their ids; none: exit 1).  TTL and AGE are seconds or a number with a unit:
 36h, 30d, 2w, 1y (a TTL from 1 day to 365 days).  The older form with the user
 first (get USER TOKEN, list USER, ...) still works.
+
+delete and prune ask first (on stderr, answered on stdin: y or yes) when stdin
+is a terminal, unless --yes; when stdin is not a terminal (a script, a pipe,
+CI) they never ask and go on.
 
 options:
   --user USER         whose tokens: a user id or "me" (default)
@@ -62,7 +67,9 @@ is any argument that looks like a token): arguments are visible to every user
 of the machine (ps, /proc) and are kept in shell history, so a token pasted
 there should be rotated.  A new token's secret is printed once, by create and
 rotate, or written to a 0600 file with --secret-file; no other output ever
-contains one.
+contains one.  With -o env, create and rotate print it as one line,
+export KONNECT_TOKEN='...', for eval "$(konnect-pats create ... -o env)";
+refused when stdout is a terminal unless --force-tty.
 
 exit status:
   0  success
@@ -70,12 +77,14 @@ exit status:
      name given; rotate when the new token was created but the old one could
      not be revoked or deleted; an internal error
   2  usage error (kind invalid_argument), including arguments the library
-     rejects, a token name that matches several tokens, and a --secret-file
-     that cannot be created safely
+     rejects, a token name that matches several tokens, a --secret-file
+     that cannot be created safely, -o env to a terminal, and a question of
+     delete or prune not answered y or yes (nothing deleted)
   3  network, timeout or TLS failure, a response that could not be read, or a
      failure of the local system (timeout, connect, tls, network, too_large,
      decode, system)
   4  authentication or permission refused (401, 403)
+  130  interrupted (Ctrl-C)
 ]]
 
 local SECRET_OPTIONS = [[
@@ -86,6 +95,21 @@ local SECRET_OPTIONS = [[
   --force             replace an existing PATH (a regular file or a symlink,
                       which is replaced, not followed) atomically, by renaming
                       a new private file over it
+  -o env, --output env
+                      print the secret as one line for a shell to eval:
+                      export KONNECT_TOKEN='<secret>'
+                      (eval "$(konnect-pats ... -o env)"); refused, before
+                      any token is made, when stdout is a terminal; not with
+                      --json or --secret-file
+  --force-tty         with -o env: print the line to a terminal anyway
+]]
+
+local CONFIRM = [[
+  -y, --yes           do not ask.  Without it, when stdin is a terminal, the
+                      tokens are named (name, id, state; never a secret) on
+                      stderr and the answer is read from stdin: y or yes goes
+                      on, anything else (or none) deletes nothing, exit 2.
+                      When stdin is not a terminal nothing is asked.
 ]]
 
 -- each command's own text (its usage line, arity and options: konnect.cli.args.COMMANDS)
@@ -118,13 +142,18 @@ object.
   create = [[
 Create a token.  Its secret is shown only now: alone on stdout (so
 TOKEN=$(konnect-pats create --name ci --ttl 1d) works), with a summary on
-stderr; or, with --secret-file, only in that file.  With --json, the API's
-token object, which carries the secret in konnect_token (left out with
---secret-file).
+stderr; or, with --secret-file, only in that file; or, with -o env, as an
+export line.  With --json, the API's token object, which carries the secret
+in konnect_token (left out with --secret-file).
 
   --name NAME         the token's name (names need not be unique)
   --ttl TTL           its lifetime: seconds, or 36h, 30d, 2w, 1y
                       (1 day .. 365 days)
+  --expires-at RFC3339
+                      instead of --ttl: when it expires, a date-time with an
+                      offset (2030-01-31T00:00:00Z, 2030-01-31T09:00:00+09:00)
+                      in the future; Konnect deprecates this form (--ttl
+                      avoids clock skew) but accepts it
 ]] .. SECRET_OPTIONS,
   rename = [[
 Rename a token (TOKEN: its id or its current name).  With --json, the updated
@@ -136,7 +165,8 @@ revoked token for up to 15 minutes.  With --json, the revoked token object.
 ]],
   delete = [[
 Delete a token, and show it as it was.  With --json, that token object.
-]],
+
+]] .. CONFIRM,
   rotate = [[
 Create a replacement for TOKEN (same name and lifetime unless given), then deal
 with TOKEN as --old says.  The new secret is shown as by create.  If anything
@@ -165,15 +195,18 @@ of the token objects deleted (with --dry-run, of those that would be).
                       default); prune never deletes an active token
   --older-than AGE    only those revoked or expired at least AGE ago
                       (seconds, or 12h, 7d, 2w, 1y)
-  --dry-run           list what would be deleted, and delete nothing
+  --dry-run           list what would be deleted, and delete nothing (never
+                      asks)
+]] .. CONFIRM .. [[
+
+After the question, prune deletes the tokens it showed and no other (one that
+died while it waited is left for the next prune).
 ]],
 }
 
--- the command table (arity, usage line, options), kept with the argument parser
-_M.COMMANDS = require("konnect.cli.args").COMMANDS
+-- the command table (arity, usage line, options)
+_M.COMMANDS = require("konnect.cli.options").COMMANDS
 
-_M.GLOBAL_OPTIONS = { "json", "verbose", "server", "ca-file", "timeout", "token-file", "proxy-from-env",
-                      "help", "version" }
 
 local COMMON_OPTIONS = [[
 

@@ -115,9 +115,11 @@ function _M.user_fields(out, me)
 end
 
 --- error_line(err) -> "konnect-pats: <kind> (<status>): <message> [trace id]";
---- a usage error (err.usage): "konnect-pats: usage: <message> (see '... --help')"
+--- a usage error (err.usage): "konnect-pats: usage: <message> (see '... --help')";
+--- err.plain (a question answered no): "konnect-pats: <message>"
 function _M.error_line(err)
   if type(err) ~= "table" then return "konnect-pats: system: " .. clean(err) end
+  if err.plain then return "konnect-pats: " .. clean(err.message) end
   if err.usage then
     local help = err.help and (" (see 'konnect-pats" .. (err.help ~= "" and (" " .. err.help) or "") .. " --help')")
     return "konnect-pats: usage: " .. clean(err.message) .. (help or "")

@@ -1,0 +1,67 @@
+-- konnect.cli.terminal: whether this process's stdin or stdout is a
+-- terminal, and the question asked there before a deletion.  Loaded only by
+-- what may ask (delete, prune) or refuse a terminal (-o env), never by a `get`.
+
+local json = require "konnect.json"
+local render = require "konnect.cli.render"
+
+local type, pcall, tostring, error = type, pcall, tostring, error
+
+local EXIT_USAGE = 2
+
+local _M = {}
+
+--- is_terminal(fd) -> boolean: whether file descriptor fd of this process
+--- (0: stdin, 1: stdout) is a terminal.  Lua has no isatty(3): `test -t FD`
+--- (POSIX test: "True if file descriptor FD is open and is associated with
+--- a terminal") runs in the /bin/sh of os.execute, which inherits the
+--- process's descriptors.  A shell that cannot start answers false.
+function _M.is_terminal(fd)
+  local a, _, code = os.execute("test -t " .. fd)
+  if type(a) == "number" then return a == 0 end -- Lua 5.1 and LuaJIT: the wait status
+  return a == true and code == 0
+end
+
+--- yes(answer) -> boolean: y or yes, in any case, spaces around allowed
+function _M.yes(answer)
+  if type(answer) ~= "string" then return false end
+  local a = answer:lower():match("^%s*(.-)%s*$")
+  return a == "y" or a == "yes"
+end
+
+--- read_line(stdin) -> the line without its end, or nil (end of input, or
+--- a read that failed).  Ctrl-C while it waits (the interpreter's
+--- "interrupted!" error) goes on up to konnect.cli.main.
+function _M.read_line(stdin)
+  local ok, line = pcall(stdin.read, stdin, "*l")
+  if ok and type(line) == "string" then return line end
+  if not ok and tostring(line):find("interrupted!$") then error(line, 0) end
+  return nil
+end
+
+--- confirm(st, question, tokens, heading): the question of a deletion, on
+--- stderr (with --json one object {"prompt": ..., "tokens": [...]}), the
+--- answer one line of st.stdin.  tokens (with their heading): the token
+--- objects to be deleted, shown as a table before the question.  Returns for
+--- y or yes; anything else, or no answer, ends the run (st.die): exit 2,
+--- nothing deleted, kind invalid_argument, "declined": true.
+function _M.confirm(st, question, tokens, heading)
+  if st.json then
+    local prompt = tokens and (heading .. "; " .. question) or question
+    st.err(json.encode_sorted({ prompt = prompt .. " [y/N]", tokens = tokens }), "\n")
+  else
+    if tokens then
+      st.err(heading, ":\n")
+      render.token_table(st.err, tokens)
+    end
+    st.err(question, " [y/N] ")
+  end
+  local answer = _M.read_line(st.stdin)
+  if _M.yes(answer) then return end
+  if answer == nil and not st.json then st.err("\n") end -- the line the terminal did not end
+  st.die(require("konnect.cli.args").err("invalid_argument",
+    "not confirmed: nothing was deleted (answer y or yes to go on; --yes skips the question)",
+    { exit = EXIT_USAGE, plain = true }), { declined = true })
+end
+
+return _M
