@@ -53,6 +53,7 @@
  *   core.secret_file(path, replace) -> sf | nil, message, errno_name
  *   sf:commit(data) -> true | nil, message, errno_name; sf:abort(); sf:close()
  *   core.file_mode(path) -> permission bits | nil, message, errno_name
+ *   core.isatty(fd) -> boolean (fd 0, 1 or 2 of this process is a terminal)
  *
  * The rest (this file)
  *   core.version() -> "konnect.core libcurl/x.y.z" (the library's own version

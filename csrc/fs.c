@@ -372,6 +372,16 @@ static int kc_file_mode(lua_State *L)
     return 1;
 }
 
+/* core.isatty(fd) -> boolean: isatty(3) of this process's descriptor fd (0, 1
+ * or 2), so the CLI can tell a terminal from a pipe without running a shell.
+ * Any other fd, or one that is closed, is not a terminal. */
+static int kc_isatty(lua_State *L)
+{
+    lua_Integer fd = luaL_checkinteger(L, 1);
+    lua_pushboolean(L, fd >= 0 && fd <= 2 && isatty((int)fd) == 1);
+    return 1;
+}
+
 void kc_fs_register(lua_State *L)
 {
     int lib = kc_absindex(L, -1);
@@ -393,4 +403,6 @@ void kc_fs_register(lua_State *L)
     lua_setfield(L, lib, "secret_file");
     lua_pushcfunction(L, kc_file_mode);
     lua_setfield(L, lib, "file_mode");
+    lua_pushcfunction(L, kc_isatty);
+    lua_setfield(L, lib, "isatty");
 }

@@ -5,21 +5,17 @@
 local json = require "konnect.json"
 local render = require "konnect.cli.render"
 
-local type, pcall, tostring, error = type, pcall, tostring, error
+local type, pcall, tostring, error, require = type, pcall, tostring, error, require
 
 local EXIT_USAGE = 2
 
 local _M = {}
 
 --- is_terminal(fd) -> boolean: whether file descriptor fd of this process
---- (0: stdin, 1: stdout) is a terminal.  Lua has no isatty(3): `test -t FD`
---- (POSIX test: "True if file descriptor FD is open and is associated with
---- a terminal") runs in the /bin/sh of os.execute, which inherits the
---- process's descriptors.  A shell that cannot start answers false.
+--- (0: stdin, 1: stdout, 2: stderr) is a terminal: isatty(3), through the C
+--- core (Lua has none; the CLI loads the core anyway), never a shell.
 function _M.is_terminal(fd)
-  local a, _, code = os.execute("test -t " .. fd)
-  if type(a) == "number" then return a == 0 end -- Lua 5.1 and LuaJIT: the wait status
-  return a == true and code == 0
+  return require("konnect.core").isatty(fd) == true
 end
 
 --- yes(answer) -> boolean: y or yes, in any case, spaces around allowed
