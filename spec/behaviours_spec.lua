@@ -345,7 +345,7 @@ describe("behaviours (issue 19)", function()
       { { "frobnicate", "--json" }, "unknown command frobnicate" },
       { { "list", "--frob", "--json" }, "unknown option --frob" },
       { { "--json" }, "no command", "(without --json: the help text)" },
-      { { "create", "--name", "x", "--json" }, "create needs --ttl TTL (1d .. 1y)" },
+      { { "create", "--name", "x", "--json" }, "create needs --ttl TTL (1d .. 1y) or --expires-at RFC3339" },
       { { "get", "--json" }, "too few arguments: get TOKEN [--user USER]" },
       { { "list", "a", "b", "--json" },
         "too many arguments: list [--state STATES] [--expiring-within AGE] [--sort expires|name|created] " ..
