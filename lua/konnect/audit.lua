@@ -53,9 +53,9 @@ local function settings(opts)
     users = opts.users ~= false, system_accounts = opts.system_accounts ~= false,
     concurrency = opts.concurrency or limits.BATCH_CONCURRENCY,
     progress = opts.progress, now = opts.now or os.time(),
-    wait = opts.rate_limit_wait or limits.RATE_LIMIT_WAIT,
     max_wait = opts.rate_limit_max_wait or limits.RATE_LIMIT_MAX_WAIT,
   }
+  s.wait = opts.rate_limit_wait or math.min(limits.RATE_LIMIT_WAIT, s.max_wait)
   if s.expiring_within < 0 or s.unused_for < 0 then return bad("expiring_within and unused_for must be >= 0") end
   if not limits.is_integer(s.near_quota) or s.near_quota < 1 or s.near_quota > limits.TOKEN_QUOTA then
     return bad("near_quota must be a whole number from 1 to " .. limits.TOKEN_QUOTA)
