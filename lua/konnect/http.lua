@@ -210,7 +210,7 @@ end
 -- (gate.abort).  After any hold the next request goes alone (gate.probe).
 local function strict_hold(gate, now, after, why)
   if after > gate.max_wait then
-    gate.abort = format("the server asks to wait %d s (%s), more than the %d s this run waits", after, why,
+    gate.abort = format("the server asks to wait %.15g s (%s), more than the %.15g s this run waits", after, why,
       gate.max_wait)
     return
   end

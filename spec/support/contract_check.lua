@@ -8,7 +8,7 @@
 --   local check = require("support.contract_check").new()
 --   local client = fake.client { hooks = check.hooks, token = fake.ADMIN_TOKEN }
 --   … calls …
---   assert.same({}, check.violations)   -- and check.seen[operation_id] counts
+--   assert.same({}, check.violations)   -- check.seen[operation_id] counts, check.urls every URL
 local openapi = require("support.openapi").tokens
 local json = require "konnect.json"
 
@@ -20,13 +20,14 @@ local function path_pattern(template)
 end
 
 function M.new()
-  local self = { violations = {}, seen = {}, requests = 0 }
+  local self = { violations = {}, seen = {}, requests = 0, urls = {} }
   local function violation(what)
     self.violations[#self.violations + 1] = what
   end
   self.hooks = {
     before_request = function(v)
       self.requests = self.requests + 1
+      self.urls[self.requests] = v.url
       local id = v.operation
       self.seen[id] = (self.seen[id] or 0) + 1
       local op = openapi.operation(id)
