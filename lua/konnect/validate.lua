@@ -203,13 +203,13 @@ end
 function _M.sa_name(v)
   if type(v) ~= "string" then return nil, "name must be a string, got " .. type(v) end
   if v == "" then return nil, "name must not be empty" end
+  -- C0 controls and DEL here (tab too), the C1 ones (U+0080..U+009F) below
+  if limits.has_ctl(v) or find(v, "\t", 1, true) then return nil, "name must not contain control characters" end
   local i, n, len = 1, 0, #v
   while i <= len do
     local cp, nxt = utf8_at(v, i)
     if not cp then return nil, "name is not valid UTF-8" end
-    if cp < 32 or cp == 127 or (cp >= 0x80 and cp <= 0x9F) then
-      return nil, "name must not contain control characters"
-    end
+    if cp >= 0x80 and cp <= 0x9F then return nil, "name must not contain control characters" end
     n = n + 1
     if n > NAME_MAX then return nil, "name must be at most " .. NAME_MAX .. " characters" end
     i = nxt
