@@ -133,6 +133,17 @@ describe("konnect.audit", function()
       assert.equal(run.rate_limited, run.waited)
     end)
 
+    it("a wait shorter than the window doubles while the probe is refused: few 429s a window, never a flood", function()
+      local st, now = snapshot()
+      local need = reference.requests(st)
+      fake.ratelimit { limit = math.ceil(need / 3), window = 1, retry_after = false, headers = false }
+      local report, _, run = audit.run(admin, { now = now, rate_limit_wait = 0.25 })
+      assert.same(reference.report(st, { now = now }), report)
+      -- waits 0.25, 0.5, 1 …: at most 1 + log2(1 / 0.25) = 3 refusals in a window of 1 s
+      assert.is_true(fake.ratelimit_report().max_limited_per_window <= 3, windows())
+      assert.is_true(run.waited > 0.25 * run.rate_limited, "no wait doubled: " .. run.waited .. " s, " .. windows())
+    end)
+
     it("Retry-After is honoured exactly; with RateLimit headers no 429 at all", function()
       local st, now = snapshot()
       local need = reference.requests(st)

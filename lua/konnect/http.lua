@@ -236,7 +236,8 @@ local function strict_note(gate, res, rl, now)
   local after, why = retry.retry_after(res.headers["retry-after"]), "Retry-After"
   if not after and rl and rl.reset then after, why = rl.reset, "RateLimit-Reset" end
   if not after then
-    if gate.probe then gate.wait = gate.wait * 2 end -- the probe after a hold was refused too
+    -- the probe after a hold refused too (not another answer of the round that met the first 429)
+    if gate.probe and now >= gate.hold then gate.wait = gate.wait * 2 end
     after, why = gate.wait, "no Retry-After"
   end
   strict_hold(gate, now, after, why)
