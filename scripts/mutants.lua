@@ -156,12 +156,12 @@ return {
   { id = 30, file = "lua/konnect/retry.lua", what = "409 Conflict retried",
     from = [[local RETRY_STATUS = { [429] = true,]], to = [[local RETRY_STATUS = { [409] = true, [429] = true,]],
     suites = { PIPE } },
-  { id = 31, file = "lua/konnect/ops.lua", what = "create marked idempotent (retried and replayed)",
-    from = [[body = validate.create_body, idempotent = false },]],
-    to = [[body = validate.create_body, idempotent = true },]],
+  { id = 31, file = "lua/konnect/operations.lua", what = "create marked idempotent (retried and replayed)",
+    from = [[body = validate.create_body, idempotent = false,]],
+    to = [[body = validate.create_body, idempotent = true,]],
     suites = { PIPE } },
-  { id = 32, file = "lua/konnect/ops.lua", what = "list.data items not checked to be objects (find_by_name raises)",
-    from = [[    if type(tok) ~= "table" then return "expected data to be an array of token objects" end
+  { id = 32, file = "lua/konnect/operations.lua", what = "list.data items not checked to be objects (find_by_name raises)",
+    from = [[    if type(item) ~= "table" then return "expected data to be an array of objects" end
 ]], to = "",
     suites = { "busted:pats,hardening", "fuzz" } },
   { id = 33, file = "lua/konnect/ops.lua", what = "the id from /v3/users/me used unchecked (path traversal)",

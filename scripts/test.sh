@@ -7,7 +7,8 @@
 #   working copy, each run by its own interpreter, the 5.1 tree in nginx) and luacheck; the nginx
 #   suite; the docs' shell, console and nginx.conf snippets in a sandbox
 #   (spec/docs/run.sh); the hostile-server suite on both transports; the
-#   decoding fuzz;
+#   decoding fuzz; the audit of the whole seeded organisation under a rate
+#   limit (spec/audit/org_audit.lua: about a minute, mostly waiting);
 # then scans every log for a secret.  Prints one line per stage with its duration, the
 # total wall time, and ends with one line "N passed, N failed".
 #   TEST_LUAS="lua5.4 luajit" bash scripts/test.sh   (or arguments) limits the interpreters
@@ -85,13 +86,16 @@ fuzz_lane() {
       $lua /usr/bin/busted -o plainTerminal --pattern=_fuzz spec/fuzz > "$RUN/fuzz-$(lua_dir $lua).log" 2>&1
   done
 }
+audit_lane() { # the minute-long audit (issue 20's done-when), Lua 5.4, a fake of its own
+  busted_env lua5.4 lua5.4 /usr/bin/busted -o plainTerminal --pattern=_audit spec/audit > "$RUN/audit.log" 2>&1
+}
 side_lane() {
   timed contract lua5.4 /usr/bin/busted -o plainTerminal fake_konnect/spec/contract_spec.lua > "$RUN/contract.log" 2>&1
   timed rock bash scripts/rock-check.sh > "$RUN/rock.log" 2>&1
   timed luacheck luacheck -q lua spec bin fake_konnect examples bench > "$RUN/luacheck.txt" 2>&1
 }
 
-echo "== running in parallel: busted on $LUAS; contract, rock check, luacheck; nginx; docs; hostile; fuzz"
+echo "== running in parallel: busted on $LUAS; contract, rock check, luacheck; nginx; docs; hostile; fuzz; audit"
 for lua in $LUAS; do
   FAKES+=("$PWD/$RUN/fake-$(lua_dir $lua)")
   lane timed "busted-$(lua_dir $lua)" with_fake "$(lua_dir $lua)" busted_lane "$lua"
@@ -102,6 +106,8 @@ lane with_fake side side_lane
 lane timed docs bash spec/docs/run.sh > "$RUN/docs.log" 2>&1
 lane timed hostile bash spec/hostile/run.sh > "$RUN/hostile.log" 2>&1
 lane timed fuzz fuzz_lane
+FAKES+=("$PWD/$RUN/fake-audit")
+lane timed audit with_fake audit audit_lane
 for p in "${PIDS[@]}"; do wait "$p"; done
 echo "   all lanes done after $(since "$T0") s"
 
@@ -127,6 +133,7 @@ done
 add_stage "hostile servers (curl + cosocket)" "$(cat "$RUN/hostile.secs" 2>/dev/null)" $((passed - SP)) $((failed - SF))
 
 report "decoding fuzz (lua5.4, luajit)" fuzz "$RUN/fuzz-5.4.log" "$RUN/fuzz-jit.log"
+report "org audit under a rate limit (lua5.4)" audit "$RUN/audit.log"
 
 echo "== LuaRocks install"
 cat "$RUN/rock.log"

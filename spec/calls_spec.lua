@@ -321,18 +321,29 @@ describe("misuse is reported with a hint", function()
     assert.is_nil(tostring(cerr):find(fake.ALICE_TOKEN, 1, true))
   end)
 
-  it("a system account token used with \"me\" is told to pass a user id", function()
-    local svc = fake.client { token = "spat_fake_service_bootstrap" }
-    local v, err = svc:list("me")
-    assert.is_nil(v)
-    assert.equal("unauthorized", err.kind)
-    assert.matches("pass the user id", err.message, 1, true)
-    assert.is_table(assert(svc:list(ALICE)).data, "with the id it works")
-    local _, merr = svc:me()
-    assert.matches("pass the user id", merr.message, 1, true)
+  it("a spat_ token used with \"me\" is told it has no user, and that the PAT operations do not take it", function()
+    -- the hint claims nothing beyond the contract: it does not say that a
+    -- user id works instead (the PAT operations list no system-account token)
+    local HINT = 'has no user, so it cannot stand for "me"'
+    for _, token in ipairs { fake.SYSTEM_ACCOUNT_TOKEN, fake.SERVICE_TOKEN } do
+      local svc = fake.client { token = token }
+      local v, err = svc:list("me")
+      assert.is_nil(v)
+      assert.equal("unauthorized", err.kind)
+      assert.matches(HINT, err.message, 1, true)
+      assert.matches("not system-account tokens", err.hint, 1, true)
+      assert.is_nil(err.message:find("pass the user id", 1, true))
+      local _, merr = svc:me()
+      assert.matches(HINT, merr.message, 1, true)
+    end
+    -- the fake's service token (a service access token, its spat_ prefix
+    -- historical) may list alice's with her id; a system account's may not
+    assert.is_table(assert(fake.client { token = fake.SERVICE_TOKEN }:list(ALICE)).data)
+    local _, ferr = fake.client { token = fake.SYSTEM_ACCOUNT_TOKEN }:list(ALICE)
+    assert.equal("forbidden", ferr.kind)
     -- a personal token gets no such hint
     local _, perr = fake.client { token = "kpat_unknown_x" }:list("me")
-    assert.is_nil(perr.message:find("pass the user id", 1, true))
+    assert.is_nil(perr.message:find(HINT, 1, true))
   end)
 end)
 

@@ -32,27 +32,50 @@ local _M = {}
 -- Retry-After, or a response saying nothing remains, no call starts before
 -- the hold ends; from then on a round holds at most what the server says
 -- remains (RateLimit-Remaining), or `concurrency` calls without that header.
-local function run_multi(c, t, calls, out, concurrency, gate)
+--
+-- A strict gate (the audit's, see strict_gate) sends a round only as large
+-- as it knows the server will take: what RateLimit-Remaining said remains,
+-- else one call (a probe), and one call after every hold; so at most one
+-- request that can be refused is ever out.
+local function round_size(gate, queued)
+  local size = queued
+  if gate.strict then
+    local left = gate.remaining
+    if gate.probe or not left or left < 1 then return 1 end
+    return left < size and left or size
+  end
+  if gate.remaining then
+    size = gate.remaining > 0 and gate.remaining or 1
+  elseif gate.capacity then -- learned: what one window let through, then one probe at a time
+    size = gate.capacity - gate.window_ok
+    if size < 1 then size = 1 end
+  end
+  if gate.first and size > gate.first then size = gate.first end -- nothing heard yet: see _M.run
+  return size
+end
+
+local function run_multi(c, t, calls, out, concurrency, gate, on_done)
   local now, sleep = t.now, t.sleep
   local queue = {}
   for i = 1, #calls do
     if calls[i] then queue[#queue + 1] = i end
   end
   while #queue > 0 do
+    if gate.abort then -- a strict gate's hold was longer than it may wait: nothing more is sent
+      for _, i in ipairs(queue) do
+        out[i] = { err = http.refused(c, calls[i]) }
+        if on_done then on_done(i, out[i]) end
+      end
+      return
+    end
     local tnow = now()
     if gate.hold > tnow then
       sleep(gate.hold - tnow)
       tnow = now()
-      gate.remaining = gate.limit -- a new window
+      -- a new window (a strict gate probes it first instead)
+      if gate.strict then gate.remaining = nil else gate.remaining = gate.limit end
     end
-    local size = #queue
-    if gate.remaining then
-      size = gate.remaining > 0 and gate.remaining or 1
-    elseif gate.capacity then -- learned: what one window let through, then one probe at a time
-      size = gate.capacity - gate.window_ok
-      if size < 1 then size = 1 end
-    end
-    if gate.first and size > gate.first then size = gate.first end -- nothing heard yet: see _M.run
+    local size = round_size(gate, #queue)
     local ready, rest, soonest = {}, {}, nil
     for _, i in ipairs(queue) do
       local at = calls[i].ready_at
@@ -85,17 +108,20 @@ local function run_multi(c, t, calls, out, concurrency, gate)
         local state, a, b, m = http.after(c, t, calls[i], res, terr)
         if state == "done" then
           out[i] = b and { err = b } or { value = a, meta = m }
+          if on_done then on_done(i, out[i]) end
         else
           calls[i].ready_at = now() + a
           retried[#retried + 1] = i
         end
       end
-      if limited and gate.hold > now() then -- a window closed: what it let through is its capacity
-        local seen = gate.window_ok + ok
-        if not gate.capacity or seen > gate.capacity then gate.capacity = seen end
-        gate.window_ok = 0
-      else
-        gate.window_ok = gate.window_ok + ok
+      if not gate.strict then -- (a strict gate learns in konnect.http, from each response)
+        if limited and gate.hold > now() then -- a window closed: what it let through is its capacity
+          local seen = gate.window_ok + ok
+          if not gate.capacity or seen > gate.capacity then gate.capacity = seen end
+          gate.window_ok = 0
+        else
+          gate.window_ok = gate.window_ok + ok
+        end
       end
       for _, i in ipairs(rest) do retried[#retried + 1] = i end
       queue = retried
@@ -104,7 +130,7 @@ local function run_multi(c, t, calls, out, concurrency, gate)
 end
 
 -- Take calls one after another from a shared cursor until none is left.
-local function drain(c, jobs, out, cursor)
+local function drain(c, jobs, out, cursor, on_done)
   while cursor.next <= #jobs do
     local i = cursor.next
     cursor.next = i + 1
@@ -112,17 +138,26 @@ local function drain(c, jobs, out, cursor)
     if job then
       local v, err, m = http.request(c, job.op, job.url, job.body, job.copts)
       out[i] = err and { err = err } or { value = v, meta = m }
+      if on_done then on_done(i, out[i]) end
     end
   end
 end
 
 -- Inside nginx: light threads draining one queue.
-local function run_threads(ngx, c, jobs, out, concurrency)
+local function run_threads(ngx, c, jobs, out, concurrency, on_done)
   local cursor, threads = { next = 1 }, {}
   for k = 1, math.min(concurrency, #jobs) do
-    threads[k] = ngx.thread.spawn(drain, c, jobs, out, cursor)
+    threads[k] = ngx.thread.spawn(drain, c, jobs, out, cursor, on_done)
   end
   for k = 1, #threads do ngx.thread.wait(threads[k]) end
+end
+
+--- strict_gate{ wait =, max_wait = } -> a gate for execute() that never has
+--- more than one request out that the server may refuse (see run_multi and
+--- konnect.http's strict_note): the audit's.
+function _M.strict_gate(o)
+  return { strict = true, hold = 0, wait = o.wait or limits.RATE_LIMIT_WAIT,
+           max_wait = o.max_wait or limits.RATE_LIMIT_MAX_WAIT, probe = false, limited = 0, waited = 0 }
 end
 
 local BATCH_OPTIONS = { concurrency = true }
@@ -180,6 +215,33 @@ function _M.run(c, calls, opts, copts)
   end
   if heard.limited and not known then gate.first = 1 end
 
+  local out = _M.execute(c, calls, concurrency, gate, copts)
+  local failed = 0
+  for i = 1, #calls do
+    local r = out[i]
+    if r.err then
+      failed = failed + 1
+      if r.err.kind == "conflict" and r.err.operation == OPS.create.id and not r.err.quota then
+        lifecycle.explain_quota(c, nil, r.err) -- no extra call per failure: the static reason
+      end
+    end
+  end
+  return out, failed
+end
+
+--- names() -> "list, create, …": the operations a batch call may name
+function _M.names()
+  local names = {}
+  for name in pairs(ops.OPERATIONS) do names[#names + 1] = name end
+  table.sort(names)
+  return table.concat(names, ", ")
+end
+
+--- execute(c, calls, concurrency, gate[, copts[, on_done]]) -> results: the
+--- calls (as client:batch takes them, checked here) through the gate;
+--- on_done(i, result) as each one ends.  client:batch and the audit use it.
+function _M.execute(c, calls, concurrency, gate, copts, on_done)
+  local OPS = ops.OPERATIONS
   local n = #calls
   local out, jobs = {}, {}
   for i = 1, n do
@@ -187,8 +249,9 @@ function _M.run(c, calls, opts, copts)
     local op = type(call) == "table" and OPS[call[1]]
     if not op then
       out[i] = { err = errors.invalid_argument(("batch call %d: expected { \"<operation>\", args… } with one of " ..
-        "list, create, get, update, delete, revoke, me"):format(i)) }
+        "%s"):format(i, _M.names())) }
       jobs[i] = false
+      if on_done then on_done(i, out[i]) end
     else
       local nargs = ops.nargs(op)
       local args = { unpack(call, 2, 1 + nargs) }
@@ -197,6 +260,7 @@ function _M.run(c, calls, opts, copts)
       if not url then
         out[i] = { err = body }
         jobs[i] = false
+        if on_done then on_done(i, out[i]) end
       else
         jcopts = jcopts or {}
         jcopts.gate = gate
@@ -208,7 +272,12 @@ function _M.run(c, calls, opts, copts)
   local t, sets = transport.select(c.tstate)
   if not t then
     local terr = sets
-    for i = 1, n do out[i] = out[i] or { err = terr } end
+    for i = 1, n do
+      if not out[i] then
+        out[i] = { err = terr }
+        if on_done then on_done(i, out[i]) end
+      end
+    end
   elseif t.request_many then
     local prepared = {}
     for i = 1, n do
@@ -216,33 +285,26 @@ function _M.run(c, calls, opts, copts)
       if job then
         local call, err = http.new_call(sets, job.op, job.url, job.body, job.copts)
         prepared[i] = call or false
-        if not call then out[i] = { err = err } end
+        if not call then
+          out[i] = { err = err }
+          if on_done then on_done(i, out[i]) end
+        end
       else
         prepared[i] = false
       end
     end
-    run_multi(c, t, prepared, out, concurrency, gate)
-    if not gate.saw429 then c.heard.limited = nil end -- a whole batch went through unlimited
+    run_multi(c, t, prepared, out, concurrency, gate, on_done)
+    if not gate.saw429 and not gate.strict then c.heard.limited = nil end -- a whole batch went through unlimited
   else
     local ngx = rawget(_G, "ngx")
-    if ngx and ngx.thread then
-      run_threads(ngx, c, jobs, out, concurrency)
-    else -- a caller-supplied transport: one call at a time
-      drain(c, jobs, out, { next = 1 })
+    if ngx and ngx.thread and not gate.strict then
+      run_threads(ngx, c, jobs, out, concurrency, on_done)
+    else -- a caller-supplied transport, or a strict gate: one call at a time
+      drain(c, jobs, out, { next = 1 }, on_done)
     end
   end
 
-  local failed = 0
-  for i = 1, n do
-    local r = out[i]
-    if r.err then
-      failed = failed + 1
-      if r.err.kind == "conflict" and r.err.operation == OPS.create.id and not r.err.quota then
-        lifecycle.explain_quota(c, nil, r.err) -- no extra call per failure: the static reason
-      end
-    end
-  end
-  return out, failed
+  return out
 end
 
 return _M

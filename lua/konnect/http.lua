@@ -202,6 +202,54 @@ local function gate_note(gate, policy, res, rl, now)
   end
 end
 
+-- A strict gate (the audit's, konnect.batch.strict_gate): at most one 429
+-- per rate-limit window.  It learns what every response says; a hold after
+-- a 429 is the server's Retry-After exactly, else its RateLimit-Reset, else
+-- gate.wait (limits.RATE_LIMIT_WAIT), doubled when the probe after a hold
+-- is refused too; a hold longer than gate.max_wait ends the run
+-- (gate.abort).  After any hold the next request goes alone (gate.probe).
+local function strict_hold(gate, now, after, why)
+  if after > gate.max_wait then
+    gate.abort = format("the server asks to wait %.15g s (%s), more than the %.15g s this run waits", after, why,
+      gate.max_wait)
+    return
+  end
+  if now + after > gate.hold then gate.hold = now + after end
+  gate.waited = gate.waited + after
+  gate.probe = true
+end
+
+local function strict_note(gate, res, rl, now)
+  if rl then
+    if rl.limit then gate.limit = rl.limit end
+    local left = rl.remaining
+    if left and (not gate.remaining or left < gate.remaining) then gate.remaining = left end
+  end
+  if res.status ~= 429 then
+    gate.probe = false -- it went through: the window is open
+    if rl and rl.remaining and rl.remaining <= 0 and rl.reset then
+      strict_hold(gate, now, rl.reset, "RateLimit-Reset")
+    end
+    return
+  end
+  gate.limited = gate.limited + 1
+  local after, why = retry.retry_after(res.headers["retry-after"]), "Retry-After"
+  if not after and rl and rl.reset then after, why = rl.reset, "RateLimit-Reset" end
+  if not after then
+    -- the probe after a hold refused too (not another answer of the round that met the first 429)
+    if gate.probe and now >= gate.hold then gate.wait = gate.wait * 2 end
+    after, why = gate.wait, "no Retry-After"
+  end
+  strict_hold(gate, now, after, why)
+end
+
+--- refused(c, call) -> the error of a call a strict gate did not send (gate.abort)
+function _M.refused(c, call)
+  local e = context(call)
+  e.message = "not sent: " .. tostring(call.gate.abort)
+  return errors.new("rate_limited", errors.scrub(e, call.secrets or c.secrets))
+end
+
 --- after(c, t, call, res, terr) -> "done", value, err, meta | "retry", wait_seconds
 -- The one place that decides what an attempt's outcome means.
 function _M.after(c, t, call, res, terr)
@@ -234,7 +282,13 @@ function _M.after(c, t, call, res, terr)
     local status = res.status
     if status == 429 then heard.limited = true end -- konnect.batch starts with one call (cleared by a batch)
     local gate = call.gate
-    if gate then gate_note(gate, call.policy or c.policy, res, rl, tnow) end
+    if gate then
+      if gate.strict then
+        strict_note(gate, res, rl, tnow)
+      else
+        gate_note(gate, call.policy or c.policy, res, rl, tnow)
+      end
+    end
     if status >= 200 and status < 300 then
       local v, err = success(op, res, call, secrets, total)
       if err then return "done", nil, err end
@@ -249,8 +303,19 @@ function _M.after(c, t, call, res, terr)
     end
   end
 
+  local gate = call.gate
+  if res and res.status == 429 and gate and gate.strict then
+    -- the gate decides when it goes again, not the call's retry policy
+    if gate.abort then
+      local e = failure(res, call, secrets, total)
+      e.message = e.message .. " (" .. gate.abort .. ")"
+      return "done", nil, e
+    end
+    call.limited = (call.limited or 0) + 1
+    return "retry", 0
+  end
   local policy = call.policy or c.policy
-  local give_up = attempt >= policy.max_attempts or not retry.retryable(op.idempotent, res, terr)
+  local give_up = attempt - (call.limited or 0) >= policy.max_attempts or not retry.retryable(op.idempotent, res, terr)
   local wait
   if not give_up then
     local after = res and retry.retry_after(res.headers["retry-after"])
@@ -286,6 +351,7 @@ function _M.request(c, op, url, body, copts)
   local before, after, gate = _M.before, _M.after, call.gate
   while true do
     if gate then -- a shared rate limit says wait (konnect.batch)
+      if gate.abort then return nil, _M.refused(c, call) end
       local hold = gate.hold - t.now()
       if hold > 0 then t.sleep(hold) end
     end

@@ -71,6 +71,7 @@ local function check_keys(opts, allowed, what)
   end
   return true
 end
+_M.check_keys = check_keys
 
 -- Whole seconds between two RFC 3339 times (offsets honoured), or nil.
 local function lifetime(from, to)
@@ -93,6 +94,7 @@ local function last_meta(calls)
   if m then m.calls = calls end
   return m
 end
+_M.tracker, _M.last_meta, _M.lifetime = tracker, last_meta, lifetime
 
 local ROTATE_KEYS = { name = true, ttl_seconds = true, old = true }
 local OLD_MODES = { delete = true, revoke = true, keep = true }

@@ -65,9 +65,28 @@ _M.TOKEN_QUOTA = 10                        -- personal access tokens per user (K
 _M.ROTATE_TTL = 30 * 86400                 -- a replacement's lifetime when the old one's is unknown
 _M.REVOCATION_LAG = 15 * 60                -- a revoked token may keep working this long (Konnect's docs)
 
--- The lifecycle helpers (konnect.lifecycle).
+-- The lifecycle helpers (konnect.lifecycle, konnect.accounts).
 _M.ROTATE_OLD = "delete"                   -- what rotate does with the old token by default
 _M.PRUNE_STATES = { "REVOKED", "EXPIRED" } -- what prune deletes by default
+_M.SA_TTL_MAX = 10 * 365 * 86400           -- create_sa_token's ttl_seconds convenience (our cap; the contract
+                                           -- has no ttl_seconds for system-account tokens)
+
+-- Paged lists (konnect.pages).  The contract gives no page size limit; the
+-- fake serves at most 100 and says so in meta.page.size.
+_M.PAGE_SIZE = 100                         -- page[size] asked by list_* and each_* unless query.page_size
+_M.PAGE_SIZE_MAX = 1000                    -- the largest query.page_size accepted
+_M.MAX_PAGES = 100                         -- list_* fetches at most this many pages (query.max_pages)
+_M.MAX_PAGES_CEILING = 10000               -- the largest query.max_pages, and each_*'s bound
+_M.FILTER_MAX = 1024                       -- bytes of one filter value
+
+-- The audit (konnect.audit) and its rate-limit gate (konnect.batch, strict).
+_M.AUDIT_EXPIRING = 7 * 86400              -- "expiring": expires within this many seconds
+_M.AUDIT_UNUSED = 90 * 86400               -- "unused": last used at least this long ago
+_M.AUDIT_NEAR_QUOTA = 8                    -- a user holding this many of TOKEN_QUOTA PATs is near the quota
+_M.RATE_LIMIT_WAIT = 60                    -- a 429 with no Retry-After (nor RateLimit-Reset) holds every call
+                                           -- this long (one minute: Kong's per-minute window), doubled
+                                           -- when the probe after it is refused too
+_M.RATE_LIMIT_MAX_WAIT = 3600              -- the longest hold the audit accepts; a longer one ends it
 
 ---------------------------------------------------------------------------
 -- input rules

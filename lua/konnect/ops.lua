@@ -1,6 +1,8 @@
--- konnect.ops: the operations of the Personal Access Tokens API, their
--- argument rules and "me" resolution.  Used by konnect.pats (one call) and
--- konnect.batch (many): both build a call the same way, before any I/O.
+-- konnect.ops: a call from a row of the operation table (konnect.operations):
+-- its arguments checked and its URL and body made before any I/O, the
+-- per-call options, and "me" resolution.  Used by konnect.pats (one call),
+-- konnect.pages (paged lists), konnect.batch (many): all build a call the
+-- same way.
 
 local errors   = require "konnect.errors"
 local validate = require "konnect.validate"
@@ -12,53 +14,7 @@ local type, pairs, ipairs, format = type, pairs, ipairs, string.format
 
 local _M = {}
 
--- A `list` answer must carry `data`, an array of token objects.
-local function check_list(v)
-  local data = v.data
-  if type(data) ~= "table" then return "expected a list with a data array" end
-  local n = #data
-  for k in pairs(data) do
-    if type(k) ~= "number" or k < 1 or k > n or k ~= math.floor(k) then
-      return "expected data to be an array"
-    end
-  end
-  for _, tok in ipairs(data) do
-    if type(tok) ~= "table" then return "expected data to be an array of token objects" end
-  end
-  return nil
-end
-
--- One row per operation: `params` name the path parameters in order; `body`
--- builds the request body; `check` vets a decoded answer (a message: decode error).
-local OPS = {
-  list   = { id = "list-users-personal-access-tokens", method = "GET",
-             path = "/v3/users/%s/access-tokens", params = { "user_id" }, idempotent = true,
-             check = check_list },
-  create = { id = "create-personal-access-token", method = "POST",
-             path = "/v3/users/%s/access-tokens", params = { "user_id" },
-             body = validate.create_body, idempotent = false },
-  get    = { id = "get-personal-access-token-details", method = "GET",
-             path = "/v3/users/%s/access-tokens/%s", params = { "user_id", "token_id" }, idempotent = true },
-  update = { id = "update-personal-access-token-details", method = "PATCH",
-             path = "/v3/users/%s/access-tokens/%s", params = { "user_id", "token_id" },
-             body = validate.update_body, idempotent = true },
-  delete = { id = "delete-personal-access-token", method = "DELETE",
-             path = "/v3/users/%s/access-tokens/%s", params = { "user_id", "token_id" },
-             idempotent = true, no_content = true, gone_ok = true },
-  revoke = { id = "revoke-personal-access-token", method = "PATCH",
-             path = "/v3/users/%s/access-tokens/%s/revoke", params = { "user_id", "token_id" },
-             idempotent = true },
-  me     = { id = "get-users-me", method = "GET", path = "/v3/users/me", params = {}, idempotent = true },
-}
--- op.path split at its %s: a URL is then made by one concatenation
--- (string.format costs several times as much per call)
-for name, op in pairs(OPS) do
-  op.name = name
-  local parts = {}
-  for piece in (op.path .. "%s"):gmatch("(.-)%%s") do parts[#parts + 1] = piece end
-  op.p1, op.p2, op.p3 = parts[1], parts[2] or "", parts[3] or ""
-  op.nparams = #op.params
-end
+local OPS = require "konnect.operations"
 
 -- the URL of `op` under `base` (a server_url) for its parameters (already
 -- checked)
@@ -122,13 +78,17 @@ function _M.call_options(c, v, what)
   return o
 end
 
--- a system account token (spat_) has no user of its own: the server refuses
--- /users/me for it (401 or 403; 404 elsewhere, perhaps)
+-- a system-account token (spat_) has no user of its own: the server refuses
+-- /users/me for it (401 or 403; 404 elsewhere, perhaps).  And the contract
+-- lists personal, Konnect and service access tokens for the PAT operations,
+-- never system-account tokens: a user id instead of "me" is no way out.
 local REFUSED = { unauthorized = true, forbidden = true, not_found = true }
 local function spat_hint(c, err)
   if err and REFUSED[err.kind] and type(c.token) == "string" and c.token:sub(1, 5) == "spat_"
      and type(err.message) == "string" then
-    err.hint = "a system account token (spat_) cannot stand for \"me\": pass the user id instead"
+    err.hint = "a spat_ token (a system account's) has no user, so it cannot stand for \"me\"; the " ..
+      "contract's personal access token operations take personal, Konnect or service access tokens, not " ..
+      "system-account tokens"
     err.message = err.message .. " (" .. err.hint .. ")"
   end
   return err
@@ -175,16 +135,38 @@ function _M.resolve_user(c, user_id, copts, op_id)
   return id
 end
 
---- build(c, op, ...) -> url, body, copts, user_id | nil, err
--- Validates the arguments of `op` (its path parameters, its body when it
--- has one, then the per-call options, last) and makes its URL (under the
--- call's server_url, else the client's) and body; "me" is resolved last,
--- after every local check passed.
+-- RFC 3986 unreserved characters stay, every other byte is %XX (brackets
+-- too, as Go's url.Values.Encode writes the Go SDK's deepObject filters)
+local function pct(s)
+  return (s:gsub("[^%w%-%._~]", function(ch) return format("%%%02X", ch:byte()) end))
+end
+
+--- query_string(q) -> "?filter%5Bname%5D%5Beq%5D=x&page%5Bsize%5D=100&page%5Bnumber%5D=2":
+-- a checked query (validate.query), filters by field, then page[size] and
+-- page[number]
+local function query_string(q)
+  local parts = {}
+  for i, f in ipairs(q.filters) do
+    parts[i] = pct("filter[" .. f.field .. "]" .. (f.op and "[" .. f.op .. "]" or "")) .. "=" .. pct(f.value)
+  end
+  parts[#parts + 1] = "page%5Bsize%5D=" .. format("%d", q.page_size or limits.PAGE_SIZE)
+  parts[#parts + 1] = "page%5Bnumber%5D=" .. format("%d", q.page_number or 1)
+  return "?" .. table.concat(parts, "&")
+end
+_M.query_string = query_string
+
+local PAGE_KEYS = { page_number = true }
+
+--- build(c, op, ...) -> url, body, copts, first_param | nil, err
+-- Validates the arguments of `op` (its path parameters, its body or query
+-- when it takes one, then the per-call options, last) and makes its URL
+-- (under the call's server_url, else the client's) and body; "me" is
+-- resolved last, after every local check passed.
 function _M.build(c, op, a1, a2, a3, a4, a5)
   local nparams, err = op.nparams
   -- the usual call: ids that passed before (validate.uuid remembers them),
-  -- no body, no options, nothing more: the URL at once
-  if not op.body and a3 == nil and a4 == nil then
+  -- no body, no query, no options, nothing more: the URL at once
+  if not op.arg and a3 == nil and a4 == nil then
     local seen = validate.uuid_seen
     if nparams == 2 then
       if seen[a1] and seen[a2] then return c.base .. op.p1 .. a1 .. op.p2 .. a2 .. op.p3, nil, nil, a1 end
@@ -192,28 +174,26 @@ function _M.build(c, op, a1, a2, a3, a4, a5)
       return c.base .. op.p1 .. a1 .. op.p2, nil, nil, a1
     end
   end
-  local user_id, token_id, bodyarg, opts, extra
-  if nparams == 0 then
-    opts, extra = a1, a2
-  elseif nparams == 1 then
-    user_id = a1
-    if op.body then bodyarg, opts, extra = a2, a3, a4 else opts, extra = a2, a3 end
-  else
-    user_id, token_id = a1, a2
-    if op.body then bodyarg, opts, extra = a3, a4, a5 else opts, extra = a3, a4 end
+  local args = { a1, a2, a3, a4, a5 }
+  local p1, p2 = a1, a2
+  local k = nparams + 1
+  local arg
+  if op.arg then arg, k = args[k], k + 1 end
+  local opts, extra = args[k], args[k + 1]
+  for i = 1, nparams do
+    local v
+    v, err = op.rules[i](args[i])
+    if not v then return nil, errors.invalid_argument(err, op.id) end
   end
-  if nparams >= 1 then
-    user_id, err = validate.user_id(user_id)
-    if not user_id then return nil, errors.invalid_argument(err, op.id) end
-  end
-  if nparams == 2 then
-    token_id, err = validate.uuid(token_id, "token_id")
-    if not token_id then return nil, errors.invalid_argument(err, op.id) end
-  end
-  local body
+  local body, qs
   if op.body then
-    body, err = op.body(bodyarg)
+    body, err = op.body(arg)
     if not body then return nil, errors.invalid_argument(err, op.id) end
+  elseif op.query then
+    local q
+    q, err = validate.query(arg, op.query, op.name, PAGE_KEYS)
+    if not q then return nil, errors.invalid_argument(err, op.id) end
+    qs = query_string(q)
   end
   local copts
   if opts ~= nil then
@@ -227,24 +207,26 @@ function _M.build(c, op, a1, a2, a3, a4, a5)
     return nil, errors.invalid_argument(op.name .. ": too many arguments (the per-call options table comes last)",
       op.id)
   end
-  if user_id == "me" then
-    user_id, err = _M.resolve_user(c, "me", copts, op.id)
-    if not user_id then return nil, err end
+  if op.me and p1 == "me" then
+    p1, err = _M.resolve_user(c, "me", copts, op.id)
+    if not p1 then return nil, err end
   end
-  return url_of(copts and copts.base or c.base, op, user_id, token_id), body, copts, user_id
+  local url = url_of(copts and copts.base or c.base, op, p1, p2)
+  if qs then url = url .. qs end
+  return url, body, copts, p1
 end
 
---- run(c, name, copts, user_id, token_id, body) -> value, err, meta: one
---- operation with arguments already checked and "me" already resolved.
-function _M.run(c, name, copts, user_id, token_id, body)
+--- run(c, name, copts, p1, p2, body) -> value, err, meta: one operation
+--- with arguments already checked and "me" already resolved (no query).
+function _M.run(c, name, copts, p1, p2, body)
   local op = OPS[name]
-  return http.request(c, op, url_of(copts and copts.base or c.base, op, user_id, token_id), body, copts)
+  return http.request(c, op, url_of(copts and copts.base or c.base, op, p1, p2), body, copts)
 end
 
 --- nargs(op) -> how many arguments the operation takes after the client
 --- (the per-call options table comes after them)
 function _M.nargs(op)
-  return #op.params + (op.body and 1 or 0)
+  return op.nparams + (op.arg and 1 or 0)
 end
 
 return _M

@@ -242,7 +242,11 @@ local function method(op)
   end
 end
 
-for name, op in pairs(OPS) do Client[name] = method(op) end
+-- one method per operation, but the one-page rows (op.query): their lists
+-- are list_* and each_* below (konnect.pages), and a batch may call them
+for name, op in pairs(OPS) do
+  if not op.query then Client[name] = method(op) end
+end
 local call_me = Client.me
 
 --- client:me([copts]) -> the user the token belongs to (GET /v3/users/me); it
@@ -291,6 +295,69 @@ function Client:prune(user_id, opts, copts)
   local bad_self = misuse(self, "prune", OPS.delete.id)
   if bad_self then return nil, bad_self end
   return lifecycle().prune(self, user_id, opts, copts)
+end
+
+-- The paged lists (konnect.pages, loaded on first use): list_* (every
+-- page, capped) and each_* (an iterator, page by page).
+local function paged(list_name, with_account)
+  local function list_of() return require("konnect.pages").LISTS[list_name] end
+  local function args(a1, a2, a3)
+    if with_account then return a1, a2, a3 end
+    return nil, a1, a2
+  end
+  local all = function(self, a1, a2, a3)
+    local list = list_of()
+    local bad_self = misuse(self, list.all, list.op.id)
+    if bad_self then return nil, bad_self end
+    return require("konnect.pages").all(self, list, args(a1, a2, a3))
+  end
+  local each = function(self, a1, a2, a3)
+    local list = list_of()
+    local bad_self = misuse(self, list.each, list.op.id)
+    if bad_self then
+      local given = false
+      return function()
+        if given then return nil end
+        given = true
+        return false, bad_self
+      end
+    end
+    return require("konnect.pages").each(self, list, args(a1, a2, a3))
+  end
+  return all, each
+end
+
+--- client:list_users([query[, copts]]) -> { data = users, pages = n }, nil, meta
+--- client:each_user([query[, copts]]) -> iterator: user | false, err
+Client.list_users, Client.each_user = paged("users")
+--- client:list_system_accounts([query[, copts]]), client:each_system_account([query[, copts]])
+Client.list_system_accounts, Client.each_system_account = paged("system_accounts")
+--- client:list_sa_tokens(account_id[, query[, copts]]), client:each_sa_token(account_id[, query[, copts]])
+Client.list_sa_tokens, Client.each_sa_token = paged("sa_tokens", true)
+
+local function accounts() return require "konnect.accounts" end
+
+--- client:find_system_account(name_or_id[, copts]) -> account, nil, meta | nil, err
+function Client:find_system_account(name_or_id, copts)
+  local bad_self = misuse(self, "find_system_account", OPS.system_accounts_page.id)
+  if bad_self then return nil, bad_self end
+  return accounts().find(self, name_or_id, copts)
+end
+
+--- client:rotate_sa_token(account_id, token_id[, { name =, expires_at = | ttl_seconds =, old = }[, copts]])
+--- -> new_token, nil, meta | new_token, err, meta | nil, err   (konnect.accounts)
+function Client:rotate_sa_token(account_id, token_id, opts, copts)
+  local bad_self = misuse(self, "rotate_sa_token", OPS.create_sa_token.id)
+  if bad_self then return nil, bad_self end
+  return accounts().rotate(self, account_id, token_id, opts, copts)
+end
+
+--- client:prune_sa_tokens(account_id[, { older_than =, dry_run = }[, copts]])
+--- -> tokens deleted (or that would be), nil, meta | deleted so far, err   (konnect.accounts)
+function Client:prune_sa_tokens(account_id, opts, copts)
+  local bad_self = misuse(self, "prune_sa_tokens", OPS.delete_sa_token.id)
+  if bad_self then return nil, bad_self end
+  return accounts().prune(self, account_id, opts, copts)
 end
 
 --- client:batch(calls[, { concurrency = N }[, copts]]) -> results, failed_count

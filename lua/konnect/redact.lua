@@ -11,8 +11,8 @@
 -- are caught: percent-encoded (any subset of bytes, either hex case), JSON
 -- escaped (\uXXXX, \/), and base64 (standard or URL alphabet, at any
 -- alignment, which covers "Bearer <secret>" and "user:<secret>").  Any
--- "konnect_token" JSON value and any token-shaped kpat_/spat_ string are
--- masked too.
+-- "konnect_token" or "token" JSON value (a new PAT's or system-account
+-- token's secret) and any token-shaped kpat_/spat_ string are masked too.
 
 local type, pairs, tostring, setmetatable, byte, char, sub, find, gsub, format, lower, concat =
   type, pairs, tostring, setmetatable, string.byte, string.char, string.sub, string.find, string.gsub,
@@ -264,6 +264,11 @@ function _M.string(s, secret)
   if find(s, "konnect_token", 1, true) then
     s = gsub(s, '("konnect_token"%s*:%s*)"[^"]*"', '%1"' .. MASK .. '"')
     s = gsub(s, "(konnect_token=)[^&%s]+", "%1" .. MASK)
+  end
+  -- a created system-account token's secret is its "token" field (contract:
+  -- SystemAccountAccessTokenCreated)
+  if find(s, '"token"', 1, true) then
+    s = gsub(s, '("token"%s*:%s*)"[^"]*"', '%1"' .. MASK .. '"')
   end
   -- anything token-shaped that slipped through (a server echoing a secret)
   s = gsub(s, "([ks]pat_)[%w_]+", "%1" .. MASK)

@@ -3,7 +3,7 @@
 
 local limits = require "konnect.limits"
 
-local type, pairs, tostring, floor = type, pairs, tostring, math.floor
+local type, pairs, ipairs, tostring, floor = type, pairs, ipairs, tostring, math.floor
 local find, match, byte, format, concat, sort = string.find, string.match, string.byte,
   string.format, table.concat, table.sort
 
@@ -194,6 +194,153 @@ function _M.update_body(opts)
   name, err = _M.name(opts.name)
   if not name then return nil, err end
   return { name = name }
+end
+
+--- A system-account token name.  The contract says only "string"; our rule
+--- (the fake's choice too, fake_konnect/sysaccounts.lua): 1 to 256 characters
+--- of valid UTF-8 without control characters.  Names are unique per account
+--- (the server answers 409), so rotate needs a name free for the new token.
+function _M.sa_name(v)
+  if type(v) ~= "string" then return nil, "name must be a string, got " .. type(v) end
+  if v == "" then return nil, "name must not be empty" end
+  -- C0 controls and DEL here (tab too), the C1 ones (U+0080..U+009F) below
+  if limits.has_ctl(v) or find(v, "\t", 1, true) then return nil, "name must not contain control characters" end
+  local i, n, len = 1, 0, #v
+  while i <= len do
+    local cp, nxt = utf8_at(v, i)
+    if not cp then return nil, "name is not valid UTF-8" end
+    if cp >= 0x80 and cp <= 0x9F then return nil, "name must not contain control characters" end
+    n = n + 1
+    if n > NAME_MAX then return nil, "name must be at most " .. NAME_MAX .. " characters" end
+    i = nxt
+  end
+  return v
+end
+
+local SA_CREATE_KEYS = { name = true, expires_at = true, ttl_seconds = true }
+
+--- The body of create_sa_token, or nil and a message: name and expires_at,
+--- both required by the contract (no ttl_seconds there).  ttl_seconds is our
+--- convenience: turned into expires_at here, from this machine's clock.
+function _M.sa_create_body(opts)
+  if type(opts) ~= "table" then
+    return nil, "create_sa_token needs an options table { name =, expires_at = }"
+  end
+  local ok, err = check_keys(opts, SA_CREATE_KEYS, "create_sa_token")
+  if not ok then return nil, err end
+  local name, exp
+  name, err = _M.sa_name(opts.name)
+  if not name then return nil, err end
+  if (opts.ttl_seconds == nil) == (opts.expires_at == nil) then
+    return nil, "create_sa_token needs expires_at (an RFC 3339 date-time or epoch seconds; the contract requires " ..
+      "it), or ttl_seconds instead (turned into expires_at from this machine's clock)"
+  end
+  if opts.ttl_seconds ~= nil then
+    local ttl = opts.ttl_seconds
+    if not limits.is_integer(ttl) or ttl < 1 or ttl > limits.SA_TTL_MAX then
+      return nil, "ttl_seconds must be a whole number of seconds from 1 to " .. limits.SA_TTL_MAX
+    end
+    return { name = name, expires_at = require("konnect.time").iso(os.time() + ttl) }
+  end
+  exp, err = _M.expires_at(opts.expires_at)
+  if not exp then return nil, err end
+  return { name = name, expires_at = exp }
+end
+
+--- The body of update_sa_token, or nil and a message: { name = } (required).
+function _M.sa_update_body(opts)
+  if type(opts) ~= "table" then return nil, "update_sa_token needs an options table { name = }" end
+  local ok, err = check_keys(opts, UPDATE_KEYS, "update_sa_token")
+  if not ok then return nil, err end
+  if opts.name == nil then return nil, "update_sa_token needs name" end
+  local name
+  name, err = _M.sa_name(opts.name)
+  if not name then return nil, err end
+  return { name = name }
+end
+
+local QUERY_KEYS = { filter = true, page_size = true }
+
+-- a whole number from lo to hi, or nil and a message
+local function whole(v, what, lo, hi)
+  if not limits.is_integer(v) or v < lo or v > hi then
+    return nil, format("%s must be a whole number from %d to %d", what, lo, hi)
+  end
+  return v
+end
+
+--- query(q, filters, what, extra) -> { filters = { {field, op, value}, … } (by
+--- field), page_size, page_number, max_pages } | nil, message.
+--- A paged list's query: { filter = { field = { eq = s } | { contains = s } |
+--- true | false }, page_size = n } plus the keys `extra` allows (page_number
+--- for one page, max_pages for list_* and each_*).  `filters` is the list's
+--- (konnect.operations): "string" takes eq or contains, "eq" eq only,
+--- "boolean" true or false; the contract's "**one** of the operators".
+function _M.query(q, filters, what, extra)
+  if q == nil then return { filters = {} } end
+  if type(q) ~= "table" then
+    return nil, what .. ": the query must be a table { filter =, page_size = }, got " .. type(q)
+  end
+  for k in pairs(q) do
+    if not QUERY_KEYS[k] and not (extra and extra[k]) then
+      local names = { "filter", "page_size" }
+      for x in pairs(extra or {}) do names[#names + 1] = x end
+      sort(names)
+      return nil, format("%s: unknown query key %s (expected %s)", what,
+        type(k) == "string" and k or "(a " .. type(k) .. ")", concat(names, ", "))
+    end
+  end
+  local out, err = { filters = {} }
+  if q.page_size ~= nil then
+    out.page_size, err = whole(q.page_size, what .. ": page_size", 1, limits.PAGE_SIZE_MAX)
+    if not out.page_size then return nil, err end
+  end
+  if q.page_number ~= nil then
+    out.page_number, err = whole(q.page_number, what .. ": page_number", 1, 2 ^ 31)
+    if not out.page_number then return nil, err end
+  end
+  if q.max_pages ~= nil then
+    out.max_pages, err = whole(q.max_pages, what .. ": max_pages", 1, limits.MAX_PAGES_CEILING)
+    if not out.max_pages then return nil, err end
+  end
+  local f = q.filter
+  if f == nil then return out end
+  if type(f) ~= "table" then return nil, what .. ": filter must be a table such as { name = { eq = 'x' } }" end
+  local names = {}
+  for field in pairs(f) do
+    local kind = type(field) == "string" and filters[field]
+    if not kind then
+      local known = {}
+      for x in pairs(filters) do known[#known + 1] = x end
+      sort(known)
+      return nil, format("%s: cannot filter on %s (this list filters on %s)", what,
+        type(field) == "string" and field or "(a " .. type(field) .. ")", concat(known, ", "))
+    end
+    names[#names + 1] = field
+  end
+  sort(names)
+  for _, field in ipairs(names) do
+    local v, kind, label = f[field], filters[field], what .. ": filter." .. field
+    if kind == "boolean" then
+      if type(v) ~= "boolean" then return nil, label .. " must be true or false" end
+      out.filters[#out.filters + 1] = { field = field, value = v and "true" or "false" }
+    else
+      local ops = kind == "eq" and "{ eq = \"…\" }" or "{ eq = \"…\" } or { contains = \"…\" }"
+      if type(v) ~= "table" then return nil, label .. " must be " .. ops end
+      local op, value, n = nil, nil, 0
+      for k, x in pairs(v) do
+        n = n + 1
+        if k ~= "eq" and (k ~= "contains" or kind == "eq") then return nil, label .. " must be " .. ops end
+        op, value = k, x
+      end
+      if n ~= 1 then return nil, label .. " must be " .. ops .. " (one operator)" end
+      if type(value) ~= "string" or value == "" or #value > limits.FILTER_MAX then
+        return nil, format("%s.%s must be a non-empty string of at most %d bytes", label, op, limits.FILTER_MAX)
+      end
+      out.filters[#out.filters + 1] = { field = field, op = op, value = value }
+    end
+  end
+  return out
 end
 
 --- server_url -> { scheme, host, port, prefix, base } | nil, message

@@ -1,0 +1,193 @@
+-- konnect.audit against the fake Konnect, over real sockets: the report is
+-- the one computed straight from the server's state (spec/support/
+-- audit_reference.lua), failures are rows and the audit goes on, the rate
+-- limit is met with at most one 429 per window.  The minute-long audit of
+-- the whole seeded organisation is spec/audit/org_audit.lua (a lane of its own).
+local audit = require "konnect.audit"
+local errors = require "konnect.errors"
+local core = require "konnect.core"
+local fake = require "support.fake"
+local reference = require "support.audit_reference"
+local contract = require "support.contract_check"
+
+local SMALL = { users = 40, system_accounts = 5 }
+
+-- the state and the audit's clock: the server's, in whole seconds
+local function snapshot()
+  local st = fake.state()
+  return st, reference.epoch(st.now)
+end
+
+local function windows()
+  local out = {}
+  for _, w in ipairs(fake.ratelimit_report().windows) do out[#out + 1] = w.requests .. "/" .. w.limited end
+  return table.concat(out, " ")
+end
+
+describe("konnect.audit", function()
+  local admin, check
+  before_each(function()
+    fake.ratelimit(0)
+    fake.reset(SMALL)
+    check = contract.new()
+    admin = fake.client { token = fake.ADMIN_TOKEN, hooks = check.hooks }
+  end)
+  after_each(function()
+    fake.ratelimit(0)
+    assert.same({}, check.violations)
+  end)
+
+  it("reports every token of the organisation exactly as the server's state has them", function()
+    local st, now = snapshot()
+    local report, err, run = audit.run(admin, { now = now })
+    assert.is_nil(err)
+    assert.same(reference.report(st, { now = now }), report)
+    assert.is_true(report.complete)
+    assert.equal(reference.requests(st), run.requests)
+    assert.equal(run.requests, check.requests)
+    -- the small organisation has every flag
+    for _, f in ipairs { "expired_listed", "revoked_listed", "expiring", "never_used", "unused", "near_quota" } do
+      assert.is_true(report.counts[f] > 0, f)
+    end
+    assert.is_true(report.counts.sats > 0 and report.counts.pats > 0)
+  end)
+
+  it("takes its thresholds from the options, and can leave out users or system accounts", function()
+    local st, now = snapshot()
+    local o = { now = now, expiring_within = 30 * 86400, unused_for = 10 * 86400, near_quota = 5 }
+    assert.same(reference.report(st, o), (audit.run(admin, o)))
+    local only_sa = assert(audit.run(admin, { now = now, users = false }))
+    assert.same(reference.report(st, { now = now, users = false }), only_sa)
+    assert.equal(0, only_sa.counts.pats)
+    local only_users = assert(audit.run(admin, { now = now, system_accounts = false }))
+    assert.same(reference.report(st, { now = now, system_accounts = false }), only_users)
+  end)
+
+  it("a 403 on one user's list is a row of failures, the audit goes on, the report says it is incomplete", function()
+    local st, now = snapshot()
+    local victim = st.users[7]
+    local path = "^/v3/users/" .. victim.id:gsub("%-", "%%-") .. "/access%-tokens$"
+    fake.fault { method = "GET", path = path, status = 403 }
+    local report = assert(audit.run(admin, { now = now }))
+    local expected = reference.report(st, { now = now, failed = { [victim.id] = {
+      operation = "list-users-personal-access-tokens", kind = "forbidden", status = 403,
+      message = "Fault injected by the fake Konnect" } } })
+    assert.same(expected, report)
+    assert.is_false(report.complete)
+    assert.equal(1, #report.failures)
+    assert.equal(victim.email, report.failures[1].owner.email)
+  end)
+
+  it("with a non-admin's token: every other user's list is 403, the system accounts' too, it still finishes", function()
+    local st, now = snapshot()
+    local alice = fake.client { hooks = check.hooks } -- a user without the org-admin role
+    local report = assert(audit.run(alice, { now = now }))
+    assert.is_false(report.complete)
+    local forbidden = 0
+    for _, f in ipairs(report.failures) do
+      assert.equal("forbidden", f.kind)
+      assert.equal(403, f.status)
+      forbidden = forbidden + 1
+    end
+    -- the system accounts' list, and every user's list but alice's own
+    assert.equal(1 + #st.users - 1, forbidden)
+    assert.is_nil(report.failures[1].owner)
+    assert.equal("get-system-accounts", report.failures[1].operation)
+    assert.equal(0, report.counts.system_accounts)
+    assert.equal(#st.users, report.counts.users)
+    for _, o in ipairs(report.owners) do
+      if o.id == fake.ALICE then assert.equal(0, o.count) else assert.is_true(o.failed) end
+    end
+  end)
+
+  it("calls progress once per user, up to the total, with an estimate of the time left", function()
+    local st, now = snapshot()
+    local seen = {}
+    assert(audit.run(admin, { now = now, progress = function(done, total, eta)
+      seen[#seen + 1] = { done, total, eta }
+      error("a progress function that raises is ignored")
+    end }))
+    assert.equal(#st.users, #seen)
+    for i, p in ipairs(seen) do
+      assert.same({ i, #st.users }, { p[1], p[2] })
+      assert.is_true(type(p[3]) == "number" and p[3] >= 0)
+    end
+    assert.equal(0, seen[#seen][3])
+  end)
+
+  describe("under a rate limit", function()
+    it("no Retry-After, no RateLimit headers: a 429 holds everything for rate_limit_wait; at most one 429 a window",
+      function()
+      local st, now = snapshot()
+      local need = reference.requests(st)
+      -- three windows' worth: at least two 429s
+      fake.ratelimit { limit = math.ceil(need / 3), window = 1, retry_after = false, headers = false }
+      local report, _, run = audit.run(admin, { now = now, rate_limit_wait = 1 })
+      assert.same(reference.report(st, { now = now }), report)
+      local rl = fake.ratelimit_report()
+      assert.is_true(rl.max_limited_per_window <= 1, windows())
+      assert.is_true(rl.limited_total >= 1, windows())
+      assert.equal(rl.limited_total, run.rate_limited)
+      assert.equal(need, run.requests - run.rate_limited)
+      -- each 429 held everything for the wait (one window: the probe after it went through)
+      assert.equal(run.rate_limited, run.waited)
+    end)
+
+    it("a wait shorter than the window doubles while the probe is refused: few 429s a window, never a flood", function()
+      local st, now = snapshot()
+      local need = reference.requests(st)
+      fake.ratelimit { limit = math.ceil(need / 3), window = 1, retry_after = false, headers = false }
+      local report, _, run = audit.run(admin, { now = now, rate_limit_wait = 0.25 })
+      assert.same(reference.report(st, { now = now }), report)
+      -- waits 0.25, 0.5, 1 …: at most 1 + log2(1 / 0.25) = 3 refusals in a window of 1 s
+      assert.is_true(fake.ratelimit_report().max_limited_per_window <= 3, windows())
+      assert.is_true(run.waited > 0.25 * run.rate_limited, "no wait doubled: " .. run.waited .. " s, " .. windows())
+    end)
+
+    it("Retry-After is honoured exactly; with RateLimit headers no 429 at all", function()
+      local st, now = snapshot()
+      local need = reference.requests(st)
+      fake.ratelimit { limit = math.ceil(need / 3), window = 1, headers = false }
+      local report, _, run = audit.run(admin, { now = now, rate_limit_wait = 60 })
+      assert.same(reference.report(st, { now = now }), report)
+      assert.is_true(fake.ratelimit_report().max_limited_per_window <= 1, windows())
+      -- the fake's Retry-After is the whole seconds to its next window: 1 here (not rate_limit_wait)
+      assert.is_true(run.rate_limited >= 1 and run.waited == run.rate_limited, "waited " .. run.waited)
+
+      fake.ratelimit { limit = math.ceil(need / 3), window = 1 }
+      report, _, run = audit.run(admin, { now = now, concurrency = 16 })
+      assert.same(reference.report(st, { now = now }), report)
+      assert.equal(0, fake.ratelimit_report().limited_total, windows())
+      assert.equal(need, run.requests)
+    end)
+
+    it("a hold longer than rate_limit_max_wait ends the run: the rest are failures, nothing more is sent", function()
+      local _, now = snapshot()
+      -- one window of an hour, aligned on the clock: not one about to end
+      if os.time() % 3600 > 3540 then core.sleep(3600 - os.time() % 3600 + 1) end
+      fake.ratelimit { limit = 5, window = 3600, headers = false }
+      local report, _, run = audit.run(admin, { now = now, rate_limit_max_wait = 30 })
+      assert.is_false(report.complete)
+      assert.equal(6, run.requests, "five served, one refused")
+      assert.equal(1, fake.ratelimit_report().limited_total)
+      for _, f in ipairs(report.failures) do
+        assert.equal("rate_limited", f.kind)
+        assert.matches("more than the 30 s this run waits", f.message, 1, true)
+      end
+    end)
+  end)
+
+  it("refuses what it cannot use, before any request", function()
+    local cases = {
+      { nil, {} }, { {}, {} }, { admin, { expiring_within = -1 } }, { admin, { near_quota = 11 } },
+      { admin, { users = false, system_accounts = false } }, { admin, { concurency = 2 } },
+      { admin, { progress = "yes" } }, { admin, { rate_limit_wait = 0 } }, { admin, "fast" },
+    }
+    for i, c in ipairs(cases) do
+      local r, err = audit.run(c[1], c[2])
+      assert.is_nil(r, i)
+      assert.is_true(errors.is(err, "invalid_argument"), i .. ": " .. tostring(err))
+    end
+    assert.equal(0, fake.requests().total)
+  end)
+end)
