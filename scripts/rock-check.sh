@@ -21,7 +21,7 @@ TOKEN=kpat_fake_alice_bootstrap
 work=$(mktemp -d /tmp/konnect-rock.XXXXXX)
 nginx_dir=
 cleanup() {
-  [ -n "$nginx_dir" ] && scripts/nginx.sh stop "$nginx_dir" >/dev/null 2>&1
+  [ -n "$nginx_dir" ] && "$ROOT/scripts/nginx.sh" stop "$nginx_dir" >/dev/null 2>&1
   rm -rf "$work"
 }
 trap cleanup EXIT
