@@ -350,9 +350,9 @@ describe("konnect-pats audit", function()
       assert.is_nil(r.out:find("auditing", 1, true))
     end)
 
-    it("never when stderr is not a terminal, nor with --json", function()
+    it("never when stderr is not a terminal, nor with --json or --verbose", function()
       for _, c in ipairs { { { "audit" }, { stdout = true, stdin = true } },
-                           { { "audit", "--json" }, { stderr = true } } } do
+                           { { "audit", "--json" }, { stderr = true } }, { { "audit", "-v" }, { stderr = true } } } do
         local r = cli(c[1], { tty = c[2] })
         assert.equal(0, r.code, r.err)
         assert.is_nil(r.err:find("auditing", 1, true), table.concat(c[1], " "))

@@ -233,7 +233,10 @@ local function command(st, argv)
   if warning then st.warn(warning) end
   local o = or_usage(st, args_.client_options(opts, st.getenv, st.token))
   local debug = st.getenv("KONNECT_DEBUG")
-  if opts.verbose or (debug and debug ~= "" and debug ~= "0") then verbose_options(st, o) end
+  if opts.verbose or (debug and debug ~= "" and debug ~= "0") then
+    st.verbose = true
+    verbose_options(st, o)
+  end
   local client, err = pats.new(o)
   if not client then die(st, err) end
   st.client = client

@@ -18,9 +18,9 @@
 -- object on stderr), and the exit status is 5: the report is incomplete.  When
 -- nothing could be listed at all (no owner), the first failure is the error,
 -- with its kind's exit status, as for any command.
--- On a terminal (stderr, and not --json), progress on stderr: users done out
--- of the total and the time left, one line rewritten in place, cleared at
--- the end; never when stderr is not a terminal.
+-- On a terminal (stderr, and neither --json nor --verbose), progress on
+-- stderr: users done out of the total and the time left, one line rewritten
+-- in place, cleared at the end; never when stderr is not a terminal.
 
 local json = require "konnect.json"
 local render = require "konnect.cli.render"
@@ -196,7 +196,8 @@ end
 
 function run.audit(st, client, opts, _, extra)
   local audit = require "konnect.audit"
-  local p = not st.json and st.is_terminal("stderr") and progress(st) or nil
+  -- (not with --verbose's lines, which would land in the middle of it)
+  local p = not st.json and not st.verbose and st.is_terminal("stderr") and progress(st) or nil
   local report, err, cost = audit.run(client, { expiring_within = extra.expiring_within,
                                                 unused_for = extra.unused_for, progress = p and p.update })
   if p then p.clear() end
