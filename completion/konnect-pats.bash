@@ -3,8 +3,8 @@
 # the rock into its completion/ directory; to use it by hand:
 #   source completion/konnect-pats.bash
 # Completes commands, options (the global ones and each command's own),
-# the values of --old, --state (list's or prune's), --sort, -o/--output and
-# the ages, and file names after the PATH options.
+# the values of --old, --state (list's or prune's), --sort, -o/--output,
+# --active and the ages, and file names after the PATH options.
 # It never runs konnect-pats or reads a token.  The commands and options are
 # konnect.cli.options's (spec/cli_spec.lua holds this file to that table).
 
@@ -19,7 +19,7 @@ _konnect_pats() {
     cur=${COMP_WORDS[COMP_CWORD]}
     prev=${COMP_WORDS[COMP_CWORD-1]}
 
-    local commands="whoami list get create rename revoke delete rotate find prune help"
+    local commands="whoami list get create rename revoke delete rotate find prune users system-accounts audit help"
     local global="--json --verbose -v --server --ca-file --timeout --token-file --proxy-from-env --help -h --version"
 
     # the command: the first word that is not an option or an option's value
@@ -27,7 +27,7 @@ _konnect_pats() {
     for (( i=1; i < COMP_CWORD; i++ )); do
         w=${COMP_WORDS[i]}
         case $w in
-            --server|--ca-file|--timeout|--token-file|--secret-file|--name|--ttl|--expires-at|--user|--state|--older-than|--old|--expiring-within|--sort|--output|-o)
+            --server|--ca-file|--timeout|--token-file|--secret-file|--name|--ttl|--expires-at|--user|--state|--older-than|--old|--expiring-within|--sort|--output|-o|--system-account|--email|--full-name|--active|--name-contains|--unused-for)
                 (( i++ )) ;;
             -*) ;;
             *) cmd=$w; break ;;
@@ -40,7 +40,14 @@ _konnect_pats() {
             mapfile -t COMPREPLY < <(compgen -f -- "$cur")
             return 0 ;;
         --old)
-            _konnect_pats_reply "delete revoke keep" "$cur"
+            if [[ " ${COMP_WORDS[*]} " == *" --system-account "* ]]; then
+                _konnect_pats_reply "delete keep" "$cur"
+            else
+                _konnect_pats_reply "delete revoke keep" "$cur"
+            fi
+            return 0 ;;
+        --active)
+            _konnect_pats_reply "true false" "$cur"
             return 0 ;;
         --state)
             if [[ $cmd == list ]]; then
@@ -58,10 +65,10 @@ _konnect_pats() {
         --user)
             _konnect_pats_reply "me" "$cur"
             return 0 ;;
-        --ttl|--older-than|--expiring-within)
+        --ttl|--older-than|--expiring-within|--unused-for)
             _konnect_pats_reply "1d 7d 30d 90d 1y" "$cur"
             return 0 ;;
-        --server|--timeout|--name|--expires-at)
+        --server|--timeout|--name|--expires-at|--system-account|--email|--full-name|--name-contains)
             return 0 ;;
     esac
 
@@ -74,15 +81,19 @@ _konnect_pats() {
         return 0
     fi
 
-    local own=""
+    local own="" who="--user --system-account"
     case $cmd in
         whoami) own="" ;;
-        list) own="--user --state --expiring-within --sort" ;;
-        get|rename|revoke|find) own="--user" ;;
-        delete) own="--user --yes -y" ;;
-        create) own="--user --name --ttl --expires-at --secret-file --force --output -o --force-tty" ;;
-        rotate) own="--user --old --name --ttl --secret-file --force --output -o --force-tty" ;;
-        prune) own="--user --state --older-than --dry-run --yes -y" ;;
+        list) own="$who --state --expiring-within --sort" ;;
+        get|rename|find) own="$who" ;;
+        revoke) own="--user" ;;
+        delete) own="$who --yes -y" ;;
+        create) own="$who --name --ttl --expires-at --secret-file --force --output -o --force-tty" ;;
+        rotate) own="$who --old --name --ttl --secret-file --force --output -o --force-tty" ;;
+        prune) own="$who --state --older-than --dry-run --yes -y" ;;
+        users) own="--email --full-name --active" ;;
+        system-accounts) own="--name --name-contains" ;;
+        audit) own="--expiring-within --unused-for --csv" ;;
         help) _konnect_pats_reply "$commands" "$cur"; return 0 ;;
     esac
     if [[ $cur == -* ]]; then

@@ -32,11 +32,14 @@ local NOT_CLI = { ["konnect.transport.cosocket"] = true, ["konnect.transport.htt
                   ["konnect.transport.http1_read"] = true, ["konnect.cli.bundle"] = true }
 -- What most commands never require (help texts, rotate/prune, batches, dates
 -- in text output, "did you mean", a new secret's delivery, the terminal
--- checks): kept as strings of bytecode, undumped only when required, so a
+-- checks, the paged lists and system accounts, users/system-accounts and the
+-- audit): kept as strings of bytecode, undumped only when required, so a
 -- `get` does not pay for them.
 local RARE = { ["konnect"] = true, ["konnect.cli.help"] = true, ["konnect.lifecycle"] = true,
                ["konnect.batch"] = true, ["konnect.time"] = true, ["konnect.cli.suggest"] = true,
-               ["konnect.cli.secret"] = true, ["konnect.cli.terminal"] = true }
+               ["konnect.cli.secret"] = true, ["konnect.cli.terminal"] = true, ["konnect.pages"] = true,
+               ["konnect.accounts"] = true, ["konnect.audit"] = true, ["konnect.cli.org"] = true,
+               ["konnect.cli.audit"] = true }
 
 local function die(msg)
   io.stderr:write("bundle.lua: ", msg, "\n")

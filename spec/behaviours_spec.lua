@@ -346,10 +346,10 @@ describe("behaviours (issue 19)", function()
       { { "list", "--frob", "--json" }, "unknown option --frob" },
       { { "--json" }, "no command", "(without --json: the help text)" },
       { { "create", "--name", "x", "--json" }, "create needs --ttl TTL (1d .. 1y) or --expires-at RFC3339" },
-      { { "get", "--json" }, "too few arguments: get TOKEN [--user USER]" },
+      { { "get", "--json" }, "too few arguments: get TOKEN [--user USER | --system-account ACCOUNT]" },
       { { "list", "a", "b", "--json" },
         "too many arguments: list [--state STATES] [--expiring-within AGE] [--sort expires|name|created] " ..
-        "[--user USER]" },
+        "[--user USER | --system-account ACCOUNT]" },
       { { "rotate", "x", "--old", "nope", "--json" }, "--old must be delete, revoke or keep, got nope" },
     }
     for _, case in ipairs(CASES) do

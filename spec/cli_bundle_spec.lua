@@ -30,10 +30,12 @@ describe("konnect-pats cold start", function()
   describe("lazy requires", function()
     local MODULES = { "konnect.cli", "konnect.cli.help", "konnect.cli.args", "konnect.cli.commands",
                       "konnect.cli.render", "konnect.cli.options", "konnect.cli.suggest", "konnect.cli.secret",
-                      "konnect.cli.terminal", "konnect.lifecycle", "konnect.batch", "konnect.time" }
+                      "konnect.cli.terminal", "konnect.lifecycle", "konnect.batch", "konnect.time",
+                      "konnect.cli.org", "konnect.cli.audit", "konnect.audit", "konnect.accounts", "konnect.pages" }
     -- what a get never needs
     local RARE = { "konnect.cli.help", "konnect.lifecycle", "konnect.batch", "konnect.time", "konnect.cli.suggest",
-                   "konnect.cli.secret", "konnect.cli.terminal" }
+                   "konnect.cli.secret", "konnect.cli.terminal", "konnect.cli.org", "konnect.cli.audit",
+                   "konnect.audit", "konnect.accounts", "konnect.pages" }
     local saved
 
     before_each(function()
@@ -55,7 +57,8 @@ describe("konnect-pats cold start", function()
       return code, table.concat(out), table.concat(err)
     end
 
-    it("get --json loads neither the help texts nor lifecycle, batch, time, did-you-mean, secrets, terminals",
+    it("get --json loads neither the help texts nor lifecycle, batch, time, did-you-mean, secrets, terminals, " ..
+      "nor users, system accounts or the audit",
       function()
         local tok = assert(fake.client():create("me", { name = "lazy", ttl_seconds = 86400 }))
         local code, out = main({ "get", ALICE, tok.id, "--json" })
@@ -65,6 +68,18 @@ describe("konnect-pats cold start", function()
           assert.is_nil(package.loaded[m], m .. " was loaded by get --json")
         end
       end)
+
+    it("users loads konnect.cli.org and not the audit; audit loads konnect.cli.audit and konnect.audit", function()
+      assert.equal(0, (main({ "users", "--email", "alice@example.test", "--json" })))
+      assert.is_table(package.loaded["konnect.cli.org"])
+      for _, m in ipairs { "konnect.cli.audit", "konnect.audit", "konnect.cli.help" } do
+        assert.is_nil(package.loaded[m], m .. " was loaded by users")
+      end
+      local code = main({ "audit", "--json" }) -- alice's: incomplete, but it ran
+      assert.equal(5, code)
+      assert.is_table(package.loaded["konnect.cli.audit"])
+      assert.is_table(package.loaded["konnect.audit"])
+    end)
 
     it("list loads no help text; --help, a usage error and an unknown command still print theirs", function()
       assert.equal(0, (main({ "list", "--json" })))

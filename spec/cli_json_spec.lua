@@ -17,44 +17,73 @@ local function decode(s)
   return v
 end
 
-local function is_array(v)
-  if type(v) ~= "table" then return false end
-  local n = 0
-  for _ in pairs(v) do n = n + 1 end
-  return n == #v or (n == 0 and v == cjson.empty_array) or next(v) == nil
-end
-
--- the shape of a value: "tokens" (an array of token objects), "token", "user"
-local function shape_of(v)
+-- one object's shape: "token" (a personal access token: a state), "sa_token"
+-- (a system account's: no state, no user, an expiry), "user", "account",
+-- "report" (audit's), or "object"
+local function object_shape(v)
   if type(v) ~= "table" then return type(v) end
-  if #v > 0 or next(v) == nil then
-    for _, t in ipairs(v) do
-      if type(t) ~= "table" or type(t.id) ~= "string" or type(t.state) ~= "string" then return "array" end
-    end
-    return "tokens"
-  end
   if type(v.id) == "string" and type(v.state) == "string" and type(v.name) == "string" then return "token" end
+  if type(v.id) == "string" and type(v.name) == "string" and type(v.expires_at) == "string" and v.state == nil
+    and v.user_id == nil and v.email == nil then return "sa_token" end
   if type(v.id) == "string" and type(v.email) == "string" then return "user" end
+  if type(v.id) == "string" and type(v.name) == "string" and type(v.konnect_managed) == "boolean" then
+    return "account"
+  end
+  if type(v.complete) == "boolean" and type(v.tokens) == "table" and type(v.owners) == "table"
+    and type(v.failures) == "table" and type(v.counts) == "table" then return "report" end
   return "object"
 end
 
--- README.md's table of --json shapes: { command = "tokens" | "token" | "user" }
+-- the shape of a value: an object's, or "tokens", "sa_tokens", "users",
+-- "accounts" (an array of those objects, all of one shape), "[]" (empty)
+local function shape_of(v)
+  if type(v) ~= "table" then return type(v) end
+  if next(v) == nil then return "[]" end
+  if #v == 0 then return object_shape(v) end
+  local first = object_shape(v[1])
+  for _, t in ipairs(v) do
+    if object_shape(t) ~= first then return "array" end
+  end
+  return ({ token = "tokens", sa_token = "sa_tokens", user = "users", account = "accounts" })[first] or "array"
+end
+
+-- what a README row says -> the shape (the phrases are checked in this order)
+local PHRASES = {
+  { "an array of system-account token objects", "sa_tokens" },
+  { "an array of token objects", "tokens" },
+  { "an array of user objects", "users" },
+  { "an array of system account objects", "accounts" },
+  { "the audit report", "report" },
+  { "the user object", "user" },
+  { "system-account token object", "sa_token" },
+  { "token object", "token" },
+}
+
+-- README.md's table of --json shapes: { ["list"] = "tokens", ["list --system-account"] = "sa_tokens", … }:
+-- a row names one or more commands (`list`, `find NAME`, …), for a system
+-- account's tokens when it says `--system-account ACCOUNT`
 local function documented_shapes()
   local f = assert(io.open(h.ROOT .. "/README.md", "rb"))
   local text = f:read("*a")
   f:close()
   local section = assert(text:match("\n### `%-%-json`\n(.-)\n##"), "README.md has no ### `--json` section")
+  local tbl = assert(section:match("\n| command | stdout with `%-%-json` |\n| %-%-%- | %-%-%- |\n(.-)\n\n"),
+    "no table of shapes")
+  local commands = require("konnect.cli.options").COMMANDS
   local shapes = {}
-  for cmd, what in section:gmatch("\n| `(%a+)[^`]*` | ([^|\n]+) |") do
-    assert(shapes[cmd] == nil, "two rows for " .. cmd)
-    if what:find("an array of token objects", 1, true) then
-      shapes[cmd] = "tokens"
-    elseif what:find("the user object", 1, true) then
-      shapes[cmd] = "user"
-    elseif what:find("token object", 1, true) then
-      shapes[cmd] = "token"
-    else
-      shapes[cmd] = "unknown: " .. what
+  for line in (tbl .. "\n"):gmatch("([^\n]*)\n") do
+    local cell, what = line:match("^| (.-) | (.-) |$")
+    assert(cell, "not a row: " .. line)
+    local sa = cell:find("--system-account", 1, true) and " --system-account" or ""
+    local shape = "unknown: " .. what
+    for _, p in ipairs(PHRASES) do
+      if what:find(p[1], 1, true) then shape = p[2]; break end
+    end
+    for word in cell:gmatch("`([%a%-]+)[^`]*`") do
+      if commands[word] then
+        assert(shapes[word .. sa] == nil, "two rows for " .. word .. sa)
+        shapes[word .. sa] = shape
+      end
     end
   end
   return shapes, section
@@ -64,54 +93,86 @@ describe("konnect-pats --json", function()
   local client
   h.per_test(before_each, after_each, function(c) client = c end)
 
-  it("README.md documents a shape for every command", function()
+  it("README.md documents a shape for every command, and for each that takes --system-account", function()
     local shapes = documented_shapes()
-    for name in pairs(require("konnect.cli.args").COMMANDS) do
+    for name, cmd in pairs(require("konnect.cli.options").COMMANDS) do
       assert.is_string(shapes[name], "no --json row for " .. name)
       assert.is_nil(shapes[name]:match("^unknown"), name .. ": " .. shapes[name])
+      local sa = shapes[name .. " --system-account"]
+      if cmd.options["system-account"] then
+        assert.is_string(sa, "no --json row for " .. name .. " --system-account")
+        assert.is_nil(sa:match("^unknown"), name .. " --system-account: " .. sa)
+      else
+        assert.is_nil(sa, name .. " takes no --system-account")
+      end
     end
   end)
 
   it("every command prints the shape its README row says: an array for a list, the object for one", function()
     local shapes = documented_shapes()
+    fake.reset { users = 6, system_accounts = 3 } -- a small organisation: users and audit print all of it
     assert(client:create(ALICE, { name = "alpha", ttl_seconds = DAY }))
     local b = assert(client:create(ALICE, { name = "beta", ttl_seconds = 2 * DAY }))
     local gone = assert(client:create(ALICE, { name = "gone", ttl_seconds = DAY }))
     assert(client:revoke(ALICE, gone.id))
+    -- a system account's tokens, with the admin's token
+    local admin = fake.client { token = fake.ADMIN_TOKEN }
+    local SA = fake.SYSTEM_ACCOUNT_NAME
+    assert(admin:create_sa_token(fake.SYSTEM_ACCOUNT, { name = "s-alpha", ttl_seconds = DAY }))
+    local sb = assert(admin:create_sa_token(fake.SYSTEM_ACCOUNT, { name = "s-beta", ttl_seconds = DAY }))
+    fake.expire(assert(admin:create_sa_token(fake.SYSTEM_ACCOUNT, { name = "s-dead", ttl_seconds = DAY })).id)
+    local ADMIN = { KONNECT_TOKEN = fake.ADMIN_TOKEN }
     local runs = {
-      whoami = { "whoami" },
-      list = { "list" },
-      find = { "find", "alpha" },
-      get = { "get", "alpha" },
-      rename = { "rename", b.id, "beta2" },
-      revoke = { "revoke", "beta2" },
-      create = { "create", "--name", "new", "--ttl", "1d" },
-      rotate = { "rotate", "alpha" },
-      prune = { "prune", "--dry-run" },
-      delete = { "delete", "beta2" },
+      { "whoami" }, { "list" }, { "find", "alpha" }, { "get", "alpha" }, { "rename", b.id, "beta2" },
+      { "revoke", "beta2" }, { "create", "--name", "new", "--ttl", "1d" }, { "rotate", "alpha" },
+      { "prune", "--dry-run" }, { "delete", "beta2" },
+      { "list", "--system-account", SA, env = ADMIN }, { "find", "s-alpha", "--system-account", SA, env = ADMIN },
+      { "get", "s-alpha", "--system-account", SA, env = ADMIN },
+      { "rename", sb.id, "s-beta2", "--system-account", SA, env = ADMIN },
+      { "create", "--name", "s-new", "--ttl", "1d", "--system-account", SA, env = ADMIN },
+      { "rotate", "s-alpha", "--system-account", SA, env = ADMIN },
+      { "prune", "--dry-run", "--system-account", SA, env = ADMIN },
+      { "delete", "s-beta2", "--system-account", SA, env = ADMIN },
+      { "users", env = ADMIN }, { "system-accounts", env = ADMIN }, { "audit", env = ADMIN },
     }
-    local order = { "whoami", "list", "find", "get", "rename", "revoke", "create", "rotate", "prune", "delete" }
-    for _, name in ipairs(order) do
-      local args = runs[name]
+    local seen = {}
+    for _, args in ipairs(runs) do
+      local key = args[1] .. (args[#args - 1] == "--system-account" and " --system-account" or "")
+      seen[key] = true
       args[#args + 1] = "--json"
-      local r = cli(args)
+      local r = cli(args, { env = args.env })
       local what = table.concat(args, " ")
       assert.equal(0, r.code, what .. ": " .. r.err)
       assert.equal(1, select(2, r.out:gsub("\n", "")), what .. ": one JSON document on one line")
       local v = decode(r.out)
-      assert.equal(shapes[name], shape_of(v), what .. " printed " .. r.out)
-      if shapes[name] == "tokens" then assert.is_true(is_array(v), what) end
+      assert.equal(shapes[key], shape_of(v), what .. " printed " .. r.out)
+      local array = ({ tokens = true, sa_tokens = true, users = true, accounts = true })[shapes[key]]
+      assert.equal(array and "[" or "{", r.out:sub(1, 1), what)
     end
-    -- a secret where create and rotate promise one; none elsewhere
+    for key in pairs(shapes) do assert.is_true(seen[key], "no run for the row of " .. key) end
+    -- a secret where create and rotate promise one, in the field the README names; none elsewhere
     local created = decode(cli({ "create", "--name", "other", "--ttl", "1d", "--json" }).out)
     assert.matches("^kpat_", created.konnect_token)
+    assert.is_nil(created.token)
     assert.is_nil(decode(cli({ "get", created.id, "--user", ALICE, "--json" }).out).konnect_token)
+    local sat = decode(cli({ "create", "--name", "s-other", "--ttl", "1d", "--system-account", SA, "--json" },
+      { env = ADMIN }).out)
+    assert.matches("^spat_", sat.token)
+    assert.is_nil(sat.konnect_token)
+    assert.is_nil(decode(cli({ "get", sat.id, "--system-account", SA, "--json" }, { env = ADMIN }).out).token)
   end)
 
-  it("list and find print [] when there is nothing, never {}", function()
+  it("list, find, prune, users and system-accounts print [] when there is nothing, never {}", function()
     assert.equal("[]\n", cli({ "list", "--json" }).out)
     assert.equal("[]\n", cli({ "find", "nobody", "--json" }).out)
     assert.equal("[]\n", cli({ "prune", "--json" }).out)
+    local ADMIN = { KONNECT_TOKEN = fake.ADMIN_TOKEN }
+    for _, args in ipairs { { "list" }, { "find", "nobody" }, { "prune" } } do
+      args[#args + 1], args[#args + 2], args[#args + 3] = "--system-account", fake.SYSTEM_ACCOUNT_NAME, "--json"
+      assert.equal("[]\n", cli(args, { env = ADMIN }).out, table.concat(args, " "))
+    end
+    assert.equal("[]\n", cli({ "users", "--email", "nobody@example.test", "--json" }, { env = ADMIN }).out)
+    assert.equal("[]\n", cli({ "system-accounts", "--name", "nobody", "--json" }, { env = ADMIN }).out)
   end)
 
   it("delete prints the token it deleted, as prune prints those it deleted", function()

@@ -50,7 +50,8 @@ local function posts() return fake.count("POST /v3/users/" .. ALICE .. "/access-
 -- directory, handed to set(client, dir); the directory removed afterwards
 local function each_test(set) h.per_test(before_each, after_each, set) end
 
-local COMMANDS = { "whoami", "list", "get", "create", "rename", "revoke", "delete", "rotate", "find", "prune" }
+local COMMANDS = { "whoami", "list", "get", "create", "rename", "revoke", "delete", "rotate", "find", "prune", "users",
+                   "system-accounts", "audit" }
 
 describe("konnect-pats", function()
   local client, dir
@@ -66,7 +67,7 @@ describe("konnect-pats", function()
           assert.matches(opt, r.out, 1, true)
         end
         assert.matches("exit status", r.out, 1, true)
-        for code = 0, 4 do assert.matches("\n  " .. code .. "  ", r.out, 1, true) end
+        for code = 0, 5 do assert.matches("\n  " .. code .. "  ", r.out, 1, true) end
       end
     end)
 
@@ -74,7 +75,7 @@ describe("konnect-pats", function()
       for _, c in ipairs(COMMANDS) do
         for _, args in ipairs { { c, "--help" }, { "help", c }, { "--help", c } } do
           local r = ok(cli(args, { env = { KONNECT_TOKEN = false, KONNECT_SERVER_URL = "http://127.0.0.1:1" } }))
-          assert.matches("^usage: konnect%-pats " .. c, r.out)
+          assert.matches("^usage: konnect%-pats " .. c:gsub("%-", "%%-"), r.out)
           assert.equal("", r.err)
         end
       end
@@ -1382,6 +1383,13 @@ describe("konnect-pats v2", function()
       assert.same({ "--old" }, complete("rotate", "x", "--ol"))
       assert.same({}, complete("list", "--ol"))
       assert.same({ "env" }, complete("create", "--name", "ci", "-o", ""))
+      assert.same({ "delete", "keep" }, complete("rotate", "ci", "--system-account", "ci-sa", "--old", ""))
+      assert.same({ "false", "true" }, complete("users", "--active", ""))
+      assert.same({ "--system-account" }, complete("list", "--sys"))
+      assert.same({}, complete("revoke", "x", "--sys"))
+      assert.same({ "audit" }, complete("au"))
+      assert.same({ "system-accounts" }, complete("sys"))
+      assert.same({ "--csv" }, complete("audit", "--cs"))
       assert.same({ "env" }, complete("rotate", "ci", "--output", "e"))
       assert.same({ "--yes" }, complete("delete", "ci", "--y"))
       -- every option the CLI takes for a command is offered for it (its short form too), and
@@ -1396,6 +1404,15 @@ describe("konnect-pats v2", function()
           if short then assert.is_true(offered[short], name .. " " .. short) end
         end
         for _, o in ipairs(options.global()) do assert.is_true(offered["--" .. o], name .. " --" .. o) end
+        -- and nothing the command refuses
+        for o in pairs(offered) do
+          local long = o:match("^%-%-(.+)$")
+          if not long then
+            for n, opt in pairs(options.OPTIONS) do if opt.short == o then long = n end end
+          end
+          assert.is_true(options.OPTIONS[long] ~= nil and (options.OPTIONS[long].global or cmd.options[long] == true),
+            name .. " is offered " .. o .. ", which it refuses")
+        end
       end
       -- and every option that takes a value has it skipped when the command is looked for
       for o, opt in pairs(options.OPTIONS) do

@@ -170,9 +170,39 @@ describe("token lifecycle", function()
       assert.equal(2, #assert(client:list(ALICE)).data)
     end)
 
+    it("ids: deletes only those of the given tokens that still match, none other", function()
+      local all = {}
+      for i = 1, 4 do
+        local t = assert(client:create(ALICE, { name = "r" .. i, ttl_seconds = DAY }))
+        assert(client:revoke(ALICE, t.id))
+        all[i] = t
+      end
+      local live = assert(client:create(ALICE, { name = "live", ttl_seconds = DAY }))
+      -- shown: r1, r2 (upper case: ids are matched whatever their case), r3 and the live one; r3 is
+      -- deleted by someone else meanwhile; r4 was not shown
+      local ids = { all[1].id, all[2].id:upper(), all[3].id, live.id }
+      assert(client:delete(ALICE, all[3].id))
+      local would = assert(client:prune(ALICE, { ids = ids, dry_run = true }))
+      assert.equal(2, #would)
+      local deleted, err, meta = client:prune(ALICE, { ids = ids })
+      assert.is_nil(err)
+      local got = {}
+      for i, t in ipairs(deleted) do got[i] = t.id end
+      table.sort(got)
+      local want = { all[1].id, all[2].id }
+      table.sort(want)
+      assert.same(want, got)
+      assert.equal(3, #meta.calls, "one list, two deletes")
+      assert.equal("REVOKED", assert(client:get(ALICE, all[4].id)).state, "r4 was not in ids")
+      assert.equal("ACTIVE", assert(client:get(ALICE, live.id)).state, "an ACTIVE token in ids is still not pruned")
+      assert.same({}, assert(client:prune(ALICE, { ids = {} })), "ids = {}: nothing")
+      assert.equal(1, #assert(client:prune(ALICE, { dry_run = true })))
+    end)
+
     it("refuses ACTIVE, unknown options and bad values before any I/O", function()
       for _, o in ipairs { { states = { "ACTIVE" } }, { state = { "REVOKED" } }, { older_than = -1 },
-                           { dry_run = "yes" }, { states = {} }, "all" } do
+                           { dry_run = "yes" }, { states = {} }, "all", { ids = "x" }, { ids = { "x" } },
+                           { ids = { [2] = fake.MISSING } }, { ids = { ALICE, 5 } } } do
         local v, err = client:prune(ALICE, o)
         assert.is_nil(v)
         assert.equal("invalid_argument", err.kind)

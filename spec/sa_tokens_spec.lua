@@ -341,6 +341,24 @@ describe("system accounts and their tokens", function()
       assert_err("invalid_argument", nil, admin:prune_sa_tokens("x"))
     end)
 
+    it("ids: deletes only those of the given tokens that are still expired", function()
+      local t = {}
+      for i = 1, 4 do t[i] = assert(admin:create_sa_token(SA, { name = "t" .. i, expires_at = FUTURE })) end
+      for i = 1, 3 do fake.expire(t[i].id) end
+      local ids = { t[1].id, t[3].id, t[4].id } -- t4 is not expired; t2 expired but not given
+      assert(admin:delete_sa_token(SA, t[3].id)) -- gone meanwhile
+      local deleted, err, meta = admin:prune_sa_tokens(SA, { ids = ids })
+      assert.is_nil(err)
+      assert.equal(1, #deleted)
+      assert.equal(t[1].id, deleted[1].id)
+      assert.equal(2, #meta.calls, "one list, one delete")
+      assert(admin:get_sa_token(SA, t[2].id))
+      assert(admin:get_sa_token(SA, t[4].id))
+      for _, bad in ipairs { "x", { "x" }, { 1 }, { [3] = t[2].id } } do
+        assert_err("invalid_argument", nil, admin:prune_sa_tokens(SA, { ids = bad }))
+      end
+    end)
+
     it("stops at the first failure, with what it deleted so far", function()
       for i = 1, 3 do fake.expire(assert(admin:create_sa_token(SA, { name = "t" .. i, expires_at = FUTURE })).id) end
       fake.fault { method = "DELETE", path = "/access%-tokens/", status = 403, count = 1 }

@@ -177,18 +177,19 @@ function _M.rotate(c, account_id, token_id, opts, copts_raw)
   return new, nil, last_meta(calls)
 end
 
-local PRUNE_KEYS = { older_than = true, dry_run = true }
+local PRUNE_KEYS = { older_than = true, dry_run = true, ids = true }
 
 --- prune(c, account_id, opts, copts) -> tokens, nil, meta | deleted so far, err, meta | nil, err
 -- Deletes the account's expired tokens (expires_at at least opts.older_than
 -- seconds ago, default 0, measured against the server's Date, else the local
 -- clock), one after another; stops at the first failure (a 404 counts as
--- deleted).  dry_run = true returns what would be deleted.
+-- deleted).  dry_run = true returns what would be deleted; ids = { token id,
+-- ... } deletes only those of them that still match (lifecycle.id_set).
 function _M.prune(c, account_id, opts, copts_raw)
   local op_id = OPS.delete_sa_token.id
   if opts == nil then opts = {} end
   if type(opts) ~= "table" then
-    return bad("prune_sa_tokens options must be a table { older_than =, dry_run = }", op_id)
+    return bad("prune_sa_tokens options must be a table { older_than =, dry_run =, ids = }", op_id)
   end
   if opts.states ~= nil then
     return bad("prune_sa_tokens: system-account tokens have no state (no revoke): it deletes expired ones; " ..
@@ -203,6 +204,8 @@ function _M.prune(c, account_id, opts, copts_raw)
   if opts.dry_run ~= nil and type(opts.dry_run) ~= "boolean" then
     return bad("prune_sa_tokens: dry_run must be a boolean", op_id)
   end
+  local ids, ierr = lifecycle.id_set(opts.ids, "prune_sa_tokens")
+  if ids == false then return bad(ierr, op_id) end
   local aid
   aid, verr = validate.uuid(account_id, "account_id")
   if not aid then return bad(verr, op_id) end
@@ -218,7 +221,9 @@ function _M.prune(c, account_id, opts, copts_raw)
   local doomed = {}
   for _, tok in ipairs(all.data) do
     local at = time.rfc3339(tok.expires_at)
-    if at and at <= now and now - at >= older then doomed[#doomed + 1] = tok end
+    if at and at <= now and now - at >= older and (not ids or ids[tostring(tok.id):lower()]) then
+      doomed[#doomed + 1] = tok
+    end
   end
   if opts.dry_run then return doomed, nil, last_meta(calls) end
   local deleted = {}

@@ -7,10 +7,10 @@
 --   stdin           an object with :read("*l"), for the answer to a question
 --                   (default io.stdin)
 --   getenv          function(name) -> string|nil (default os.getenv)
---   isatty          function("stdin"|"stdout") -> boolean: whether that
---                   stream is a terminal (default: the process's own stdin
---                   and stdout are asked, konnect.cli.terminal; a stream
---                   passed in env is none)
+--   isatty          function("stdin"|"stdout"|"stderr") -> boolean: whether
+--                   that stream is a terminal (default: the process's own
+--                   streams are asked, konnect.cli.terminal; a stream passed
+--                   in env is none)
 -- main never raises and never exits: an unexpected Lua error becomes one line
 -- on stderr and status 1 (Ctrl-C, the interpreter's "interrupted!": 130).
 -- bin/konnect-pats is the stub that calls it.
@@ -20,8 +20,9 @@
 -- (konnect.cli.secret: stdout, alone or as -o env's export line, or the
 -- --secret-file made by konnect.core's secret_file before the API call).
 -- With --json, stdout carries one JSON document (README.md, "Command line",
--- lists each command's shape: an array for a command that lists tokens, the
--- object for one that shows, makes or deletes one) and stderr JSON objects
+-- lists each command's shape: an array for a command that lists tokens,
+-- users or system accounts, the object for one that shows, makes or deletes
+-- one, audit's report) and stderr JSON objects
 -- only, one a line: an error is one object (kind, always one of
 -- errors.KINDS; status, message, trace_id, request_id); a warning
 -- {"warning": ...}; a --verbose line {"log": ...}; delete's and prune's
@@ -49,7 +50,8 @@ local function help() return require "konnect.cli.help" end
 
 local _M = { _VERSION = limits.VERSION }
 
--- Exit statuses (documented in --help).
+-- Exit statuses (documented in --help); audit's 5, the report is incomplete,
+-- is konnect.cli.audit's.
 local EXIT_OK, EXIT_API, EXIT_USAGE, EXIT_NET, EXIT_AUTH = 0, 1, 2, 3, 4
 local EXIT_INTERRUPTED = 130 -- 128 + SIGINT, as a shell reports a process Ctrl-C killed
 local EXIT_FOR_KIND = {
@@ -117,11 +119,12 @@ end
 
 -- isatty(which) for env: env.isatty, or the process's own stdin and stdout
 -- asked (a stream passed in env is not a terminal)
-local function terminal_test(env, stdin, stdout)
+local function terminal_test(env, stdin, stdout, stderr)
   if type(env.isatty) == "function" then
     return function(which) return env.isatty(which) == true end
   end
-  local fds = { stdin = stdin == io.stdin and 0 or nil, stdout = stdout == io.stdout and 1 or nil }
+  local fds = { stdin = stdin == io.stdin and 0 or nil, stdout = stdout == io.stdout and 1 or nil,
+                stderr = stderr == io.stderr and 2 or nil }
   return function(which)
     return fds[which] ~= nil and require("konnect.cli.terminal").is_terminal(fds[which])
   end
@@ -131,7 +134,7 @@ local function new_state(env)
   local st = { getenv = env.getenv or os.getenv }
   local stdout, stderr, stdin = env.stdout or io.stdout, env.stderr or io.stderr, env.stdin or io.stdin
   st.out, st.err = writer(st, stdout), writer(st, stderr)
-  st.is_terminal, st.stdin = terminal_test(env, stdin, stdout), stdin
+  st.is_terminal, st.stdin = terminal_test(env, stdin, stdout, stderr), stdin
   st.raw = function(...) stdout:write(...) end
   st.note = function(...) if not st.json then st.err(...) end end
   st.warn = function(msg)
@@ -215,7 +218,7 @@ local function command(st, argv)
   local args = {}
   for i = 2, #pos do args[#args + 1] = pos[i] end
   local user = opts.user
-  if cmd.legacy and #args == cmd.max + 1 then -- the older form: USER first
+  if cmd.legacy and #args == cmd.max + 1 and not opts["system-account"] then -- the older form: USER first
     if user then usage_error(st, "the user is given twice (--user and the first argument)", name) end
     user = args[1]
     table.remove(args, 1)
@@ -230,14 +233,23 @@ local function command(st, argv)
   if warning then st.warn(warning) end
   local o = or_usage(st, args_.client_options(opts, st.getenv, st.token))
   local debug = st.getenv("KONNECT_DEBUG")
-  if opts.verbose or (debug and debug ~= "" and debug ~= "0") then verbose_options(st, o) end
+  if opts.verbose or (debug and debug ~= "" and debug ~= "0") then
+    st.verbose = true
+    verbose_options(st, o)
+  end
   local client, err = pats.new(o)
   if not client then die(st, err) end
   st.client = client
   if opts["secret-file"] then
     st.sink = require("konnect.cli.secret").sink(st, opts["secret-file"], opts.force)
   end
-  return commands.run[name](st, client, opts, args, extra) or EXIT_OK
+  -- whose tokens: a system account's (its name resolved here, as TOKEN is), or the user's
+  if opts["system-account"] then
+    commands.system_account(st, client, opts["system-account"])
+  else
+    commands.user(st)
+  end
+  return require(cmd.module or "konnect.cli.commands").run[name](st, client, opts, args, extra) or EXIT_OK
 end
 
 -- --json anywhere before "--" (known before the arguments are parsed, so even

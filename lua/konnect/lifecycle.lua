@@ -189,7 +189,28 @@ function _M.rotate(c, user_id, token_id, opts, copts_raw)
   return new, nil, last_meta(calls)
 end
 
-local PRUNE_KEYS = { states = true, older_than = true, dry_run = true }
+local PRUNE_KEYS = { states = true, older_than = true, dry_run = true, ids = true }
+
+--- id_set(ids, what) -> nil (no ids given) | { [id] = true } | false, message:
+-- prune's `ids` option, an array of token ids (UUIDs): delete only these,
+-- among the tokens that still match (a confirmed prune deletes exactly the
+-- tokens it showed).  Shared by prune_sa_tokens (konnect.accounts).
+function _M.id_set(ids, what)
+  if ids == nil then return nil end
+  local n = 0
+  for _ in pairs(type(ids) == "table" and ids or {}) do n = n + 1 end
+  if type(ids) ~= "table" or n ~= #ids then
+    return false, what .. ": ids must be an array of token ids (UUIDs)"
+  end
+  local set = {}
+  for _, id in ipairs(ids) do
+    local ok = validate.uuid(id, "id")
+    if not ok then return false, what .. ": ids must be an array of token ids (UUIDs)" end
+    set[ok:lower()] = true
+  end
+  return set
+end
+local id_set = _M.id_set
 
 -- When a token died: revoked_at (REVOKED), expires_at (EXPIRED), else
 -- updated_at; created_at when that field is missing.
@@ -226,7 +247,9 @@ local function prune_options(opts)
   if opts.dry_run ~= nil and type(opts.dry_run) ~= "boolean" then
     return nil, "prune: dry_run must be a boolean"
   end
-  return { states = states, older_than = older, dry_run = opts.dry_run == true }
+  local ids, ierr = id_set(opts.ids, "prune")
+  if ids == false then return nil, ierr end
+  return { states = states, older_than = older, dry_run = opts.dry_run == true, ids = ids }
 end
 
 --- prune(c, user_id, opts, copts) -> tokens, nil, meta | deleted so far, err, meta | nil, err
@@ -235,7 +258,8 @@ end
 -- died_at; measured against the server's Date header, else the local clock),
 -- one after another; stops at the first failure (a 404 means already gone,
 -- and counts as deleted).  dry_run = true deletes nothing and returns what
--- would be deleted.
+-- would be deleted; ids = { token id, ... } deletes only those of them that
+-- still match.
 function _M.prune(c, user_id, opts, copts_raw)
   local op_id = OPS.delete.id
   local o, oerr = prune_options(opts)
@@ -254,7 +278,7 @@ function _M.prune(c, user_id, opts, copts_raw)
   local now = time.http_date(m.headers.date) or os_time()
   local doomed = {}
   for _, tok in ipairs(list.data) do
-    if o.states[tok.state] then
+    if o.states[tok.state] and (not o.ids or o.ids[tostring(tok.id):lower()]) then
       local at = died_at(tok)
       if o.older_than == 0 or (at and now - at >= o.older_than) then doomed[#doomed + 1] = tok end
     end

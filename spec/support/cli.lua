@@ -104,9 +104,10 @@ local function process(args, o)
   return r
 end
 
---- pty(args, { env =, input =, after_prompt = }) -> { code =, out =, err = }:
+--- pty(args, { env =, input =, after_prompt =, stderr_tty = }) -> { code =, out =, err = }:
 --- bin/konnect-pats as a process whose stdin and stdout are a pseudo-terminal, its
---- stderr a file.  The terminal is util-linux's script(1) (bsdutils, Essential in
+--- stderr a file (stderr_tty: its stdin and stderr the terminal, its stdout a file;
+--- then err is what the terminal showed, out the file).  The terminal is util-linux's script(1) (bsdutils, Essential in
 --- Debian: on every Debian 12), which runs the command in a new session on a new pty,
 --- copies its own stdin to the terminal and the terminal's output to its stdout.
 --- What is typed: input at once, or after_prompt once stderr shows a "[y/N]" question
@@ -121,6 +122,13 @@ local function pty(args, o)
   if o.after_prompt then
     feed = "i=0; while ! grep -qF '[y/N]' " .. q(errf) .. " && [ $i -lt 400 ]; do sleep 0.05; i=$((i+1)); done; " ..
       feed
+  end
+  if o.stderr_tty then
+    local inner = command_line(args, o) .. " > " .. q(outf)
+    local code = sh("(" .. feed .. ") | SHELL=/bin/sh script -qec " .. q(inner) .. " /dev/null > " .. q(errf))
+    local r = { code = code, out = slurp(outf), err = (slurp(errf) or ""):gsub("\r\n", "\n") }
+    for _, f in ipairs { outf, errf, inf } do os.remove(f) end
+    return r
   end
   local inner = command_line(args, o) .. " 2> " .. q(errf)
   local code = sh("(" .. feed .. ") | SHELL=/bin/sh script -qec " .. q(inner) .. " /dev/null > " .. q(outf))

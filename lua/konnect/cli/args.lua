@@ -205,6 +205,17 @@ function _M.older_than(s) return age(s, "--older-than") end
 --- expiring_within(s) -> seconds | nil, message (0 .. 10 years)
 function _M.expiring_within(s) return age(s, "--expiring-within") end
 
+--- unused_for(s) -> seconds | nil, message (0 .. 10 years)
+function _M.unused_for(s) return age(s, "--unused-for") end
+
+--- active("true" | "false") -> true | false | nil, message (users --active)
+function _M.active(s)
+  if s == "true" then return true end
+  if s == "false" then return false end
+  local guess = _M.suggest(s, { "true", "false" })
+  return nil, "--active takes true or false, got " .. clean(s) .. (guess and ("; did you mean " .. guess .. "?") or "")
+end
+
 local PRUNABLE = { revoked = "REVOKED", expired = "EXPIRED" }
 local LISTED = { active = "ACTIVE", revoked = "REVOKED", expired = "EXPIRED" }
 

@@ -1,10 +1,19 @@
 -- konnect.cli.commands: what each konnect-pats command does, given the run's
--- state `st` (konnect.cli: output writers, st.fail/st.die/..., the user) and a
--- client.  Every answer's shape is checked before it is printed.
+-- state `st` (konnect.cli: output writers, st.fail/st.die/..., whose tokens:
+-- st.owner) and a client.  Every answer's shape is checked before it is
+-- printed.
+--
+-- st.owner = { kind = "user" | "system_account", id =, label = } says whose
+-- tokens a command works on: a user's personal access tokens (--user, default
+-- me) or a system account's tokens (--system-account, resolved by
+-- system_account below).  Each command calls the client's method for the
+-- owner's kind (METHODS); a system account's tokens have no state and no
+-- revoke, and their secret is in `token`.
 
 local json = require "konnect.json"
 local validate = require "konnect.validate"
 local render = require "konnect.cli.render"
+local OPERATIONS = require("konnect.pats").OPERATIONS
 
 local type, pairs, ipairs, tostring, format = type, pairs, ipairs, tostring, string.format
 
@@ -52,6 +61,59 @@ local function public_list(list)
   return o
 end
 
+_M.want_object, _M.want_list, _M.public_list = want_object, want_tokens, public_list
+
+---------------------------------------------------------------------------
+-- whose tokens
+
+-- the client's methods for a user's tokens and for a system account's, and
+-- the field of a new token that carries its secret
+local METHODS = {
+  user = { list = "list", get = "get", create = "create", update = "update", delete = "delete",
+           rotate = "rotate", prune = "prune", secret = OPERATIONS.create.secret, name = validate.name },
+  system_account = { list = "list_sa_tokens", get = "get_sa_token", create = "create_sa_token",
+                     update = "update_sa_token", delete = "delete_sa_token", rotate = "rotate_sa_token",
+                     prune = "prune_sa_tokens", secret = OPERATIONS.create_sa_token.secret, name = validate.sa_name },
+}
+
+-- call(st, client, what, ...) -> the client's method `what` for the owner's
+-- tokens, called with the owner's id first
+local function call(st, client, what, ...)
+  local o = st.owner
+  return client[METHODS[o.kind][what]](client, o.id, ...)
+end
+
+--- user(st): st.owner for --user (st.user: an id or "me")
+function _M.user(st)
+  st.owner = { kind = "user", id = st.user, label = st.user == "me" and "" or (" of user " .. clean(st.user)) }
+end
+
+--- system_account(st, client, ACCOUNT): st.owner for --system-account: an id
+--- (a UUID) as it is, a name through client:find_system_account (exactly
+--- one account of that name; several: invalid_argument, exit 2, their ids
+--- listed; none: not_found, exit 1)
+function _M.system_account(st, client, given)
+  local id = validate.uuid(given, "account")
+  local label = id and (" of system account " .. clean(id))
+  if not id then
+    local a, err = client:find_system_account(given)
+    if not a then st.die(err) end
+    want_object(st, a, "a system account object")
+    id = validate.uuid(a.id, "account id")
+    if not id then decode_error(st, "a system account with an id") end
+    label = format(" of system account \"%s\" (%s)", clean(a.name or given), id)
+  end
+  st.owner, st.stateless = { kind = "system_account", id = id, label = label }, true
+end
+
+-- the owner's tokens, without secrets (a list answer's shape checked)
+local function tokens_of(st, client)
+  local list, err = call(st, client, "list")
+  if not list then st.die(err) end
+  want_object(st, list, "a list object")
+  return public_list(want_tokens(st, list.data, "a list of tokens"))
+end
+
 ---------------------------------------------------------------------------
 -- TOKEN: an id, or the name of exactly one of the user's tokens
 
@@ -60,26 +122,27 @@ end
 -- message lists them (and, with --json, whose "candidates" are their objects).
 local function token_id(st, client, name)
   if validate.uuid(name, "token") then return name end
-  local ok, why = validate.name(name)
+  local ok, why = METHODS[st.owner.kind].name(name)
   if not ok then
     st.usage_error("TOKEN must be a token id or a token name: " .. why .. ", got \"" .. clean(name) .. "\"")
   end
-  local found, err = client:find_by_name(st.user, name)
-  if not found then st.die(err) end
-  found = want_tokens(st, found, "a list of tokens")
-  local who = st.user == "me" and "" or (" of user " .. clean(st.user))
+  local found = {}
+  for _, t in ipairs(tokens_of(st, client)) do
+    if t.name == name then found[#found + 1] = t end
+  end
+  local who = st.owner.label
   if #found == 0 then
     st.fail(EXIT_API, "not_found", format("no token%s is named \"%s\"", who, clean(name)))
   end
   if #found == 1 then
     local id = validate.uuid(found[1].id, "token id")
     if not id then decode_error(st, "a token with an id") end
-    return id, render.without_secret(found[1])
+    return id, found[1]
   end
-  local candidates, briefs = public_list(found), {}
-  for i, t in ipairs(candidates) do briefs[i] = render.token_brief(t) end
+  local briefs = {}
+  for i, t in ipairs(found) do briefs[i] = render.token_brief(t, st.stateless) end
   st.fail(EXIT_USAGE, "invalid_argument", format("%d tokens%s are named \"%s\": %s; give the id of the one you mean",
-    #found, who, clean(name), table.concat(briefs, ", ")), { candidates = candidates })
+    #found, who, clean(name), table.concat(briefs, ", ")), { candidates = found })
 end
 _M.token_id = token_id
 
@@ -96,8 +159,8 @@ local function print_json(st, v) st.out(json.encode_sorted(v), "\n") end
 -- without a question, as before there was one.
 local function asks(st, opts) return not opts.yes and st.is_terminal("stdin") end
 
--- " of user <id>", or "" for me
-local function of_user(st) return st.user == "me" and "" or (" of user " .. clean(st.user)) end
+-- " of user <id>", " of system account ...", or "" for me
+local function of_owner(st) return st.owner.label end
 
 function run.whoami(st, client)
   local me, err = client:me()
@@ -144,43 +207,40 @@ end
 _M.select_and_sort = select_and_sort
 
 function run.list(st, client, _, _, extra)
-  local list, err = client:list(st.user)
-  if not list then st.die(err) end
-  want_object(st, list, "a list object")
-  local data = select_and_sort(public_list(want_tokens(st, list.data, "a list of tokens")), extra, os.time())
+  local data = select_and_sort(tokens_of(st, client), extra, os.time())
   if st.json then return print_json(st, data) end
   if #data == 0 then return st.out("(no tokens)\n") end
-  render.token_table(st.out, data)
+  render.token_table(st.out, data, st.stateless)
 end
 
 function run.get(st, client, _, args)
-  local tok, err = client:get(st.user, (token_id(st, client, args[1])))
+  local tok, err = call(st, client, "get", (token_id(st, client, args[1])))
   if not tok then st.die(err) end
   tok = render.without_secret(want_object(st, tok, "a token object"))
   if st.json then return print_json(st, tok) end
-  render.token_fields(st.out, tok)
+  render.token_fields(st.out, tok, st.stateless)
 end
 
 -- a new name checked before TOKEN is looked up (no request for a refused name)
 local function check_new_name(st, name)
   if name == nil then return end
-  local ok, why = validate.name(name)
+  local ok, why = METHODS[st.owner.kind].name(name)
   if not ok then st.fail(EXIT_USAGE, "invalid_argument", why) end
 end
 
 function run.rename(st, client, _, args)
   check_new_name(st, args[2])
   local id = token_id(st, client, args[1])
-  local tok, err = client:update(st.user, id, { name = args[2] })
+  local tok, err = call(st, client, "update", id, { name = args[2] })
   if not tok then st.die(err) end
   tok = render.without_secret(want_object(st, tok, "a token object"))
   if st.json then return print_json(st, tok) end
   st.out(format("renamed token %s to \"%s\"\n", clean(tok.id or id), clean(tok.name or args[2])))
 end
 
-function run.revoke(st, client, _, args)
+function run.revoke(st, client, _, args) -- a user's tokens only (options: no --system-account)
   local id = token_id(st, client, args[1])
-  local tok, err = client:revoke(st.user, id)
+  local tok, err = client:revoke(st.owner.id, id)
   if not tok then st.die(err) end
   tok = render.without_secret(want_object(st, tok, "a token object"))
   if st.json then return print_json(st, tok) end
@@ -192,32 +252,28 @@ end
 function run.delete(st, client, opts, args)
   local id, tok = token_id(st, client, args[1])
   if not tok then
-    local got, gerr = client:get(st.user, id)
+    local got, gerr = call(st, client, "get", id)
     if not got then st.die(gerr) end
     tok = render.without_secret(want_object(st, got, "a token object"))
   end
   if asks(st, opts) then
     require("konnect.cli.terminal").confirm(st, format("delete token \"%s\" %s%s?", clean(tok.name or ""),
-      render.token_brief(tok), of_user(st)))
+      render.token_brief(tok, st.stateless), of_owner(st)))
   end
-  local ok, err = client:delete(st.user, id)
+  local ok, err = call(st, client, "delete", id)
   if not ok then st.die(err) end
   if st.json then return print_json(st, tok) end
   st.out(format("deleted token \"%s\" (%s)\n", clean(tok.name or ""), clean(id)))
 end
 
 function run.find(st, client, _, args)
-  -- client:list, not client:find_by_name: the answer's shape is checked as by `list`
-  local list, err = client:list(st.user)
-  if not list then st.die(err) end
-  want_object(st, list, "a list object")
   local found = {}
-  for _, t in ipairs(want_tokens(st, list.data, "a list of tokens")) do
-    if t.name == args[1] then found[#found + 1] = render.without_secret(t) end
+  for _, t in ipairs(tokens_of(st, client)) do
+    if t.name == args[1] then found[#found + 1] = t end
   end
   if st.json then return print_json(st, found) end
   if #found == 0 then return st.out(format("(no tokens named \"%s\")\n", clean(args[1]))) end
-  render.token_table(st.out, found)
+  render.token_table(st.out, found, st.stateless)
 end
 
 -- prune's answer: the token objects (without secrets); a failure half way
@@ -233,71 +289,65 @@ local function pruned(st, list, err)
   return list
 end
 
--- A confirmed prune deletes the tokens shown, and no other (one that died
--- while the question waited is left for the next prune), as client:prune
--- deletes: one after another, a 404 counted as deleted (already gone), the
--- first other failure ends it -> deleted | deleted so far, err
-local function delete_each(st, client, doomed)
-  local deleted = {}
-  for _, tok in ipairs(doomed) do
-    local ok, err = client:delete(st.user, tok.id)
-    if not ok and not (type(err) == "table" and err.kind == "not_found") then
-      if type(err) == "table" then
-        err.message = format("pruned %d of %d tokens, then deleting %s failed: %s", #deleted, #doomed,
-          clean(tok.id), tostring(err.message))
-      end
-      return deleted, err
-    end
-    deleted[#deleted + 1] = tok
-  end
-  return deleted
-end
-
+-- A confirmed prune deletes the tokens it showed and no other: the library's
+-- prune again, with ids = those shown (one that died while the question
+-- waited is left for the next prune; one deleted meanwhile is not counted).
 function run.prune(st, client, opts, _, extra)
-  if type(client.prune) ~= "function" then
-    st.fail(EXIT_API, "system", "this konnect library has no client:prune; install lua-konnect 0.2 or later")
-  end
   local dry = opts["dry-run"] and true or false
   -- on a terminal without --yes: what would go, the question, then those
   local ask = not dry and asks(st, opts)
-  local list = pruned(st, client:prune(st.user, { states = extra.states, older_than = extra.older_than,
-                                                   dry_run = dry or ask }))
+  local o = { states = extra.states, older_than = extra.older_than, dry_run = dry or ask }
+  local list = pruned(st, call(st, client, "prune", o))
   if ask and #list > 0 then
     require("konnect.cli.terminal").confirm(st, #list == 1 and "delete it?" or "delete them?", list,
-      format("prune would delete %s%s", #list == 1 and "this token" or ("these " .. #list .. " tokens"), of_user(st)))
-    list = pruned(st, delete_each(st, client, list))
+      format("prune would delete %s%s", #list == 1 and "this token" or ("these " .. #list .. " tokens"), of_owner(st)))
+    local ids = {}
+    for i, t in ipairs(list) do ids[i] = t.id end
+    o.dry_run, o.ids = false, ids
+    list = pruned(st, call(st, client, "prune", o))
   end
   if st.json then return print_json(st, list) end
   if #list == 0 then return st.out(dry and "nothing to prune (dry run)\n" or "nothing to prune\n") end
   st.out(format(dry and "would delete %d token%s (dry run: nothing deleted):\n" or "deleted %d token%s:\n",
     #list, #list == 1 and "" or "s"))
-  render.token_table(st.out, list)
+  render.token_table(st.out, list, st.stateless)
+end
+
+-- a failure to make a token: a 409 of a user's is the ten-token quota
+local function make_failed(st, err)
+  st.die(st.owner.kind == "user" and quota_hint(err) or err)
 end
 
 function run.create(st, client, opts, _, extra)
-  local tok, err = client:create(st.user, { name = opts.name, ttl_seconds = extra.ttl, expires_at = extra.expires_at })
-  if not tok then st.die(quota_hint(err)) end
-  if not require("konnect.cli.secret").deliver(st, tok, opts, "created") then return EXIT_API end
+  -- a system account's token: --ttl is sent as expires_at = now + TTL (the contract requires expires_at)
+  local tok, err = call(st, client, "create", { name = opts.name, ttl_seconds = extra.ttl,
+                                                expires_at = extra.expires_at })
+  if not tok then make_failed(st, err) end
+  if not require("konnect.cli.secret").deliver(st, tok, opts, "created", METHODS[st.owner.kind].secret) then
+    return EXIT_API
+  end
 end
 
 local OLD_DONE = {
   delete = "deleted", revoke = "revoked (it stays listed until deleted or pruned)",
   keep = "kept as it was: revoke or delete it once its users have switched",
+  keep_sa = "kept as it was: delete it once its users have switched",
 }
 
 
 function run.rotate(st, client, opts, args, extra)
   check_new_name(st, opts.name)
   local id = token_id(st, client, args[1])
-  local tok, err = client:rotate(st.user, id, { name = opts.name, ttl_seconds = extra.ttl, old = opts.old })
-  if not tok then st.die(quota_hint(err)) end
-  local delivered = require("konnect.cli.secret").deliver(st, tok, opts, "new")
+  local tok, err = call(st, client, "rotate", id, { name = opts.name, ttl_seconds = extra.ttl, old = opts.old })
+  if not tok then make_failed(st, err) end
+  local delivered = require("konnect.cli.secret").deliver(st, tok, opts, "new", METHODS[st.owner.kind].secret)
   if err then
     st.report_error(EXIT_API, err, { new_token_id = type(tok) == "table" and tok.id or nil })
     return EXIT_API
   end
   if not delivered then return EXIT_API end
-  st.note("old token ", clean(id), " ", OLD_DONE[opts.old or "delete"], "\n")
+  local old = opts.old or "delete"
+  st.note("old token ", clean(id), " ", OLD_DONE[(old == "keep" and st.stateless) and "keep_sa" or old], "\n")
 end
 
 return _M

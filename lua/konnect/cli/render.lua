@@ -56,13 +56,23 @@ local function table_rows(out, header, rows)
   line(header)
   for _, r in ipairs(rows) do line(r) end
 end
+--- table(out, header, rows): columns as wide as their widest cell (rows of
+--- cleaned strings)
+_M.table = table_rows
 
---- token_table(out, tokens): NAME, ID, STATE, EXPIRES, LAST USED
-function _M.token_table(out, tokens)
+-- a token's STATE: a system account's tokens have none ("-")
+local function state(t, stateless)
+  if stateless then return "-" end
+  return clean(t.state or "?")
+end
+
+--- token_table(out, tokens[, stateless]): NAME, ID, STATE, EXPIRES, LAST
+--- USED; stateless: a system account's tokens (STATE -)
+function _M.token_table(out, tokens, stateless)
   local rows = {}
   for _, t in ipairs(tokens) do
     rows[#rows + 1] = {
-      clean(t.name or ""), clean(t.id or ""), clean(t.state or "?"),
+      clean(t.name or ""), clean(t.id or ""), state(t, stateless),
       t.expires_at ~= nil and relative(t.expires_at) or "never",
       t.last_used_at ~= nil and relative(t.last_used_at) or "never",
     }
@@ -70,10 +80,11 @@ function _M.token_table(out, tokens)
   table_rows(out, { "NAME", "ID", "STATE", "EXPIRES", "LAST USED" }, rows)
 end
 
---- token_brief(t) -> "<id> (<STATE>, expires in 30 days)": one token in a line
-function _M.token_brief(t)
+--- token_brief(t[, stateless]) -> "<id> (<STATE>, expires in 30 days)": one
+--- token in a line ("<id> (expires in 30 days)" for a system account's)
+function _M.token_brief(t, stateless)
   local exp = t.expires_at ~= nil and ("expires " .. relative(t.expires_at)) or "never expires"
-  return clean(t.id or "?") .. " (" .. clean(t.state or "?") .. ", " .. exp .. ")"
+  return clean(t.id or "?") .. " (" .. (stateless and "" or (clean(t.state or "?") .. ", ")) .. exp .. ")"
 end
 
 -- label/value lines, values aligned; nil values left out
@@ -87,12 +98,12 @@ local function fields(out, list)
   end
 end
 
-function _M.token_fields(out, t)
+function _M.token_fields(out, t, stateless)
   fields(out, {
     { "NAME", clean(t.name or "") },
     { "ID", clean(t.id or "") },
     { "USER", opt(t.user_id) },
-    { "STATE", clean(t.state or "?") },
+    { "STATE", not stateless and clean(t.state or "?") or nil },
     { "CREATED", when(t.created_at) },
     { "UPDATED", when(t.updated_at) },
     { "EXPIRES", when(t.expires_at, "never") },
@@ -157,11 +168,16 @@ function _M.error_object(err, extra, null)
   return o
 end
 
---- without_secret(tok) -> a copy of a token object without konnect_token
+-- the fields that carry a new token's secret: a personal access token's,
+-- a system account's token's (the operation table's `secret`)
+local SECRET_FIELDS = { konnect_token = true, token = true }
+
+--- without_secret(tok) -> a copy of a token object without its secret
+--- (konnect_token, or token for a system account's)
 function _M.without_secret(tok)
   local o = {}
   for k, v in pairs(tok) do
-    if k ~= "konnect_token" then o[k] = v end
+    if not SECRET_FIELDS[k] then o[k] = v end
   end
   return o
 end

@@ -15,7 +15,6 @@ local EXIT_API = 1
 
 -- Stands for the secret in --json output until the rest is redacted.
 local SECRET_PLACEHOLDER = "@konnect-cli-secret-placeholder@"
-local SECRET_KEY = "konnect_token\1"
 
 local _M = {}
 
@@ -43,13 +42,16 @@ end
 _M.export_line = export_line
 
 -- Hand over a new token's secret: once, to stdout (alone, or with -o env as
--- an export line), or to the secret file.  Returns true, or false when the
--- secret could not be delivered (reported).
-function _M.deliver(st, tok, opts, verb)
+-- an export line), or to the secret file.  field: the token object's field
+-- that carries it (konnect.operations' `secret`: konnect_token, or token for
+-- a system account's).  Returns true, or false when the secret could not be
+-- delivered (reported).
+function _M.deliver(st, tok, opts, verb, field)
+  field = field or "konnect_token"
   local sink = st.sink
-  local secret = type(tok) == "table" and tok.konnect_token
+  local secret = type(tok) == "table" and tok[field]
   if type(secret) ~= "string" or secret == "" or secret:find("[%s%c]") then
-    st.report(EXIT_API, "decode", "the response carried no usable secret (konnect_token) for token " ..
+    st.report(EXIT_API, "decode", "the response carried no usable secret (" .. field .. ") for token " ..
       clean(type(tok) == "table" and tok.id or "?"))
     return false
   end
@@ -72,18 +74,19 @@ function _M.deliver(st, tok, opts, verb)
   else
     if st.json then
       -- the object's other strings redacted as always; the secret asked for, raw
-      -- (a stand-in key that sorts where konnect_token does, and that the
-      -- redaction of konnect_token values leaves alone, is swapped back after)
-      public.konnect_token = nil
-      public[SECRET_KEY] = SECRET_PLACEHOLDER
+      -- (a stand-in key that sorts where the secret's field does, and that the
+      -- redaction of that field's values leaves alone, is swapped back after)
+      local key = field .. "\1"
+      public[field] = nil
+      public[key] = SECRET_PLACEHOLDER
       local enc = st.redact(json.encode_sorted(public))
-      local stand_in = json.encode_sorted(SECRET_KEY) .. ":" .. json.encode_sorted(SECRET_PLACEHOLDER)
+      local stand_in = json.encode_sorted(key) .. ":" .. json.encode_sorted(SECRET_PLACEHOLDER)
       local a, b = enc:find(stand_in, 1, true)
       if not a then
         st.report(EXIT_API, "system", "could not render the token object; its secret is not shown")
         return false
       end
-      st.raw(enc:sub(1, a - 1), '"konnect_token":', json.encode_sorted(secret), enc:sub(b + 1), "\n")
+      st.raw(enc:sub(1, a - 1), json.encode_sorted(field), ":", json.encode_sorted(secret), enc:sub(b + 1), "\n")
     elseif opts.output == "env" then
       st.raw(export_line(secret))
     else

@@ -1,6 +1,7 @@
--- konnect.cli.terminal: whether this process's stdin or stdout is a
+-- konnect.cli.terminal: whether this process's stdin, stdout or stderr is a
 -- terminal, and the question asked there before a deletion.  Loaded only by
--- what may ask (delete, prune) or refuse a terminal (-o env), never by a `get`.
+-- what may ask (delete, prune), refuse a terminal (-o env) or show progress
+-- there (audit), never by a `get`.
 
 local json = require "konnect.json"
 local render = require "konnect.cli.render"
@@ -48,7 +49,7 @@ function _M.confirm(st, question, tokens, heading)
   else
     if tokens then
       st.err(heading, ":\n")
-      render.token_table(st.err, tokens)
+      render.token_table(st.err, tokens, st.stateless)
     end
     st.err(question, " [y/N] ")
   end
