@@ -226,18 +226,7 @@ function _M.prune(c, account_id, opts, copts_raw)
     end
   end
   if opts.dry_run then return doomed, nil, last_meta(calls) end
-  local deleted = {}
-  for _, tok in ipairs(doomed) do
-    local _, derr = track(ops.run(c, "delete_sa_token", copts, aid, tok.id))
-    if derr and derr.kind ~= "not_found" then
-      derr.deleted = #deleted
-      derr.message = format("pruned %d of %d tokens, then deleting %s failed: %s", #deleted, #doomed,
-        tostring(tok.id), tostring(derr.message))
-      return deleted, derr, last_meta(calls)
-    end
-    deleted[#deleted + 1] = tok
-  end
-  return deleted, nil, last_meta(calls)
+  return lifecycle.delete_each(c, "delete_sa_token", copts, aid, doomed, track, calls)
 end
 
 return _M

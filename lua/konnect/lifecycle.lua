@@ -252,6 +252,26 @@ local function prune_options(opts)
   return { states = states, older_than = older, dry_run = opts.dry_run == true, ids = ids }
 end
 
+--- delete_each(c, op_name, copts, owner_id, doomed, track, calls) -> deleted,
+--- nil, meta | deleted so far, err, meta: the end of every prune (tokens of a
+--- user or of a system account): `doomed` deleted one after another by the
+--- operation op_name, a 404 counted as deleted (already gone), the first
+--- other failure ends it (err.deleted: how many went before).
+function _M.delete_each(c, op_name, copts, owner_id, doomed, track, calls)
+  local deleted = {}
+  for _, tok in ipairs(doomed) do
+    local _, derr = track(ops.run(c, op_name, copts, owner_id, tok.id))
+    if derr and derr.kind ~= "not_found" then
+      derr.deleted = #deleted
+      derr.message = format("pruned %d of %d tokens, then deleting %s failed: %s", #deleted, #doomed,
+        tostring(tok.id), tostring(derr.message))
+      return deleted, derr, last_meta(calls)
+    end
+    deleted[#deleted + 1] = tok
+  end
+  return deleted, nil, last_meta(calls)
+end
+
 --- prune(c, user_id, opts, copts) -> tokens, nil, meta | deleted so far, err, meta | nil, err
 -- Deletes the user's tokens in opts.states (default REVOKED and EXPIRED;
 -- ACTIVE is refused) that died at least opts.older_than seconds ago (see
@@ -284,18 +304,7 @@ function _M.prune(c, user_id, opts, copts_raw)
     end
   end
   if o.dry_run then return doomed, nil, last_meta(calls) end
-  local deleted = {}
-  for _, tok in ipairs(doomed) do
-    local _, derr = track(ops.run(c, "delete", copts, uid, tok.id))
-    if derr and derr.kind ~= "not_found" then
-      derr.deleted = #deleted
-      derr.message = format("pruned %d of %d tokens, then deleting %s failed: %s", #deleted, #doomed,
-        tostring(tok.id), tostring(derr.message))
-      return deleted, derr, last_meta(calls)
-    end
-    deleted[#deleted + 1] = tok
-  end
-  return deleted, nil, last_meta(calls)
+  return _M.delete_each(c, "delete", copts, uid, doomed, track, calls)
 end
 
 return _M
