@@ -23,7 +23,7 @@ description = {
 }
 dependencies = {
   "lua >= 5.1",
-  "lua-konnect >= 0.2.0",
+  "lua-konnect >= 0.3.0",
 }
 build = {
   type = "builtin",

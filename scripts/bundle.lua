@@ -13,7 +13,7 @@
 -- OUT is
 --   line 1  KONNECT-CLI-BUNDLE 1
 --   line 2  the tag: the interpreter (jit.version, or _VERSION) and
---           limits.VERSION, e.g. "Lua 5.4 lua-konnect 0.2.0"
+--           limits.VERSION, e.g. "Lua 5.4 lua-konnect 0.3.0"
 --   line 3  the length of the bytecode in bytes
 --   then    the bytecode
 -- konnect.cli.bundle loads it for an installed bin/konnect-pats (never in a

@@ -14,7 +14,7 @@ local type, tostring, tonumber, floor, find, byte, format, lower =
 local _M = {}
 
 _M.NAME = "lua-konnect"
-_M.VERSION = "0.2.0"
+_M.VERSION = "0.3.0"
 
 -- Where the PAT endpoints live (they are global, not regional).
 _M.DEFAULT_SERVER = "https://global.api.konghq.com"

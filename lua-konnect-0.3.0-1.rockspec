@@ -1,9 +1,9 @@
 rockspec_format = "3.0"
 package = "lua-konnect"
-version = "0.2.0-1"
+version = "0.3.0-1"
 source = {
   url = "git+https://github.com/lua-konnect/lua-konnect.git",
-  tag = "v0.2.0",
+  tag = "v0.3.0",
 }
 description = {
   summary = "Kong Konnect Personal Access Tokens API client: a libcurl C core and an idiomatic Lua API",
