@@ -283,7 +283,7 @@ if nginx_w then
   end
 end
 
--- targets (issue 12)
+-- targets (issues 12 and 18)
 local targets = {}
 local function target(name, want, got, met)
   targets[#targets + 1] = { target = name, want = want, got = got or "not measured", met = met }
@@ -296,10 +296,14 @@ end
 -- from the rounds of raw libcurl, 5.4 and LuaJIT alone (a') when they ran
 local gw = by.get_http_pair and "get_http_pair" or "get_http"
 local gn = by[gw] and by[gw]["raw libcurl"] and #by[gw]["raw libcurl"] or 0
-ratio_target(("GET keep-alive, Lua 5.4 / raw libcurl (wall)%s"):format(gw == "get_http_pair" and ", " .. gn ..
-  " pairs" or ""), "≤ 1.10×", paired(gw, "konnect.pats 5.4", gw, "raw libcurl", "mean_us"), 1.10)
-ratio_target(("GET keep-alive, LuaJIT / raw libcurl (wall)%s"):format(gw == "get_http_pair" and ", " .. gn ..
-  " pairs" or ""), "≤ 1.07×", paired(gw, "konnect.pats LuaJIT", gw, "raw libcurl", "mean_us"), 1.07)
+-- issue 12's wall targets against raw libcurl (which decodes nothing) are
+-- informative since issue 18: the targets are against independent floors that
+-- decode too (bench/floors.sh, run last)
+local function info_ratio(name, s) target(name, "-", s and cell(s, "%.2f") .. "×" or nil, nil) end
+info_ratio(("GET keep-alive, Lua 5.4 / raw libcurl (wall)%s"):format(gw == "get_http_pair" and ", " .. gn ..
+  " pairs" or ""), paired(gw, "konnect.pats 5.4", gw, "raw libcurl", "mean_us"))
+info_ratio(("GET keep-alive, LuaJIT / raw libcurl (wall)%s"):format(gw == "get_http_pair" and ", " .. gn ..
+  " pairs" or ""), paired(gw, "konnect.pats LuaJIT", gw, "raw libcurl", "mean_us"))
 -- an informative row of the same pairs: "5.4 / raw, LuaJIT / raw" for one contender family and field
 local function pair_row(label, family, f)
   local r54 = paired(gw, family .. " 5.4", gw, "raw libcurl", f)
@@ -339,8 +343,8 @@ do
     target("same over https, default options", "1 connection (server speaks h2)")
   end
 end
-ratio_target("konnect-pats get --json / curl -s (whole process, 5.4, installed)", "≤ 1.25×",
-  paired("cli_get", "konnect-pats 5.4 installed", "cli_get", "curl -s", "mean_us"), 1.25)
+ratio_target("konnect-pats get --json / curl -s (whole process, 5.4, installed)", "≤ 1.60×",
+  paired("cli_get", "konnect-pats 5.4 installed", "cli_get", "curl -s", "mean_us"), 1.60)
 for _, w in ipairs { "memory", "memory_batch" } do
   for _, c in ipairs(sorted_contenders(w)) do
     local r = by[w][c][1]
