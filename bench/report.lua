@@ -398,7 +398,7 @@ else
 end
 
 say("")
-say("targets (issue 12): median [min–max] over paired rounds")
+say("targets (issues 12 and 18; the floors of issue 18 follow): median [min–max] over paired rounds")
 say("  %-5s %-58s %-32s %s", "", "workload", "target", "measured")
 for _, t in ipairs(targets) do
   say("  %-5s %-58s %-32s %s", t.met == nil and "-" or t.met and "MET" or "MISS", t.target, t.want, t.got)
