@@ -89,4 +89,36 @@ return {
       .. "(load caches them per name)" },
   { file = "csrc/core.c", from = [[KC_SET(e, CURLOPT_SSL_VERIFYHOST, 2L);]], to = [[KC_SET(e, CURLOPT_SSL_VERIFYHOST, 1L);]],
     why = "CURLOPT_SSL_VERIFYHOST(3): since libcurl 7.66.0 the value 1 is treated as 2 (Debian 12 has 7.88)" },
+  -- seed 31001
+  { file = "csrc/core.c", from = [[p = lua_touserdata(L, idx < 0 && idx > LUA_REGISTRYINDEX ? idx - 1 : idx);]],
+    to = [[p = lua_touserdata(L, idx <= 0 && idx > LUA_REGISTRYINDEX ? idx - 1 : idx);]],
+    why = "differs only for idx == 0, which is no Lua stack index; every caller passes 1, 2, an argument "
+      .. "index or -1 (grep kc_to_udata csrc)" },
+  { file = "csrc/core.h", from = [[enum { KC_FIT = 0, KC_TOO_BIG_BODY = 1, KC_TOO_BIG_HEADERS = 2 };]],
+    to = [[enum { KC_FIT = 0, KC_TOO_BIG_BODY = 1, KC_TOO_BIG_HEADERS = 3 };]],
+    why = "the values are only compared and assigned by name (response.c, xfer.c); 3 is as distinct from "
+      .. "KC_FIT and KC_TOO_BIG_BODY as 2 (the mutants that make two values equal stay drawn)" },
+  { file = "csrc/core.h", from = [[enum { KC_M_NONE = 0, KC_M_GET, KC_M_HEAD, KC_M_FIELDS, KC_M_CUSTOM };]],
+    to = [[enum { KC_M_NONE = 1, KC_M_GET, KC_M_HEAD, KC_M_FIELDS, KC_M_CUSTOM };]],
+    why = "the five stay distinct and are only compared by name; a slot fresh from calloc has mstate 0, "
+      .. "which is then no KC_M_* value at all: unequal to every method's state, as KC_M_NONE is, so its "
+      .. "first request sets the method up the same way (xfer.c kc_xfer_prepare)" },
+  { file = "csrc/fs.c", from = [[while (got < n) {]], to = [[while (!(got < n)) {]],
+    prev = [[int fd;]], -- (the getrandom loop; the /dev/urandom one follows "got = 0;")
+    why = "getrandom(2) is then never called and the bytes come from the fallback just below, a read of "
+      .. "/dev/urandom: the same kernel generator, the same unpredictable names" },
+  { file = "csrc/fs.c", from = [[if (r < 0 && errno == EINTR)]], to = [[if (r <= 0 && errno == EINTR)]],
+    why = "the /dev/urandom fallback runs only when getrandom(2) fails (never on Linux >= 3.17), and "
+      .. "read(2) of /dev/urandom never returns 0 (no end of file)" },
+  { file = "lua/konnect/cli/help.lua", from = [[_M.PROG = "konnect-pats"]], to = "",
+    why = "nothing reads help.PROG: cli.lua and cli/commands.lua each have their own local PROG "
+      .. "(grep -rn PROG lua bin)" },
+  { file = "lua/konnect/json.lua", from = [[codec.encode_invalid_numbers(false)]], to = "",
+    why = "false is lua-cjson's default (DEFAULT_ENCODE_INVALID_NUMBERS 0 in lua_cjson.c) and cjson.new() "
+      .. "starts from the defaults, whatever the global instance was set to (checked: encode(0/0) is nil, "
+      .. "\"must not be NaN or Inf\", after cjson.encode_invalid_numbers(true))" },
+  { file = "lua/konnect/transport/http1.lua", from = [[if not host or host == "" then return nil, "no host in the URL" end]],
+    to = [[if not host and host == "" then return nil, "no host in the URL" end]],
+    why = "limits.host, the next line, refuses nil and \"\" itself (\"no host\"): the same refusal "
+      .. "before any I/O, the same kind; only the words \"in the URL\" leave the message" },
 }
