@@ -127,5 +127,37 @@ describe("konnect.validate", function()
         assert.is_nil(validate.server_url(bad), bad)
       end
     end)
+    it("refuses a fragment as it refuses a query: the path would be cut at it", function()
+      for _, bad in ipairs { "https://gw.example.com/konnect#top", "https://gw.example.com/#",
+                             "https://gw.example.com/konnect?x=1" } do
+        local v, err = validate.server_url(bad)
+        assert.is_nil(v, bad)
+        assert.equal("server_url must not have a query or fragment", err)
+      end
+    end)
+    it("takes ports 1 to 65535 only", function()
+      assert.equal(1, validate.server_url("http://127.0.0.1:1").port)
+      assert.equal(65535, validate.server_url("http://127.0.0.1:65535").port)
+      for _, bad in ipairs { "http://127.0.0.1:0", "http://127.0.0.1:65536", "https://gw.example.com:00" } do
+        local v, err = validate.server_url(bad)
+        assert.is_nil(v, bad)
+        assert.equal("server_url port out of range", err)
+      end
+    end)
+  end)
+
+  describe("proxy (konnect.limits, the same rulebook)", function()
+    local limits = require "konnect.limits"
+    it("takes ports 1 to 65535; without one, 1080 (http) or 443 (https)", function()
+      assert.equal(1, limits.proxy("http://127.0.0.1:1").port)
+      assert.equal(65535, limits.proxy("http://127.0.0.1:65535").port)
+      assert.equal(1080, limits.proxy("http://proxy.example").port)
+      assert.equal(443, limits.proxy("https://proxy.example/").port)
+      for _, bad in ipairs { "http://127.0.0.1:0", "http://127.0.0.1:65536", "http://u:p@proxy.example:0" } do
+        local v, err = limits.proxy(bad)
+        assert.is_nil(v, bad)
+        assert.equal("proxy URL port out of range", err)
+      end
+    end)
   end)
 end)
