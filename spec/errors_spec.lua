@@ -57,6 +57,18 @@ describe("konnect.errors", function()
     assert.is_true(#e.body < 2100)
   end)
 
+  it("quotes a server's detail in the message up to limits.MESSAGE_CAP bytes, then an ellipsis", function()
+    local cap = require("konnect.limits").MESSAGE_CAP
+    local long = ("0123456789"):rep(100)
+    local e = errors.from_http(400, {}, "{}", { detail = long }, ctx)
+    assert.equal(long:sub(1, cap) .. "…", e.message)
+    assert.equal(long, e.detail, "the field keeps the whole detail")
+    e = errors.from_http(400, {}, "{}", { detail = long:sub(1, cap) }, ctx)
+    assert.equal(long:sub(1, cap), e.message, "exactly the cap: whole, no ellipsis")
+    e = errors.from_http(429, {}, "{}", { message = long:sub(1, cap + 1) }, ctx)
+    assert.equal(long:sub(1, cap) .. "…", e.message, "one byte more: cut")
+  end)
+
   it("maps every documented status", function()
     local want = { [400] = "bad_request", [401] = "unauthorized", [403] = "forbidden", [404] = "not_found",
                    [409] = "conflict", [429] = "rate_limited", [500] = "server", [503] = "server", [422] = "http" }
