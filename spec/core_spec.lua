@@ -294,6 +294,16 @@ describe("konnect.core", function()
       assert.matches("\nX%-Full: v\n", res.body)
     end)
 
+    it("sends each empty-valued header whole, a longer name before a shorter one", function()
+      -- (each "Name;" is built in one buffer: the shorter must not keep the longer's tail)
+      local url, p = child_server("echo")
+      local res = assert(c:request("GET", url, { "X-Much-Longer-Name:", "X-E: ", "X-Mid-Name:\t", "X-F:" }))
+      p:close()
+      for _, name in ipairs { "X%-Much%-Longer%-Name", "X%-E", "X%-Mid%-Name", "X%-F" } do
+        assert.matches("\n" .. name .. ":[ ]?\n", res.body)
+      end
+    end)
+
     it("sleeps and keeps a monotonic clock", function()
       local t0 = core.monotime()
       core.sleep(0.05)
