@@ -155,7 +155,7 @@ end
 -- the cosocket transport on its own: { url =, method =, headers =, body =,
 -- opts = {…}, cache = name, lines = true (send headers as the transport's
 -- prebuilt block), timeout =, connect_timeout =, once = } -> { res = { status, headers, body }, terr,
--- stats, elapsed, rss_before, rss_after (KiB), lines_err }
+-- stats, elapsed, rss_before, rss_after (KiB), lines_err, origins }
 local raw_transports = {}
 function _M.raw()
   local spec = read_spec()
@@ -181,8 +181,11 @@ function _M.raw()
   local elapsed = ngx.now() - t0
   local rss_after = rss_kib()
   if not ok then terr, res = { kind = "raised", message = tostring(res) }, nil end
+  local origins = 0 -- the scheme://host:port entries the transport keeps (limits.ORIGINS_KEPT)
+  for _ in pairs(t.origins or {}) do origins = origins + 1 end
   return reply({ res = res, terr = terr, stats = t.stats, user_agent_suffix = t.user_agent_suffix(),
-                 elapsed = elapsed, rss_before = rss_before, rss_after = rss_after, lines_err = lines_err })
+                 elapsed = elapsed, rss_before = rss_before, rss_after = rss_after, lines_err = lines_err,
+                 origins = origins })
 end
 
 -- log phase: no cosockets there
