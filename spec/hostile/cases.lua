@@ -45,6 +45,7 @@ M.cases = {
   { name = "chunk_missing_crlf", expect = "network" },    -- "5\r\nhelloXX"
   { name = "chunk_line_endless", expect = "network" },    -- "5;" + 1 MiB of extension, never a CRLF
   { name = "chunk_truncated", expect = "network" },       -- a chunk cut short, then close
+  { name = "many_trailers", expect = "too_large" },       -- a body, then 2.4 MB of trailer fields (a head's cap)
 
   -- framing
   { name = "two_content_lengths", expect = "network" },   -- Content-Length: 2 and Content-Length: 40

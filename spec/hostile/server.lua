@@ -135,6 +135,9 @@ B.excess_after_body = function(s)
   s:settimeout(3000)
   if s:receiveuntil("\r\n\r\n")() then s:send(json(200, list:format("reused_connection"))) end
 end
+-- a chunked body, then trailer fields without end: 1000 short lines at a time, 200 times (2.4 MB)
+B.many_trailers = flooding(CHUNKED .. string.format("%x", #LIST_OK) .. "\r\n" .. LIST_OK .. "\r\n0\r\n",
+  table.concat(HEADER_BLOCK), 200, "\r\n")
 B.chunked_lf_only = function(s)
   s:send(CHUNKED .. string.format("%x", #LIST_OK) .. "\n" .. LIST_OK .. "\r\n0\n\r\n")
 end
