@@ -281,7 +281,7 @@ describe("behaviours (issue 19)", function()
       assert.equal(MASK, v.data[1].name)
     end)
 
-    it("a caller's transport answering status 600 is refused (100-599 are statuses)", function()
+    it("a caller's transport answering status 600 is refused (200-599 are final statuses)", function()
       local function client(status)
         return assert(pats.new { token = fake.ALICE_TOKEN, server_url = fake.http, retries = false,
           transport = function()
@@ -290,10 +290,23 @@ describe("behaviours (issue 19)", function()
       end
       local _, err = client(600):me()
       assert.equal("network", err.kind)
-      assert.matches("100-599", err.message, 1, true)
+      assert.matches("200-599", err.message, 1, true)
       _, err = client(599):me()
       assert.equal("server", err.kind)
       assert.equal(599, err.status)
+    end)
+
+    it("a caller's transport answering an interim status (1xx) is refused: no final answer came", function()
+      -- RFC 9110 15.2: a 1xx is interim, never the answer to a request
+      for _, status in ipairs { 100, 103, 199 } do
+        local c = assert(pats.new { token = fake.ALICE_TOKEN, server_url = fake.http, retries = false,
+          transport = function() return { status = status, headers = {}, body = "" } end })
+        local v, err = c:me()
+        assert.is_nil(v)
+        assert.equal("network", err.kind, status)
+        assert.is_nil(err.status)
+        assert.matches("without a valid status (200-599)", err.message, 1, true)
+      end
     end)
 
     it("CLI: --older-than takes up to 10 years, 10y included", function()
