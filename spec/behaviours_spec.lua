@@ -327,17 +327,21 @@ describe("behaviours (issue 19)", function()
 
     it("the secret file is opened close-on-exec (a child the host process starts never inherits it)", function()
       local core = require "konnect.core"
-      local dir = require("support.proc").read_cmd("mktemp -d")
-      local path = dir .. "/secret"
-      local sf = assert(core.secret_file(path, false))
-      -- this process's descriptors (the shell's parent is this busted process)
-      local flags = require("support.proc").read_cmd("for f in /proc/$PPID/fd/*; do "
-        .. "[ \"$(readlink $f)\" = '" .. path .. "' ] && grep '^flags' /proc/$PPID/fdinfo/${f##*/}; done")
-      sf:abort()
-      os.execute("rm -rf '" .. dir .. "'")
-      local octal = flags:match("flags:%s*(%d+)")
-      assert.is_string(octal, "the secret file's descriptor was found")
-      assert.equal(1, math.floor(tonumber(octal, 8) / 2 ^ 19) % 2, "O_CLOEXEC (02000000 = 2^19) in " .. flags)
+      -- new (O_EXCL on the name) and --force (a temporary renamed over it): both descriptors
+      for _, replace in ipairs { false, true } do
+        local dir = require("support.proc").read_cmd("mktemp -d")
+        local path = dir .. "/secret"
+        local sf = assert(core.secret_file(path, replace))
+        -- this process's descriptors (the shell's parent is this busted process) on a file in dir
+        local flags = require("support.proc").read_cmd("for f in /proc/$PPID/fd/*; do "
+          .. "case \"$(readlink $f)\" in '" .. dir .. "'/*) grep '^flags' /proc/$PPID/fdinfo/${f##*/};; esac; done")
+        sf:abort()
+        os.execute("rm -rf '" .. dir .. "'")
+        local octal = flags:match("flags:%s*(%d+)")
+        assert.is_string(octal, "the secret file's descriptor was found")
+        assert.equal(1, math.floor(tonumber(octal, 8) / 2 ^ 19) % 2,
+          "O_CLOEXEC (02000000 = 2^19) in " .. flags .. (replace and " (the temporary)" or ""))
+      end
     end)
 
     it("CLI --json: an error object holds the documented fields and no other", function()
