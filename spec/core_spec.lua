@@ -785,6 +785,7 @@ describe("konnect.core", function()
 #include <dlfcn.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <curl/curl.h>
 static int failing(const char *what) { const char *f = getenv("KC_FAIL"); return f && strstr(f, what); }
 /* core.so loads libcurl privately (RTLD_LOCAL): look it up by name */
@@ -797,7 +798,10 @@ static void *curl_lib(void) {
 #define REAL(name) ((__typeof__(&name))dlsym(curl_lib(), #name))
 CURLcode curl_global_init(long flags) {
   return failing("global") ? CURLE_FAILED_INIT : REAL(curl_global_init)(flags); }
-CURL *curl_easy_init(void) { return failing("easy_init") ? NULL : REAL(curl_easy_init)(); }
+/* KC_EASY_FAIL_IF=<path>: curl_easy_init fails while that file exists (from a point the child chooses) */
+CURL *curl_easy_init(void) {
+  const char *flag = getenv("KC_EASY_FAIL_IF");
+  return failing("easy_init") || (flag && access(flag, F_OK) == 0) ? NULL : REAL(curl_easy_init)(); }
 CURLM *curl_multi_init(void) { return failing("multi_init") ? NULL : REAL(curl_multi_init)(); }
 CURLMcode curl_multi_add_handle(CURLM *m, CURL *e) {
   return failing("multi_add") ? CURLM_OUT_OF_MEMORY : REAL(curl_multi_add_handle)(m, e); }
@@ -810,7 +814,7 @@ CURLcode curl_easy_perform(CURL *e) {
 ]]
     local shim
 
-    local function run_failing(what, code)
+    local function shim_lib()
       if not shim then
         local src = tmpfile("shim.c", SHIM)
         shim = tmpdir .. "/shim.so"
@@ -818,7 +822,11 @@ CURLcode curl_easy_perform(CURL *e) {
         assert(server.sh(cc:format(shim, src)),
           "cannot compile the LD_PRELOAD shim")
       end
-      return child_run("KC_FAIL=" .. what .. " LD_PRELOAD=" .. shim, [[
+      return shim
+    end
+
+    local function run_failing(what, code)
+      return child_run("KC_FAIL=" .. what .. " LD_PRELOAD=" .. shim_lib(), [[
         local core = require "konnect.core"
         local url = ...
         local function show(v, err, kind)
@@ -868,6 +876,24 @@ CURLcode curl_easy_perform(CURL *e) {
       ]]):format(srv.http .. "/json", srv.http .. "/json", srv.http .. "/json"))
       assert.equal("terr system false out of memory\nfail system out of memory\n"
         .. "terr system false out of memory\nok", out)
+    end)
+
+    it("a multi slot that cannot get a handle: that item is system, sent = false, in its place", function()
+      local flag = tmpfile("easy-fails", "") -- (removed: the child makes it when the time comes)
+      os.remove(flag)
+      local out = child_run("KC_EASY_FAIL_IF=" .. flag .. " LD_PRELOAD=" .. shim_lib(), ([[
+        local core = require "konnect.core"
+        local m = assert(core.multi())           -- (its handles are made lazily, per slot)
+        assert(io.open(%q, "w")):close()         -- from now on curl_easy_init fails
+        local r = m:request_many({ { "GET", %q }, { "GET", %q }, "not a request" }, 2)
+        for i = 1, 3 do
+          local t = r[i]
+          io.write(i, " ", t and t.kind or "nil", " ", tostring(t and t.sent), " ", tostring(t and t.message), "\n")
+        end
+      ]]):format(flag, srv.http .. "/json", srv.http .. "/json"))
+      os.remove(flag)
+      assert.equal("1 system false curl_easy_init failed\n2 system false curl_easy_init failed\n"
+        .. "3 invalid_argument false an item must be a table { method, url, headers, body, once, timeout }\n", out)
     end)
   end)
 
