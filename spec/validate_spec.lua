@@ -135,6 +135,17 @@ describe("konnect.validate", function()
         assert.equal("server_url must not have a query or fragment", err)
       end
     end)
+    it("takes a bracketed IPv6 address of at most 45 characters, and nothing else in brackets", function()
+      local longest = "1234:5678:9abc:def0:1234:5678:255.255.255.255" -- 45: IPv6's longest text form
+      assert.equal(45, #longest)
+      assert.equal("[" .. longest .. "]", validate.server_url("https://[" .. longest .. "]/").host)
+      assert.equal("[::1]", validate.server_url("http://[::1]:8080").host)
+      for _, bad in ipairs { "https://[" .. longest .. "0]/", "https://[1.2.3.4]/", "https://[12345]/" } do
+        local v, err = validate.server_url(bad)
+        assert.is_nil(v, bad)
+        assert.matches("^server_url: invalid IPv6 address", err)
+      end
+    end)
     it("takes ports 1 to 65535 only", function()
       assert.equal(1, validate.server_url("http://127.0.0.1:1").port)
       assert.equal(65535, validate.server_url("http://127.0.0.1:65535").port)
