@@ -131,6 +131,25 @@ describe("client:batch", function()
     assert.same({ 4, 1, 3 }, rounds)
   end)
 
+  it("a create and an update take per-call options, their own or the batch's (a call's own keys win)", function()
+    local tok = assert(client:create(ALICE, { name = "upd", ttl_seconds = 86400 }))
+    local results, failed = client:batch({
+      { "create", ALICE, { name = "made", ttl_seconds = 86400 }, { headers = { ["X-Call"] = "create" } } },
+      { "update", ALICE, tok.id, { name = "renamed" } },
+    }, { concurrency = 2 }, { headers = { ["X-Batch"] = "batch" } })
+    assert.equal(0, failed, results[1].err and tostring(results[1].err) or tostring(results[2].err))
+    assert.equal("made", results[1].value.name)
+    assert.equal("renamed", results[2].value.name)
+    local seen = {}
+    for _, e in ipairs(fake.requests().log) do
+      if e.method == "POST" and e.body ~= nil and tostring(e.body):find("made", 1, true) then seen.create = e.headers end
+      if e.method == "PATCH" then seen.update = e.headers end
+    end
+    assert.equal("create", seen.create["x-call"])
+    assert.is_nil(seen.create["x-batch"], "the create's own headers replace the batch's")
+    assert.equal("batch", seen.update["x-batch"])
+  end)
+
   it("refuses bad arguments", function()
     assert.equal("invalid_argument", select(2, client:batch("get")).kind)
     assert.equal("invalid_argument", select(2, client:batch({}, { concurrency = 0 })).kind)
