@@ -100,6 +100,21 @@ B.endless_header_line = flooding("HTTP/1.1 200 OK\r\nX-Big: ", string.rep("a", 6
 B.header_line_256m = flooding("HTTP/1.1 200 OK\r\nX-Big: ", string.rep("a", 65536), 4096,
   "\r\nContent-Length: 2\r\n\r\n{}")
 B.many_headers = flooding("HTTP/1.1 200 OK\r\n", table.concat(HEADER_BLOCK), 200, "Content-Length: 2\r\n\r\n{}")
+-- a head of exactly `size` bytes (status line to the blank line), sent in two writes
+-- a moment apart, so that it spans reads; then the list
+local function head_of_size(size)
+  return function(s)
+    local start = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " .. #LIST_OK
+      .. "\r\nX-Pad: "
+    local head = start .. string.rep("p", size - #start - 4) .. "\r\n\r\n"
+    assert(#head == size)
+    s:send(head:sub(1, 40000))
+    ngx.sleep(0.05)
+    s:send(head:sub(40001) .. LIST_OK)
+  end
+end
+B.head_64k_exactly = head_of_size(65536)
+B.head_64k_and_1 = head_of_size(65537)
 B.status_line_1m = flooding("HTTP/1.1 200 ", string.rep("O", 65536), 16, "\r\nContent-Length: 2\r\n\r\n{}")
 
 B.content_length_2g = flooding(
