@@ -106,11 +106,11 @@ local function head_of_size(size)
   return function(s)
     local start = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " .. #LIST_OK
       .. "\r\nX-Pad: "
-    local head = start .. string.rep("p", size - #start - 4) .. "\r\n\r\n"
-    assert(#head == size)
-    s:send(head:sub(1, 40000))
+    local block = start .. string.rep("p", size - #start - 4) .. "\r\n\r\n"
+    assert(#block == size)
+    s:send(block:sub(1, 40000))
     ngx.sleep(0.05)
-    s:send(head:sub(40001) .. LIST_OK)
+    s:send(block:sub(40001) .. LIST_OK)
   end
 end
 B.head_64k_exactly = head_of_size(65536)
