@@ -878,6 +878,51 @@ CURLcode curl_easy_perform(CURL *e) {
         .. "terr system false out of memory\nok", out)
     end)
 
+    it("a request whose options libcurl cannot take (out of memory) is system, sent = false", function()
+      -- a shim of its own: curl_easy_setopt(CURLOPT_URL) answers CURLE_OUT_OF_MEMORY, what libcurl
+      -- says when it cannot copy the string (CURLOPT_URL(3)); every other option goes through, passed
+      -- on by its type class (CURLOPTTYPE_* in curl.h)
+      local src = tmpfile("setopt.c", [[
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <stdarg.h>
+#define CURL_DISABLE_TYPECHECK /* (curl.h's checking macro would hide the function) */
+#include <curl/curl.h>
+typedef CURLcode (*setopt_fn)(CURL *, CURLoption, ...);
+CURLcode curl_easy_setopt(CURL *h, CURLoption o, ...) {
+  static setopt_fn real;
+  va_list ap;
+  CURLcode rc;
+  if (!real) {
+    void *lib = dlopen("libcurl.so.4", RTLD_LAZY | RTLD_NOLOAD);
+    if (!lib) lib = dlopen("libcurl.so.4", RTLD_LAZY);
+    real = (setopt_fn)dlsym(lib, "curl_easy_setopt");
+  }
+  if (o == CURLOPT_URL) return CURLE_OUT_OF_MEMORY;
+  va_start(ap, o);
+  if (o < CURLOPTTYPE_OBJECTPOINT) rc = real(h, o, va_arg(ap, long));
+  else if (o < CURLOPTTYPE_FUNCTIONPOINT) rc = real(h, o, va_arg(ap, void *));
+  else if (o < CURLOPTTYPE_OFF_T) rc = real(h, o, va_arg(ap, void (*)(void)));
+  else if (o < CURLOPTTYPE_BLOB) rc = real(h, o, va_arg(ap, curl_off_t));
+  else rc = real(h, o, va_arg(ap, void *));
+  va_end(ap);
+  return rc;
+}
+]])
+      local lib = tmpdir .. "/setopt.so"
+      assert(server.sh(("cc -shared -fPIC -o %s %s $(pkg-config --cflags libcurl 2>/dev/null) -ldl"):format(lib, src)),
+        "cannot compile the setopt shim")
+      local out = child_run("LD_PRELOAD=" .. lib, ([[
+        local core = require "konnect.core"
+        local c = assert(core.new())
+        for _, h in ipairs { false, { "X-A: 1" } } do
+          local res, terr = c:request("GET", %q, h or nil)
+          io.write(tostring(res), " ", terr.kind, " ", tostring(terr.sent), " ", terr.message, "\n")
+        end
+      ]]):format(srv.http .. "/json"))
+      assert.equal("nil system false out of memory\nnil system false out of memory\n", out)
+    end)
+
     it("a multi slot that cannot get a handle: that item is system, sent = false, in its place", function()
       local flag = tmpfile("easy-fails", "") -- (removed: the child makes it when the time comes)
       os.remove(flag)
