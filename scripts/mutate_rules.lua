@@ -1,7 +1,8 @@
 -- scripts/mutate_rules.lua: the operator rules of `make mutate` (scripts/mutate.sh).
 --
 --   local rules = dofile("scripts/mutate_rules.lua")
---   rules.candidates(path, text) -> { {line=, rule=, from=, to=}, ... }, code_lines
+--   rules.candidates(path, text) -> { {line=, rule=, from=, to=, prev=, before=}, ... }, code_lines
+--   (prev: the text of the code line before; before: of the 3 code lines before, nearest first)
 --
 -- A file is lexed first (Lua for *.lua, C for *.c / *.h): every mutant is made
 -- on the code of ONE line, with comments and string contents masked, so no rule
@@ -41,6 +42,10 @@
 --     that free deleted, already excluded above; when the condition only tests that the
 --     freed pointer is not NULL (`p != NULL`, `p`), negating or flipping it frees NULL (a
 --     no-op) and never p: the same leak (xfer.c headers_gc, seed 31001).
+--   - the numbers given to lua_createtable (narr, nrec: space to preallocate, "a hint"
+--     in the Lua manual; no behaviour) take no ±1 and no swap (response.c, seed 41002);
+--     lua_pushboolean's argument takes only the mutants that cross zero (any non-zero
+--     value pushes true: 1 -> 2 is the same call; fs.c sf_close, seed 41002).
 --   - a Lua pattern's $ right after a greedy `.*` (`":(.*)$"`): `.*` already runs to the
 --     end of the subject, so the pattern without $ matches the same span for every
 --     subject (pats.lua proxy password, seed 31001).
@@ -250,17 +255,36 @@ local function in_brackets(m, a)
   return d > 0
 end
 
+-- the name of the innermost call whose parentheses hold column a of m, or nil
+local function enclosing_call(m, a)
+  local depth = 0
+  for k = a - 1, 1, -1 do
+    local ch = sub(m, k, k)
+    if ch == ")" then depth = depth + 1
+    elseif ch == "(" then
+      if depth == 0 then return match(sub(m, 1, k - 1), "([%w_]+)%s*$") end
+      depth = depth - 1
+    end
+  end
+end
+
+-- C calls whose numeric arguments are no behaviour: lua_createtable's are sizes to
+-- preallocate ("a hint", Lua manual), lua_pushboolean's any non-zero is true
+local HINT_ONLY = { lua_createtable = true }
+
 local function const(o, m, add, c, decl)
   for a, num, b in m:gmatch("()%f[%w_.]([%d]+[xX]?[%x]*[uUlL]*)()") do
     local prevc, nextc = sub(m, a - 1, a - 1), sub(m, b, b)
-    if nextc ~= "." and prevc ~= "." and not (decl and in_brackets(m, a)) then
+    local call = c and enclosing_call(m, a)
+    if nextc ~= "." and prevc ~= "." and not (decl and in_brackets(m, a)) and not HINT_ONLY[call] then
       local digits, suffix = match(num, "^(0[xX]%x+)([uUlL]*)$")
       local v
       if digits then v = tonumber(digits) else digits, suffix = match(num, "^(%d+)([uUlL]*)$"); v = tonumber(digits) end
       if v and (c or suffix == "") then
         local fmt = find(digits, "^0[xX]") and "0x%X" or "%d"
-        add("const", a, b - 1, fmt:format(v + 1) .. suffix)
-        if v > 0 then add("const", a, b - 1, fmt:format(v - 1) .. suffix) end
+        local truth = call == "lua_pushboolean" -- (only zero against non-zero tells)
+        if not (truth and v > 0) then add("const", a, b - 1, fmt:format(v + 1) .. suffix) end
+        if v > 0 and not (truth and v > 1) then add("const", a, b - 1, fmt:format(v - 1) .. suffix) end
       end
     end
   end
@@ -373,6 +397,7 @@ local function swap(o, m, add, c)
         or (c and (c_decl(m) or find(m, "^[%a_]"))) or LUA_KEYWORDS[bare] or bare == "if" or bare == "while" or bare == "for" or bare == "switch"
         or bare == "return" or bare == "sizeof"
         or bare == "min" or bare == "max" or bare == "MIN" or bare == "MAX" -- commutative: equivalent by construction
+        or HINT_ONLY[bare] -- (sizes to preallocate: see const)
       for _, w in ipairs(c and C_MSG or LUA_MSG) do if find(name, w, 1, true) then skip = true end end
       if not skip then
         local args = args_of(m, a, b)
@@ -480,6 +505,7 @@ function M.candidates(path, text)
   local ol, ml = lines_of(text), lines_of(masked)
   local out, seen, code_lines = {}, {}, 0
   local prev_code, prev_text
+  local before = {}
   local log_open = 0 -- brackets a log call left open: its next lines are the log call too
   local depth = 0 -- C: brace depth at the line's start (0: file scope)
   for i = 1, #ol do
@@ -512,7 +538,7 @@ function M.candidates(path, text)
           local mutated = sub(o, 1, a - 1) .. to .. sub(o, b + 1)
           if mutated ~= o and not seen[i .. "\0" .. mutated] then
             seen[i .. "\0" .. mutated] = true
-            out[#out + 1] = { line = i, rule = rule, from = o, to = mutated, prev = prev_text }
+            out[#out + 1] = { line = i, rule = rule, from = o, to = mutated, prev = prev_text, before = before }
           end
         end
         local ctx = { prev = prev_code, next = nxt, depth = depth_here }
@@ -525,6 +551,7 @@ function M.candidates(path, text)
         if c then flags(o, m, add) else patterns(o, m, add, spans[i]) end
       end
       prev_code, prev_text = m, match(o, "^%s*(.-)%s*$")
+      before = { prev_text, before[1], before[2] } -- the texts of the 3 code lines before the next one
     end
   end
   return out, code_lines
