@@ -50,6 +50,9 @@ local function equivalents()
       die("scripts/mutate_equivalents.lua: every entry needs file, from, to and why")
     end
     if e.prev ~= nil and type(e.prev) ~= "string" then die("scripts/mutate_equivalents.lua: prev must be a string") end
+    if e.before ~= nil and (type(e.before) ~= "table" or #e.before < 1 or #e.before > 3) then
+      die("scripts/mutate_equivalents.lua: before must be a list of 1 to 3 lines (the nearest first)")
+    end
     local k = e.file .. "\0" .. trim(e.from) .. "\0" .. trim(e.to)
     idx[k] = idx[k] or {}
     table.insert(idx[k], e)
@@ -58,10 +61,15 @@ local function equivalents()
 end
 
 -- is candidate c of file a known equivalent?  (an entry's `prev`, when given, is the
--- text of the line before: it tells apart the same text at two places)
+-- text of the code line before, and `before` that of up to 3 code lines before, the
+-- nearest first: they tell apart the same text at several places)
 local function known(equiv, file, c)
   for _, e in ipairs(equiv[file .. "\0" .. trim(c.from) .. "\0" .. trim(c.to)] or {}) do
-    if e.prev == nil or trim(e.prev) == c.prev then return e.why end
+    local ok = e.prev == nil or trim(e.prev) == c.prev
+    for k, line in ipairs(e.before or {}) do
+      if trim(line) ~= (c.before and c.before[k]) then ok = false end
+    end
+    if ok then return e.why end
   end
 end
 
