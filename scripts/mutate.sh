@@ -9,8 +9,9 @@
 #    plain.  This pass is also the baseline: a test that fails there never counts as a kill.
 # 2. Plan (scripts/mutate_gen.lua, rules in scripts/mutate_rules.lua): every file under
 #    lua/ and csrc/ yields its candidate mutants; MUTATE_N slots (at least 80) are spread
-#    over the files in proportion to their code lines; each file's candidates come in an
-#    order drawn from MUTATE_SEED (default: today's date, UTC, so it changes daily).
+#    over the files in proportion to their mutable lines (lines with a candidate); each
+#    file's candidates come in an order drawn from MUTATE_SEED (default: today's date,
+#    UTC, so it changes daily).
 #    Known equivalents (scripts/mutate_equivalents.lua) are never drawn.
 # 3. Each slot: the file's next candidate in a scratch copy of the tree (.run/mutate/s<slot>;
 #    the checkout is never touched); a C mutant rebuilds the Lua 5.4 core only, and one

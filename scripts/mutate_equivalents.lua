@@ -1,7 +1,9 @@
 -- scripts/mutate_equivalents.lua: mutants of `make mutate` shown to be equivalent (no
 -- test can tell them from the real code), never drawn again.  Each entry: the file, the
 -- line's text before and after the mutation (leading and trailing white space ignored;
--- never a line number, so an entry survives code moving around it), and why.  An entry
+-- never a line number, so an entry survives code moving around it), and why; where the
+-- same text occurs at several places, `prev` (the code line before) or `before` (up to
+-- 3 code lines before, the nearest first) says which.  An entry
 -- whose text no longer occurs simply stops matching: drop it when you see it.
 return {
   { file = "lua/konnect/cli.lua",
@@ -79,14 +81,59 @@ return {
   { file = "lua/konnect/redact.lua", from = [[if not c_find_any then]], to = [[if false then]],
     why = "find_any then never picks up konnect.core.find_any and body() searches with the Lua finds: "
       .. "the same answers, slower" },
-  { file = "lua/konnect/transport/cosocket.lua", from = [[sock:settimeout(ceil(min(left, connect_timeout) * 1000))]],
-    to = [[sock:settimeout(ceil(min(left, connect_timeout) * 999))]],
-    why = "a connect or TLS handshake timeout 0.1% shorter: no test can tell (the attempt's deadline still "
-      .. "bounds the call)" },
   { file = "lua/konnect/transport/init.lua", from = [[if not (choice == "auto" and ngx) then st.fixed = { t = t, sets = sets } end]],
     to = [[if false then st.fixed = { t = t, sets = sets } end]],
     why = "st.fixed caches the choice; without it every call selects again and gets the same transport and sets "
       .. "(load caches them per name)" },
   { file = "csrc/core.c", from = [[KC_SET(e, CURLOPT_SSL_VERIFYHOST, 2L);]], to = [[KC_SET(e, CURLOPT_SSL_VERIFYHOST, 1L);]],
     why = "CURLOPT_SSL_VERIFYHOST(3): since libcurl 7.66.0 the value 1 is treated as 2 (Debian 12 has 7.88)" },
+  -- seed 31001
+  { file = "csrc/core.c", from = [[p = lua_touserdata(L, idx < 0 && idx > LUA_REGISTRYINDEX ? idx - 1 : idx);]],
+    to = [[p = lua_touserdata(L, idx <= 0 && idx > LUA_REGISTRYINDEX ? idx - 1 : idx);]],
+    why = "differs only for idx == 0, which is no Lua stack index; every caller passes 1, 2, an argument "
+      .. "index or -1 (grep kc_to_udata csrc)" },
+  { file = "csrc/core.h", from = [[enum { KC_FIT = 0, KC_TOO_BIG_BODY = 1, KC_TOO_BIG_HEADERS = 2 };]],
+    to = [[enum { KC_FIT = 0, KC_TOO_BIG_BODY = 1, KC_TOO_BIG_HEADERS = 3 };]],
+    why = "the values are only compared and assigned by name (response.c, xfer.c); 3 is as distinct from "
+      .. "KC_FIT and KC_TOO_BIG_BODY as 2 (the mutants that make two values equal stay drawn)" },
+  { file = "csrc/core.h", from = [[enum { KC_M_NONE = 0, KC_M_GET, KC_M_HEAD, KC_M_FIELDS, KC_M_CUSTOM };]],
+    to = [[enum { KC_M_NONE = 1, KC_M_GET, KC_M_HEAD, KC_M_FIELDS, KC_M_CUSTOM };]],
+    why = "the five stay distinct and are only compared by name; a slot fresh from calloc has mstate 0, "
+      .. "which is then no KC_M_* value at all: unequal to every method's state, as KC_M_NONE is, so its "
+      .. "first request sets the method up the same way (xfer.c kc_xfer_prepare)" },
+  { file = "csrc/fs.c", from = [[while (got < n) {]], to = [[while (!(got < n)) {]],
+    prev = [[int fd;]], -- (the getrandom loop; the /dev/urandom one follows "got = 0;")
+    why = "getrandom(2) is then never called and the bytes come from the fallback just below, a read of "
+      .. "/dev/urandom: the same kernel generator, the same unpredictable names" },
+  { file = "csrc/fs.c", from = [[if (r < 0 && errno == EINTR)]], to = [[if (r <= 0 && errno == EINTR)]],
+    why = "the /dev/urandom fallback runs only when getrandom(2) fails (never on Linux >= 3.17), and "
+      .. "read(2) of /dev/urandom never returns 0 (no end of file)" },
+  { file = "lua/konnect/cli/help.lua", from = [[_M.PROG = "konnect-pats"]], to = "",
+    why = "nothing reads help.PROG: cli.lua and cli/commands.lua each have their own local PROG "
+      .. "(grep -rn PROG lua bin)" },
+  { file = "lua/konnect/json.lua", from = [[codec.encode_invalid_numbers(false)]], to = "",
+    why = "false is lua-cjson's default (DEFAULT_ENCODE_INVALID_NUMBERS 0 in lua_cjson.c) and cjson.new() "
+      .. "starts from the defaults, whatever the global instance was set to (checked: encode(0/0) is nil, "
+      .. "\"must not be NaN or Inf\", after cjson.encode_invalid_numbers(true))" },
+  { file = "lua/konnect/transport/http1.lua", from = [[if not host or host == "" then return nil, "no host in the URL" end]],
+    to = [[if not host and host == "" then return nil, "no host in the URL" end]],
+    why = "limits.host, the next line, refuses nil and \"\" itself (\"no host\"): the same refusal "
+      .. "before any I/O, the same kind; only the words \"in the URL\" leave the message" },
+  -- seed 41002
+  { file = "csrc/core.c", from = [[if (!kc_atfork_set && pthread_atfork(NULL, NULL, kc_atfork_child) == 0)]],
+    to = [[if (kc_atfork_set && pthread_atfork(NULL, NULL, kc_atfork_child) == 0)]],
+    why = "the fork handler is then never set and kc_generation() is getpid(), the fallback made for a "
+      .. "pthread_atfork that fails: a fork changes the generation either way (a child's pid is never its "
+      .. "parent's), so no handle is ever used across a fork in both" },
+  { file = "csrc/multi.c", from = [[return 0;]], to = [[return 1;]],
+    before = { [[lua_rawseti(L, results, i);]], [[kc_push_terr(L, KC_SYSTEM, "no free transfer slot", 0, 0, 0);]] },
+    why = "unreachable: the x == NULL branch (\"cannot happen: caller counts\"); request_many starts an item "
+      .. "only while inflight < conc, so one of the conc slots is always free" },
+  { file = "csrc/xfer.c", from = [[x->errbuf[0] = '\0';]], to = [[x->errbuf[1] = '\0';]],
+    why = "libcurl empties the error buffer itself before every transfer since 7.60.0 (CURLOPT_ERRORBUFFER(3)); "
+      .. "Debian 12 has 7.88: the reset only matters on an older libcurl" },
+  { file = "lua/konnect/validate.lua", from = [[elseif c >= 0xF0 and c <= 0xF4 then n, cp, min = 3, c - 0xF0, 0x10000]],
+    to = [[elseif c >= 0xF0 or c <= 0xF4 then n, cp, min = 3, c - 0xF0, 0x10000]],
+    why = "the lead bytes it then lets in (0x80-0xC1, 0xF5-0xFF) decode to a code point below 0 or above "
+      .. "0x10FFFF, which the check after the loop refuses: the same verdict for every string" },
 }

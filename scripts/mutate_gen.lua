@@ -3,8 +3,8 @@
 --   lua5.4 scripts/mutate_gen.lua plan ROOT SEED N COVDIR RUNDIR
 --       every file under ROOT/lua and ROOT/csrc -> its candidate mutants (the rules of
 --       scripts/mutate_rules.lua), N slots shared among the files in proportion to their
---       code lines, each file's candidates in a seeded order, each with the suites that
---       cover its line (from COVDIR, the coverage pass).  Writes RUNDIR/slots.tsv
+--       mutable lines (lines with a candidate), each file's candidates in a seeded order,
+--       each with the suites that cover its line (from COVDIR, the coverage pass).  Writes RUNDIR/slots.tsv
 --       (slot, file) and RUNDIR/cands/<file key>.tsv (cid, file, line, rule, units, from, to).
 --   lua5.4 scripts/mutate_gen.lua apply ROOT CANDS CID      apply candidate CID to the copy at ROOT
 --   lua5.4 scripts/mutate_gen.lua report RUNDIR SEED N OUT  the score; OUT gets seed, score, survivors
@@ -50,6 +50,9 @@ local function equivalents()
       die("scripts/mutate_equivalents.lua: every entry needs file, from, to and why")
     end
     if e.prev ~= nil and type(e.prev) ~= "string" then die("scripts/mutate_equivalents.lua: prev must be a string") end
+    if e.before ~= nil and (type(e.before) ~= "table" or #e.before < 1 or #e.before > 3) then
+      die("scripts/mutate_equivalents.lua: before must be a list of 1 to 3 lines (the nearest first)")
+    end
     local k = e.file .. "\0" .. trim(e.from) .. "\0" .. trim(e.to)
     idx[k] = idx[k] or {}
     table.insert(idx[k], e)
@@ -58,10 +61,15 @@ local function equivalents()
 end
 
 -- is candidate c of file a known equivalent?  (an entry's `prev`, when given, is the
--- text of the line before: it tells apart the same text at two places)
+-- text of the code line before, and `before` that of up to 3 code lines before, the
+-- nearest first: they tell apart the same text at several places)
 local function known(equiv, file, c)
   for _, e in ipairs(equiv[file .. "\0" .. trim(c.from) .. "\0" .. trim(c.to)] or {}) do
-    if e.prev == nil or trim(e.prev) == c.prev then return e.why end
+    local ok = e.prev == nil or trim(e.prev) == c.prev
+    for k, line in ipairs(e.before or {}) do
+      if trim(line) ~= (c.before and c.before[k]) then ok = false end
+    end
+    if ok then return e.why end
   end
 end
 
@@ -83,6 +91,10 @@ local function coverage(covdir)
     if not t then t = {}; by_line[k] = t end
     t[u] = true
   end
+  local function mark_c(file, u) -- C: every unit that ran a line of the file, and of any C file
+    mark(file .. ":*", u)
+    mark("csrc:*", u)
+  end
   for _, u in ipairs(units) do
     local dir = covdir .. "/u/" .. key(u)
     local p = io.popen("cat '" .. dir .. "'/*.cov 2>/dev/null")
@@ -97,7 +109,7 @@ local function coverage(covdir)
         local file, line, count = l:match("^([^\t]+)\t(%d+)%.?%d*\t(%d+)")
         if file then
           executable[file .. ":" .. line] = true
-          if tonumber(count) > 0 then mark(file .. ":" .. line, u) end
+          if tonumber(count) > 0 then mark(file .. ":" .. line, u); mark_c(file, u) end
         end
       end
       c:close()
@@ -109,7 +121,9 @@ end
 -- the units that run the line.  Lua: those that called the innermost function around
 -- it (spans: rules.functions), or loaded the file for a line outside any function.
 -- C: those that ran it (gcov), else (a line gcov does not count, such as the rest of a
--- statement) those that ran one of the 3 lines above.
+-- statement) those that ran one of the 3 lines above; a line outside any code gcov
+-- counts (a file-scope table, an enum, a header's line) is the file's: the units that
+-- ran any line of it (of any C file, for a header).
 local function covering(cov, file, line, spans)
   if spans then
     local at = 0
@@ -122,8 +136,9 @@ local function covering(cov, file, line, spans)
     local t = cov.by_line[file .. ":" .. (line - back)]
     if t then return t end
     if back == 0 and cov.executable[file .. ":" .. line] then return {} end -- C: executable, never run
+    if cov.executable[file .. ":" .. (line - back)] then return {} end -- the statement above never ran
   end
-  return {}
+  return cov.by_line[(file:match("%.h$") and "csrc" or file) .. ":*"] or {}
 end
 
 local function uses_ngx(text)
@@ -140,7 +155,13 @@ local function plan(root, seed, n, covdir, rundir)
   local stats = { candidates = 0, equivalent = 0, unloadable = 0 }
   for _, file in ipairs(files(root)) do
     local text = read(root .. "/" .. file)
-    local cands, code_lines = rules.candidates(file, text)
+    local cands = rules.candidates(file, text)
+    -- a file's size: its lines the rules can mutate (not its code lines: a file of help
+    -- text or of declarations would draw slots for its few candidates run after run)
+    local mutable, size = {}, 0
+    for _, c in ipairs(cands) do
+      if not mutable[c.line] then mutable[c.line] = true; size = size + 1 end
+    end
     local lua = file:match("%.lua$")
     local lines = lua and rules.lines_of(text)
     local keep = {}
@@ -162,11 +183,11 @@ local function plan(root, seed, n, covdir, rundir)
     if #keep > 0 then
       per_file[#per_file + 1] = { file = file, cands = keep, ngx = lua and uses_ngx(text),
                                   spans = lua and rules.functions(text) or nil }
-      sizes[#per_file] = code_lines
-      total = total + code_lines
+      sizes[#per_file] = size
+      total = total + size
     end
   end
-  -- N slots in proportion to code lines (largest remainder)
+  -- N slots in proportion to mutable lines (largest remainder)
   local quota, rest, given = {}, {}, 0
   for i = 1, #per_file do
     local exact = n * sizes[i] / total

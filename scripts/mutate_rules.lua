@@ -1,7 +1,8 @@
 -- scripts/mutate_rules.lua: the operator rules of `make mutate` (scripts/mutate.sh).
 --
 --   local rules = dofile("scripts/mutate_rules.lua")
---   rules.candidates(path, text) -> { {line=, rule=, from=, to=}, ... }, code_lines
+--   rules.candidates(path, text) -> { {line=, rule=, from=, to=, prev=, before=}, ... }, code_lines
+--   (prev: the text of the code line before; before: of the 3 code lines before, nearest first)
 --
 -- A file is lexed first (Lua for *.lua, C for *.c / *.h): every mutant is made
 -- on the code of ONE line, with comments and string contents masked, so no rule
@@ -30,6 +31,24 @@
 --   *_cleanup, *_release, close: only valgrind sees that, and `make check` runs valgrind);
 --   C argument swaps with lua_State *L or a string literal (they never compile); argument
 --   swaps of min and max (commutative: equivalent by construction).
+-- Refined after the first runs on the split C core (each: what it made, and why it goes):
+--   - C statements at file scope (depth 0 of braces) are never deleted: there a
+--     "statement" is a prototype or a type declaration, and `{}` in its place never
+--     compiles (core.h: 25 of its 31 candidates, each a wasted build).
+--   - C array sizes: every number inside the brackets of a declaration, not only one
+--     right after "[" (`char m[KC_MAX_METHOD_LEN + 1]` -> +2 is the same program with a
+--     larger buffer, +0 an overflow only a sanitizer sees: the documented exclusion).
+--   - an `if` whose only statement is a free (free, *_free, close, ...): `if (0)` is
+--     that free deleted, already excluded above; when the condition only tests that the
+--     freed pointer is not NULL (`p != NULL`, `p`), negating or flipping it frees NULL (a
+--     no-op) and never p: the same leak (xfer.c headers_gc, seed 31001).
+--   - the numbers given to lua_createtable (narr, nrec: space to preallocate, "a hint"
+--     in the Lua manual; no behaviour) take no ±1 and no swap (response.c, seed 41002);
+--     lua_pushboolean's argument takes only the mutants that cross zero (any non-zero
+--     value pushes true: 1 -> 2 is the same call; fs.c sf_close, seed 41002).
+--   - a Lua pattern's $ right after a greedy `.*` (`":(.*)$"`): `.*` already runs to the
+--     end of the subject, so the pattern without $ matches the same span for every
+--     subject (pats.lua proxy password, seed 31001).
 local M = {}
 
 local sub, find, match, gsub, rep, byte = string.sub, string.find, string.match, string.gsub, string.rep, string.byte
@@ -226,17 +245,46 @@ local function rel(o, m, add, c)
   end
 end
 
+-- is column a of m inside [ ] (an array size, in a declaration)?
+local function in_brackets(m, a)
+  local d = 0
+  for k = 1, a - 1 do
+    local ch = sub(m, k, k)
+    if ch == "[" then d = d + 1 elseif ch == "]" and d > 0 then d = d - 1 end
+  end
+  return d > 0
+end
+
+-- the name of the innermost call whose parentheses hold column a of m, or nil
+local function enclosing_call(m, a)
+  local depth = 0
+  for k = a - 1, 1, -1 do
+    local ch = sub(m, k, k)
+    if ch == ")" then depth = depth + 1
+    elseif ch == "(" then
+      if depth == 0 then return match(sub(m, 1, k - 1), "([%w_]+)%s*$") end
+      depth = depth - 1
+    end
+  end
+end
+
+-- C calls whose numeric arguments are no behaviour: lua_createtable's are sizes to
+-- preallocate ("a hint", Lua manual), lua_pushboolean's any non-zero is true
+local HINT_ONLY = { lua_createtable = true }
+
 local function const(o, m, add, c, decl)
   for a, num, b in m:gmatch("()%f[%w_.]([%d]+[xX]?[%x]*[uUlL]*)()") do
     local prevc, nextc = sub(m, a - 1, a - 1), sub(m, b, b)
-    if nextc ~= "." and prevc ~= "." and not (decl and prevc == "[") then
+    local call = c and enclosing_call(m, a)
+    if nextc ~= "." and prevc ~= "." and not (decl and in_brackets(m, a)) and not HINT_ONLY[call] then
       local digits, suffix = match(num, "^(0[xX]%x+)([uUlL]*)$")
       local v
       if digits then v = tonumber(digits) else digits, suffix = match(num, "^(%d+)([uUlL]*)$"); v = tonumber(digits) end
       if v and (c or suffix == "") then
         local fmt = find(digits, "^0[xX]") and "0x%X" or "%d"
-        add("const", a, b - 1, fmt:format(v + 1) .. suffix)
-        if v > 0 then add("const", a, b - 1, fmt:format(v - 1) .. suffix) end
+        local truth = call == "lua_pushboolean" -- (only zero against non-zero tells)
+        if not (truth and v > 0) then add("const", a, b - 1, fmt:format(v + 1) .. suffix) end
+        if v > 0 and not (truth and v > 1) then add("const", a, b - 1, fmt:format(v - 1) .. suffix) end
       end
     end
   end
@@ -299,6 +347,7 @@ local function delete(o, m, add, c, ctx)
   if t == "" then return end
   local ind = #match(m, "^%s*")
   if c then
+    if ctx.depth == 0 then return end -- file scope: prototypes and type declarations, never statements
     -- `if (x) return y;` on one line: the return goes
     local p = match(m, "%f[%w_]if%s*()%(")
     if p then
@@ -348,6 +397,7 @@ local function swap(o, m, add, c)
         or (c and (c_decl(m) or find(m, "^[%a_]"))) or LUA_KEYWORDS[bare] or bare == "if" or bare == "while" or bare == "for" or bare == "switch"
         or bare == "return" or bare == "sizeof"
         or bare == "min" or bare == "max" or bare == "MIN" or bare == "MAX" -- commutative: equivalent by construction
+        or HINT_ONLY[bare] -- (sizes to preallocate: see const)
       for _, w in ipairs(c and C_MSG or LUA_MSG) do if find(name, w, 1, true) then skip = true end end
       if not skip then
         local args = args_of(m, a, b)
@@ -393,7 +443,10 @@ local function patterns(o, m, add, spans)
     local magic = find(s, "^%^") or find(s, "[^%%]%$$") or find(s, "%%[%a]") or find(s, "%[")
     if (called or const_pat) and not plain and magic then
       if sub(s, 1, 1) == "^" then add("pattern", a + 1, a + 1, "") end
-      if find(s, "[^%%]%$$") then add("pattern", b - 1, b - 1, "") end
+      -- (a greedy `.*` right before the $ already runs to the end: dropping it changes nothing)
+      local dot = match(s, "()%.%*%)*%$$")
+      local greedy_tail = dot and #match(sub(s, 1, dot - 1), "%%*$") % 2 == 0
+      if find(s, "[^%%]%$$") and not greedy_tail then add("pattern", b - 1, b - 1, "") end
       -- items of [sets]
       for sa, set, sb in s:gmatch("()%[%^?([^%]]+)%]()") do
         local items, k = {}, 1
@@ -425,6 +478,24 @@ local function patterns(o, m, add, spans)
   end
 end
 
+-- C: is the masked line m an `if (cond)` whose whole body is one call that only
+-- frees (on the same line, or the next code line nxt without braces)?
+-- -> "guard" | "null_guard" (cond only tests that the freed pointer is not NULL) | nil
+local function free_guard(m, nxt)
+  local p = match(m, "^%s*if%s*()%(")
+  if not p then return nil end
+  local e = closing(m, p)
+  if not e then return nil end
+  local body = match(sub(m, e + 1), "^%s*(.-)%s*$")
+  if body == "" then body = nxt and match(nxt, "^%s*(.-)%s*$") or "" end
+  if not (find(body, "^[%w_]+%s*%(.*%)%s*;$") and any(body, FREES)) then return nil end
+  local arg = match(body, "^[%w_]+%s*%((.*)%)%s*;$")
+  local cond = match(sub(m, p + 1, e - 1), "^%s*(.-)%s*$")
+  local x = match(cond, "^(.-)%s*!=%s*NULL$") or match(cond, "^NULL%s*!=%s*(.-)$") or cond
+  if arg and match(arg, "^%s*(.-)%s*$") == x then return "null_guard" end
+  return "guard"
+end
+
 ---------------------------------------------------------------------------
 
 --- candidates(path, text) -> list of { line, rule, from, to }, code line count
@@ -434,9 +505,17 @@ function M.candidates(path, text)
   local ol, ml = lines_of(text), lines_of(masked)
   local out, seen, code_lines = {}, {}, 0
   local prev_code, prev_text
+  local before = {}
   local log_open = 0 -- brackets a log call left open: its next lines are the log call too
+  local depth = 0 -- C: brace depth at the line's start (0: file scope)
   for i = 1, #ol do
     local o, m = ol[i], ml[i] or ""
+    local depth_here = depth
+    if c then
+      local _, opens = gsub(m, "{", "")
+      local _, closes = gsub(m, "}", "")
+      depth = math.max(0, depth + opens - closes)
+    end
     if find(m, "%S") then
       code_lines = code_lines + 1
       local logline = log_open > 0 or any(m, c and C_LOG or LUA_LOG)
@@ -447,16 +526,22 @@ function M.candidates(path, text)
       end
       local local_decl = not c and find(m, "^%s*local%f[^%w_]") and not find(m, "^%s*local%s+function")
       if not logline then
+        local nxt
+        for j = i + 1, #ml do if find(ml[j], "%S") then nxt = ml[j]; break end end
+        local guard = c and free_guard(m, nxt)
         local function add(rule, a, b, to)
+          -- an if whose only statement frees: `if (0)` is the deleted free; a NULL test
+          -- negated or flipped frees NULL (a no-op) and never the pointer: the same leak
+          if guard and (rule == "nocond" or (guard == "null_guard" and (rule == "negate" or rule == "rel"))) then
+            return
+          end
           local mutated = sub(o, 1, a - 1) .. to .. sub(o, b + 1)
           if mutated ~= o and not seen[i .. "\0" .. mutated] then
             seen[i .. "\0" .. mutated] = true
-            out[#out + 1] = { line = i, rule = rule, from = o, to = mutated, prev = prev_text }
+            out[#out + 1] = { line = i, rule = rule, from = o, to = mutated, prev = prev_text, before = before }
           end
         end
-        local nxt
-        for j = i + 1, #ml do if find(ml[j], "%S") then nxt = ml[j]; break end end
-        local ctx = { prev = prev_code, next = nxt }
+        local ctx = { prev = prev_code, next = nxt, depth = depth_here }
         rel(o, m, add, c)
         const(o, m, add, c, c and c_decl(m))
         andor(o, m, add, c)
@@ -466,6 +551,7 @@ function M.candidates(path, text)
         if c then flags(o, m, add) else patterns(o, m, add, spans[i]) end
       end
       prev_code, prev_text = m, match(o, "^%s*(.-)%s*$")
+      before = { prev_text, before[1], before[2] } -- the texts of the 3 code lines before the next one
     end
   end
   return out, code_lines

@@ -102,6 +102,54 @@ describe("client:batch", function()
     for i = 1, 12 do assert.equal(tok.id, results[i].value.id) end
   end)
 
+  it("sizes each round by what the last round's answers say remains, also when that grows again", function()
+    -- a server of our own whose answers say, in turn: 1 left (the first wave of 4),
+    -- then 9 left (a new window began), then 9 again.  Rounds are seen through the
+    -- hooks: every call of a round starts (before_request) before any of it answers.
+    local hostile = require "support.hostile"
+    local srv = hostile.start()
+    local function answer(left)
+      return hostile.response("200 OK", { "Content-Type: application/json", "RateLimit-Limit: 10",
+        "RateLimit-Remaining: " .. left, "RateLimit-Reset: 1" },
+        '{"data":[],"meta":{"page":{"number":1,"size":10,"total":0}}}')
+    end
+    srv:respond_each { answer(1), answer(1), answer(1), answer(1), answer(9) }
+    srv:respond(answer(9))
+    local events = {}
+    local c = assert(require("konnect.pats").new { token = fake.ALICE_TOKEN, server_url = srv.url,
+      retries = false,
+      hooks = { before_request = function() events[#events + 1] = "b" end,
+                after_response = function() events[#events + 1] = "a" end } })
+    local calls = {}
+    for i = 1, 8 do calls[i] = { "list", ALICE } end
+    local _, failed = c:batch(calls, { concurrency = 4 })
+    srv:stop()
+    assert.equal(0, failed)
+    local rounds = {}
+    for run in table.concat(events):gmatch("b+") do rounds[#rounds + 1] = #run end
+    -- 4 (nothing heard yet: one wave), 1 (one left), 3 (nine left: all the rest)
+    assert.same({ 4, 1, 3 }, rounds)
+  end)
+
+  it("a create and an update take per-call options, their own or the batch's (a call's own keys win)", function()
+    local tok = assert(client:create(ALICE, { name = "upd", ttl_seconds = 86400 }))
+    local results, failed = client:batch({
+      { "create", ALICE, { name = "made", ttl_seconds = 86400 }, { headers = { ["X-Call"] = "create" } } },
+      { "update", ALICE, tok.id, { name = "renamed" } },
+    }, { concurrency = 2 }, { headers = { ["X-Batch"] = "batch" } })
+    assert.equal(0, failed, results[1].err and tostring(results[1].err) or tostring(results[2].err))
+    assert.equal("made", results[1].value.name)
+    assert.equal("renamed", results[2].value.name)
+    local seen = {}
+    for _, e in ipairs(fake.requests().log) do
+      if e.method == "POST" and e.body ~= nil and tostring(e.body):find("made", 1, true) then seen.create = e.headers end
+      if e.method == "PATCH" then seen.update = e.headers end
+    end
+    assert.equal("create", seen.create["x-call"])
+    assert.is_nil(seen.create["x-batch"], "the create's own headers replace the batch's")
+    assert.equal("batch", seen.update["x-batch"])
+  end)
+
   it("refuses bad arguments", function()
     assert.equal("invalid_argument", select(2, client:batch("get")).kind)
     assert.equal("invalid_argument", select(2, client:batch({}, { concurrency = 0 })).kind)

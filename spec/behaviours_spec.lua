@@ -281,7 +281,7 @@ describe("behaviours (issue 19)", function()
       assert.equal(MASK, v.data[1].name)
     end)
 
-    it("a caller's transport answering status 600 is refused (100-599 are statuses)", function()
+    it("a caller's transport answering status 600 is refused (200-599 are final statuses)", function()
       local function client(status)
         return assert(pats.new { token = fake.ALICE_TOKEN, server_url = fake.http, retries = false,
           transport = function()
@@ -290,10 +290,23 @@ describe("behaviours (issue 19)", function()
       end
       local _, err = client(600):me()
       assert.equal("network", err.kind)
-      assert.matches("100-599", err.message, 1, true)
+      assert.matches("200-599", err.message, 1, true)
       _, err = client(599):me()
       assert.equal("server", err.kind)
       assert.equal(599, err.status)
+    end)
+
+    it("a caller's transport answering an interim status (1xx) is refused: no final answer came", function()
+      -- RFC 9110 15.2: a 1xx is interim, never the answer to a request
+      for _, status in ipairs { 100, 103, 199 } do
+        local c = assert(pats.new { token = fake.ALICE_TOKEN, server_url = fake.http, retries = false,
+          transport = function() return { status = status, headers = {}, body = "" } end })
+        local v, err = c:me()
+        assert.is_nil(v)
+        assert.equal("network", err.kind, status)
+        assert.is_nil(err.status)
+        assert.matches("without a valid status (200-599)", err.message, 1, true)
+      end
     end)
 
     it("CLI: --older-than takes up to 10 years, 10y included", function()
@@ -314,17 +327,21 @@ describe("behaviours (issue 19)", function()
 
     it("the secret file is opened close-on-exec (a child the host process starts never inherits it)", function()
       local core = require "konnect.core"
-      local dir = require("support.proc").read_cmd("mktemp -d")
-      local path = dir .. "/secret"
-      local sf = assert(core.secret_file(path, false))
-      -- this process's descriptors (the shell's parent is this busted process)
-      local flags = require("support.proc").read_cmd("for f in /proc/$PPID/fd/*; do "
-        .. "[ \"$(readlink $f)\" = '" .. path .. "' ] && grep '^flags' /proc/$PPID/fdinfo/${f##*/}; done")
-      sf:abort()
-      os.execute("rm -rf '" .. dir .. "'")
-      local octal = flags:match("flags:%s*(%d+)")
-      assert.is_string(octal, "the secret file's descriptor was found")
-      assert.equal(1, math.floor(tonumber(octal, 8) / 2 ^ 19) % 2, "O_CLOEXEC (02000000 = 2^19) in " .. flags)
+      -- new (O_EXCL on the name) and --force (a temporary renamed over it): both descriptors
+      for _, replace in ipairs { false, true } do
+        local dir = require("support.proc").read_cmd("mktemp -d")
+        local path = dir .. "/secret"
+        local sf = assert(core.secret_file(path, replace))
+        -- this process's descriptors (the shell's parent is this busted process) on a file in dir
+        local flags = require("support.proc").read_cmd("for f in /proc/$PPID/fd/*; do "
+          .. "case \"$(readlink $f)\" in '" .. dir .. "'/*) grep '^flags' /proc/$PPID/fdinfo/${f##*/};; esac; done")
+        sf:abort()
+        os.execute("rm -rf '" .. dir .. "'")
+        local octal = flags:match("flags:%s*(%d+)")
+        assert.is_string(octal, "the secret file's descriptor was found")
+        assert.equal(1, math.floor(tonumber(octal, 8) / 2 ^ 19) % 2,
+          "O_CLOEXEC (02000000 = 2^19) in " .. flags .. (replace and " (the temporary)" or ""))
+      end
     end)
 
     it("CLI --json: an error object holds the documented fields and no other", function()

@@ -198,6 +198,12 @@ describe("meta", function()
     assert.same({ limit = 10, remaining = 0, reset = 5 }, parse({ ["x-ratelimit-limit"] = "10",
       ["x-ratelimit-remaining"] = "0", ["x-ratelimit-reset"] = tostring(1700000005) }, 1700000000))
     assert.is_nil(parse { ["content-type"] = "application/json" })
+    -- a number at the start of the value: a fraction kept, a list or parameters after it ignored,
+    -- and no number without a digit before its point
+    assert.same({ limit = 10, remaining = 4, reset = 2.5 }, parse { ["ratelimit-limit"] = "10, 10;w=1",
+      ["ratelimit-remaining"] = " 4", ["ratelimit-reset"] = "2.5" })
+    assert.same({ limit = 10 }, parse { ["ratelimit-limit"] = "10", ["ratelimit-remaining"] = ".5",
+      ["ratelimit-reset"] = "soon" })
   end)
 
   it("never carries the token, in headers or request_id", function()

@@ -145,6 +145,23 @@ describe("konnect-pats cold start", function()
       assert.matches("lua-konnect " .. require("konnect.limits").VERSION, table.concat(out), 1, true)
     end)
 
+    it("leaves no file open (the bundle and konnect/limits.lua it reads are closed at once)", function()
+      local function open_files()
+        local n, p = 0, io.popen("ls /proc/$PPID/fd")
+        for _ in p:lines() do n = n + 1 end
+        p:close()
+        return n
+      end
+      collectgarbage("collect")
+      collectgarbage("stop") -- (a collection would close a forgotten handle too)
+      local before = open_files()
+      local ok, why = preload(good)
+      local after = open_files()
+      collectgarbage("restart")
+      assert.is_true(ok, why)
+      assert.equal(before, after)
+    end)
+
     it("preloads nothing, and says why, when the bundle is missing, foreign, stale or damaged", function()
       local header = good:match("^[^\n]*\n[^\n]*\n")
       local function with_size(s) return header .. #s .. "\n" .. s end

@@ -294,6 +294,16 @@ describe("konnect.core", function()
       assert.matches("\nX%-Full: v\n", res.body)
     end)
 
+    it("sends each empty-valued header whole, a longer name before a shorter one", function()
+      -- (each "Name;" is built in one buffer: the shorter must not keep the longer's tail)
+      local url, p = child_server("echo")
+      local res = assert(c:request("GET", url, { "X-Much-Longer-Name:", "X-E: ", "X-Mid-Name:\t", "X-F:" }))
+      p:close()
+      for _, name in ipairs { "X%-Much%-Longer%-Name", "X%-E", "X%-Mid%-Name", "X%-F" } do
+        assert.matches("\n" .. name .. ":[ ]?\n", res.body)
+      end
+    end)
+
     it("sleeps and keeps a monotonic clock", function()
       local t0 = core.monotime()
       core.sleep(0.05)
@@ -775,6 +785,7 @@ describe("konnect.core", function()
 #include <dlfcn.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <curl/curl.h>
 static int failing(const char *what) { const char *f = getenv("KC_FAIL"); return f && strstr(f, what); }
 /* core.so loads libcurl privately (RTLD_LOCAL): look it up by name */
@@ -787,7 +798,10 @@ static void *curl_lib(void) {
 #define REAL(name) ((__typeof__(&name))dlsym(curl_lib(), #name))
 CURLcode curl_global_init(long flags) {
   return failing("global") ? CURLE_FAILED_INIT : REAL(curl_global_init)(flags); }
-CURL *curl_easy_init(void) { return failing("easy_init") ? NULL : REAL(curl_easy_init)(); }
+/* KC_EASY_FAIL_IF=<path>: curl_easy_init fails while that file exists (from a point the child chooses) */
+CURL *curl_easy_init(void) {
+  const char *flag = getenv("KC_EASY_FAIL_IF");
+  return failing("easy_init") || (flag && access(flag, F_OK) == 0) ? NULL : REAL(curl_easy_init)(); }
 CURLM *curl_multi_init(void) { return failing("multi_init") ? NULL : REAL(curl_multi_init)(); }
 CURLMcode curl_multi_add_handle(CURLM *m, CURL *e) {
   return failing("multi_add") ? CURLM_OUT_OF_MEMORY : REAL(curl_multi_add_handle)(m, e); }
@@ -800,7 +814,7 @@ CURLcode curl_easy_perform(CURL *e) {
 ]]
     local shim
 
-    local function run_failing(what, code)
+    local function shim_lib()
       if not shim then
         local src = tmpfile("shim.c", SHIM)
         shim = tmpdir .. "/shim.so"
@@ -808,7 +822,11 @@ CURLcode curl_easy_perform(CURL *e) {
         assert(server.sh(cc:format(shim, src)),
           "cannot compile the LD_PRELOAD shim")
       end
-      return child_run("KC_FAIL=" .. what .. " LD_PRELOAD=" .. shim, [[
+      return shim
+    end
+
+    local function run_failing(what, code)
+      return child_run("KC_FAIL=" .. what .. " LD_PRELOAD=" .. shim_lib(), [[
         local core = require "konnect.core"
         local url = ...
         local function show(v, err, kind)
@@ -858,6 +876,69 @@ CURLcode curl_easy_perform(CURL *e) {
       ]]):format(srv.http .. "/json", srv.http .. "/json", srv.http .. "/json"))
       assert.equal("terr system false out of memory\nfail system out of memory\n"
         .. "terr system false out of memory\nok", out)
+    end)
+
+    it("a request whose options libcurl cannot take (out of memory) is system, sent = false", function()
+      -- a shim of its own: curl_easy_setopt(CURLOPT_URL) answers CURLE_OUT_OF_MEMORY, what libcurl
+      -- says when it cannot copy the string (CURLOPT_URL(3)); every other option goes through, passed
+      -- on by its type class (CURLOPTTYPE_* in curl.h)
+      local src = tmpfile("setopt.c", [[
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <stdarg.h>
+#define CURL_DISABLE_TYPECHECK /* (curl.h's checking macro would hide the function) */
+#include <curl/curl.h>
+typedef CURLcode (*setopt_fn)(CURL *, CURLoption, ...);
+CURLcode curl_easy_setopt(CURL *h, CURLoption o, ...) {
+  static setopt_fn real;
+  va_list ap;
+  CURLcode rc;
+  if (!real) {
+    void *lib = dlopen("libcurl.so.4", RTLD_LAZY | RTLD_NOLOAD);
+    if (!lib) lib = dlopen("libcurl.so.4", RTLD_LAZY);
+    real = (setopt_fn)dlsym(lib, "curl_easy_setopt");
+  }
+  if (o == CURLOPT_URL) return CURLE_OUT_OF_MEMORY;
+  va_start(ap, o);
+  if (o < CURLOPTTYPE_OBJECTPOINT) rc = real(h, o, va_arg(ap, long));
+  else if (o < CURLOPTTYPE_FUNCTIONPOINT) rc = real(h, o, va_arg(ap, void *));
+  else if (o < CURLOPTTYPE_OFF_T) rc = real(h, o, va_arg(ap, void (*)(void)));
+  else if (o < CURLOPTTYPE_BLOB) rc = real(h, o, va_arg(ap, curl_off_t));
+  else rc = real(h, o, va_arg(ap, void *));
+  va_end(ap);
+  return rc;
+}
+]])
+      local lib = tmpdir .. "/setopt.so"
+      assert(server.sh(("cc -shared -fPIC -o %s %s $(pkg-config --cflags libcurl 2>/dev/null) -ldl"):format(lib, src)),
+        "cannot compile the setopt shim")
+      local out = child_run("LD_PRELOAD=" .. lib, ([[
+        local core = require "konnect.core"
+        local c = assert(core.new())
+        for _, h in ipairs { false, { "X-A: 1" } } do
+          local res, terr = c:request("GET", %q, h or nil)
+          io.write(tostring(res), " ", terr.kind, " ", tostring(terr.sent), " ", terr.message, "\n")
+        end
+      ]]):format(srv.http .. "/json"))
+      assert.equal("nil system false out of memory\nnil system false out of memory\n", out)
+    end)
+
+    it("a multi slot that cannot get a handle: that item is system, sent = false, in its place", function()
+      local flag = tmpfile("easy-fails", "") -- (removed: the child makes it when the time comes)
+      os.remove(flag)
+      local out = child_run("KC_EASY_FAIL_IF=" .. flag .. " LD_PRELOAD=" .. shim_lib(), ([[
+        local core = require "konnect.core"
+        local m = assert(core.multi())           -- (its handles are made lazily, per slot)
+        assert(io.open(%q, "w")):close()         -- from now on curl_easy_init fails
+        local r = m:request_many({ { "GET", %q }, { "GET", %q }, "not a request" }, 2)
+        for i = 1, 3 do
+          local t = r[i]
+          io.write(i, " ", t and t.kind or "nil", " ", tostring(t and t.sent), " ", tostring(t and t.message), "\n")
+        end
+      ]]):format(flag, srv.http .. "/json", srv.http .. "/json"))
+      os.remove(flag)
+      assert.equal("1 system false curl_easy_init failed\n2 system false curl_easy_init failed\n"
+        .. "3 invalid_argument false an item must be a table { method, url, headers, body, once, timeout }\n", out)
     end)
   end)
 

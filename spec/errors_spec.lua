@@ -1,5 +1,21 @@
 local errors = require "konnect.errors"
 
+-- (utf8.len is Lua 5.3's: this runs on 5.1 and LuaJIT too)
+local function valid_utf8(s)
+  local i = 1
+  while i <= #s do
+    local c = s:byte(i)
+    local len = c < 0x80 and 1 or c >= 0xF5 and 0 or c >= 0xF0 and 4 or c >= 0xE0 and 3 or c >= 0xC2 and 2 or 0
+    if len == 0 then return false end
+    for k = i + 1, i + len - 1 do
+      local b = s:byte(k)
+      if not b or b < 0x80 or b > 0xBF then return false end
+    end
+    i = i + len
+  end
+  return true
+end
+
 describe("konnect.errors", function()
   local ctx = { operation = "create-personal-access-token", method = "POST",
                 url = "http://127.0.0.1:1/v3/users/x/access-tokens", attempts = 1 }
@@ -55,6 +71,30 @@ describe("konnect.errors", function()
   it("caps a huge body", function()
     local e = errors.from_http(500, {}, ("x"):rep(100000), nil, ctx)
     assert.is_true(#e.body < 2100)
+  end)
+
+  it("quotes a server's detail in the message up to limits.MESSAGE_CAP bytes, then an ellipsis", function()
+    local cap = require("konnect.limits").MESSAGE_CAP
+    local long = ("0123456789"):rep(100)
+    local e = errors.from_http(400, {}, "{}", { detail = long }, ctx)
+    assert.equal(long:sub(1, cap) .. "…", e.message)
+    assert.equal(long, e.detail, "the field keeps the whole detail")
+    e = errors.from_http(400, {}, "{}", { detail = long:sub(1, cap) }, ctx)
+    assert.equal(long:sub(1, cap), e.message, "exactly the cap: whole, no ellipsis")
+    e = errors.from_http(429, {}, "{}", { message = long:sub(1, cap + 1) }, ctx)
+    assert.equal(long:sub(1, cap) .. "…", e.message, "one byte more: cut")
+  end)
+
+  it("never cuts a quoted detail inside a UTF-8 character", function()
+    local cap = require("konnect.limits").MESSAGE_CAP
+    -- one ASCII byte, then two-byte characters: byte `cap` is the first half of one
+    local detail = "a" .. ("é"):rep(cap)
+    local e = errors.from_http(400, {}, "{}", { detail = detail }, ctx)
+    local kept = assert(e.message:match("^(.*)…$"), "an ellipsis ends the cut message")
+    assert.is_true(#kept <= cap)
+    assert.equal(detail:sub(1, #kept), kept)
+    assert.is_true(valid_utf8(e.message), "the message is valid UTF-8")
+    assert.is_true(valid_utf8(tostring(e)), "so is tostring(err)")
   end)
 
   it("maps every documented status", function()

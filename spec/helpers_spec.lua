@@ -236,6 +236,20 @@ describe("client helpers", function()
       assert.equal(0, fake.count("POST /v3/users/" .. ALICE .. "/access-tokens"))
     end)
 
+    it("sends no create it cannot encode: an old token whose name came back as NaN", function()
+      -- (lua-cjson reads the NaN literal a broken server may write; JSON has no NaN to send)
+      local old = assert(client:create(ALICE, { name = "nan", ttl_seconds = 30 * DAY }))
+      fake.fault { method = "GET", path = "/access%-tokens/" .. old.id:gsub("%-", "%%-") .. "$",
+        body = '{"id":"' .. old.id .. '","name":NaN,"created_at":"2024-01-15T09:30:00Z",'
+          .. '"expires_at":"2024-02-14T09:30:00Z","state":"ACTIVE"}' }
+      local new, err = client:rotate(ALICE, old.id)
+      assert.is_nil(new)
+      assert.equal("invalid_argument", err.kind)
+      assert.matches("cannot encode the request body", err.message, 1, true)
+      assert.equal(1, fake.count("POST /v3/users/" .. ALICE .. "/access-tokens"), "only the first create")
+      assert.equal(0, fake.count("PATCH /v3/users/" .. ALICE .. "/access-tokens/" .. old.id .. "/revoke"))
+    end)
+
     it("revokes nothing when the create fails (409: ten tokens already)", function()
       local first
       for i = 1, 10 do

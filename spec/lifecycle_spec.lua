@@ -199,6 +199,28 @@ describe("token lifecycle", function()
       assert.equal(1, #assert(client:prune(ALICE, { dry_run = true })))
     end)
 
+    it("older_than keeps what died recently and takes what died long ago (updated_at, created_at when missing)",
+      function()
+      local function ago(days) return os.date("!%Y-%m-%dT%H:%M:%SZ", os.time() - days * DAY) end
+      local function tok(n, fields)
+        local t = { '"id":"00000000-0000-4000-8000-00000000000' .. n .. '"', '"name":"t' .. n .. '"' }
+        for k, v in pairs(fields) do t[#t + 1] = '"' .. k .. '":"' .. v .. '"' end
+        return "{" .. table.concat(t, ",") .. "}"
+      end
+      fake.fault { method = "GET", path = "/access%-tokens$", body = '{"data":[' .. table.concat({
+        tok(1, { state = "REVOKED", revoked_at = ago(60), created_at = ago(90), updated_at = ago(60) }),
+        tok(2, { state = "REVOKED", revoked_at = ago(1), created_at = ago(90), updated_at = ago(1) }),
+        tok(3, { state = "EXPIRED", expires_at = ago(45), created_at = ago(90), updated_at = ago(90) }),
+        tok(4, { state = "REVOKED", created_at = ago(90), updated_at = ago(40) }), -- no revoked_at
+        tok(5, { state = "REVOKED", created_at = ago(50) }),                      -- nor updated_at
+        tok(6, { state = "EXPIRED", expires_at = ago(2), created_at = ago(90), updated_at = ago(90) }),
+      }, ",") .. '],"meta":{"page":{"number":1,"size":10,"total":6}}}' }
+      local doomed = assert(client:prune(ALICE, { older_than = 30 * DAY, dry_run = true }))
+      local ids = {}
+      for _, t in ipairs(doomed) do ids[#ids + 1] = t.id:sub(-1) end
+      assert.same({ "1", "3", "4", "5" }, ids)
+    end)
+
     it("refuses ACTIVE, unknown options and bad values before any I/O", function()
       for _, o in ipairs { { states = { "ACTIVE" } }, { state = { "REVOKED" } }, { older_than = -1 },
                            { dry_run = "yes" }, { states = {} }, "all", { ids = "x" }, { ids = { "x" } },

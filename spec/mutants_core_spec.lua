@@ -95,6 +95,33 @@ describe("mutants (core.secret_file)", function()
     assert.equal("data\n", slurp(path))
   end)
 
+  -- make mutate, seed 41002: the temporary's name left without its terminator
+  it("a temporary is named '.<name>.' and its random part, nothing more (no bytes of memory before it)", function()
+    local lengths = {}
+    for i = 1, 24 do
+      -- an object for a longer name first, collected: its memory may serve the next one
+      local long = assert(core.secret_file(dir .. "/" .. ("L"):rep(2 + i % 6), true))
+      long:abort()
+      long:close()
+      long = nil -- luacheck: ignore 311
+      collectgarbage()
+      collectgarbage()
+      local sf = assert(core.secret_file(dir .. "/f", true))
+      local names = {}
+      for n in read_cmd("ls -A " .. q(dir)):gmatch("[^\n]+") do
+        if n:sub(1, 3) == ".f." then names[#names + 1] = n end
+      end
+      sf:abort()
+      sf:close()
+      assert.equal(1, #names)
+      assert.matches("^%.f%.[%w_-]+$", names[1])
+      lengths[#names[1]] = true
+    end
+    local n = 0
+    for _ in pairs(lengths) do n = n + 1 end
+    assert.equal(1, n, "every temporary's name has the same length")
+  end)
+
   -- mutant 72: abort unlinking whatever has the name by then
   it("abort never removes a file it did not create (the name was swapped meanwhile)", function()
     for _, replace in ipairs { false, true } do

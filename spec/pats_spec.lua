@@ -290,6 +290,41 @@ describe("konnect.pats", function()
     end)
   end)
 
+  describe("client:close", function()
+    -- the sockets this process holds (Linux: the socket inodes among /proc/<pid>/fd)
+    local function sockets()
+      local set, p = {}, io.popen("ls -l /proc/$PPID/fd 2>/dev/null")
+      for line in p:lines() do
+        local inode = line:match("socket:%[(%d+)%]")
+        if inode then set[inode] = true end
+      end
+      p:close()
+      return set
+    end
+
+    it("closes the client's connection now, not when the client is collected", function()
+      collectgarbage("collect")
+      collectgarbage("stop") -- (a collection would close a dropped connection too)
+      local ok, err = pcall(function()
+        local before = sockets()
+        local c = fake.client()
+        assert(c:me())
+        local opened = {}
+        for inode in pairs(sockets()) do
+          if not before[inode] then opened[#opened + 1] = inode end
+        end
+        assert.is_true(#opened >= 1, "the call held a connection open")
+        assert.is_true(c:close())
+        local now = sockets()
+        for _, inode in ipairs(opened) do assert.is_nil(now[inode], "socket " .. inode .. " still open") end
+        assert(c:me(), "the client stays usable: it connects again")
+        c:close()
+      end)
+      collectgarbage("restart")
+      assert(ok, err)
+    end)
+  end)
+
   describe("HTTPS", function()
     it("works with the throwaway CA", function()
       local c = fake.client { server_url = fake.https, ca_file = fake.ca }

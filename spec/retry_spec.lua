@@ -1,6 +1,26 @@
 local retry = require "konnect.retry"
 
+local read_cmd = require("support.proc").read_cmd
+
 describe("konnect.retry", function()
+  it("processes started at the same instant draw different jitter (the seed takes an address too)", function()
+    -- Each child reads the very same clocks (os.time and os.clock replaced before
+    -- konnect.retry loads), so only the address part of the seed can tell them
+    -- apart: without it a fleet started by one cron line retries in step.
+    local aslr = read_cmd("cat /proc/sys/kernel/randomize_va_space 2>/dev/null")
+    if aslr == "0" then pending("address space randomisation is off on this machine") return end
+    local lua = read_cmd("readlink /proc/$PPID/exe")
+    local code = "os.time = function() return 1700000000 end; os.clock = function() return 0.25 end; "
+      .. "io.write(string.format('%.17g', require('konnect.retry').random()))"
+    local seen, distinct = {}, 0
+    for _ = 1, 6 do
+      local v = read_cmd(("LUA_PATH='%s' %s -e \"%s\""):format(package.path, lua, code))
+      assert.truthy(tonumber(v), v)
+      if not seen[v] then seen[v], distinct = true, distinct + 1 end
+    end
+    assert.equal(6, distinct)
+  end)
+
   it("normalises the policy and refuses nonsense", function()
     assert.same({ max_attempts = 3, initial = 0.5, max = 8, max_elapsed = 60 }, retry.policy(nil))
     assert.equal(1, retry.policy(false).max_attempts)

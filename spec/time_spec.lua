@@ -53,6 +53,19 @@ describe("konnect.time", function()
     end)
   end)
 
+  describe("http_date", function()
+    it("reads an IMF-fixdate, white space around it allowed, and nothing before or after it", function()
+      assert.equal(784111777, time.http_date("Sun, 06 Nov 1994 08:49:37 GMT"))
+      assert.equal(1445412480, time.http_date("  Wed, 21 Oct 2015 07:28:00 GMT \t"))
+      assert.equal(-86400, time.http_date("Wed, 31 Dec 1969 00:00:00 GMT"))
+      for _, bad in ipairs { "soon Wed, 21 Oct 2015 07:28:00 GMT", "Wed, 21 Oct 2015 07:28:00 GMT or later",
+                             "Wed, 21 Oct 2015 07:28:00 UTC", "Wed, 21 Foo 2015 07:28:00 GMT",
+                             "Wed, 31 Feb 2015 07:28:00 GMT", "Wednesday, 21-Oct-15 07:28:00 GMT", "", 1445412480 } do
+        assert.is_nil(time.http_date(bad), tostring(bad))
+      end
+    end)
+  end)
+
   describe("relative", function()
     it("rounds to the nearest unit; the boundaries", function()
       for _, c in ipairs {

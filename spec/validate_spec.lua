@@ -127,5 +127,48 @@ describe("konnect.validate", function()
         assert.is_nil(validate.server_url(bad), bad)
       end
     end)
+    it("refuses a fragment as it refuses a query: the path would be cut at it", function()
+      for _, bad in ipairs { "https://gw.example.com/konnect#top", "https://gw.example.com/#",
+                             "https://gw.example.com/konnect?x=1" } do
+        local v, err = validate.server_url(bad)
+        assert.is_nil(v, bad)
+        assert.equal("server_url must not have a query or fragment", err)
+      end
+    end)
+    it("takes a bracketed IPv6 address of at most 45 characters, and nothing else in brackets", function()
+      local longest = "1234:5678:9abc:def0:1234:5678:255.255.255.255" -- 45: IPv6's longest text form
+      assert.equal(45, #longest)
+      assert.equal("[" .. longest .. "]", validate.server_url("https://[" .. longest .. "]/").host)
+      assert.equal("[::1]", validate.server_url("http://[::1]:8080").host)
+      for _, bad in ipairs { "https://[" .. longest .. "0]/", "https://[1.2.3.4]/", "https://[12345]/" } do
+        local v, err = validate.server_url(bad)
+        assert.is_nil(v, bad)
+        assert.matches("^server_url: invalid IPv6 address", err)
+      end
+    end)
+    it("takes ports 1 to 65535 only", function()
+      assert.equal(1, validate.server_url("http://127.0.0.1:1").port)
+      assert.equal(65535, validate.server_url("http://127.0.0.1:65535").port)
+      for _, bad in ipairs { "http://127.0.0.1:0", "http://127.0.0.1:65536", "https://gw.example.com:00" } do
+        local v, err = validate.server_url(bad)
+        assert.is_nil(v, bad)
+        assert.equal("server_url port out of range", err)
+      end
+    end)
+  end)
+
+  describe("proxy (konnect.limits, the same rulebook)", function()
+    local limits = require "konnect.limits"
+    it("takes ports 1 to 65535; without one, 1080 (http) or 443 (https)", function()
+      assert.equal(1, limits.proxy("http://127.0.0.1:1").port)
+      assert.equal(65535, limits.proxy("http://127.0.0.1:65535").port)
+      assert.equal(1080, limits.proxy("http://proxy.example").port)
+      assert.equal(443, limits.proxy("https://proxy.example/").port)
+      for _, bad in ipairs { "http://127.0.0.1:0", "http://127.0.0.1:65536", "http://u:p@proxy.example:0" } do
+        local v, err = limits.proxy(bad)
+        assert.is_nil(v, bad)
+        assert.equal("proxy URL port out of range", err)
+      end
+    end)
   end)
 end)

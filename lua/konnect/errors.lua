@@ -126,23 +126,28 @@ function _M.invalid_argument(message, operation)
   return _M.new("invalid_argument", { message = message, operation = operation })
 end
 
+-- s cut to at most `cap` bytes, never inside a UTF-8 character, then "…"
+local function cut(s, cap)
+  local n = cap
+  while n > 0 do
+    local b = s:byte(n + 1)
+    if not b or b < 0x80 or b >= 0xC0 then break end
+    n = n - 1
+  end
+  return sub(s, 1, n) .. "…"
+end
+
 -- Trim a body for keeping in an error: bounded, and cut at a UTF-8 boundary.
 function _M.cap_body(body)
   if type(body) ~= "string" or #body <= BODY_CAP then return body end
-  local cut = BODY_CAP
-  while cut > 0 do
-    local b = body:byte(cut + 1)
-    if not b or b < 0x80 or b >= 0xC0 then break end
-    cut = cut - 1
-  end
-  return sub(body, 1, cut) .. "…"
+  return cut(body, BODY_CAP)
 end
 
 local function one_line(s)
   if type(s) ~= "string" then return nil end
   s = s:gsub("[%c]+", " "):gsub("^%s+", ""):gsub("%s+$", "")
   if s == "" then return nil end
-  if #s > MESSAGE_CAP then s = sub(s, 1, MESSAGE_CAP) .. "…" end
+  if #s > MESSAGE_CAP then s = cut(s, MESSAGE_CAP) end
   return s
 end
 

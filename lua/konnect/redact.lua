@@ -9,7 +9,7 @@
 -- `secret` is a string or an array of strings (the token, a proxy's
 -- credentials).  Besides the plain secret, the forms a server may echo it in
 -- are caught: percent-encoded (any subset of bytes, either hex case), JSON
--- escaped (\uXXXX, \/), and base64 (standard or URL alphabet, at any
+-- escaped (\uXXXX, \/, \\, \"), and base64 (standard or URL alphabet, at any
 -- alignment, which covers "Bearer <secret>" and "user:<secret>").  Any
 -- "konnect_token" or "token" JSON value (a new PAT's or system-account
 -- token's secret) and any token-shaped kpat_/spat_ string are masked too.
@@ -54,32 +54,46 @@ _M.base64 = base64
 
 local HEX = "0123456789abcdef"
 
--- Does s match `secret` at i, each secret byte as itself, %XX or \u00XX
--- (either hex case) or \<byte>?  Returns the index after the match.
-local function match_at(s, i, secret)
-  local n = #s
-  for j = 1, #secret do
+-- The index after secret byte c written at i in s as %XX or \u00XX (either
+-- hex case) or \<byte> (JSON's \/ \\ \"), or nil.
+local function escape_at(s, i, c)
+  local sc = byte(s, i)
+  if sc == 37 then -- %XX
+    local want = sub(HEX, floor(c / 16) + 1, floor(c / 16) + 1) .. sub(HEX, c % 16 + 1, c % 16 + 1)
+    if lower(sub(s, i + 1, i + 2)) == want then return i + 3 end
+  elseif sc == 92 then -- JSON: \uXXXX, or \/ \\ \"
+    local u = byte(s, i + 1)
+    if (u == 117 or u == 85) and lower(sub(s, i + 2, i + 5)) == format("%04x", c) then return i + 6 end
+    if u == c and (c == 47 or c == 92 or c == 34) then return i + 2 end
+  end
+  return nil
+end
+
+-- Does s match `secret` at i (from its byte k0, default 1), each secret byte as
+-- itself or escaped (escape_at)?  Returns the index after the match.  A secret's
+-- own % or \ may be itself or start its own escape (%25, \\, \u005C): the escape
+-- is tried first, then the byte itself; `failed` remembers (i, k) tried in vain,
+-- so a hostile text costs at most one try per position and secret byte.
+local function match_at(s, i, secret, k0, failed)
+  local n, len = #s, #secret
+  for k = k0 or 1, len do
     if i > n then return nil end
-    local c = byte(secret, j)
-    local sc = byte(s, i)
-    if sc == c then
-      i = i + 1
-    elseif sc == 37 then -- %XX
-      local hex = lower(sub(s, i + 1, i + 2))
-      local want = sub(HEX, floor(c / 16) + 1, floor(c / 16) + 1) .. sub(HEX, c % 16 + 1, c % 16 + 1)
-      if hex ~= want then return nil end
-      i = i + 3
-    elseif sc == 92 then -- JSON: \uXXXX, or \/ \\ \"
-      local u = byte(s, i + 1)
-      if (u == 117 or u == 85) and lower(sub(s, i + 2, i + 5)) == format("%04x", c) then
-        i = i + 6
-      elseif u == c and (c == 47 or c == 92 or c == 34) then
-        i = i + 2
-      else
-        return nil
+    local c = byte(secret, k)
+    if byte(s, i) == c then
+      if c == 37 or c == 92 then
+        local e = escape_at(s, i, c)
+        local key = e and e * (len + 1) + k
+        if e and not (failed and failed[key]) then
+          failed = failed or {}
+          local rest = match_at(s, e, secret, k + 1, failed)
+          if rest then return rest end
+          failed[key] = true
+        end
       end
+      i = i + 1
     else
-      return nil
+      i = escape_at(s, i, c)
+      if not i then return nil end
     end
   end
   return i

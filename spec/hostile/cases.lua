@@ -34,6 +34,8 @@ M.cases = {
   { name = "header_line_256m", expect = "too_large", big = true },    -- a 256 MiB header line, then CRLF
   { name = "many_headers", expect = "too_large" },                   -- 200,000 short header lines
   { name = "status_line_1m", expect = "too_large" },                 -- a 1 MiB status line
+  { name = "head_64k_exactly", expect = "value" },     -- a head of 65536 bytes (the cap) over two reads
+  { name = "head_64k_and_1", expect = "too_large" },   -- one byte more
 
   -- bodies beyond max_body
   { name = "content_length_2g", expect = "too_large" },   -- Content-Length: 2 GiB, data follows
@@ -45,6 +47,7 @@ M.cases = {
   { name = "chunk_missing_crlf", expect = "network" },    -- "5\r\nhelloXX"
   { name = "chunk_line_endless", expect = "network" },    -- "5;" + 1 MiB of extension, never a CRLF
   { name = "chunk_truncated", expect = "network" },       -- a chunk cut short, then close
+  { name = "many_trailers", expect = "too_large" },       -- a body, then 2.4 MB of trailer fields (a head's cap)
 
   -- framing
   { name = "two_content_lengths", expect = "network" },   -- Content-Length: 2 and Content-Length: 40

@@ -100,6 +100,21 @@ B.endless_header_line = flooding("HTTP/1.1 200 OK\r\nX-Big: ", string.rep("a", 6
 B.header_line_256m = flooding("HTTP/1.1 200 OK\r\nX-Big: ", string.rep("a", 65536), 4096,
   "\r\nContent-Length: 2\r\n\r\n{}")
 B.many_headers = flooding("HTTP/1.1 200 OK\r\n", table.concat(HEADER_BLOCK), 200, "Content-Length: 2\r\n\r\n{}")
+-- a head of exactly `size` bytes (status line to the blank line), sent in two writes
+-- a moment apart, so that it spans reads; then the list
+local function head_of_size(size)
+  return function(s)
+    local start = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " .. #LIST_OK
+      .. "\r\nX-Pad: "
+    local block = start .. string.rep("p", size - #start - 4) .. "\r\n\r\n"
+    assert(#block == size)
+    s:send(block:sub(1, 40000))
+    ngx.sleep(0.05)
+    s:send(block:sub(40001) .. LIST_OK)
+  end
+end
+B.head_64k_exactly = head_of_size(65536)
+B.head_64k_and_1 = head_of_size(65537)
 B.status_line_1m = flooding("HTTP/1.1 200 ", string.rep("O", 65536), 16, "\r\nContent-Length: 2\r\n\r\n{}")
 
 B.content_length_2g = flooding(
@@ -135,6 +150,9 @@ B.excess_after_body = function(s)
   s:settimeout(3000)
   if s:receiveuntil("\r\n\r\n")() then s:send(json(200, list:format("reused_connection"))) end
 end
+-- a chunked body, then trailer fields without end: 1000 short lines at a time, 200 times (2.4 MB)
+B.many_trailers = flooding(CHUNKED .. string.format("%x", #LIST_OK) .. "\r\n" .. LIST_OK .. "\r\n0\r\n",
+  table.concat(HEADER_BLOCK), 200, "\r\n")
 B.chunked_lf_only = function(s)
   s:send(CHUNKED .. string.format("%x", #LIST_OK) .. "\n" .. LIST_OK .. "\r\n0\n\r\n")
 end

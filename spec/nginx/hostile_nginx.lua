@@ -25,6 +25,29 @@ describe("cosocket transport, hostile server", function()
     assert.is_true(out.elapsed >= 0.9 and out.elapsed < 2, "took " .. out.elapsed)
   end)
 
+  it("a failed exchange closes its socket at once, whatever failed (nothing left to the collector)", function()
+    -- over https without a named trust: a fresh connection each time, never pooled; the
+    -- server is the fake Konnect, another process (the test app counts the worker's
+    -- sockets to its port that the call made and left open)
+    fake.reset()
+    local url = fake.https_localhost .. "/v3/users/me"
+    local port = tonumber(url:match("^https://[^/]-:(%d+)/"))
+    for _, case in ipairs {
+      { "the head timing out", { delay = 2 } },
+      { "the connection closed before any response", { drop = "before_body" } },
+      { "the body cut short", { truncate = true } },
+      { "the body timing out", { drip = { chunks = 4, interval = 1 } } },
+    } do
+      local f = { method = "GET", path = "^/v3/users/me$" }
+      for k, v in pairs(case[2]) do f[k] = v end
+      fake.fault(f)
+      local out = raw { url = url, timeout = 0.8, watch_port = port }
+      assert.is_table(out.terr, case[1] .. ": no error")
+      assert.equal(0, out.left_open, case[1] .. ": its socket left open")
+    end
+    fake.reset()
+  end)
+
   it("a body trickled one byte every 0.1 s: timeout at the deadline", function()
     local out = raw { url = "/hostile/trickle_body", timeout = 1 }
     assert.equal("timeout", kind(out))

@@ -33,6 +33,23 @@ describe("cosocket transport pools and methods", function()
     assert.equal(0, via2.stats.reused, "a connection made with other proxy credentials was reused")
   end)
 
+  it("the origins a transport remembers stay bounded (limits.ORIGINS_KEPT), whatever a caller calls", function()
+    -- a long-lived worker client whose calls name ever new servers (per-call server_url):
+    -- each request below names another origin, and its header name is refused before
+    -- any I/O, after the origin was looked up
+    local cap = require("konnect.limits").ORIGINS_KEPT
+    local name, most = "origins-" .. os.time() .. "-" .. math.random(1e6), 0
+    for i = 1, cap + 10 do
+      local status, out = nginx.request("POST", "/raw", { cache = name, headers = { ["Bad Name"] = "x" },
+        url = ("http://origin-%d.localhost:%d/x"):format(i, 1000 + i) })
+      assert.equal(200, status)
+      assert.equal("invalid_argument", out.terr.kind)
+      if i <= cap then assert.equal(i, out.origins, "every new origin is kept, up to the cap") end
+      if out.origins > most then most = out.origins end
+    end
+    assert.is_true(most <= cap, most .. " origins kept")
+  end)
+
   it("a method that is not an HTTP token is refused before any I/O", function()
     for _, method in ipairs { "GET /x HTTP/1.1\r\nX-Injected: 1\r\n\r\nGET", "GE T", "" } do
       local status, out = nginx.request("POST", "/raw", { url = fake.http .. "/v3/users/me", method = method })

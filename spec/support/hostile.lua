@@ -7,6 +7,7 @@
 --   local srv = hostile.start()
 --   srv:respond("HTTP/1.1 302 Found\r\nLocation: …\r\nContent-Length: 0\r\n\r\n")
 --   … pats.new{ server_url = srv.url, … } …
+--   srv:respond_each { r1, r2 } -- the next two connections get r1, then r2
 --   srv:last_request()   -- the raw request bytes
 --   srv:stop()
 local socket = require "socket"
@@ -20,7 +21,7 @@ local s = assert(socket.bind("127.0.0.1", 0))
 local _, port = s:getsockname()
 local f = assert(io.open(dir .. "/port.tmp", "w")); f:write(port); f:close()
 os.rename(dir .. "/port.tmp", dir .. "/port")
-local n = 0
+local n, queue = 0, {}
 while true do
   local c = s:accept()
   if c then
@@ -38,9 +39,21 @@ while true do
     local w = io.open(dir .. "/req.tmp", "wb")
     w:write(table.concat(head, "\r\n"), "\r\n\r\n", body); w:close()
     os.rename(dir .. "/req.tmp", dir .. "/req")
-    local r = io.open(dir .. "/resp", "rb")
-    local resp = r and r:read("*a") or ""
-    if r then r:close() end
+    -- a queue (srv:respond_each) first, one response per connection; then the current one
+    local q = io.open(dir .. "/queue", "rb")
+    if q then
+      local all = q:read("*a")
+      q:close()
+      os.remove(dir .. "/queue")
+      queue = {}
+      for item in (all .. "\0\0NEXT\0\0"):gmatch("(.-)%z%zNEXT%z%z") do queue[#queue + 1] = item end
+    end
+    local resp = table.remove(queue, 1)
+    if not resp then
+      local r = io.open(dir .. "/resp", "rb")
+      resp = r and r:read("*a") or ""
+      if r then r:close() end
+    end
     if resp == "STOP" then c:close(); break end
     c:send(resp)
     c:close()
@@ -65,6 +78,15 @@ function srv_mt:respond(bytes)
   assert(os.rename(self.dir .. "/resp.tmp", self.dir .. "/resp"))
 end
 
+--- respond_each(list): the next connections get these responses, one each, in
+--- order (replacing any queue left); then the current response again.
+function srv_mt:respond_each(list)
+  local f = assert(io.open(self.dir .. "/queue.tmp", "wb"))
+  f:write(table.concat(list, "\0\0NEXT\0\0"))
+  f:close()
+  assert(os.rename(self.dir .. "/queue.tmp", self.dir .. "/queue"))
+end
+
 function srv_mt:last_request()
   local f = io.open(self.dir .. "/req", "rb")
   if not f then return nil end
@@ -74,6 +96,7 @@ function srv_mt:last_request()
 end
 
 function srv_mt:stop()
+  self:respond_each({ "STOP" })
   self:respond("STOP")
   local c = socket.tcp()
   c:settimeout(1)

@@ -4,7 +4,7 @@
 
 local core = require "konnect.core"
 
-local pairs, type, tostring, concat = pairs, type, tostring, table.concat
+local pairs, tostring, concat = pairs, tostring, table.concat
 
 local _M = { name = "curl" }
 local mt = { __index = _M, __name = "konnect.transport.curl" }
@@ -28,18 +28,9 @@ local function connection(self)
   return conn
 end
 
--- A failure of core.new / core.multi: the C core's kind when it gives one
--- (system for the environment, invalid_argument for a caller's mistake).
--- An older core returns a bare message: a failure there that is not an
--- option mistake is the environment's.
+-- A failure of core.new / core.multi (nil, message, kind): system for the
+-- environment, invalid_argument for a caller's mistake.
 local function setup_error(err, kind)
-  if type(err) == "table" then
-    return { kind = err.kind or kind or "system", message = err.message, code = err.code, sent = false }
-  end
-  if kind == nil then
-    local s = tostring(err)
-    kind = (s:find("^option ") or s:find("^unknown option")) and "invalid_argument" or "system"
-  end
   return { kind = kind, message = err, sent = false }
 end
 

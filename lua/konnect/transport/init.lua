@@ -78,8 +78,9 @@ local function call_function(fn, req)
   end
   if type(res) ~= "table" then return bad_answer("returned a " .. type(res) .. ", not a response table") end
   local status = res.status
-  if not limits.is_integer(status) or status < 100 or status > 599 then
-    return bad_answer("returned a response without a valid status (100-599)")
+  -- (a 1xx is interim, never an answer: RFC 9110 15.2)
+  if not limits.is_integer(status) or status < 200 or status > 599 then
+    return bad_answer("returned a response without a valid status (200-599)")
   end
   if res.body ~= nil and type(res.body) ~= "string" then
     return bad_answer("returned a body that is a " .. type(res.body) .. ", not a string")

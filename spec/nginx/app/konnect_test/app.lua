@@ -152,10 +152,33 @@ local function rss_kib()
   return tonumber(s:match("VmRSS:%s*(%d+)"))
 end
 
+-- The worker's TCP sockets to a remote port: { [inode] = true } (Linux: the
+-- socket inodes among /proc/<pid>/fd whose /proc/net/tcp{,6} line has that port).
+local function sockets_to(port)
+  local to, out = {}, {}
+  for _, f in ipairs { "/proc/net/tcp", "/proc/net/tcp6" } do
+    local h = io.open(f)
+    if h then
+      for line in h:lines() do
+        local rport, inode = line:match("^%s*%d+:%s+%x+:%x+%s+%x+:(%x+)%s+%x+%s+%S+%s+%S+%s+%S+%s+%S+%s+%S+%s+(%d+)")
+        if rport and tonumber(rport, 16) == port then to[inode] = true end
+      end
+      h:close()
+    end
+  end
+  local p = io.popen("ls -l /proc/" .. ngx.worker.pid() .. "/fd")
+  for line in p:lines() do
+    local inode = line:match("socket:%[(%d+)%]")
+    if inode and to[inode] then out[inode] = true end
+  end
+  p:close()
+  return out
+end
+
 -- the cosocket transport on its own: { url =, method =, headers =, body =,
 -- opts = {…}, cache = name, lines = true (send headers as the transport's
 -- prebuilt block), timeout =, connect_timeout =, once = } -> { res = { status, headers, body }, terr,
--- stats, elapsed, rss_before, rss_after (KiB), lines_err }
+-- stats, elapsed, rss_before, rss_after (KiB), lines_err, origins, left_open (with watch_port =) }
 local raw_transports = {}
 function _M.raw()
   local spec = read_spec()
@@ -173,6 +196,8 @@ function _M.raw()
   if spec.lines then req.header_lines, lines_err = cosocket.header_lines(req.headers) end
   if spec.block then req.header_lines = spec.block end
   collectgarbage()
+  collectgarbage("stop") -- (a collection would close a socket the transport forgot: left_open tells)
+  local before = spec.watch_port and sockets_to(spec.watch_port)
   local rss_before = rss_kib()
   ngx.update_time()
   local t0 = ngx.now()
@@ -180,9 +205,20 @@ function _M.raw()
   ngx.update_time()
   local elapsed = ngx.now() - t0
   local rss_after = rss_kib()
+  local left_open -- sockets to watch_port made by this call and still open when it returned
+  if before then
+    left_open = 0
+    for inode in pairs(sockets_to(spec.watch_port)) do
+      if not before[inode] then left_open = left_open + 1 end
+    end
+  end
+  collectgarbage("restart")
   if not ok then terr, res = { kind = "raised", message = tostring(res) }, nil end
+  local origins = 0 -- the scheme://host:port entries the transport keeps (limits.ORIGINS_KEPT)
+  for _ in pairs(t.origins or {}) do origins = origins + 1 end
   return reply({ res = res, terr = terr, stats = t.stats, user_agent_suffix = t.user_agent_suffix(),
-                 elapsed = elapsed, rss_before = rss_before, rss_after = rss_after, lines_err = lines_err })
+                 elapsed = elapsed, rss_before = rss_before, rss_after = rss_after, lines_err = lines_err,
+                 origins = origins, left_open = left_open })
 end
 
 -- log phase: no cosockets there

@@ -1,0 +1,72 @@
+-- konnect.redact: the forms of a secret a server may echo, masked wherever the
+-- library lets a string out.  The unit cases call the module; the last one goes
+-- through a client against the fake Konnect (an error body, the hook view, the log).
+local redact = require "konnect.redact"
+local fake   = require "support.fake"
+local pats   = require "konnect.pats"
+
+local MASK = redact.MASK
+
+-- a secret holding each byte JSON escapes with a backslash of its own: " \ /
+-- (a proxy password may hold anything; a token anything but white space and controls)
+local SECRET = [[Pw"9q\Zx/7mK]]
+-- how a JSON encoder writes it inside a string: \" \\ and (PHP's, Java's) \/
+local ESCAPED = [[Pw\"9q\\Zx\/7mK]]
+
+describe("konnect.redact", function()
+  describe("JSON backslash escapes of a secret", function()
+    it("masks the secret written with \\\" \\\\ and \\/", function()
+      assert.equal(MASK, redact.string(ESCAPED, SECRET))
+      assert.equal('{"echo":"' .. MASK .. '","n":1}', redact.string('{"echo":"' .. ESCAPED .. '","n":1}', SECRET))
+    end)
+
+    it("masks each escape alone, and mixed with \\u escapes", function()
+      for _, form in ipairs {
+        [[Pw\"9q\Zx/7mK]],               -- only the quote escaped
+        [[Pw"9q\\Zx/7mK]],               -- only the backslash
+        [[Pw"9q\Zx\/7mK]],               -- only the slash
+        [[Pw\u00229q\\Zx\u002F7mK]],     -- \u for two of them
+      } do
+        assert.equal("<" .. MASK .. ">", redact.string("<" .. form .. ">", SECRET), form)
+      end
+    end)
+
+    it("masks a secret's own backslash or percent sign written escaped: \\\\, \\u005C, %5c, %25", function()
+      local back, pct = [[ab\cd1234]], "ab%cd1234"
+      for _, form in ipairs { [[ab\\cd1234]], [[ab\u005Ccd1234]], [[ab\u005ccd1234]], "ab%5Ccd1234", [[ab\cd1234]] } do
+        assert.equal("x " .. MASK .. " y", redact.string("x " .. form .. " y", back), form)
+      end
+      for _, form in ipairs { "ab%25cd1234", "ab%cd1234", [[ab\u0025cd1234]], "%61b%25cd1234" } do
+        assert.equal("x " .. MASK .. " y", redact.string("x " .. form .. " y", pct), form)
+      end
+    end)
+
+    it("takes a backslash escape only for the byte it stands for", function()
+      -- \" is a quote, \\ a backslash, \/ a slash: none stands for a letter, and a
+      -- letter after a backslash (\n, \t: JSON's own escapes) is another string
+      local near = [[Pw"9q\Zx/7m\K]]
+      assert.equal(near, redact.string(near, SECRET))
+      local other = "ab\\ncd\\tef"
+      assert.equal(other, redact.string(other, "abncdtef"))
+    end)
+  end)
+
+  it("a client's error body, hook view and log line never hold the escaped secret", function()
+    fake.reset()
+    fake.fault { method = "GET", status = 502, content_type = "application/json",
+                 body = '{"message":"upstream rejected ' .. ESCAPED .. '"}' }
+    local views, lines = {}, {}
+    local c = assert(pats.new { token = SECRET, server_url = fake.http, retries = false,
+                                log = function(l) lines[#lines + 1] = l end,
+                                hooks = { after_response = function(v) views[#views + 1] = v end } })
+    local v, err = c:list(fake.ALICE)
+    assert.is_nil(v)
+    assert.equal("server", err.kind)
+    assert.equal('{"message":"upstream rejected ' .. MASK .. '"}', err.body)
+    assert.equal("upstream rejected " .. MASK, err.message)
+    assert.equal(err.body, views[1].body)
+    for _, s in ipairs { err.body, tostring(err), views[1].body, table.concat(lines, "\n") } do
+      assert.is_nil(s:find("9q", 1, true), s)
+    end
+  end)
+end)
