@@ -142,7 +142,8 @@ describe("client:batch", function()
     assert.equal("renamed", results[2].value.name)
     local seen = {}
     for _, e in ipairs(fake.requests().log) do
-      if e.method == "POST" and e.body ~= nil and tostring(e.body):find("made", 1, true) then seen.create = e.headers end
+      local body = e.body ~= nil and tostring(e.body) or ""
+      if e.method == "POST" and body:find("made", 1, true) then seen.create = e.headers end
       if e.method == "PATCH" then seen.update = e.headers end
     end
     assert.equal("create", seen.create["x-call"])
