@@ -110,4 +110,18 @@ describe("konnect.errors", function()
     assert.equal(e, errors.new(e))
     assert.equal("konnect: timeout: took too long", tostring(e))
   end)
+  it("a misspelt kind gets the nearest real one as a hint (up to two edits), or none", function()
+    local e = errors.new("timeout", { message = "slow" })
+    for typo, want in pairs {
+      timout = "timeout", conflcit = "conflict", forbiden = "forbidden", htts = "http", -- http 1 edit, tls 2
+      ["Not-Fuond"] = "not_found", tl = "tls",
+    } do
+      local yes, why = errors.is(e, typo)
+      assert.is_false(yes, typo)
+      assert.equal("unknown error kind '" .. typo .. "' (did you mean " .. want .. "?)", why)
+    end
+    local yes, why = errors.is(e, "zzzzzz")
+    assert.is_false(yes)
+    assert.equal("unknown error kind 'zzzzzz'", why)
+  end)
 end)
