@@ -38,6 +38,8 @@ describe("konnect.validate", function()
         ["ci\194\133x"] = "control characters", -- U+0085 (NEL)
         ["bad\255utf8"] = "not valid UTF-8",
         ["over\192\175long"] = "not valid UTF-8",
+        ["ab\195\255cd"] = "not valid UTF-8", -- a lead byte then no continuation byte
+        ["ab\226\130"] = "not valid UTF-8", -- cut short at the end
         [("n"):rep(257)] = "at most 256 characters",
       }
       for input, want in pairs(cases) do
@@ -168,6 +170,15 @@ describe("konnect.validate", function()
         local v, err = limits.proxy(bad)
         assert.is_nil(v, bad)
         assert.equal("proxy URL port out of range", err)
+      end
+    end)
+    it("refuses empty credentials, or credentials with a control character, space or slash", function()
+      assert.equal("u:p", limits.proxy("http://u:p@proxy.example:8080").userinfo)
+      for _, bad in ipairs { "http://@proxy.example:8080", "http://u\1:p@proxy.example", "http://u:p\127@proxy.example",
+                             "http://u p:x@proxy.example", "http://u:p\t@proxy.example" } do
+        local v, err = limits.proxy(bad)
+        assert.is_nil(v, bad)
+        assert.equal("proxy URL has malformed credentials", err)
       end
     end)
   end)
