@@ -56,6 +56,9 @@ describe("konnect.retry", function()
     assert.is_true(wait >= 119 and wait <= 121, "wait " .. tostring(wait))
     assert.equal(0, retry.retry_after(os.date("!%a, %d %b %Y %H:%M:%S GMT", now - 60), now))
     assert.is_nil(retry.retry_after("soon"))
+    for _, junk in ipairs { "in 5", "x5", "5s", "-5", "5 5" } do -- neither seconds nor a date: no wait is read from it
+      assert.is_nil(retry.retry_after(junk), junk)
+    end
     assert.is_nil(retry.retry_after(nil))
   end)
 
