@@ -341,6 +341,17 @@ describe("system accounts and their tokens", function()
       assert_err("invalid_argument", nil, admin:prune_sa_tokens("x"))
     end)
 
+    it("takes per-call options (each list and delete under them); bad ones are refused before any call", function()
+      for i = 1, 2 do fake.expire(assert(admin:create_sa_token(SA, { name = "t" .. i, expires_at = FUTURE })).id) end
+      assert.equal(2, #assert(admin:prune_sa_tokens(SA, { dry_run = true }, { timeout = 10 })))
+      local deleted, err, meta = admin:prune_sa_tokens(SA, nil, { timeout = 10, headers = { ["X-Trace"] = "p1" } })
+      assert.is_nil(err)
+      assert.equal(2, #deleted)
+      assert.equal(3, #meta.calls, "one list, two deletes")
+      assert_err("invalid_argument", nil, admin:prune_sa_tokens(SA, nil, { timeout = -1 }))
+      assert_err("invalid_argument", nil, admin:prune_sa_tokens(SA, nil, { nope = 1 }))
+    end)
+
     it("ids: deletes only those of the given tokens that are still expired", function()
       local t = {}
       for i = 1, 4 do t[i] = assert(admin:create_sa_token(SA, { name = "t" .. i, expires_at = FUTURE })) end
