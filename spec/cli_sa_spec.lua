@@ -357,7 +357,7 @@ describe("konnect-pats --system-account", function()
             r = cli(with({ "create", "--system-account", SA, "--name", "esc", "--ttl", "1d" }, extra[1], extra[2]))
             assert.equal(1, r.code, r.err)
             assert.equal("", r.out)
-            assert.matches("no usable secret (token)", r.err, 1, true)
+            assert.matches("no usable secret (token) for token 00000000-0000-4000-8000-000000000001", r.err, 1, true)
             assert.is_nil(r.err:find("\27", 1, true))
             assert.is_nil(h.file_type(dir .. "/bad"))
           end
