@@ -92,6 +92,26 @@ describe("client:batch", function()
     assert.equal(2, fake.count("POST " .. TOKENS), "the setup create and the batch's one")
   end)
 
+  -- (a child process under timeout(1): the wrong hold would be an hour, not a failure; the
+  -- script is one shell line, so no -- comments in it; fake.client's retries: max = 0.05 s)
+  it("a Retry-After longer than the retry policy's max holds the batch for max only", function()
+    local tok = assert(client:create(ALICE, { name = "target", ttl_seconds = 86400 }))
+    fake.fault { method = "GET", status = 429, retry_after = 3600, count = 1 }
+    local lua = os.getenv("KONNECT_TEST_LUA") or (arg and arg[-1]) or "lua5.4"
+    local script = ([[
+      local client = require("support.fake").client()
+      local get = { "get", %q, %q }
+      local results, failed = client:batch({ get, get, get }, { concurrency = 1 })
+      io.write(failed, " ", results[1].value.id, " ", results[3].value.id)
+    ]]):format(ALICE, tok.id)
+    local p = io.popen(("LUA_PATH='%s' LUA_CPATH='%s' timeout 60 %s -e %q 2>&1")
+      :format(package.path, package.cpath, lua, script))
+    local out = p:read("*a")
+    p:close()
+    assert.equal("0 " .. tok.id .. " " .. tok.id, out)
+    assert.equal(4, fake.count("GET " .. TOKENS .. "/" .. tok.id), "one 429, then three answers")
+  end)
+
   it("works over HTTPS (HTTP/2 where offered)", function()
     local c = fake.client { server_url = fake.https, ca_file = fake.ca, http_version = "2" }
     local tok = assert(c:create(ALICE, { name = "h2", ttl_seconds = 86400 }))
