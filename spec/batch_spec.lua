@@ -92,6 +92,21 @@ describe("client:batch", function()
     assert.equal(2, fake.count("POST " .. TOKENS), "the setup create and the batch's one")
   end)
 
+  it("a call waiting to retry lets the others go first, also while a fresh client sends one call a round", function()
+    local tok = assert(client:create(ALICE, { name = "target", ttl_seconds = 86400 }))
+    -- a fresh client with concurrency 1 sends one call a round until it hears an answer; the
+    -- first call's connection drops (no answer heard), so the next round has that call
+    -- waiting for its retry and two that never ran, of which only one fits
+    local fresh = fake.client { retries = { max_attempts = 3, initial = 0.2, max = 0.2 } }
+    fake.fault { method = "GET", path = "/access%-tokens/", drop = "before_body", count = 1 }
+    local get = { "get", ALICE, tok.id }
+    local results, failed = fresh:batch({ get, get, get }, { concurrency = 1 })
+    assert.equal(0, failed)
+    for i = 1, 3 do assert.equal(tok.id, results[i].value.id) end
+    assert.equal(2, results[1].meta.attempts)
+    assert.equal(4, fake.count("GET " .. TOKENS .. "/" .. tok.id), "one dropped, then three answers")
+  end)
+
   -- (a child process under timeout(1): the wrong hold would be an hour, not a failure; the
   -- script is one shell line, so no -- comments in it; fake.client's retries: max = 0.05 s)
   it("a Retry-After longer than the retry policy's max holds the batch for max only", function()
