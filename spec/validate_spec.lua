@@ -24,7 +24,8 @@ describe("konnect.validate", function()
 
   describe("name", function()
     it("follows the contract's PATName pattern", function()
-      for _, good in ipairs { "ci", "ci-token", "Bob's token", "a.b_c d", "été 2026", "ключ", "令牌", "x1" } do
+      for _, good in ipairs { "ci", "ci-token", "Bob's token", "a.b_c d", "été 2026", "ключ", "令牌", "x1",
+                              "a\238\128\128b", "a\237\159\191b", "0z", "9Z" } do -- U+E000, U+D7FF: beside the surrogates
         assert.equal(good, (validate.name(good)), good)
       end
       local cases = {
@@ -33,6 +34,13 @@ describe("konnect.validate", function()
         ["-ci"] = "must start with a letter or digit",
         ["ci-"] = "must end with a letter or digit",
         ["ci/token"] = "may only contain",
+        ["a`b"] = "may only contain", ["a@b"] = "may only contain", ["a[b"] = "may only contain",
+        ["a{b"] = "may only contain", ["a:b"] = "may only contain",
+        ["a\226\128\128b"] = "may only contain", -- U+2000 (en quad), the first of general punctuation
+        ["a\226\129\175b"] = "may only contain", -- U+206F, its last
+        ["a\227\128\128b"] = "may only contain", -- U+3000 (ideographic space)
+        ["a\237\160\128b"] = "not valid UTF-8", -- U+D800, a surrogate
+        ["a\237\191\191b"] = "not valid UTF-8", -- U+DFFF
         ["ci\ttoken"] = "control characters",
         ["ci\0token"] = "control characters",
         ["ci\194\133x"] = "control characters", -- U+0085 (NEL)
@@ -49,6 +57,26 @@ describe("konnect.validate", function()
       end
       assert.equal(("é"):rep(256), validate.name(("é"):rep(256)), "256 two-byte characters are fine")
       assert.is_nil(validate.name({}))
+    end)
+  end)
+
+  describe("sa_name", function()
+    it("takes 1 to 256 characters (not bytes) of UTF-8 without control characters", function()
+      for _, good in ipairs { "x", "-", ("n"):rep(256), ("é"):rep(256), ("令"):rep(256), "a/b c" } do
+        assert.equal(good, (validate.sa_name(good)), good)
+      end
+      local cases = {
+        [""] = "must not be empty",
+        [("n"):rep(257)] = "at most 256 characters",
+        [("é"):rep(257)] = "at most 256 characters",
+        ["a\tb"] = "control characters", ["a\194\133b"] = "control characters",
+        ["a\255b"] = "not valid UTF-8",
+      }
+      for input, want in pairs(cases) do
+        local v, err = validate.sa_name(input)
+        assert.is_nil(v, input)
+        assert.matches(want, err, 1, true)
+      end
     end)
   end)
 
@@ -127,6 +155,14 @@ describe("konnect.validate", function()
       for _, bad in ipairs { "ftp://x", "file:///etc/passwd", "https://user:pw@x", "https://x/?a=b",
                              "x.com", "https://" } do
         assert.is_nil(validate.server_url(bad), bad)
+      end
+    end)
+    it("refuses credentials in the URL and says to use the token option", function()
+      for _, bad in ipairs { "https://user:pw@gw.example.com", "https://kpat_fake_x@gw.example.com/konnect",
+                             "http://u@127.0.0.1:8080" } do
+        local v, err = validate.server_url(bad)
+        assert.is_nil(v, bad)
+        assert.equal("server_url must not carry credentials; use the token option", err)
       end
     end)
     it("refuses a fragment as it refuses a query: the path would be cut at it", function()
