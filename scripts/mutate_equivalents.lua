@@ -136,4 +136,8 @@ return {
     to = [[elseif c >= 0xF0 or c <= 0xF4 then n, cp, min = 3, c - 0xF0, 0x10000]],
     why = "the lead bytes it then lets in (0x80-0xC1, 0xF5-0xFF) decode to a code point below 0 or above "
       .. "0x10FFFF, which the check after the loop refuses: the same verdict for every string" },
+  { file = "lua/konnect/limits.lua", from = [[local userinfo, hostport = authority:match("^(.*)@([^@]*)$")]],
+    to = [[local userinfo, hostport = authority:match("^(.*)@([^@]*)")]],
+    why = "the greedy (.*) ends at the last @, so what follows holds no @ and the greedy [^@]* always reaches "
+      .. "the end of the string: the $ can never reject a match" },
 }

@@ -208,6 +208,13 @@ describe("konnect.validate", function()
         assert.equal("proxy URL port out of range", err)
       end
     end)
+    it("takes a bracketed IPv6 host with or without a port", function()
+      local v = assert(limits.proxy("http://[::1]:3128"))
+      assert.equal(3128, v.port)
+      assert.equal("http://[::1]:3128", v.url)
+      assert.equal(1080, assert(limits.proxy("http://[::1]")).port)
+      assert.equal(443, assert(limits.proxy("https://u:p@[2001:db8::1]/")).port)
+    end)
     it("refuses empty credentials, or credentials with a control character, space or slash", function()
       assert.equal("u:p", limits.proxy("http://u:p@proxy.example:8080").userinfo)
       for _, bad in ipairs { "http://@proxy.example:8080", "http://u\1:p@proxy.example", "http://u:p\127@proxy.example",
