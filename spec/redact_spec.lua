@@ -51,6 +51,34 @@ describe("konnect.redact", function()
     end)
   end)
 
+  it("body() masks every secret of a client's set, plain or escaped, and leaves a body without one alone", function()
+    local tok = "kpat_fake_abcdefghijklmnopqrstuvwxyz012345"
+    local secrets = { tok, SECRET, "kpat_fake_second_0123456789abcdefghijk" }
+    for _, case in ipairs {
+      { '{"echo":"' .. tok .. '"}', '{"echo":"' .. MASK .. '"}' },
+      { "x=" .. tok:gsub("_", "%%5F"), "x=" .. MASK },          -- percent-encoded
+      { '{"e":"\\u006bpat' .. tok:sub(5) .. '"}', '{"e":"' .. MASK .. '"}' }, -- a \u escape
+      { '{"p":"' .. ESCAPED .. '"}', '{"p":"' .. MASK .. '"}' }, -- the second secret, JSON-escaped
+      { "id=kpat_fake_second_0123456789abcdefghijk;", "id=" .. MASK .. ";" }, -- the last one
+    } do
+      local out, maybe = redact.body(case[1], secrets)
+      assert.equal(case[2], out, case[1])
+      assert.is_true(maybe, case[1])
+      out, maybe = redact.body(case[1], { secrets[1], secrets[2], secrets[3] }) -- a fresh set (no cache)
+      assert.equal(case[2], out, case[1])
+    end
+    local out, maybe = redact.body('{"data":[],"meta":{"page":{"total":0}}}', secrets)
+    assert.equal('{"data":[],"meta":{"page":{"total":0}}}', out)
+    assert.is_false(maybe)
+    -- a secret under 4 bytes is never looked for (it would mask ordinary text): nothing masked, maybe false,
+    -- also in a body that holds a % or a backslash (the forms an escaped secret would need)
+    for _, body in ipairs { "abc", "100% abc", "a\\b abc" } do
+      out, maybe = redact.body(body, { "abc" })
+      assert.equal(body, out)
+      assert.is_false(maybe, body)
+    end
+  end)
+
   it("a client's error body, hook view and log line never hold the escaped secret", function()
     fake.reset()
     fake.fault { method = "GET", status = 502, content_type = "application/json",
