@@ -140,4 +140,8 @@ return {
     to = [[local userinfo, hostport = authority:match("^(.*)@([^@]*)")]],
     why = "the greedy (.*) ends at the last @, so what follows holds no @ and the greedy [^@]* always reaches "
       .. "the end of the string: the $ can never reject a match" },
+  { file = "lua/konnect/batch.lua", from = [[drain(c, jobs, out, { next = 1 }, on_done)]],
+    to = [[drain(c, jobs, out, { next = 0 }, on_done)]],
+    why = "jobs is an array from 1 (execute fills jobs[1..n]): drain takes index 0 first, finds jobs[0] nil, "
+      .. "skips it and goes on from 1; the same calls in the same order" },
 }

@@ -91,6 +91,9 @@ describe("token lifecycle", function()
         assert.is_nil(new)
         assert.equal("invalid_argument", err.kind)
       end
+      -- a long one is quoted up to 40 characters
+      local _, err = client:rotate(ALICE, fake.MISSING, { old = ("d"):rep(39) .. "xyz" })
+      assert.matches('got "' .. ("d"):rep(39) .. 'x"', err.message, 1, true)
       assert.equal(0, fake.requests().total)
     end)
 
@@ -219,6 +222,14 @@ describe("token lifecycle", function()
       local ids = {}
       for _, t in ipairs(doomed) do ids[#ids + 1] = t.id:sub(-1) end
       assert.same({ "1", "3", "4", "5" }, ids)
+    end)
+
+    it("for \"me\", a failed look-up of who that is is the error, and nothing is listed", function()
+      fake.fault { method = "GET", path = "^/v3/users/me$", status = 403, count = 1 }
+      local deleted, err = client:prune("me")
+      assert.is_nil(deleted)
+      assert.equal("forbidden", err.kind)
+      assert.equal(0, fake.count("GET /v3/users/" .. ALICE .. "/access-tokens"))
     end)
 
     it("refuses ACTIVE, unknown options and bad values before any I/O", function()
