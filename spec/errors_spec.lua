@@ -66,6 +66,10 @@ describe("konnect.errors", function()
     e = errors.from_http(302, { location = "https://elsewhere.example/" }, "", nil, ctx)
     assert.equal("http", e.kind)
     assert.equal("redirect not followed (to https://elsewhere.example/)", e.message)
+    for _, status in ipairs { 300, 301, 307, 308, 399 } do -- every 3xx, the first and last too
+      e = errors.from_http(status, {}, "", nil, ctx)
+      assert.equal("redirect not followed", e.message, status)
+    end
   end)
 
   it("caps a huge body", function()
@@ -109,6 +113,15 @@ describe("konnect.errors", function()
     local e = errors.new("timeout", { message = "took too long" })
     assert.equal(e, errors.new(e))
     assert.equal("konnect: timeout: took too long", tostring(e))
+  end)
+
+  it("new() without a usable message says the kind in words", function()
+    for _, fields in ipairs { {}, { message = "" }, { message = 42 }, { message = false } } do
+      local e = errors.new("too_large", fields)
+      assert.equal("too large", e.message)
+      assert.equal("konnect: too_large: too large", tostring(e))
+    end
+    assert.equal("not found", errors.new("not_found").message)
   end)
   it("a misspelt kind gets the nearest real one as a hint (up to two edits), or none", function()
     local e = errors.new("timeout", { message = "slow" })
