@@ -161,6 +161,18 @@ describe("konnect.audit", function()
       assert.equal(need, run.requests)
     end)
 
+    it("429s never use up a call's retry attempts: a 503 after more 429s than max_attempts is still retried",
+      function()
+      local st, now = snapshot()
+      -- the client's retry policy allows 3 attempts; the first request is refused 5 times, then fails once
+      fake.fault { method = "GET", status = 429, retry_after = "0", count = 5 }
+      fake.fault { method = "GET", status = 503, count = 1 }
+      local report, _, run = audit.run(admin, { now = now })
+      assert.same(reference.report(st, { now = now }), report)
+      assert.equal(5, run.rate_limited)
+      assert.equal(reference.requests(st) + 6, run.requests)
+    end)
+
     it("a hold longer than rate_limit_max_wait ends the run: the rest are failures, nothing more is sent", function()
       local _, now = snapshot()
       -- one window of an hour, aligned on the clock: not one about to end
