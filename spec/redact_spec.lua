@@ -66,6 +66,7 @@ describe("konnect.redact", function()
       assert.is_true(maybe, case[1])
       out, maybe = redact.body(case[1], { secrets[1], secrets[2], secrets[3] }) -- a fresh set (no cache)
       assert.equal(case[2], out, case[1])
+      assert.is_true(maybe, case[1])
     end
     local out, maybe = redact.body('{"data":[],"meta":{"page":{"total":0}}}', secrets)
     assert.equal('{"data":[],"meta":{"page":{"total":0}}}', out)

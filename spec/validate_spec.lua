@@ -24,8 +24,9 @@ describe("konnect.validate", function()
 
   describe("name", function()
     it("follows the contract's PATName pattern", function()
+      -- U+E000 and U+D7FF: beside the surrogates
       for _, good in ipairs { "ci", "ci-token", "Bob's token", "a.b_c d", "été 2026", "ключ", "令牌", "x1",
-                              "a\238\128\128b", "a\237\159\191b", "0z", "9Z" } do -- U+E000, U+D7FF: beside the surrogates
+                              "a\238\128\128b", "a\237\159\191b", "0z", "9Z" } do
         assert.equal(good, (validate.name(good)), good)
       end
       local cases = {
