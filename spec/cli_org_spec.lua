@@ -316,6 +316,13 @@ describe("konnect-pats audit", function()
     assert.equal(3, r.code)
     assert.equal("", r.out)
     assert.equal("connect", cjson.decode(r.err).kind)
+    -- both lists refused, differently: the first failure (the users' list) is the one reported
+    fake.fault { method = "GET", path = "^/v3/users", status = 403 }
+    fake.fault { method = "GET", path = "^/v3/system%-accounts", status = 404 }
+    r = cli({ "audit" })
+    assert.equal(4, r.code, r.err)
+    assert.equal("", r.out)
+    assert.matches("^konnect%-pats: forbidden %(403%): [^\n]*\n$", r.err)
   end)
 
   it("refusals before anything is sent: a bad AGE, --csv with --json, arguments (exit 2)", function()
@@ -338,6 +345,15 @@ describe("konnect-pats audit", function()
 
   describe("progress", function()
     local function users_n() return #fake.state().users end
+
+    it("says the time left in seconds, then minutes and seconds, then hours and minutes (rounded)", function()
+      local eta_text = require("konnect.cli.audit").eta_text
+      for s, want in pairs { [0] = "0s", [59.4] = "59s", [59.5] = "1m 00s", [185] = "3m 05s", [3599] = "59m 59s",
+                             [3600] = "1h 00m", [3720] = "1h 02m", [7199] = "1h 59m", [7200] = "2h 00m",
+                             [90061] = "25h 01m" } do
+        assert.equal(want, eta_text(s), s)
+      end
+    end)
 
     it("on a terminal's stderr: users done of the total and the time left, in place, cleared at the end", function()
       local n = users_n()
