@@ -222,6 +222,16 @@ describe("konnect-pats audit", function()
     assert.equal("", r.err)
   end)
 
+  it("a CSV field: RFC 4180 quoting, control characters (but tab and line ends) shown as ?", function()
+    local csv_field = require("konnect.cli.audit").csv_field
+    for _, c in ipairs {
+      { nil, "" }, { "plain", "plain" }, { 42, "42" }, { "a,b", '"a,b"' }, { 'say "hi"', '"say ""hi"""' },
+      { "l1\nl2", '"l1\nl2"' }, { "t\tab", "t\tab" }, { "x\27[31m", "x?[31m" }, { "n\194\133l", "n?l" },
+    } do
+      assert.equal(c[2], csv_field(c[1]))
+    end
+  end)
+
   it("--csv: every token, a header, CRLF, RFC 4180 quoting of a name with a comma, a quote, a newline", function()
     -- alice's full name as a hostile server might send it, and a token of hers
     assert(fake.client():create(ALICE, { name = "ci", ttl_seconds = DAY }))
