@@ -114,6 +114,16 @@ describe("per-call options", function()
     -- "me" is resolved against that server, and remembered per server
     assert(c:list("me", { server_url = fake.https }))
     assert.equal(1, fake.count("GET /v3/users/me"))
+    -- the client's own server is another: asked there once, then each is remembered
+    assert(c:list("me"))
+    assert.equal(2, fake.count("GET /v3/users/me"))
+    local other = fake.client { ca_file = fake.ca }
+    for _ = 1, 2 do
+      assert(other:list("me"))
+      assert(other:list("me", { server_url = fake.https }))
+      assert(other:list("me", { server_url = fake.https }))
+    end
+    assert.equal(4, fake.count("GET /v3/users/me"), "a new client asks each server once")
   end)
 
   it("timeout beats the client's: a slow answer times out at the call's limit", function()
