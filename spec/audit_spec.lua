@@ -100,6 +100,21 @@ describe("konnect.audit", function()
     end
   end)
 
+  it("a user id from the server that is no UUID: that owner fails, nothing is sent for it, requests counts what was",
+    function()
+    local _, now = snapshot()
+    fake.fault { method = "GET", path = "^/v3/users$", status = 200, body = '{"data":[{"id":"not-a-uuid",' ..
+      '"email":"x@example.com","full_name":"X","active":true,"created_at":"2026-01-01T00:00:00Z",' ..
+      '"updated_at":"2026-01-01T00:00:00Z"}],"meta":{"page":{"number":1,"size":100,"total":1}}}' }
+    local before = fake.requests().total
+    -- (not admin: its hooks hold every answer to the contract, which this one breaks on purpose)
+    local report, _, run = audit.run(fake.client { token = fake.ADMIN_TOKEN }, { now = now })
+    assert.equal(1, #report.failures)
+    assert.equal("invalid_argument", report.failures[1].kind)
+    assert.equal("list-users-personal-access-tokens", report.failures[1].operation)
+    assert.equal(fake.requests().total - before, run.requests)
+  end)
+
   it("calls progress once per user, up to the total, with an estimate of the time left", function()
     local st, now = snapshot()
     local seen = {}
