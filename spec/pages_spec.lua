@@ -127,6 +127,14 @@ describe("paged lists", function()
     assert.equal(3, fake.count(USERS))
   end)
 
+  it("a filter's value is percent-encoded except RFC 3986's unreserved characters (- . _ ~)", function()
+    local urls = {}
+    local seen = fake.client { token = fake.ADMIN_TOKEN,
+                               hooks = { before_request = function(r) urls[#urls + 1] = r.url end } }
+    assert(seen:list_users { filter = { email = { eq = "a~b-c.d_e f+g@x.test" } } })
+    assert.matches("?filter%5Bemail%5D%5Beq%5D=a~b-c.d_e%20f%2Bg%40x.test&", urls[1], 1, true)
+  end)
+
   it("filters: the contract's per list, eq or contains, booleans; sent as filter[f][op]", function()
     local inactive = assert(admin:list_users { filter = { active = false } })
     assert.equal(48, #inactive.data)
