@@ -187,6 +187,16 @@ describe("konnect-pats --secret-file, hostile names", function()
       assert.equal("f\n", listing(dir))
     end)
 
+    it("refuses an empty path and a path with a NUL byte (EINVAL) and creates nothing", function()
+      for _, path in ipairs { "", dir .. "/f\0", dir .. "/f\0x", "\0" .. dir .. "/f" } do
+        local sf, msg, errno = core.secret_file(path, true)
+        assert.is_nil(sf, path)
+        assert.equal("secret_file: empty path or NUL byte in path: Invalid argument", msg, path)
+        assert.equal("EINVAL", errno, path)
+      end
+      assert.equal("", listing(dir), "no temporary left behind")
+    end)
+
     it("two temporaries for the same path get different, unpredictable names", function()
       local a = assert(core.secret_file(dir .. "/f", true))
       local b = assert(core.secret_file(dir .. "/f", true))
