@@ -156,7 +156,8 @@ describe("konnect.transport.http1", function()
       assert.equal(599, (http1.parse_head("HTTP/1.1 599\r\n\r\n")))
       for _, bad in ipairs { "HTTP/1.1 099 Odd\r\n\r\n", "HTTP/1.1 600 Odd\r\n\r\n", "HTTP/1.1 2000 Odd\r\n\r\n",
                              "HTTP/2 200 OK\r\n\r\n", "HTTP/1.1 20 OK\r\n\r\n", " HTTP/1.1 200 OK\r\n\r\n",
-                             "SSH-2.0-OpenSSH_9.2\r\n\r\n" } do
+                             "SSH-2.0-OpenSSH_9.2\r\n\r\n", "HTTP/1.1 200X OK\r\n\r\n", "HTTP/1.1 200\tOK\r\n\r\n",
+                             "HTTP/1.1 200.5\r\n\r\n" } do
         assert.is_nil(http1.parse_head(bad), bad)
       end
     end)

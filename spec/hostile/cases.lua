@@ -59,6 +59,9 @@ M.cases = {
   { name = "reset", expect = "network", rst = true },     -- RST instead of an answer (rst_server.lua)
   { name = "bad_status_line", expect = "network" },       -- "HTTP/1.1 abc"
   { name = "http09", expect = "network" },                -- a body without a status line
+  -- a status code run into what follows ("200X", "200\tOK"): RFC 9112 4 wants one SP after
+  -- the three digits; libcurl's parser reads "%3d" and would take it as a 200
+  { name = "status_code_run_on", expect = "network" },
 
   -- a response with more bytes than its Content-Length ("{}", then a second complete
   -- response): the connection must not be kept (a desync).  `next_call`: the same client

@@ -164,6 +164,9 @@ B.empty_reply = function() end
 B.reset = function() end -- the case is sent to rst_server.lua (a real RST); here it is a plain close
 B.bad_status_line = function(s) s:send("HTTP/1.1 abc\r\nContent-Length: 2\r\n\r\n{}") end
 B.http09 = function(s) s:send(LIST_OK) end
+B.status_code_run_on = function(s)
+  s:send("HTTP/1.1 200X OK\r\nContent-Type: application/json\r\nContent-Length: " .. #LIST_OK .. "\r\n\r\n" .. LIST_OK)
+end
 
 B.storm_1xx_then_200 = function(s)
   flood(s, "HTTP/1.1 100 Continue\r\n\r\n", 2000)
