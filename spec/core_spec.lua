@@ -269,10 +269,12 @@ describe("konnect.core", function()
       do  -- the lists are collected after the block, while the handle still points at one
         local a = assert(core.headers { "X-Probe: a" })
         local b = assert(core.headers { "X-Probe: b" })
+        local none = assert(core.headers {})  -- an empty list: nothing to set after a per-request one
         assert.equal("a", probe(a))
         assert.equal("a", probe(a))
         assert.equal("b", probe(b))
         assert.equal("t", probe({ "X-Probe: t" }))
+        assert.equal("", probe(none), "the per-request list is gone with its request")
         assert.equal("b", probe(b))
         assert.equal("", probe(nil))
         assert.equal("a", probe(a))
