@@ -136,4 +136,14 @@ return {
     to = [[elseif c >= 0xF0 or c <= 0xF4 then n, cp, min = 3, c - 0xF0, 0x10000]],
     why = "the lead bytes it then lets in (0x80-0xC1, 0xF5-0xFF) decode to a code point below 0 or above "
       .. "0x10FFFF, which the check after the loop refuses: the same verdict for every string" },
+  { file = "csrc/multi.c", from = [[lua_rawseti(L, 4, x->index);]], to = [[{}]],
+    prev = [[curl_multi_strerror(mc), 0, 0, 1);]],
+    why = "inside the mc != CURLM_OK branch of request_many: curl_multi_perform(3) fails only on out-of-memory "
+      .. "or an internal/bad-handle error, which no suite can cause (core.c's entry for the same branch)" },
+  { file = "csrc/xfer.c", from = [[else if (mstate == KC_M_GET || mstate == KC_M_HEAD)]],
+    to = [[else if (mstate == KC_M_GET && mstate == KC_M_HEAD)]],
+    why = "method then stays \"GET\" or \"HEAD\" instead of \"\": it is only stored in x->mcustom beside "
+      .. "x->mstate and compared with it (mstate GET/HEAD comes only from exactly that method, so the pair "
+      .. "matches whenever it did); CUSTOMREQUEST is never set for GET (mstate != KC_M_GET) nor HEAD (NOBODY "
+      .. "branch first): the same options reach libcurl" },
 }
