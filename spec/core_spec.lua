@@ -1177,6 +1177,34 @@ CURLcode curl_easy_setopt(CURL *h, CURLoption o, ...) {
       end
     end)
 
+    it("keeps no more idle connections than the last batch's concurrency", function()
+      -- client sockets ESTABLISHED to the server's port, from the kernel's table (/proc/net/tcp:
+      -- rem_address "ADDR:PORT" in hex, st 01 = ESTABLISHED); nginx keeps them for 75 s
+      local port = tonumber(srv.http:match(":(%d+)$"))
+      local function open_to_server()
+        local f = assert(io.open("/proc/net/tcp"))
+        local n = 0
+        for line in f:lines() do
+          local rport, st = line:match("^%s*%d+: %x+:%x+ %x+:(%x+) (%x%x)")
+          if rport and tonumber(rport, 16) == port and st == "01" then n = n + 1 end
+        end
+        f:close()
+        return n
+      end
+      local mm = assert(core.multi {})
+      local slow, quick = {}, {}
+      for i = 1, 4 do slow[i], quick[i] = { "GET", srv.http .. "/conn-slow" }, { "GET", srv.http .. "/conn" } end
+      local before = open_to_server()
+      for _, r in ipairs(mm:request_many(slow, 4)) do assert.equal(200, r.status, r.message) end
+      assert.equal(before + 4, open_to_server(), "four slow answers at once: four connections")
+      for _, case in ipairs { { conc = 2, open = 2 }, { conc = 1, open = 1 } } do
+        for _, r in ipairs(mm:request_many(quick, case.conc)) do assert.equal(200, r.status, r.message) end
+        assert.equal(before + case.open, open_to_server(), "after a batch at concurrency " .. case.conc)
+      end
+      mm:close()
+      assert.equal(before, open_to_server(), "close closes them all")
+    end)
+
     it("handles empty batches and bad arguments without raising", function()
       assert.same({}, m:request_many({}, 4))
       assert.same({}, m:request_many({}))
