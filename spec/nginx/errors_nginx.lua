@@ -1,6 +1,7 @@
 -- Error kinds, retries and response framings through the cosocket transport.
 local nginx = require "nginx.client"
 local fake = require "support.fake"
+local coreserver = require "support.coreserver"
 
 local LIST = "GET /v3/users/" .. fake.ALICE .. "/access-tokens"
 local LIST_PATH = "/v3/users/" .. fake.ALICE:gsub("%-", "%%-") .. "/access%-tokens$"
@@ -150,6 +151,16 @@ describe("cosocket transport framings (local mock)", function()
     assert.equal("mock-request", out.res.headers["x-kong-request-id"])
     assert.equal("chunked", out.res.headers["transfer-encoding"])
     assert.matches("^ngx_lua/0%.%d+%.%d+$", out.user_agent_suffix)
+  end)
+
+  it("timeout, sent = false: connecting outlasts connect_timeout (a listener whose accept queue is full)", function()
+    local q, url = coreserver.full_backlog()
+    local port = tonumber(url:match(":(%d+)$"))
+    local _, out = nginx.request("POST", "/raw", { url = url .. "/", timeout = 2, connect_timeout = 0.2 })
+    q.s:close()
+    for _, f in ipairs(q.fill) do f:close() end
+    assert.same({ kind = "timeout", sent = false }, { kind = out.terr.kind, sent = out.terr.sent })
+    assert.equal(("connecting to 127.0.0.1:%d timed out"):format(port), out.terr.message)
   end)
 
   it("terr shapes: sent = false only when nothing was written", function()
