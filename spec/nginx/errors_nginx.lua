@@ -163,6 +163,18 @@ describe("cosocket transport framings (local mock)", function()
     assert.equal(("connecting to 127.0.0.1:%d timed out"):format(port), out.terr.message)
   end)
 
+  it("the User-Agent names the ngx_lua version as major.minor.patch", function()
+    local versions, want = {}, {}
+    for v, s in pairs { [10026] = "ngx_lua/0.10.26", [9003] = "ngx_lua/0.9.3", [1002003] = "ngx_lua/1.2.3",
+                        [999999] = "ngx_lua/0.999.999", [1000000] = "ngx_lua/1.0.0", [2010000] = "ngx_lua/2.10.0" } do
+      versions[#versions + 1], want[#want + 1] = v, s
+    end
+    local _, out = nginx.request("POST", "/ua_suffix", { versions = versions })
+    assert.same(want, out.suffixes)
+    local v = out.real_version
+    assert.equal(("ngx_lua/%d.%d.%d"):format(math.floor(v / 1000000), math.floor(v / 1000) % 1000, v % 1000), out.real)
+  end)
+
   it("terr shapes: sent = false only when nothing was written", function()
     local _, out = nginx.request("POST", "/raw", { url = "http://127.0.0.1:1/" })
     assert.same({ kind = "connect", sent = false }, { kind = out.terr.kind, sent = out.terr.sent })
