@@ -197,6 +197,22 @@ describe("konnect-pats --secret-file, hostile names", function()
       assert.equal("", listing(dir), "no temporary left behind")
     end)
 
+    it("a secret file dropped without close is closed by the garbage collector (no descriptor kept)", function()
+      local function open_fds() -- this process's descriptors (the shell's parent is this interpreter)
+        local p = io.popen("ls /proc/$PPID/fd | wc -l")
+        local n = tonumber(p:read("*a"))
+        p:close()
+        return n
+      end
+      collectgarbage()
+      local before = open_fds()
+      for i = 1, 8 do assert(core.secret_file(dir .. "/dropped" .. i, i % 2 == 0)) end
+      assert.is_true(open_fds() >= before + 16, "each holds the file and its directory open")
+      collectgarbage()
+      collectgarbage()
+      assert.equal(before, open_fds())
+    end)
+
     it("two temporaries for the same path get different, unpredictable names", function()
       local a = assert(core.secret_file(dir .. "/f", true))
       local b = assert(core.secret_file(dir .. "/f", true))
