@@ -146,4 +146,14 @@ return {
       .. "x->mstate and compared with it (mstate GET/HEAD comes only from exactly that method, so the pair "
       .. "matches whenever it did); CUSTOMREQUEST is never set for GET (mstate != KC_M_GET) nor HEAD (NOBODY "
       .. "branch first): the same options reach libcurl" },
+  { file = "csrc/xfer.c", from = [[ncap = ncap > SIZE_MAX / 2 ? need : ncap * 2;]],
+    to = [[ncap = ncap > SIZE_MAX / 3 ? need : ncap * 2;]],
+    why = "differs only for a capacity over SIZE_MAX / 3 (6 EiB on 64 bits): a buffer is bounded long before by "
+      .. "max_body and the 64 KiB header cap (the append fails at its limit), so ncap * 2 is taken either way" },
+  { file = "csrc/xfer.c", from = [[if (x->slist != NULL && x->easy != NULL) {]],
+    to = [[if (x->slist != NULL && x->easy == NULL) {]],
+    why = "the handle then keeps the freed per-request list's address P, and cur_hdrs stays P: the next "
+      .. "request sets HTTPHEADER again unless its list is a prebuilt one at that very address, and then the "
+      .. "handle's pointer is that list; with easy == NULL the setopt fails harmlessly. libcurl reads the list "
+      .. "only during a transfer (CURLOPT_HTTPHEADER(3)), never between them" },
 }
