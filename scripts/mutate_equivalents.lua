@@ -156,4 +156,11 @@ return {
       .. "request sets HTTPHEADER again unless its list is a prebuilt one at that very address, and then the "
       .. "handle's pointer is that list; with easy == NULL the setopt fails harmlessly. libcurl reads the list "
       .. "only during a transfer (CURLOPT_HTTPHEADER(3)), never between them" },
+  { file = "csrc/response.c", from = [[int sent = 1;]], to = [[int sent = 0;]],
+    why = "push_curl_error's switch assigns sent on every path (its default too) before it is read: "
+      .. "the initial value is never used" },
+  { file = "csrc/multi.c", from = [[kc_xfer *x = calloc(1, sizeof *x);]], to = [[kc_xfer *x = calloc(2, sizeof *x);]],
+    why = "a zeroed slot twice the size: only the first element is used and free(x) gives back the whole block" },
+  { file = "csrc/multi.c", from = [[if (x == NULL)]], to = [[if (0)]], prev = [[kc_xfer *x = calloc(1, sizeof *x);]],
+    why = "calloc failing: no suite can make the allocator fail (as core.c's realloc check)" },
 }
