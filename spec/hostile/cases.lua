@@ -36,6 +36,9 @@ M.cases = {
   { name = "status_line_1m", expect = "too_large" },                 -- a 1 MiB status line
   { name = "head_64k_exactly", expect = "value" },     -- a head of 65536 bytes (the cap) over two reads
   { name = "head_64k_and_1", expect = "too_large" },   -- one byte more
+  -- a head the size of the cap (no blank line yet) in two writes, then close: a dropped
+  -- connection, not an oversized head (the cap is not exceeded)
+  { name = "head_64k_then_close", expect = "network" },
 
   -- bodies beyond max_body
   { name = "content_length_2g", expect = "too_large" },   -- Content-Length: 2 GiB, data follows
