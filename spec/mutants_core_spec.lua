@@ -1,8 +1,10 @@
 -- konnect.core's secret file (csrc/fs.c): behaviour the mutation run
 -- (scripts/mutate.sh) found untested.  Each test kills a mutant of
 -- scripts/mutants.lua that survived every other suite (named in the test).
--- Real files and real system calls; where the disk must fail, an LD_PRELOAD
--- shim makes fsync(2) fail with EIO in a child interpreter.
+-- Real files and real system calls; where the system must misbehave, an LD_PRELOAD
+-- shim in a child interpreter makes fsync(2) fail with EIO, hides getrandom(2)
+-- (ENOSYS), ends or fails reads of /dev/urandom, or swaps a file onto a name right
+-- after a rename.
 local core = require "konnect.core"
 local hostile = require "support.hostile"
 
