@@ -168,4 +168,11 @@ return {
     to = [[local user, pass = match(p.userinfo, "([^:]*):?(.*)$")]],
     why = "every part of the pattern can match empty and (.*)$ takes the rest: it always matches at position 1, "
       .. "the first one string.match tries, so the anchor never changes the captures" },
+  { file = "csrc/xfer.c", from = [[size_t hl, nl = 0, v = 0;]], to = [[size_t hl, nl = 1, v = 0;]],
+    why = "check_header_line sets nl on success and build_slist returns on its error before reading it: "
+      .. "the initial value is never used" },
+  { file = "csrc/xfer.c", from = [[curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, (long)x->once);]],
+    to = [[curl_easy_setopt(e, (long)x->once, CURLOPT_FRESH_CONNECT);]],
+    why = "inside #if LIBCURL_VERSION_NUM < 0x075000: not compiled with libcurl 7.80 or later (Debian 12 has "
+      .. "7.88), where CURLOPT_PREREQFUNCTION does the job" },
 }
