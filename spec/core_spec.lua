@@ -683,6 +683,19 @@ describe("konnect.core", function()
       assert.equal(200, assert(c:request("GET", srv.http .. "/json")).status)
     end)
 
+    it("reads content_type and the rate-limit headers wherever they stand in the head, first included", function()
+      for _, case in ipairs {
+        { "Content-Type: application/json\r\nX-A: 1\r\n", "application/json", true },
+        { "X-A: 1\r\nContent-Type: application/json\r\n", "application/json", true },
+        { "RateLimit-Remaining: 5\r\nContent-Type: text/plain\r\n", "text/plain", nil },
+        { "X-RateLimit-Remaining-Minute: 5\r\nX-A: 1\r\n", nil, nil },
+      } do
+        local res = assert(fetch(c, "HTTP/1.1 200 OK\r\n" .. case[1] .. "Content-Length: 2\r\n\r\n{}"))
+        assert.equal(case[2], res.content_type, case[1])
+        assert.equal(case[3], res.no_rate_limit, case[1])
+      end
+    end)
+
     it("fails differing Content-Length values as network (RFC 9112 6.3), accepts repeats of one", function()
       local bad = {
         "Content-Length: 2\r\nContent-Length: 40\r\n",
