@@ -689,6 +689,7 @@ describe("konnect.core", function()
         { "X-A: 1\r\nContent-Type: application/json\r\n", "application/json", true },
         { "RateLimit-Remaining: 5\r\nContent-Type: text/plain\r\n", "text/plain", nil },
         { "X-RateLimit-Remaining-Minute: 5\r\nX-A: 1\r\n", nil, nil },
+        { "X-RateLimix: 5\r\nRateLimiX: 5\r\n", nil, true },  -- only the whole prefix counts
       } do
         local res = assert(fetch(c, "HTTP/1.1 200 OK\r\n" .. case[1] .. "Content-Length: 2\r\n\r\n{}"))
         assert.equal(case[2], res.content_type, case[1])
