@@ -175,4 +175,7 @@ return {
     to = [[curl_easy_setopt(e, (long)x->once, CURLOPT_FRESH_CONNECT);]],
     why = "inside #if LIBCURL_VERSION_NUM < 0x075000: not compiled with libcurl 7.80 or later (Debian 12 has "
       .. "7.88), where CURLOPT_PREREQFUNCTION does the job" },
+  { file = "csrc/response.c", from = [[return reqsize > 0;]], to = [[return reqsize >= 0;]],
+    why = "inside the #else of LIBCURL_VERSION_NUM >= 0x075000: not compiled with libcurl 7.80 or later "
+      .. "(Debian 12 has 7.88), where the prereq callback's count decides" },
 }
