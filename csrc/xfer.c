@@ -238,6 +238,13 @@ static size_t on_header(char *p, size_t size, size_t nmemb, void *ud)
          * a body (HEAD, 204, 304) is not checked. */
         if (!x->head_done && !(x->status >= 100 && x->status < 200)) {
             x->head_done = 1;
+            /* a status line libcurl took but RFC 9112 4 does not ("200X",
+             * "200<TAB>OK": one SP after three digits), as in the cosocket
+             * transport's http1.parse_head */
+            if (x->status == 0) {
+                x->framing = "the response's status line is malformed";
+                return 0;
+            }
             if (x->cl_bad && !x->has_te && x->status != 204 && x->status != 304 &&
                 x->mstate != KC_M_HEAD) {
                 x->framing = "the response has conflicting or invalid Content-Length values";

@@ -23,8 +23,6 @@ return {
       .. "the call only matters on an older libcurl" },
   { file = "csrc/core.c", from = [[if (msg->msg != CURLMSG_DONE)]], to = [[if (0)]],
     why = "CURLMSG_DONE is the only message curl_multi_info_read(3) defines: the check never skips one" },
-  { file = "csrc/core.c", from = [[if (np == NULL)]], to = [[if (0)]],
-    why = "realloc failing: no suite can make the allocator fail (out-of-memory paths are valgrind's and review's)" },
   { file = "csrc/fs.c", from = [[if (fd < 0 && errno != EEXIST)]], to = [[if (!(fd < 0 && errno != EEXIST))]],
     why = "differs only when a random temporary name already exists (then it gives up instead of retrying) or "
       .. "when openat fails otherwise (then it retries KC_SF_TRIES times and fails with the same errno): no test "
@@ -144,4 +142,44 @@ return {
     to = [[drain(c, jobs, out, { next = 0 }, on_done)]],
     why = "jobs is an array from 1 (execute fills jobs[1..n]): drain takes index 0 first, finds jobs[0] nil, "
       .. "skips it and goes on from 1; the same calls in the same order" },
+  { file = "csrc/multi.c", from = [[lua_rawseti(L, 4, x->index);]], to = [[{}]],
+    prev = [[curl_multi_strerror(mc), 0, 0, 1);]],
+    why = "inside the mc != CURLM_OK branch of request_many: curl_multi_perform(3) fails only on out-of-memory "
+      .. "or an internal/bad-handle error, which no suite can cause (core.c's entry for the same branch)" },
+  { file = "csrc/xfer.c", from = [[else if (mstate == KC_M_GET || mstate == KC_M_HEAD)]],
+    to = [[else if (mstate == KC_M_GET && mstate == KC_M_HEAD)]],
+    why = "method then stays \"GET\" or \"HEAD\" instead of \"\": it is only stored in x->mcustom beside "
+      .. "x->mstate and compared with it (mstate GET/HEAD comes only from exactly that method, so the pair "
+      .. "matches whenever it did); CUSTOMREQUEST is never set for GET (mstate != KC_M_GET) nor HEAD (NOBODY "
+      .. "branch first): the same options reach libcurl" },
+  { file = "csrc/xfer.c", from = [[ncap = ncap > SIZE_MAX / 2 ? need : ncap * 2;]],
+    to = [[ncap = ncap > SIZE_MAX / 3 ? need : ncap * 2;]],
+    why = "differs only for a capacity over SIZE_MAX / 3 (6 EiB on 64 bits): a buffer is bounded long before by "
+      .. "max_body and the 64 KiB header cap (the append fails at its limit), so ncap * 2 is taken either way" },
+  { file = "csrc/xfer.c", from = [[if (x->slist != NULL && x->easy != NULL) {]],
+    to = [[if (x->slist != NULL && x->easy == NULL) {]],
+    why = "the handle then keeps the freed per-request list's address P, and cur_hdrs stays P: the next "
+      .. "request sets HTTPHEADER again unless its list is a prebuilt one at that very address, and then the "
+      .. "handle's pointer is that list; with easy == NULL the setopt fails harmlessly. libcurl reads the list "
+      .. "only during a transfer (CURLOPT_HTTPHEADER(3)), never between them" },
+  { file = "csrc/response.c", from = [[int sent = 1;]], to = [[int sent = 0;]],
+    why = "push_curl_error's switch assigns sent on every path (its default too) before it is read: "
+      .. "the initial value is never used" },
+  { file = "csrc/multi.c", from = [[kc_xfer *x = calloc(1, sizeof *x);]], to = [[kc_xfer *x = calloc(2, sizeof *x);]],
+    why = "a zeroed slot twice the size: only the first element is used and free(x) gives back the whole block" },
+  { file = "lua/konnect/transport/cosocket.lua",
+    from = [[local user, pass = match(p.userinfo, "^([^:]*):?(.*)$")]],
+    to = [[local user, pass = match(p.userinfo, "([^:]*):?(.*)$")]],
+    why = "every part of the pattern can match empty and (.*)$ takes the rest: it always matches at position 1, "
+      .. "the first one string.match tries, so the anchor never changes the captures" },
+  { file = "csrc/xfer.c", from = [[size_t hl, nl = 0, v = 0;]], to = [[size_t hl, nl = 1, v = 0;]],
+    why = "check_header_line sets nl on success and build_slist returns on its error before reading it: "
+      .. "the initial value is never used" },
+  { file = "csrc/xfer.c", from = [[curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, (long)x->once);]],
+    to = [[curl_easy_setopt(e, (long)x->once, CURLOPT_FRESH_CONNECT);]],
+    why = "inside #if LIBCURL_VERSION_NUM < 0x075000: not compiled with libcurl 7.80 or later (Debian 12 has "
+      .. "7.88), where CURLOPT_PREREQFUNCTION does the job" },
+  { file = "csrc/response.c", from = [[return reqsize > 0;]], to = [[return reqsize >= 0;]],
+    why = "inside the #else of LIBCURL_VERSION_NUM >= 0x075000: not compiled with libcurl 7.80 or later "
+      .. "(Debian 12 has 7.88), where the prereq callback's count decides" },
 }

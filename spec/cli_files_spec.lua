@@ -187,6 +187,36 @@ describe("konnect-pats --secret-file, hostile names", function()
       assert.equal("f\n", listing(dir))
     end)
 
+    it("refuses an empty path and a path with a NUL byte (EINVAL) and creates nothing", function()
+      for _, path in ipairs { "", dir .. "/f\0", dir .. "/f\0x", "\0" .. dir .. "/f" } do
+        local sf, msg, errno = core.secret_file(path, true)
+        assert.is_nil(sf, path)
+        assert.equal("secret_file: empty path or NUL byte in path: Invalid argument", msg, path)
+        assert.equal("EINVAL", errno, path)
+      end
+      assert.equal("", listing(dir), "no temporary left behind")
+    end)
+
+    it("a secret file dropped without close is closed by the garbage collector (no descriptor kept)", function()
+      local function open_fds() -- this process's descriptors (the shell's parent is this interpreter)
+        local p = io.popen("ls /proc/$PPID/fd | wc -l")
+        local n = tonumber(p:read("*a"))
+        p:close()
+        return n
+      end
+      collectgarbage()
+      collectgarbage()
+      local before = open_fds()
+      local held = {} -- held until all are counted: a collection in the loop must not close one early
+      for i = 1, 8 do held[i] = assert(core.secret_file(dir .. "/dropped" .. i, i % 2 == 0)) end
+      assert.is_true(open_fds() >= before + 2 * #held, "each holds the file and its directory open")
+      held = nil -- luacheck: ignore 311
+      collectgarbage()
+      collectgarbage()
+      local after = open_fds()
+      assert.is_true(after <= before, after .. " descriptors open, " .. before .. " before")
+    end)
+
     it("two temporaries for the same path get different, unpredictable names", function()
       local a = assert(core.secret_file(dir .. "/f", true))
       local b = assert(core.secret_file(dir .. "/f", true))

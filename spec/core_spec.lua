@@ -269,10 +269,12 @@ describe("konnect.core", function()
       do  -- the lists are collected after the block, while the handle still points at one
         local a = assert(core.headers { "X-Probe: a" })
         local b = assert(core.headers { "X-Probe: b" })
+        local none = assert(core.headers {})  -- an empty list: nothing to set after a per-request one
         assert.equal("a", probe(a))
         assert.equal("a", probe(a))
         assert.equal("b", probe(b))
         assert.equal("t", probe({ "X-Probe: t" }))
+        assert.equal("", probe(none), "the per-request list is gone with its request")
         assert.equal("b", probe(b))
         assert.equal("", probe(nil))
         assert.equal("a", probe(a))
@@ -679,6 +681,20 @@ describe("konnect.core", function()
       end
       -- the handle still works
       assert.equal(200, assert(c:request("GET", srv.http .. "/json")).status)
+    end)
+
+    it("reads content_type and the rate-limit headers wherever they stand in the head, first included", function()
+      for _, case in ipairs {
+        { "Content-Type: application/json\r\nX-A: 1\r\n", "application/json", true },
+        { "X-A: 1\r\nContent-Type: application/json\r\n", "application/json", true },
+        { "RateLimit-Remaining: 5\r\nContent-Type: text/plain\r\n", "text/plain", nil },
+        { "X-RateLimit-Remaining-Minute: 5\r\nX-A: 1\r\n", nil, nil },
+        { "X-RateLimix: 5\r\nRateLimiX: 5\r\n", nil, true },  -- only the whole prefix counts
+      } do
+        local res = assert(fetch(c, "HTTP/1.1 200 OK\r\n" .. case[1] .. "Content-Length: 2\r\n\r\n{}"))
+        assert.equal(case[2], res.content_type, case[1])
+        assert.equal(case[3], res.no_rate_limit, case[1])
+      end
     end)
 
     it("fails differing Content-Length values as network (RFC 9112 6.3), accepts repeats of one", function()
@@ -1173,6 +1189,34 @@ CURLcode curl_easy_setopt(CURL *h, CURLoption o, ...) {
         assert.is_true(count_keys(conns) <= case.n / 2, count_keys(conns) .. " connections for " .. case.url)
         mm:close()
       end
+    end)
+
+    it("keeps no more idle connections than the last batch's concurrency", function()
+      -- client sockets ESTABLISHED to the server's port, from the kernel's table (/proc/net/tcp:
+      -- rem_address "ADDR:PORT" in hex, st 01 = ESTABLISHED); nginx keeps them for 75 s
+      local port = tonumber(srv.http:match(":(%d+)$"))
+      local function open_to_server()
+        local f = assert(io.open("/proc/net/tcp"))
+        local n = 0
+        for line in f:lines() do
+          local rport, st = line:match("^%s*%d+: %x+:%x+ %x+:(%x+) (%x%x)")
+          if rport and tonumber(rport, 16) == port and st == "01" then n = n + 1 end
+        end
+        f:close()
+        return n
+      end
+      local mm = assert(core.multi {})
+      local slow, quick = {}, {}
+      for i = 1, 4 do slow[i], quick[i] = { "GET", srv.http .. "/conn-slow" }, { "GET", srv.http .. "/conn" } end
+      local before = open_to_server()
+      for _, r in ipairs(mm:request_many(slow, 4)) do assert.equal(200, r.status, r.message) end
+      assert.equal(before + 4, open_to_server(), "four slow answers at once: four connections")
+      for _, case in ipairs { { conc = 2, open = 2 }, { conc = 1, open = 1 } } do
+        for _, r in ipairs(mm:request_many(quick, case.conc)) do assert.equal(200, r.status, r.message) end
+        assert.equal(before + case.open, open_to_server(), "after a batch at concurrency " .. case.conc)
+      end
+      mm:close()
+      assert.equal(before, open_to_server(), "close closes them all")
     end)
 
     it("handles empty batches and bad arguments without raising", function()

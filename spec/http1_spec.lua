@@ -120,6 +120,8 @@ describe("konnect.transport.http1", function()
         { "X-S 1\r\n", "malformed header block" },
         { "X-S: 1\n", "malformed header block" },
         { "X-S: 1\r\nX-T: 2", "malformed header block" },
+        { "X-S: 1\nX-T: 2\r\n", "malformed header block" },
+        { "X-S: 1\nHost: evil\r\n", "malformed header block" },
         { "Bad Name: 1\r\n", 'invalid header name "Bad Name"' },
         { "X-S: a\0b\r\n", "the X-S header must not contain control characters (CR, LF, NUL, …)" },
         { "Content-Length: 5\r\n", "the Content-Length header is the transport's own" },
@@ -144,16 +146,18 @@ describe("konnect.transport.http1", function()
 
     it("parse_head: status, minor version, lower-cased names, trimmed values, repeats joined", function()
       local status, h, minor = http1.parse_head("HTTP/1.0 404 Not Found\r\nContent-Type :  text/plain \t\r\n"
-        .. "X-Multi: a\r\nx-multi: b\r\nX-Empty:\r\n folded continuation: ignored\r\nno colon here\r\n"
-        .. "\tX-Tab: also a continuation\r\nX-Last: z\n\r\n")
+        .. "X-Multi: a\r\nx-multi: b\r\nX-Empty:\r\nX-Htab:\t\tv\t\r\n"
+        .. " folded continuation: ignored\r\nno colon here\r\n\tX-Tab: also a continuation\r\nX-Last: z\n\r\n")
       assert.equal(404, status)
       assert.equal(0, minor)
-      assert.same({ ["content-type"] = "text/plain", ["x-multi"] = "a, b", ["x-empty"] = "", ["x-last"] = "z" }, h)
+      assert.same({ ["content-type"] = "text/plain", ["x-multi"] = "a, b", ["x-empty"] = "",
+                    ["x-htab"] = "v", ["x-last"] = "z" }, h)
       assert.equal(204, (http1.parse_head("HTTP/1.1 204 No Content\r\n\r\n")))
       assert.equal(599, (http1.parse_head("HTTP/1.1 599\r\n\r\n")))
       for _, bad in ipairs { "HTTP/1.1 099 Odd\r\n\r\n", "HTTP/1.1 600 Odd\r\n\r\n", "HTTP/1.1 2000 Odd\r\n\r\n",
                              "HTTP/2 200 OK\r\n\r\n", "HTTP/1.1 20 OK\r\n\r\n", " HTTP/1.1 200 OK\r\n\r\n",
-                             "SSH-2.0-OpenSSH_9.2\r\n\r\n" } do
+                             "SSH-2.0-OpenSSH_9.2\r\n\r\n", "HTTP/1.1 200X OK\r\n\r\n", "HTTP/1.1 200\tOK\r\n\r\n",
+                             "HTTP/1.1 200.5\r\n\r\n" } do
         assert.is_nil(http1.parse_head(bad), bad)
       end
     end)

@@ -36,6 +36,9 @@ M.cases = {
   { name = "status_line_1m", expect = "too_large" },                 -- a 1 MiB status line
   { name = "head_64k_exactly", expect = "value" },     -- a head of 65536 bytes (the cap) over two reads
   { name = "head_64k_and_1", expect = "too_large" },   -- one byte more
+  -- a head the size of the cap (no blank line yet) in two writes, then close: a dropped
+  -- connection, not an oversized head (the cap is not exceeded)
+  { name = "head_64k_then_close", expect = "network" },
 
   -- bodies beyond max_body
   { name = "content_length_2g", expect = "too_large" },   -- Content-Length: 2 GiB, data follows
@@ -59,6 +62,9 @@ M.cases = {
   { name = "reset", expect = "network", rst = true },     -- RST instead of an answer (rst_server.lua)
   { name = "bad_status_line", expect = "network" },       -- "HTTP/1.1 abc"
   { name = "http09", expect = "network" },                -- a body without a status line
+  -- a status code run into what follows ("200X", "200\tOK"): RFC 9112 4 wants one SP after
+  -- the three digits; libcurl's parser reads "%3d" and would take it as a 200
+  { name = "status_code_run_on", expect = "network" },
 
   -- a response with more bytes than its Content-Length ("{}", then a second complete
   -- response): the connection must not be kept (a desync).  `next_call`: the same client

@@ -115,6 +115,14 @@ local function head_of_size(size)
 end
 B.head_64k_exactly = head_of_size(65536)
 B.head_64k_and_1 = head_of_size(65537)
+B.head_64k_then_close = function(s)
+  local start = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nX-Pad: "
+  local block = start .. string.rep("p", 65536 - #start - 2) .. "\r\n"
+  assert(#block == 65536)
+  s:send(block:sub(1, 40000))
+  ngx.sleep(0.05)
+  s:send(block:sub(40001))
+end
 B.status_line_1m = flooding("HTTP/1.1 200 ", string.rep("O", 65536), 16, "\r\nContent-Length: 2\r\n\r\n{}")
 
 B.content_length_2g = flooding(
@@ -164,6 +172,9 @@ B.empty_reply = function() end
 B.reset = function() end -- the case is sent to rst_server.lua (a real RST); here it is a plain close
 B.bad_status_line = function(s) s:send("HTTP/1.1 abc\r\nContent-Length: 2\r\n\r\n{}") end
 B.http09 = function(s) s:send(LIST_OK) end
+B.status_code_run_on = function(s)
+  s:send("HTTP/1.1 200X OK\r\nContent-Type: application/json\r\nContent-Length: " .. #LIST_OK .. "\r\n\r\n" .. LIST_OK)
+end
 
 B.storm_1xx_then_200 = function(s)
   flood(s, "HTTP/1.1 100 Continue\r\n\r\n", 2000)

@@ -1,6 +1,7 @@
 -- Error kinds, retries and response framings through the cosocket transport.
 local nginx = require "nginx.client"
 local fake = require "support.fake"
+local coreserver = require "support.coreserver"
 
 local LIST = "GET /v3/users/" .. fake.ALICE .. "/access-tokens"
 local LIST_PATH = "/v3/users/" .. fake.ALICE:gsub("%-", "%%-") .. "/access%-tokens$"
@@ -150,6 +151,28 @@ describe("cosocket transport framings (local mock)", function()
     assert.equal("mock-request", out.res.headers["x-kong-request-id"])
     assert.equal("chunked", out.res.headers["transfer-encoding"])
     assert.matches("^ngx_lua/0%.%d+%.%d+$", out.user_agent_suffix)
+  end)
+
+  it("timeout, sent = false: connecting outlasts connect_timeout (a listener whose accept queue is full)", function()
+    local q, url = coreserver.full_backlog()
+    local port = tonumber(url:match(":(%d+)$"))
+    local _, out = nginx.request("POST", "/raw", { url = url .. "/", timeout = 2, connect_timeout = 0.2 })
+    q.s:close()
+    for _, f in ipairs(q.fill) do f:close() end
+    assert.same({ kind = "timeout", sent = false }, { kind = out.terr.kind, sent = out.terr.sent })
+    assert.equal(("connecting to 127.0.0.1:%d timed out"):format(port), out.terr.message)
+  end)
+
+  it("the User-Agent names the ngx_lua version as major.minor.patch", function()
+    local versions, want = {}, {}
+    for v, s in pairs { [10026] = "ngx_lua/0.10.26", [9003] = "ngx_lua/0.9.3", [1002003] = "ngx_lua/1.2.3",
+                        [999999] = "ngx_lua/0.999.999", [1000000] = "ngx_lua/1.0.0", [2010000] = "ngx_lua/2.10.0" } do
+      versions[#versions + 1], want[#want + 1] = v, s
+    end
+    local _, out = nginx.request("POST", "/ua_suffix", { versions = versions })
+    assert.same(want, out.suffixes)
+    local v = out.real_version
+    assert.equal(("ngx_lua/%d.%d.%d"):format(math.floor(v / 1000000), math.floor(v / 1000) % 1000, v % 1000), out.real)
   end)
 
   it("terr shapes: sent = false only when nothing was written", function()

@@ -172,7 +172,7 @@ end
 -- Plain finds, not patterns per line (3x faster); linear in the head's size
 -- whatever its shape (the next colon is searched for once, not per line).
 function _M.parse_head(head)
-  local mi, code, pos = match(head, "^HTTP/1%.(%d) ([1-5]%d%d)%f[^%d][^\n]*\n()")
+  local mi, code, pos = match(head, "^HTTP/1%.(%d) ([1-5]%d%d)%f[ \r\n][^\n]*\n()")
   if not mi then return nil end
   local headers, len, colon = {}, #head, 0
   while pos <= len do

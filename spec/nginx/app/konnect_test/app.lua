@@ -227,6 +227,21 @@ function _M.call_in_log()
   ngx.shared.konnect_test:set("log", cjson.encode(out))
 end
 
+-- the cosocket transport's User-Agent suffix for other ngx_lua versions: { versions = { n, … } }
+-- -> { suffixes = { … } }.  ngx.config.ngx_lua_version encodes 0.9.3 as 9003 (lua-nginx-module's
+-- README, "ngx.config.ngx_lua_version"); set for the call only, then put back.
+function _M.ua_suffix()
+  local spec = read_spec()
+  local cosocket = require "konnect.transport.cosocket"
+  local real, out = ngx.config.ngx_lua_version, {}
+  for i, v in ipairs(spec.versions or {}) do
+    ngx.config.ngx_lua_version = v
+    out[i] = cosocket.user_agent_suffix()
+  end
+  ngx.config.ngx_lua_version = real
+  return reply({ suffixes = out, real = cosocket.user_agent_suffix(), real_version = real })
+end
+
 function _M.recorded()
   local key = ngx.var.arg_key or "init_worker"
   local v = ngx.shared.konnect_test:get(key)
