@@ -224,9 +224,14 @@ describe("mutants (core.secret_file)", function()
     local n1, n2 = out:match("^made made (%.f%.[%w_-]+) (%.f%.[%w_-]+)$")
     assert.is_truthy(n1, out)
     assert.are_not.equal(n1, n2)
-    for _, how in ipairs { "eof", "eio" } do
-      assert.equal("EIO EIO: no random bytes for a temporary name: Input/output error",
-        shimmed("KC_NO_GETRANDOM=1 KC_URANDOM=" .. how, code), how)
+    -- LuaJIT seeds its own PRNG from getrandom or /dev/urandom when it creates a state
+    -- (lj_prng_seed_secure, src/lj_prng.c) and cannot start without them: that half runs on
+    -- the PUC interpreters only
+    if not jit then
+      for _, how in ipairs { "eof", "eio" } do
+        assert.equal("EIO EIO: no random bytes for a temporary name: Input/output error",
+          shimmed("KC_NO_GETRANDOM=1 KC_URANDOM=" .. how, code), how)
+      end
     end
     assert.equal("", read_cmd("ls -A " .. q(dir .. "/rnd")), "a temporary was left")
   end)
