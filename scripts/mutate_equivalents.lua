@@ -16,12 +16,12 @@ return {
     to = [[if false then return nil, "too_large", true end]],
     why = "on this path the head ends inside the first read, which asks for READ_CHUNK (64 KiB) bytes at most: "
       .. "e <= 65536 = MAX_HEADER_BYTES, so the check can never be true (it guards a change of either constant)" },
-  { file = "csrc/core.c",
+  { file = "csrc/multi.c",
     from = [[curl_multi_setopt(m->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);]],
     to = [[{}]],
     why = "CURLPIPE_MULTIPLEX is libcurl's default since 7.62.0 (CURLMOPT_PIPELINING(3)); Debian 12 has 7.88: "
       .. "the call only matters on an older libcurl" },
-  { file = "csrc/core.c", from = [[if (msg->msg != CURLMSG_DONE)]], to = [[if (0)]],
+  { file = "csrc/multi.c", from = [[if (msg->msg != CURLMSG_DONE)]], to = [[if (0)]],
     why = "CURLMSG_DONE is the only message curl_multi_info_read(3) defines: the check never skips one" },
   { file = "csrc/fs.c", from = [[if (fd < 0 && errno != EEXIST)]], to = [[if (!(fd < 0 && errno != EEXIST))]],
     why = "differs only when a random temporary name already exists (then it gives up instead of retrying) or "
@@ -45,13 +45,14 @@ return {
     to = [[if k ~= "headers" and k ~= "request_id" then  end]],
     why = "reading any other absent field then builds headers and request_id early and returns m[k], still nil: "
       .. "the same values, only the lazy build is lost" },
-  { file = "csrc/core.c", from = [[if (n <= m->npool)]], to = [[if (n < m->npool)]],
+  { file = "csrc/multi.c", from = [[if (n <= m->npool)]], to = [[if (n < m->npool)]],
     why = "n == npool then reallocs the pool to the size it has and adds no slot: the same pool" },
-  { file = "csrc/core.c", from = [[curl_multi_setopt(m->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)conc);]],
+  { file = "csrc/multi.c", from = [[curl_multi_setopt(m->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)conc);]],
     to = [[{}]],
-    why = "the run loop never has more than conc transfers in flight (inflight < conc) and every one goes to "
-      .. "the same host: the per-host cap can never bind (CURLMOPT_MAX_TOTAL_CONNECTIONS stays)" },
-  { file = "csrc/core.c", from = [[if (mc != CURLM_OK) {]], to = [[if (0) {]],
+    why = "CURLMOPT_MAX_TOTAL_CONNECTIONS is set to the same conc on the next line, and a host's connections "
+      .. "are some of all connections: whenever the per-host cap would bind the total cap binds too (libcurl "
+      .. "checks both before opening one); the run loop never has more than conc transfers in flight" },
+  { file = "csrc/multi.c", from = [[if (mc != CURLM_OK) {]], to = [[if (0) {]],
     why = "curl_multi_perform(3) fails only on out-of-memory or an internal/bad-handle error: no suite can "
       .. "make it fail" },
   { file = "csrc/fs.c", from = [[return 1;]], to = [[return 2;]], prev = [[lua_pushboolean(L, 1);]],
@@ -83,7 +84,7 @@ return {
     to = [[if false then st.fixed = { t = t, sets = sets } end]],
     why = "st.fixed caches the choice; without it every call selects again and gets the same transport and sets "
       .. "(load caches them per name)" },
-  { file = "csrc/core.c", from = [[KC_SET(e, CURLOPT_SSL_VERIFYHOST, 2L);]], to = [[KC_SET(e, CURLOPT_SSL_VERIFYHOST, 1L);]],
+  { file = "csrc/xfer.c", from = [[KC_SET(e, CURLOPT_SSL_VERIFYHOST, 2L);]], to = [[KC_SET(e, CURLOPT_SSL_VERIFYHOST, 1L);]],
     why = "CURLOPT_SSL_VERIFYHOST(3): since libcurl 7.66.0 the value 1 is treated as 2 (Debian 12 has 7.88)" },
   -- seed 31001
   { file = "csrc/core.c", from = [[p = lua_touserdata(L, idx < 0 && idx > LUA_REGISTRYINDEX ? idx - 1 : idx);]],
@@ -182,4 +183,13 @@ return {
   { file = "csrc/response.c", from = [[return reqsize > 0;]], to = [[return reqsize >= 0;]],
     why = "inside the #else of LIBCURL_VERSION_NUM >= 0x075000: not compiled with libcurl 7.80 or later "
       .. "(Debian 12 has 7.88), where the prereq callback's count decides" },
+  -- seed 61001
+  { file = "csrc/multi.c", from = [[x->attached = 0;]], to = [[x->attached = 1;]],
+    before = { [[curl_multi_remove_handle(m->multi, x->easy);]],
+               [[if (ours && x->attached && m->multi != NULL && x->easy != NULL)]] },
+    why = "in multi_release, after the handle left the CURLM: the loop below calls kc_xfer_release on the same "
+      .. "slot (it sets attached = 0 again) and frees it; nothing reads attached in between" },
+  { file = "csrc/xfer.c", from = [[x->replay_blocked = 1;]], to = [[x->replay_blocked = 2;]],
+    why = "replay_blocked is only read as a truth value (response.c: if (x->replay_blocked)) and reset to 0 "
+      .. "before every request" },
 }
