@@ -5,6 +5,8 @@
 -- same text occurs at several places, `prev` (the code line before) or `before` (up to
 -- 3 code lines before, the nearest first) says which.  An entry
 -- whose text no longer occurs simply stops matching: drop it when you see it.
+local PROTOCOLS_ELSE = "inside the #else of LIBCURL_VERSION_NUM >= 0x075500: not compiled with libcurl 7.85 or later "
+  .. "(Debian 12 has 7.88), where CURLOPT_PROTOCOLS_STR / CURLOPT_REDIR_PROTOCOLS_STR say http,https"
 return {
   { file = "lua/konnect/cli.lua",
     from = [[local kind, msg = (line or ""):match("^konnect%-pats: ([%w_]+)[^:]*: (.*)$")]],
@@ -192,4 +194,35 @@ return {
   { file = "csrc/xfer.c", from = [[x->replay_blocked = 1;]], to = [[x->replay_blocked = 2;]],
     why = "replay_blocked is only read as a truth value (response.c: if (x->replay_blocked)) and reset to 0 "
       .. "before every request" },
+  { file = "csrc/xfer.c", from = [[if (mstate != x->mstate || strcmp(method, x->mcustom) != 0) {]],
+    to = [[if (mstate != x->mstate || strcmp(x->mcustom, method) != 0) {]],
+    why = "strcmp(a, b) != 0 exactly when strcmp(b, a) != 0 (C11 7.24.4.2: the sign flips, zero stays zero)" },
+  -- CURLOPT_PROTOCOLS / REDIR_PROTOCOLS: every mutant of the two lines in the #else of
+  -- LIBCURL_VERSION_NUM >= 0x075500 (not compiled with libcurl 7.85 or later; Debian 12 has 7.88,
+  -- where CURLOPT_PROTOCOLS_STR and REDIR_PROTOCOLS_STR say http,https)
+  { file = "csrc/xfer.c", from = [[KC_SET(e, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));]],
+    to = [[KC_SET(e, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP));]], why = PROTOCOLS_ELSE },
+  { file = "csrc/xfer.c", from = [[KC_SET(e, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));]],
+    to = [[KC_SET(e, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTPS));]], why = PROTOCOLS_ELSE },
+  { file = "csrc/xfer.c", from = [[KC_SET(e, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));]],
+    to = [[KC_SET(CURLOPT_PROTOCOLS, e, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));]], why = PROTOCOLS_ELSE },
+  { file = "csrc/xfer.c", from = [[KC_SET(e, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));]],
+    to = [[KC_SET(e, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS), CURLOPT_PROTOCOLS);]], why = PROTOCOLS_ELSE },
+  { file = "csrc/xfer.c", from = [[KC_SET(e, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));]],
+    to = [[{}]], why = PROTOCOLS_ELSE },
+  { file = "csrc/xfer.c", from = [[KC_SET(e, CURLOPT_REDIR_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));]],
+    to = [[KC_SET(e, CURLOPT_REDIR_PROTOCOLS, (long)(CURLPROTO_HTTP));]], why = PROTOCOLS_ELSE },
+  { file = "csrc/xfer.c", from = [[KC_SET(e, CURLOPT_REDIR_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));]],
+    to = [[KC_SET(e, CURLOPT_REDIR_PROTOCOLS, (long)(CURLPROTO_HTTPS));]], why = PROTOCOLS_ELSE },
+  { file = "csrc/xfer.c", from = [[KC_SET(e, CURLOPT_REDIR_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));]],
+    to = [[KC_SET(CURLOPT_REDIR_PROTOCOLS, e, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));]], why = PROTOCOLS_ELSE },
+  { file = "csrc/xfer.c", from = [[KC_SET(e, CURLOPT_REDIR_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));]],
+    to = [[KC_SET(e, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS), CURLOPT_REDIR_PROTOCOLS);]], why = PROTOCOLS_ELSE },
+  { file = "csrc/xfer.c", from = [[KC_SET(e, CURLOPT_REDIR_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));]],
+    to = [[{}]], why = PROTOCOLS_ELSE },
+  { file = "csrc/xfer.c", from = [[size_t ncap = b->cap ? b->cap : 4096;]], to = [[size_t ncap = b->cap ? b->cap : 4095;]],
+    why = "only the first capacity of a buffer changes; the loop below still doubles it to at least the bytes needed "
+      .. "and caps it at the limit the same way: every append keeps the same bytes, no result differs" },
+  { file = "csrc/conn.c", from = [[c->closed = 1;]], to = [[c->closed = 2;]],
+    why = "closed is only read as a truth value (if (!c->closed), if (c->closed)) and never reset" },
 }
