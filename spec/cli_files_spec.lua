@@ -233,6 +233,35 @@ describe("konnect-pats --secret-file, hostile names", function()
       assert.is_true(after <= before, after .. " descriptors open, " .. before .. " before")
     end)
 
+    it("made with standard input closed (a daemon), its directory on descriptor 0 is closed with it", function()
+      -- in a process of its own: fd 0 closed, so open() hands the directory descriptor 0
+      local script = dir .. "/fd0.lua"
+      spit(script, [[
+local core = require "konnect.core"
+local function fd0() -- what descriptor 0 of this process is now
+  local p = io.popen("readlink /proc/$PPID/fd/0")
+  local s = p:read("*l")
+  p:close()
+  return s
+end
+local sf = assert(core.secret_file(arg[1], true))
+local during = fd0()
+assert(sf:abort())
+assert(sf:close())
+io.write(during, "\n", tostring(fd0()), "\n")
+]])
+      local p = io.popen("cd " .. q(dir) .. " && LUA_CPATH=" .. q(package.cpath) .. " " .. h.LUA .. " " ..
+        q(script) .. " " .. q(dir .. "/f") .. " <&- 2>&1")
+      local during, after = p:read("*l"), p:read("*l")
+      p:close()
+      local rp = io.popen("readlink -f " .. q(dir))
+      local real = rp:read("*l")
+      rp:close()
+      assert.equal(real, during, "the directory is descriptor 0 while the file is open")
+      assert.is_truthy(after)
+      assert.are_not.equal(real, after, "descriptor 0 is closed with the file")
+    end)
+
     it("two temporaries for the same path get different, unpredictable names", function()
       local a = assert(core.secret_file(dir .. "/f", true))
       local b = assert(core.secret_file(dir .. "/f", true))
