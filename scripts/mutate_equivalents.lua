@@ -5,6 +5,8 @@
 -- same text occurs at several places, `prev` (the code line before) or `before` (up to
 -- 3 code lines before, the nearest first) says which.  An entry
 -- whose text no longer occurs simply stops matching: drop it when you see it.
+local PROTOCOLS_ELSE = "inside the #else of LIBCURL_VERSION_NUM >= 0x075500: not compiled with libcurl 7.85 or later "
+  .. "(Debian 12 has 7.88), where CURLOPT_PROTOCOLS_STR / CURLOPT_REDIR_PROTOCOLS_STR say http,https"
 return {
   { file = "lua/konnect/cli.lua",
     from = [[local kind, msg = (line or ""):match("^konnect%-pats: ([%w_]+)[^:]*: (.*)$")]],
@@ -16,12 +18,12 @@ return {
     to = [[if false then return nil, "too_large", true end]],
     why = "on this path the head ends inside the first read, which asks for READ_CHUNK (64 KiB) bytes at most: "
       .. "e <= 65536 = MAX_HEADER_BYTES, so the check can never be true (it guards a change of either constant)" },
-  { file = "csrc/core.c",
+  { file = "csrc/multi.c",
     from = [[curl_multi_setopt(m->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);]],
     to = [[{}]],
     why = "CURLPIPE_MULTIPLEX is libcurl's default since 7.62.0 (CURLMOPT_PIPELINING(3)); Debian 12 has 7.88: "
       .. "the call only matters on an older libcurl" },
-  { file = "csrc/core.c", from = [[if (msg->msg != CURLMSG_DONE)]], to = [[if (0)]],
+  { file = "csrc/multi.c", from = [[if (msg->msg != CURLMSG_DONE)]], to = [[if (0)]],
     why = "CURLMSG_DONE is the only message curl_multi_info_read(3) defines: the check never skips one" },
   { file = "csrc/fs.c", from = [[if (fd < 0 && errno != EEXIST)]], to = [[if (!(fd < 0 && errno != EEXIST))]],
     why = "differs only when a random temporary name already exists (then it gives up instead of retrying) or "
@@ -45,13 +47,14 @@ return {
     to = [[if k ~= "headers" and k ~= "request_id" then  end]],
     why = "reading any other absent field then builds headers and request_id early and returns m[k], still nil: "
       .. "the same values, only the lazy build is lost" },
-  { file = "csrc/core.c", from = [[if (n <= m->npool)]], to = [[if (n < m->npool)]],
+  { file = "csrc/multi.c", from = [[if (n <= m->npool)]], to = [[if (n < m->npool)]],
     why = "n == npool then reallocs the pool to the size it has and adds no slot: the same pool" },
-  { file = "csrc/core.c", from = [[curl_multi_setopt(m->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)conc);]],
+  { file = "csrc/multi.c", from = [[curl_multi_setopt(m->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)conc);]],
     to = [[{}]],
-    why = "the run loop never has more than conc transfers in flight (inflight < conc) and every one goes to "
-      .. "the same host: the per-host cap can never bind (CURLMOPT_MAX_TOTAL_CONNECTIONS stays)" },
-  { file = "csrc/core.c", from = [[if (mc != CURLM_OK) {]], to = [[if (0) {]],
+    why = "CURLMOPT_MAX_TOTAL_CONNECTIONS is set to the same conc on the next line, and a host's connections "
+      .. "are some of all connections: whenever the per-host cap would bind the total cap binds too (libcurl "
+      .. "checks both before opening one); the run loop never has more than conc transfers in flight" },
+  { file = "csrc/multi.c", from = [[if (mc != CURLM_OK) {]], to = [[if (0) {]],
     why = "curl_multi_perform(3) fails only on out-of-memory or an internal/bad-handle error: no suite can "
       .. "make it fail" },
   { file = "csrc/fs.c", from = [[return 1;]], to = [[return 2;]], prev = [[lua_pushboolean(L, 1);]],
@@ -83,7 +86,7 @@ return {
     to = [[if false then st.fixed = { t = t, sets = sets } end]],
     why = "st.fixed caches the choice; without it every call selects again and gets the same transport and sets "
       .. "(load caches them per name)" },
-  { file = "csrc/core.c", from = [[KC_SET(e, CURLOPT_SSL_VERIFYHOST, 2L);]], to = [[KC_SET(e, CURLOPT_SSL_VERIFYHOST, 1L);]],
+  { file = "csrc/xfer.c", from = [[KC_SET(e, CURLOPT_SSL_VERIFYHOST, 2L);]], to = [[KC_SET(e, CURLOPT_SSL_VERIFYHOST, 1L);]],
     why = "CURLOPT_SSL_VERIFYHOST(3): since libcurl 7.66.0 the value 1 is treated as 2 (Debian 12 has 7.88)" },
   -- seed 31001
   { file = "csrc/core.c", from = [[p = lua_touserdata(L, idx < 0 && idx > LUA_REGISTRYINDEX ? idx - 1 : idx);]],
@@ -182,4 +185,48 @@ return {
   { file = "csrc/response.c", from = [[return reqsize > 0;]], to = [[return reqsize >= 0;]],
     why = "inside the #else of LIBCURL_VERSION_NUM >= 0x075000: not compiled with libcurl 7.80 or later "
       .. "(Debian 12 has 7.88), where the prereq callback's count decides" },
+  -- seed 61001
+  { file = "csrc/multi.c", from = [[x->attached = 0;]], to = [[x->attached = 1;]],
+    before = { [[curl_multi_remove_handle(m->multi, x->easy);]],
+               [[if (ours && x->attached && m->multi != NULL && x->easy != NULL)]] },
+    why = "in multi_release, after the handle left the CURLM: the loop below calls kc_xfer_release on the same "
+      .. "slot (it sets attached = 0 again) and frees it; nothing reads attached in between" },
+  { file = "csrc/xfer.c", from = [[x->replay_blocked = 1;]], to = [[x->replay_blocked = 2;]],
+    why = "replay_blocked is only read as a truth value (response.c: if (x->replay_blocked)) and reset to 0 "
+      .. "before every request" },
+  { file = "csrc/xfer.c", from = [[if (mstate != x->mstate || strcmp(method, x->mcustom) != 0) {]],
+    to = [[if (mstate != x->mstate || strcmp(x->mcustom, method) != 0) {]],
+    why = "strcmp(a, b) != 0 exactly when strcmp(b, a) != 0 (C11 7.24.4.2: the sign flips, zero stays zero)" },
+  -- CURLOPT_PROTOCOLS / REDIR_PROTOCOLS: every mutant of the two lines in the #else of
+  -- LIBCURL_VERSION_NUM >= 0x075500 (not compiled with libcurl 7.85 or later; Debian 12 has 7.88,
+  -- where CURLOPT_PROTOCOLS_STR and REDIR_PROTOCOLS_STR say http,https)
+  { file = "csrc/xfer.c", from = [[KC_SET(e, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));]],
+    to = [[KC_SET(e, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP));]], why = PROTOCOLS_ELSE },
+  { file = "csrc/xfer.c", from = [[KC_SET(e, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));]],
+    to = [[KC_SET(e, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTPS));]], why = PROTOCOLS_ELSE },
+  { file = "csrc/xfer.c", from = [[KC_SET(e, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));]],
+    to = [[KC_SET(CURLOPT_PROTOCOLS, e, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));]], why = PROTOCOLS_ELSE },
+  { file = "csrc/xfer.c", from = [[KC_SET(e, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));]],
+    to = [[KC_SET(e, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS), CURLOPT_PROTOCOLS);]], why = PROTOCOLS_ELSE },
+  { file = "csrc/xfer.c", from = [[KC_SET(e, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));]],
+    to = [[{}]], why = PROTOCOLS_ELSE },
+  { file = "csrc/xfer.c", from = [[KC_SET(e, CURLOPT_REDIR_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));]],
+    to = [[KC_SET(e, CURLOPT_REDIR_PROTOCOLS, (long)(CURLPROTO_HTTP));]], why = PROTOCOLS_ELSE },
+  { file = "csrc/xfer.c", from = [[KC_SET(e, CURLOPT_REDIR_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));]],
+    to = [[KC_SET(e, CURLOPT_REDIR_PROTOCOLS, (long)(CURLPROTO_HTTPS));]], why = PROTOCOLS_ELSE },
+  { file = "csrc/xfer.c", from = [[KC_SET(e, CURLOPT_REDIR_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));]],
+    to = [[KC_SET(CURLOPT_REDIR_PROTOCOLS, e, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));]], why = PROTOCOLS_ELSE },
+  { file = "csrc/xfer.c", from = [[KC_SET(e, CURLOPT_REDIR_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));]],
+    to = [[KC_SET(e, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS), CURLOPT_REDIR_PROTOCOLS);]], why = PROTOCOLS_ELSE },
+  { file = "csrc/xfer.c", from = [[KC_SET(e, CURLOPT_REDIR_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));]],
+    to = [[{}]], why = PROTOCOLS_ELSE },
+  { file = "csrc/xfer.c", from = [[size_t ncap = b->cap ? b->cap : 4096;]], to = [[size_t ncap = b->cap ? b->cap : 4095;]],
+    why = "only the first capacity of a buffer changes; the loop below still doubles it to at least the bytes needed "
+      .. "and caps it at the limit the same way: every append keeps the same bytes, no result differs" },
+  { file = "csrc/conn.c", from = [[c->closed = 1;]], to = [[c->closed = 2;]],
+    why = "closed is only read as a truth value (if (!c->closed), if (c->closed)) and never reset" },
+  { file = "lua/konnect/transport/http1.lua", from = [[local headers, len, colon = {}, #head, 0]],
+    to = [[local headers, len, colon = {}, #head, 1]],
+    why = "parse_head's loop starts past the status line (pos > 13), so colon < pos holds on the first turn with 0 "
+      .. "or 1 and the first colon is searched for either way; colon is not read before that" },
 }

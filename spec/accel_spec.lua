@@ -136,6 +136,31 @@ for _, mode in ipairs { { name = "with the C core", without = false, want = "c" 
         assert.is_true(m.accel.json_clean("x", cjson.null))
       end)
 
+    it("json_clean finishes a table nested 200 levels deep; deeper, the C walk says false and clean_lua "
+      .. "finishes it", function()
+      -- a chain of `levels` tables below the top, the innermost with a null and an integral float
+      local function chain(levels)
+        local top = { a = cjson.null }
+        local t = top
+        for _ = 1, levels do
+          t.next = { a = cjson.null, n = 2.0 }
+          t = t.next
+        end
+        return top, t
+      end
+      for _, levels in ipairs { 1, 99, 100, 101, 199, 200, 201, 250 } do
+        local top, inner = chain(levels)
+        local finished = m.accel.json_clean(top, cjson.null)
+        -- the C walk stops below 200 levels (KC_CLEAN_MAX_DEPTH); the Lua walk has no limit
+        assert.equal(mode.want == "lua" or levels <= 200, finished, levels .. " levels")
+        if not finished then m.accel.clean_lua(top, cjson.null) end
+        assert.is_nil(top.a, levels .. " levels")
+        assert.is_nil(inner.a, levels .. " levels")
+        assert.equal(2, inner.n)
+        if tointeger then assert.equal("integer", math.type(inner.n)) end
+      end
+    end)
+
     it("json.decode removes null at every depth and makes integral floats integers (5.3+)", function()
       local v = assert(m.json.decode(
         '{"a":null,"b":[1,null,3.0],"c":{"d":null,"e":[null,{"f":null,"g":2.0,"h":2.5}]},"i":1e2}'))

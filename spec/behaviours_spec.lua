@@ -309,6 +309,29 @@ describe("behaviours (issue 19)", function()
       end
     end)
 
+    it("a caller's transport failing: a transport error of a known kind keeps its kind, message and code; "
+      .. "anything else is a network error that says the function failed", function()
+      local function fail_with(terr)
+        local c = assert(pats.new { token = fake.ALICE_TOKEN, server_url = fake.http, retries = false,
+          transport = function() return nil, terr end })
+        local v, err = c:me()
+        assert.is_nil(v)
+        return err
+      end
+      local err = fail_with { kind = "timeout", message = "took too long", code = 28, sent = false }
+      assert.equal("timeout", err.kind)
+      assert.matches("took too long", err.message, 1, true)
+      assert.equal(28, err.code)
+      err = fail_with { kind = "connect", code = "7" }
+      assert.equal("connect", err.kind)
+      assert.is_nil(err.code, "a code that is no number is dropped")
+      for _, bad in ipairs { 42, "refused", true, { kind = "bogus" }, { message = "no kind" } } do
+        err = fail_with(bad)
+        assert.equal("network", err.kind, tostring(bad))
+        assert.matches("the transport function failed: ", err.message, 1, true)
+      end
+    end)
+
     it("CLI: --older-than takes up to 10 years, 10y included", function()
       local r = cli({ "prune", "--older-than", "10y", "--dry-run", "--json" })
       assert.equal(0, r.code, r.err)

@@ -151,6 +151,16 @@ describe("konnect-pats --secret-file, hostile names", function()
     assert.equal("600 0 regular empty file\n", slurp(dir .. "/seen"))
   end)
 
+  it("a bare file name (no directory part) is made in the working directory, 0600", function()
+    local r = h.process({ "create", "--name", "filed", "--ttl", "1d", "--secret-file", "secret" }, { cwd = dir })
+    assert.equal(0, r.code, r.err)
+    assert.equal("regular file", h.file_type(dir .. "/secret"))
+    assert.equal("600", h.file_mode(dir .. "/secret"))
+    assert.matches("^kpat_%w+\n$", slurp(dir .. "/secret"))
+    assert.equal("secret\n", listing(dir), "no temporary left behind")
+    assert.equal(1, posts())
+  end)
+
   it("a parent that is not a directory, or no permission: exit 2, no token minted", function()
     spit(dir .. "/file", "x")
     assert.equal(2, create(dir .. "/file/secret").code)
@@ -225,6 +235,35 @@ describe("konnect-pats --secret-file, hostile names", function()
       local after = open_fds()
       assert.equal(0, before, "none on the directory before")
       assert.equal(0, after, "descriptors on the directory or its files still open")
+    end)
+
+    it("made with standard input closed (a daemon), its directory on descriptor 0 is closed with it", function()
+      -- in a process of its own: fd 0 closed, so open() hands the directory descriptor 0
+      local script = dir .. "/fd0.lua"
+      spit(script, [[
+local core = require "konnect.core"
+local function fd0() -- what descriptor 0 of this process is now
+  local p = io.popen("readlink /proc/$PPID/fd/0")
+  local s = p:read("*l")
+  p:close()
+  return s
+end
+local sf = assert(core.secret_file(arg[1], true))
+local during = fd0()
+assert(sf:abort())
+assert(sf:close())
+io.write(during, "\n", tostring(fd0()), "\n")
+]])
+      local p = io.popen("cd " .. q(dir) .. " && LUA_CPATH=" .. q(package.cpath) .. " " .. h.LUA .. " " ..
+        q(script) .. " " .. q(dir .. "/f") .. " <&- 2>&1")
+      local during, after = p:read("*l"), p:read("*l")
+      p:close()
+      local rp = io.popen("readlink -f " .. q(dir))
+      local real = rp:read("*l")
+      rp:close()
+      assert.equal(real, during, "the directory is descriptor 0 while the file is open")
+      assert.is_truthy(after)
+      assert.are_not.equal(real, after, "descriptor 0 is closed with the file")
     end)
 
     it("two temporaries for the same path get different, unpredictable names", function()

@@ -306,6 +306,13 @@ describe("konnect.core", function()
       end
     end)
 
+    it("sends a header written without a space after the colon whole, a one-character value too", function()
+      for _, v in ipairs { "v", "vw", "  v" } do
+        local res = assert(c:request("GET", srv.http .. "/echo", { "X-Probe:" .. v }))
+        assert.equal((v:gsub("^%s+", "")), res.body, ("%q"):format(v))
+      end
+    end)
+
     it("sleeps and keeps a monotonic clock", function()
       local t0 = core.monotime()
       core.sleep(0.05)

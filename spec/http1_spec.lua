@@ -26,6 +26,7 @@ describe("konnect.transport.http1", function()
         { "http://example.test/a\r\nX-Injected: 1", "the URL path contains spaces or control characters" },
         { "http://example.test/\0", "the URL path contains spaces or control characters" },
         { "http://user:pw@example.test/", "user info in URLs is not supported" },
+        { "http://@example.test/", "user info in URLs is not supported" },
         { "http:///x", "no host in the URL" },
         { "http://example.test:0/", "bad port in the URL" },
         { "http://example.test:65536/", "bad port in the URL" },
@@ -65,7 +66,14 @@ describe("konnect.transport.http1", function()
       assert.equal("DELETE http://h:8/p HTTP/1.1\r\nHost: h\r\nX-A: 1\r\n\r\n",
         req { method = "DELETE", prefix = "http://h:8", headers = { ["X-A"] = "1" } })
       assert.equal("PROPFIND /p HTTP/1.1\r\nHost: h\r\n\r\n", req { method = "PROPFIND" }, "any token method")
-      for _, bad in ipairs { "GE T", "GET\r\nX: 1", "", false } do
+      -- every RFC 9110 tchar: ALPHA DIGIT ! # $ % & ' * + - . ^ _ ` | ~
+      local tchars = "!#$%&'*+-.^_`|~09azAZ"
+      assert.equal(tchars .. " /p HTTP/1.1\r\nHost: h\r\n\r\n", req { method = tchars }, "every token character")
+      for i = 1, #tchars do
+        local m = "M" .. tchars:sub(i, i)
+        assert.equal(m .. " /p HTTP/1.1\r\nHost: h\r\n\r\n", req { method = m }, m)
+      end
+      for _, bad in ipairs { "GE T", "GET\r\nX: 1", "", false, "M(", "M,", "M/", "M:", "M@", "M\"", "M{", "M\127" } do
         local v, why = req { method = bad }
         assert.is_nil(v, tostring(bad))
         assert.equal("invalid request method", why)

@@ -288,6 +288,33 @@ describe("konnect.pats", function()
       assert.equal(t, t2)
       assert.equal(sets, sets2)
     end)
+
+    it("transport curl without a C core for this interpreter: a system error that names its build command, "
+      .. "build directory and luarocks version", function()
+      local cpath, core, curl = package.cpath, package.loaded["konnect.core"], package.loaded["konnect.transport.curl"]
+      finally(function()
+        package.cpath, package.loaded["konnect.core"], package.loaded["konnect.transport.curl"] = cpath, core, curl
+      end)
+      package.cpath = "/nonexistent/?.so"
+      package.loaded["konnect.core"], package.loaded["konnect.transport.curl"] = nil, nil
+      local c = fake.client { transport = "curl" }
+      local t, err = c:transport()
+      assert.is_nil(t)
+      assert.equal("system", err.kind)
+      -- "Lua 5.4" -> 5.4; LuaJIT runs 5.1 code and builds in build/jit
+      local jit = rawget(_G, "jit")
+      local v = jit and "5.1" or _VERSION:sub(5)
+      local interp, dir = jit and "luajit" or "lua" .. v, jit and "jit" or v
+      local msg = err.message
+      assert.matches("the C core (konnect.core) is not installed for ", msg, 1, true)
+      assert.matches("make LUA=" .. interp .. "`", msg, 1, true)
+      assert.matches("(it goes to build/" .. dir .. "/: put build/" .. dir .. "/?.so on LUA_CPATH)", msg, 1, true)
+      assert.matches("luarocks --lua-version=" .. v .. " make", msg, 1, true)
+      assert.matches("luarocks --lua-version=" .. v .. " path", msg, 1, true)
+      local _, lerr = c:list(ALICE)
+      assert.equal("system", lerr.kind)
+      assert.equal(0, fake.requests().total, "nothing sent")
+    end)
   end)
 
   describe("client:close", function()

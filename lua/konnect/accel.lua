@@ -14,7 +14,8 @@
 --                                    Lua 5.3+ every integral float made an
 --                                    integer (lua-cjson decodes every number
 --                                    as a float there).  false: it could not
---                                    finish (the C stack would not grow);
+--                                    finish (a table more than 200 levels
+--                                    below v, or the C stack would not grow);
 --                                    clean_lua(v, null) then does, the walk
 --                                    can be repeated
 --   accel.clean_lua(v, null) -> v    the same walk in Lua
