@@ -182,4 +182,14 @@ return {
   { file = "csrc/response.c", from = [[return reqsize > 0;]], to = [[return reqsize >= 0;]],
     why = "inside the #else of LIBCURL_VERSION_NUM >= 0x075000: not compiled with libcurl 7.80 or later "
       .. "(Debian 12 has 7.88), where the prereq callback's count decides" },
+  { file = "lua/konnect/cli/commands.lua",
+    from = [[if by ~= "name" and fa ~= fb then return fa < fb end]],
+    to = [[if by ~= "name" and fa ~= fb then return fa <= fb end]],
+    why = "the comparison runs only when fa ~= fb: for two different strings < and <= agree" },
+  { file = "lua/konnect/cli/commands.lua", from = [[if ka ~= kb then return ka < kb end]],
+    to = [[if ka ~= kb then return ka <= kb end]],
+    why = "the comparison runs only when ka ~= kb (numbers or strings, never NaN): < and <= agree" },
+  { file = "lua/konnect/cli/commands.lua", from = [[if na ~= nb then return na < nb end]],
+    to = [[if na ~= nb then return na <= nb end]],
+    why = "the comparison runs only when na ~= nb: for two different strings < and <= agree" },
 }
