@@ -192,4 +192,14 @@ return {
   { file = "lua/konnect/cli/commands.lua", from = [[if na ~= nb then return na < nb end]],
     to = [[if na ~= nb then return na <= nb end]],
     why = "the comparison runs only when na ~= nb: for two different strings < and <= agree" },
+  { file = "lua/konnect/redact.lua", from = [[if find(s, "konnect_token", 1, true) then]],
+    to = [[if find(s, "konnect_token", 0, true) then]],
+    why = "string.find takes an init below 1 as 1 (Lua 5.1 to 5.4 manuals, string.find; lstrlib.c clamps it)" },
+  { file = "lua/konnect/redact.lua", from = [[if find(s, '"token"', 1, true) then]],
+    to = [[if find(s, '"token"', 0, true) then]],
+    why = "string.find takes an init below 1 as 1 (Lua 5.1 to 5.4 manuals, string.find; lstrlib.c clamps it)" },
+  { file = "lua/konnect/redact.lua", from = [[for i = 1, #secret do s = mask_one(s, secret[i]) end]],
+    to = [[for i = 0, #secret do s = mask_one(s, secret[i]) end]],
+    why = "a secret set is a sequence the library builds (pats.new, accounts), never with a [0]: secret[0] is nil, "
+      .. "and mask_one(s, nil) returns s untouched" },
 }
