@@ -282,7 +282,7 @@ describe("token lifecycle", function()
           assert.is_nil(v, name)
         end
         assert.is_true(errors.is(err, "invalid_argument"), name)
-        assert.matches("with a colon", err.message, 1, true)
+        assert.matches("call client:" .. name .. "(…) with a colon", err.message, 1, true)
       end
     end
     assert.is_true(n >= 20, "methods found: " .. n)
