@@ -925,7 +925,11 @@ describe("konnect-pats v2", function()
       local r = ok(cli({ "revoke", "nightly" }))
       assert.matches(t.id, r.out, 1, true)
       assert.equal("REVOKED", assert(client:get(ALICE, t.id)).state)
+      -- the list that found it is the token shown: no second look-up before the DELETE
+      local before = fake.requests().routes
+      local gets = before["GET /v3/users/" .. ALICE .. "/access-tokens/" .. t.id] or 0
       ok(cli({ "delete", "nightly", "--user", ALICE }))
+      assert.equal(gets, fake.requests().routes["GET /v3/users/" .. ALICE .. "/access-tokens/" .. t.id] or 0)
       local _, err = client:get(ALICE, t.id)
       assert.equal("not_found", err.kind)
       assert.equal(1, #assert(client:list(ALICE)).data)
