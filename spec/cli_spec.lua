@@ -1081,6 +1081,16 @@ describe("konnect-pats v2", function()
       assert.not_matches(fake.ALICE_TOKEN, r.err, 1, true)
     end)
 
+    it("pass on a Retry-After only from the answers the library retries (429, 5xx), not 409 or 499", function()
+      for _, status in ipairs { 409, 499 } do
+        fake.fault { method = "GET", path = "^/v3/users/me$", status = status, count = 1, retry_after = "1" }
+        local r = cli({ "whoami", "-v" })
+        assert.equal(1, r.code, r.err)
+        assert.matches("-> " .. status .. " attempt=1", r.err, 1, true)
+        assert.not_matches("retry after", r.err, 1, true)
+      end
+    end)
+
     it("the access token never appears in them, even echoed by the server", function()
       fake.fault { method = "GET", path = "^/v3/users/me$", redirect = "http://127.0.0.1:9/?t=" .. fake.ALICE_TOKEN }
       local r = cli({ "whoami", "-v" })
