@@ -147,7 +147,7 @@ describe("konnect-pats cold start", function()
 
     it("leaves no file open (the bundle and konnect/limits.lua it reads are closed at once)", function()
       -- files only: a socket or pipe of an earlier test's transfer may close meanwhile
-      -- (libcurl's resolver threads close their own socket pairs when they end)
+      -- (in a whole run one socket closed between the two counts)
       local function open_files()
         local n, p = 0, io.popen("find /proc/$PPID/fd -lname '/*'")
         for _ in p:lines() do n = n + 1 end
