@@ -237,10 +237,28 @@ describe("konnect-pats --json", function()
         local e, code = json_error(args, c[4])
         assert.equal(c[3], e.kind, table.concat(args, " "))
         assert.equal(c[2], code, table.concat(args, " "))
+        -- the documented fields, null when absent, and no other (candidates: a name several have)
+        for _, k in ipairs { "kind", "status", "message", "trace_id", "request_id" } do
+          assert.is_not_nil(e[k], table.concat(args, " ") .. ": " .. k)
+        end
+        for k in pairs(e) do
+          local known = { kind = 1, status = 1, message = 1, trace_id = 1, request_id = 1, candidates = 1 }
+          assert.truthy(known[k], table.concat(args, " ") .. ": field " .. k)
+        end
       end
       -- an answer of the wrong shape
       fake.fault { method = "GET", path = "/access%-tokens$", status = 200, body = '{"data": 5}', count = 3 }
       assert.equal("decode", json_error({ "list", "--json" }).kind)
+    end)
+
+    it("an error that is no error object (a string, a number, false) is kind system with its text", function()
+      local render = require "konnect.cli.render"
+      assert.equal("konnect-pats: system: disk full?", render.error_line("disk full\1"))
+      for _, err in ipairs { "disk full", 42, false } do
+        assert.same({ kind = "system", message = tostring(err), status = cjson.null, trace_id = cjson.null,
+                      request_id = cjson.null }, render.error_object(err, nil, cjson.null))
+        assert.equal("konnect-pats: system: " .. tostring(err), render.error_line(err))
+      end
     end)
 
     it("an internal error is kind system, still one object", function()

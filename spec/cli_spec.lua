@@ -925,7 +925,11 @@ describe("konnect-pats v2", function()
       local r = ok(cli({ "revoke", "nightly" }))
       assert.matches(t.id, r.out, 1, true)
       assert.equal("REVOKED", assert(client:get(ALICE, t.id)).state)
+      -- the list that found it is the token shown: no second look-up before the DELETE
+      local before = fake.requests().routes
+      local gets = before["GET /v3/users/" .. ALICE .. "/access-tokens/" .. t.id] or 0
       ok(cli({ "delete", "nightly", "--user", ALICE }))
+      assert.equal(gets, fake.requests().routes["GET /v3/users/" .. ALICE .. "/access-tokens/" .. t.id] or 0)
       local _, err = client:get(ALICE, t.id)
       assert.equal("not_found", err.kind)
       assert.equal(1, #assert(client:list(ALICE)).data)
@@ -1075,6 +1079,16 @@ describe("konnect-pats v2", function()
       assert.equal(2, #waits, r.err)
       for _, w in ipairs(waits) do assert.is_true(w >= 0.9 and w < 10, "wait " .. w) end
       assert.not_matches(fake.ALICE_TOKEN, r.err, 1, true)
+    end)
+
+    it("pass on a Retry-After only from the answers the library retries (429, 5xx), not 409 or 499", function()
+      for _, status in ipairs { 409, 499 } do
+        fake.fault { method = "GET", path = "^/v3/users/me$", status = status, count = 1, retry_after = "1" }
+        local r = cli({ "whoami", "-v" })
+        assert.equal(1, r.code, r.err)
+        assert.matches("-> " .. status .. " attempt=1", r.err, 1, true)
+        assert.not_matches("retry after", r.err, 1, true)
+      end
     end)
 
     it("the access token never appears in them, even echoed by the server", function()

@@ -41,6 +41,23 @@ describe("konnect.errors", function()
     assert.is_false(errors.is({ kind = "conflict" }, "conflict"))
   end)
 
+  it("takes a trace id only from an instance that is a kong:trace: URN, not one that merely holds the words", function()
+    local cases = {
+      ["kong:trace:42"] = "kong:trace:42",
+      ["https://errors.example/kong:trace:42"] = false,
+      ["urn:x:kong:trace:42"] = false,
+      ["/v3/users/x/access-tokens"] = false,
+      [" kong:trace:42"] = false,
+      ["KONG:trace:42"] = false,
+    }
+    for instance, want in pairs(cases) do
+      local e = errors.from_http(409, {}, "{}", { status = 409, title = "Conflict", instance = instance,
+        detail = "Maximum number of tokens reached" }, ctx)
+      assert.equal(want or nil, e.trace_id, instance)
+      if not want then assert.not_matches("[kong:trace", tostring(e), 1, true, instance) end
+    end
+  end)
+
   it("lists invalid parameters in the message", function()
     local e = errors.from_http(400, {}, "{}", {
       status = 400, title = "Bad Request", instance = "kong:trace:1", detail = "Invalid request",

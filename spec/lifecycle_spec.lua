@@ -265,4 +265,27 @@ describe("token lifecycle", function()
       assert.matches("call client:" .. name .. "(…) with a colon", err.message, 1, true)
     end
   end)
+
+  it("every method of a client called with a dot reports it, raises nothing and sends nothing", function()
+    local methods, n = getmetatable(client).__index, 0
+    fake.reset()
+    for name, fn in pairs(methods) do
+      if type(fn) == "function" and name:sub(1, 1) ~= "_" then
+        n = n + 1
+        local ok, v, err = pcall(fn, ALICE, fake.MISSING, {}, {})
+        assert.is_true(ok, name .. " raised: " .. tostring(v))
+        if name:find("^each_") then -- an iterator, whose first step says it
+          ok, v, err = pcall(v)
+          assert.is_true(ok, name .. "'s iterator raised: " .. tostring(v))
+          assert.is_false(v, name)
+        else
+          assert.is_nil(v, name)
+        end
+        assert.is_true(errors.is(err, "invalid_argument"), name)
+        assert.matches("call client:" .. name .. "(…) with a colon", err.message, 1, true)
+      end
+    end
+    assert.is_true(n >= 20, "methods found: " .. n)
+    assert.equal(0, fake.requests().total)
+  end)
 end)

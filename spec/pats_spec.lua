@@ -388,5 +388,15 @@ describe("konnect.pats", function()
       end
       assert.is_nil(tostring(err):find("alice_bootstrap", 1, true))
     end)
+
+    it("a token without a kpat_/spat_ prefix makes a client, and an echo of it is masked too", function()
+      local token = "legacy_fake_0123456789"
+      local c = assert(pats.new { token = token, server_url = fake.http, retries = false })
+      fake.fault { path = "^/v3/", status = 502, content_type = "text/plain", body = "you sent " .. token }
+      local _, err = c:list(ALICE)
+      assert.equal("server", err.kind)
+      assert.is_nil(tostring(err):find(token, 1, true))
+      assert.is_nil(tostring(err.body):find(token, 1, true))
+    end)
   end)
 end)

@@ -273,7 +273,10 @@ describe("the pipeline", function()
     it("a JSON-looking body whose Content-Type is not JSON is a decode error", function()
       for name, c in pairs(clients()) do
         for _, ctype in ipairs { "text/html", "text/html; charset=utf-8", "text/plain", "application/jsonx",
-                                 "application/json-seq", "application/xml", "+json", false } do
+                                 "application/json-seq", "application/xml", "+json", false,
+                                 -- only holding a JSON type's text, or going on after it
+                                 "text/application/x+json", "x-application/x+json", "application/x+jsonx",
+                                 "application/x+json+xml", "application/x y+json", ";application/json" } do
           local head = ctype and { "Content-Type: " .. ctype } or {}
           srv:respond(hostile.response("200 OK", head, '{"id":"' .. UUID .. '","name":"looks like json"}'))
           local v, err = c:get(ALICE, UUID)
@@ -281,9 +284,12 @@ describe("the pipeline", function()
           assert.equal("decode", err.kind, name .. " " .. tostring(ctype))
           assert.matches("expected a JSON response", err.message, 1, true)
         end
-        -- and the JSON types that are: with parameters, and +json
-        for _, ctype in ipairs { "application/json; charset=utf-8", "Application/JSON", "application/problem+json",
-                                 "application/vnd.konnect+json" } do
+        -- and the JSON types that are: with parameters (RFC 9110 5.6.6: white space around
+        -- the ";" or none), and +json with every character RFC 6838 4.2 allows in a subtype
+        for _, ctype in ipairs { "application/json; charset=utf-8", "application/json;charset=utf-8",
+                                 "application/problem+json ; charset=utf-8", "Application/JSON",
+                                 "application/problem+json", "application/vnd.konnect+json",
+                                 "application/A1!#$&^_.-z+json" } do
           srv:respond(hostile.response("200 OK", { "Content-Type: " .. ctype }, '{"id":"' .. UUID .. '"}'))
           local v, err = c:get(ALICE, UUID)
           assert.is_table(v, name .. " " .. ctype .. ": " .. tostring(err))

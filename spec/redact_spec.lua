@@ -51,6 +51,32 @@ describe("konnect.redact", function()
     end)
   end)
 
+  it("string() masks a secret field's value whatever the secret: JSON or form-encoded, to the value's end", function()
+    local cases = {
+      ['{"konnect_token":"abc","name":"x"}'] = '{"konnect_token":"' .. MASK .. '","name":"x"}',
+      ['{"konnect_token" :  "abc"}'] = '{"konnect_token" :  "' .. MASK .. '"}',
+      ['{"konnect_token":""}'] = '{"konnect_token":"' .. MASK .. '"}',
+      ["/cb?konnect_token=abc&next=1"] = "/cb?konnect_token=" .. MASK .. "&next=1",
+      ["konnect_token=abc def"] = "konnect_token=" .. MASK .. " def",
+      ["konnect_token=abc\tdef"] = "konnect_token=" .. MASK .. "\tdef",
+      ["konnect_token=abc\nnext line"] = "konnect_token=" .. MASK .. "\nnext line",
+      ["konnect_token=&x"] = "konnect_token=&x",
+      ['{"token": "abc", "id": "1"}'] = '{"token": "' .. MASK .. '", "id": "1"}',
+      ['"token" : "abc"'] = '"token" : "' .. MASK .. '"',
+      ["said kpat_Ab1_x and spat_9 then"] = "said kpat_" .. MASK .. " and spat_" .. MASK .. " then",
+      ["konnect_token"] = "konnect_token",
+      ["no secret here"] = "no secret here",
+    }
+    for s, want in pairs(cases) do
+      assert.equal(want, redact.string(s, nil), s)
+      assert.equal(want, redact.string(s, { "zzzzz" }), s)
+    end
+    -- what is not a string comes back as it was, never made one
+    local t = {}
+    for _, v in ipairs { 42, true, t } do assert.equal(v, redact.string(v, "kpat_fake_secret")) end
+    assert.is_nil(redact.string(nil, "kpat_fake_secret"))
+  end)
+
   it("body() masks every secret of a client's set, plain or escaped, and leaves a body without one alone", function()
     local tok = "kpat_fake_abcdefghijklmnopqrstuvwxyz012345"
     local secrets = { tok, SECRET, "kpat_fake_second_0123456789abcdefghijk" }

@@ -253,6 +253,19 @@ describe("system accounts and their tokens", function()
       assert.matches(twin.id .. ", " .. twin2.id, terr.message, 1, true)
       assert_err("invalid_argument", nil, admin:find_system_account(""))
     end)
+
+    it("a name or id that is no string, empty or over 1024 bytes is refused, nothing sent, nothing raised", function()
+      local before = fake.requests().total
+      for _, bad in ipairs { 42, true, {}, "", ("n"):rep(1025) } do
+        local ok, v, err = pcall(admin.find_system_account, admin, bad)
+        assert.is_true(ok, tostring(v))
+        assert_err("invalid_argument", nil, v, err)
+        assert.matches("system account's name or id", err.message, 1, true)
+      end
+      assert_err("invalid_argument", nil, admin:find_system_account(nil))
+      assert.equal(before, fake.requests().total)
+      assert_err("not_found", nil, admin:find_system_account(("n"):rep(1024)))
+    end)
   end)
 
   describe("rotate_sa_token", function()
@@ -276,6 +289,22 @@ describe("system accounts and their tokens", function()
       local posted
       for _, e in ipairs(fake.requests().log) do if e.method == "POST" then posted = json.decode(e.body).name end end
       assert.matches("^deploy %(rotating %d+T%d+Z%)$", posted)
+    end)
+
+    it("a 256-character name is cut by whole characters for the temporary name, which stays 256", function()
+      -- "À" is C3 80: its second byte is the smallest continuation byte
+      for _, ch in ipairs { "\195\128", "\244\143\191\191", "a" } do
+        fake.reset()
+        local name = ch:rep(256)
+        local old = assert(admin:create_sa_token(SA, { name = name, expires_at = FUTURE }))
+        local new = assert(admin:rotate_sa_token(SA, old.id))
+        assert.equal(name, new.name)
+        local posted
+        for _, e in ipairs(fake.requests().log) do if e.method == "POST" then posted = json.decode(e.body).name end end
+        local suffix = posted:match(" %(rotating %d+T%d+Z%)$")
+        assert.is_string(suffix, posted)
+        assert.equal(ch:rep(256 - #suffix) .. suffix, posted)
+      end
     end)
 
     it("with a new name: no rename; old = \"keep\" needs one and keeps the old token", function()
@@ -350,6 +379,26 @@ describe("system accounts and their tokens", function()
       assert.equal(3, #meta.calls, "one list, two deletes")
       assert_err("invalid_argument", nil, admin:prune_sa_tokens(SA, nil, { timeout = -1 }))
       assert_err("invalid_argument", nil, admin:prune_sa_tokens(SA, nil, { nope = 1 }))
+    end)
+
+    it("options that are not its own, or of the wrong type, are refused by name before any call", function()
+      fake.expire(assert(admin:create_sa_token(SA, { name = "t1", expires_at = FUTURE })).id)
+      local before = fake.requests().total
+      local cases = {
+        { "x", "must be a table" },
+        { { nope = true }, "nope" },
+        { { dry_run = "yes" }, "dry_run must be a boolean" },
+        { { older_than = -1 }, "older_than must be a number" },
+        { { older_than = "1" }, "older_than must be a number" },
+        { { states = { "revoked" } }, "drop states" },
+        { { ids = "x" }, "ids" },
+      }
+      for _, case in ipairs(cases) do
+        local err = assert_err("invalid_argument", nil, admin:prune_sa_tokens(SA, case[1]))
+        assert.matches(case[2], err.message, 1, true)
+      end
+      assert.equal(before, fake.requests().total)
+      assert.equal(1, #assert(admin:list_sa_tokens(SA)).data, "nothing deleted")
     end)
 
     it("ids: deletes only those of the given tokens that are still expired", function()

@@ -81,6 +81,70 @@ describe("konnect.validate", function()
     end)
   end)
 
+  describe("UTF-8", function()
+    -- RFC 3629 4: C0, C1 and F5-FF never appear; E0 needs A0-BF next, F0 90-BF, F4 80-8F;
+    -- ED 80-9F (no surrogates); every sequence whole
+    local good = {
+      "\194\161", -- U+00A1, the first 2-byte character not a control
+      "\223\191", -- U+07FF, the last 2-byte
+      "\224\160\128", -- U+0800, the first 3-byte
+      "\224\184\129", -- U+0E01 (Thai ko kai): a letter under E0
+      "\237\159\191", -- U+D7FF, the last before the surrogates
+      "\238\128\128", -- U+E000, the first after them
+      "\239\191\189", -- U+FFFD
+      "\240\144\128\128", -- U+10000, the first 4-byte
+      "\244\143\191\191", -- U+10FFFF, the last code point
+    }
+    local bad = {
+      "\128", "\191", -- a continuation byte alone
+      "\192\128", "\193\191", -- C0, C1: overlong 2-byte
+      "\194", "\223", "\224\160", "\224\128", "\239\191", "\240\144\128", "\244\143\191", -- cut short
+      "\194\65", "\194\192", "\224\160\192", "\240\144\128\192", -- a continuation byte out of 80-BF
+      "\224\159\191", -- overlong 3-byte (U+07FF)
+      "\240\143\191\191", -- overlong 4-byte (U+FFFF)
+      "\244\144\128\128", -- U+110000, past the last code point
+      "\245\128\128\128", "\248\136\128\128\128", "\255", -- lead bytes that never occur
+    }
+
+    it("sa_name takes every well-formed sequence up to U+10FFFF and refuses the rest", function()
+      for _, ch in ipairs(good) do
+        assert.equal("a" .. ch .. "b", (validate.sa_name("a" .. ch .. "b")), ("%q"):format(ch))
+      end
+      for _, ch in ipairs(bad) do
+        for _, input in ipairs { "a" .. ch .. "b", "ab" .. ch, ch .. "ab" } do
+          local v, err = validate.sa_name(input)
+          assert.is_nil(v, ("%q"):format(input))
+          assert.matches("not valid UTF-8", err, 1, true)
+        end
+      end
+    end)
+
+    it("name takes letters of every sequence length (U+07CA, U+0800, U+0E01, U+10000), " ..
+      "refuses ill-formed ones and controls", function()
+      for _, ch in ipairs { "\223\138", "\224\160\128", "\224\184\129", "\240\144\128\128" } do
+        assert.equal("a" .. ch .. "b", (validate.name("a" .. ch .. "b")), ("%q"):format(ch))
+        assert.equal(ch .. ch, (validate.name(ch .. ch)), ("%q"):format(ch))
+      end
+      -- a byte 7F where a continuation byte should be: DEL, not part of the sequence
+      for _, ch in ipairs(bad) do
+        for _, input in ipairs { "a" .. ch .. "b", "a\225\128\127b", "a\194\127b" } do
+          local v, err = validate.name(input)
+          assert.is_nil(v, ("%q"):format(input))
+          assert.matches("not valid UTF-8", err, 1, true)
+        end
+      end
+      -- well-formed controls are controls: DEL, U+0080 and U+009F (C1)
+      for _, ch in ipairs { "\127", "\194\128", "\194\159" } do
+        local v, err = validate.name("a" .. ch .. "b")
+        assert.is_nil(v, ("%q"):format(ch))
+        assert.equal("name must not contain control characters", err)
+        v, err = validate.sa_name("a" .. ch .. "b")
+        assert.is_nil(v, ("%q"):format(ch))
+        assert.equal("name must not contain control characters", err)
+      end
+    end)
+  end)
+
   describe("create_body", function()
     it("needs exactly one of ttl_seconds and expires_at", function()
       assert.same({ name = "ci", ttl_seconds = 86400 }, validate.create_body { name = "ci", ttl_seconds = 86400 })

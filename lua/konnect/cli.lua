@@ -159,21 +159,18 @@ end
 
 local function verbose_options(st, o)
   local core = require "konnect.core"
-  local ended, told = nil, false
-  o.log = function(line)
-    if line:find(" retry in ", 1, true) then told = true end -- the library says it itself
-    st.log(line)
-  end
+  local ended = nil
+  o.log = st.log
   o.hooks = {
     after_response = function(v)
-      ended, told = core.monotime(), false
+      ended = core.monotime()
       if v.status == 429 or (v.status and v.status >= 500) then
         local after = v.headers and v.headers["retry-after"]
         if after then st.log(format("konnect: %s: the server asks to retry after %s", v.operation, clean(after))) end
       end
     end,
     before_request = function(v)
-      if v.attempt > 1 and ended and not told then
+      if v.attempt > 1 and ended then
         st.log(format("konnect: %s: waited %.2fs before attempt %d", v.operation, core.monotime() - ended, v.attempt))
       end
     end,

@@ -76,8 +76,12 @@ local function cli(args, o)
   return { code = code, out = table.concat(outb), err = table.concat(errb), reads = reads }
 end
 
--- the shell command that runs bin/konnect-pats with args in environment(o)
-local function command_line(args, o)
+-- the shell command that runs bin/konnect-pats with args in environment(o);
+-- exec: the shell becomes the program, so its status is the program's own (a
+-- shell waiting in the terminal's process group would otherwise die of the
+-- same Ctrl-C after the program exits, and report 130 whatever it returned:
+-- Debian's dash does: a test that read 130 passed with the CLI returning 129)
+local function command_line(args, o, exec)
   local env = environment(o)
   local parts = { "env -u KONNECT_TOKEN -u KONNECT_SERVER_URL -u KONNECT_CA_FILE" }
   local names = {}
@@ -88,7 +92,7 @@ local function command_line(args, o)
   end
   parts[#parts + 1] = LUA .. " " .. q(CLI)
   for _, a in ipairs(args) do parts[#parts + 1] = q(a) end
-  return "cd " .. q(o and o.cwd or ROOT) .. " && " .. table.concat(parts, " ")
+  return "cd " .. q(o and o.cwd or ROOT) .. " && " .. (exec and "exec " or "") .. table.concat(parts, " ")
 end
 
 --- process(args, { env =, cwd =, input = }) -> { code =, out =, err = }: bin/konnect-pats as a
@@ -124,13 +128,13 @@ local function pty(args, o)
       feed
   end
   if o.stderr_tty then
-    local inner = command_line(args, o) .. " > " .. q(outf)
+    local inner = command_line(args, o, true) .. " > " .. q(outf)
     local code = sh("(" .. feed .. ") | SHELL=/bin/sh script -qec " .. q(inner) .. " /dev/null > " .. q(errf))
     local r = { code = code, out = slurp(outf), err = (slurp(errf) or ""):gsub("\r\n", "\n") }
     for _, f in ipairs { outf, errf, inf } do os.remove(f) end
     return r
   end
-  local inner = command_line(args, o) .. " 2> " .. q(errf)
+  local inner = command_line(args, o, true) .. " 2> " .. q(errf)
   local code = sh("(" .. feed .. ") | SHELL=/bin/sh script -qec " .. q(inner) .. " /dev/null > " .. q(outf))
   local r = { code = code, out = (slurp(outf) or ""):gsub("\r\n", "\n"), err = slurp(errf) }
   for _, f in ipairs { outf, errf, inf } do os.remove(f) end

@@ -37,7 +37,8 @@ local function modules()
   local f = core and open(core:match("^(.*/)") .. "cli_bundle.luac", "rb")
   if not f then return nil, "no konnect/cli_bundle.luac next to konnect/core.so" end
   local magic, tag, size = f:read("*l", "*l", "*n", "*l")
-  local code, more = f:read(size, 1) -- the whole bytecode, and nothing after it
+  local code, more -- the whole bytecode, and nothing after it
+  if size then code, more = f:read(size, 1) end
   f:close()
   local limits = find("konnect.limits", package.path)
   f = limits and open(limits, "rb")
@@ -48,7 +49,7 @@ local function modules()
   if tag ~= (jit and jit.version or _VERSION) .. " lua-konnect " .. tostring(version) then
     return nil, "made for " .. tostring(tag)
   end
-  if #code ~= size or more then return nil, "its length is not " .. size end
+  if not code or #code ~= size or more then return nil, "its length is not " .. tostring(size) end
   if code:sub(1, 1) ~= "\27" then return nil, "not bytecode" end
   local list = assert(load_string(code, "=konnect-cli-bundle"))()
   for name, loader in pairs(list) do
