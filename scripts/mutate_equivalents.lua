@@ -8,11 +8,6 @@
 local PROTOCOLS_ELSE = "inside the #else of LIBCURL_VERSION_NUM >= 0x075500: not compiled with libcurl 7.85 or later "
   .. "(Debian 12 has 7.88), where CURLOPT_PROTOCOLS_STR / CURLOPT_REDIR_PROTOCOLS_STR say http,https"
 return {
-  { file = "lua/konnect/cli.lua",
-    from = [[local kind, msg = (line or ""):match("^konnect%-pats: ([%w_]+)[^:]*: (.*)$")]],
-    to = [[local kind, msg = (line or ""):match("konnect%-pats: ([%w_]+)[^:]*: (.*)$")]],
-    why = "every line report() reads back is one the CLI built, starting with \"konnect-pats: \" (PROG): "
-      .. "the first match is at position 1 with or without the anchor" },
   { file = "lua/konnect/transport/http1_read.lua",
     from = [[if e > MAX_HEADER_BYTES then return nil, "too_large", true end]],
     to = [[if false then return nil, "too_large", true end]],
@@ -60,13 +55,6 @@ return {
   { file = "csrc/fs.c", from = [[return 1;]], to = [[return 2;]], prev = [[lua_pushboolean(L, 1);]],
     why = "sf:commit(), sf:abort() and sf:close() (and __gc/__close) then return the sf userdata after true: "
       .. "every caller reads what follows true only when there is no true (the CLI's commands.lua, pcall)" },
-  { file = "lua/konnect/cli/render.lua", from = [[elseif d < 2 * 86400 then]], to = [[elseif d < 2 * 86399 then]],
-    why = "message text: an age of 47 h 59 m 58-59 s reads \"2 days ago\" instead of \"48 hours ago\"" },
-  { file = "lua/konnect/json.lua",
-    from = [[if type(v) == "table" and (tointeger or find(s, "null", 1, true)) then clean_fast(v) end]],
-    to = [[if type(v) == "table" or (tointeger or find(s, "null", 1, true)) then clean_fast(v) end]],
-    why = "clean_fast of a non-table does nothing: core.json_clean answers true for it (lua_type != LUA_TTABLE), "
-      .. "so neither walk runs" },
   { file = "lua/konnect/ops.lua", from = [[elseif nparams == 1 and a2 == nil and seen[a1] then]],
     to = [[elseif nparams == 0 and a2 == nil and seen[a1] then]],
     why = "a shortcut for ids that passed before: without it the general branch below builds the same path "
@@ -79,9 +67,6 @@ return {
     to = [[if false then return h end]],
     why = "every caller passes a table: the transports' res.headers always is one (konnect.transport makes "
       .. "a caller's function's headers a table), and request headers are built as one" },
-  { file = "lua/konnect/redact.lua", from = [[if not c_find_any then]], to = [[if false then]],
-    why = "find_any then never picks up konnect.core.find_any and body() searches with the Lua finds: "
-      .. "the same answers, slower" },
   { file = "lua/konnect/transport/init.lua", from = [[if not (choice == "auto" and ngx) then st.fixed = { t = t, sets = sets } end]],
     to = [[if false then st.fixed = { t = t, sets = sets } end]],
     why = "st.fixed caches the choice; without it every call selects again and gets the same transport and sets "
