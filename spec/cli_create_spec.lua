@@ -222,7 +222,7 @@ describe("konnect-pats create -o env", function()
     -- an answer whose secret cannot be printed safely: nothing on stdout, an error without it
     fake.fault { method = "POST", path = "/access%-tokens$", status = 201,
                  body = '{"id":"00000000-0000-4000-8000-000000000001","name":"esc",' ..
-                   '"konnect_token":"kpat_abcdefghijklmnopqrstuvwxyz0123\\u001b]0;x\\u0007"}' }
+                   '"konnect_token":"kpat_fake_escape_secret_not_real\\u001b]0;x\\u0007"}' }
     r = cli({ "create", "--name", "esc", "--ttl", "1d", "-o", "env" })
     assert.equal(1, r.code)
     assert.equal("", r.out)

@@ -349,7 +349,7 @@ describe("konnect-pats --system-account", function()
         assert.is_nil(v.konnect_token)
         assert.equal("", r.err)
         -- the created object with no secret, or one with a terminal escape
-        for _, tok in ipairs { 'null', '"spat_abcdefghijklmnopqrstuvwxyz0123\\u001b]0;x\\u0007"' } do
+        for _, tok in ipairs { 'null', '"spat_fake_escape_secret_not_real\\u001b]0;x\\u0007"' } do
           for _, extra in ipairs { { "--json" }, { "-o", "env" }, { "--secret-file", dir .. "/bad" } } do
             fake.fault { method = "POST", path = esc(TOKENS) .. "$", status = 201, body =
               '{"id":"00000000-0000-4000-8000-000000000001","name":"esc","expires_at":"2031-01-31T00:00:00Z",' ..
