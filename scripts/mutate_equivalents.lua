@@ -253,4 +253,47 @@ return {
     why = "a 3-byte credential in the secret set is skipped by every reader of the set: redact's mask_one, "
       .. "the pre-decode search and body() take secrets of 4 bytes or more (redact.lua); behaviours_spec's "
       .. "3-byte proxy password test holds the outcome" },
+  { file = "lua/konnect/cli/bundle.lua",
+    from = [[local f = core and open(core:match("^(.*/)") .. "cli_bundle.luac", "rb")]],
+    to = [[local f = core and open(core:match("(.*/)") .. "cli_bundle.luac", "rb")]],
+    why = "an unanchored match is tried first at position 1, where the greedy (.*/) already matches up to the "
+      .. "last slash when there is one; with no slash neither form matches" },
+  { file = "lua/konnect/cli/bundle.lua", from = [[if size then code, more = f:read(size, 1) end]],
+    to = [[if size then code, more = f:read(size, 0) end]],
+    why = "`more` only says whether anything follows the bytecode: read(0) gives \"\" (true) before the end "
+      .. "of file and nil at it, as read(1) gives a byte or nil" },
+  { file = "lua/konnect/cli/bundle.lua", from = [[if size then code, more = f:read(size, 1) end]],
+    to = [[if size then code, more = f:read(size, 2) end]],
+    why = "`more` only says whether anything follows the bytecode: read(2) is non-nil exactly when read(1) is" },
+  { file = "lua/konnect/cli/bundle.lua", from = [[if code:sub(1, 1) ~= "\27" then return nil, "not bytecode" end]],
+    to = [[if code:sub(0, 1) ~= "\27" then return nil, "not bytecode" end]],
+    why = "string.sub treats a start of 0 as 1" },
+  { file = "lua/konnect/redact.lua", from = [[if j ~= i and #b <= #a and find(a, b, 1, true) and (#b < #a or j < i) then keep = false; break end]], to = [[if j ~= i and #b <= #a and find(a, b, 0, true) and (#b < #a or j < i) then keep = false; break end]],
+    why = "string.find reads an init of 0 as 1 (Lua 5.1: as the string's start)" },
+  { file = "lua/konnect/redact.lua", from = [[if j ~= i and #b <= #a and find(a, b, 1, true) and (#b < #a or j < i) then keep = false; break end]], to = [[if j ~= i and #b <= #a and find(a, b, 2, true) and (#b < #a or j < i) then keep = false; break end]],
+    why = "redact.needles_of only drops a needle that holds another one of the set; with the mutant a needle that starts with another stays in the set: find_any finds one whenever "
+      .. "it found the other, so the answer, and what is masked, is the same (one more needle to look for)" },
+  { file = "lua/konnect/redact.lua", from = [[for j = 1, #all do]], to = [[for j = 2, #all do]],
+    why = "redact.needles_of only drops a needle that holds another one of the set; all[1] is \"%\": with the mutant a needle holding a % stays in the set, which changes no answer "
+      .. "of find_any (a string holding it holds the %)" },
+  { file = "lua/konnect/redact.lua", from = [[set = new_needles(set)]], to = [[]],
+    why = "core.find_any answers true for a set that is not a core.needles (its documented fallback), so body() "
+      .. "goes on to may_hold for each secret, whose answer decides: the same result, only slower" },
+  { file = "lua/konnect/redact.lua",
+    from = [[if fragments_cached >= FRAGMENTS_KEPT then fragments_cache, fragments_cached = {}, 0 end]],
+    to = [[if not (fragments_cached >= FRAGMENTS_KEPT) then fragments_cache, fragments_cached = {}, 0 end]],
+    why = "the fragments cache only saves work: with the mutant it is emptied on nearly every miss (it holds one "
+      .. "secret), still bounded, and b64_fragments computes the same fragments" },
+  { file = "lua/konnect/redact.lua", from = [[if depth > MAX_DEPTH then return end]], to = [[if depth > MAX_DEPTH then  end]],
+    why = "mask_in_place only walks what json.decode made, whose nesting codec.decode_max_depth(JSON_MAX_DEPTH = 64) "
+      .. "bounds: the deepest table sits at depth 63 < REDACT_MAX_DEPTH (64), so the check never returns" },
+  { file = "csrc/xfer.c", from = [[if (v < hl && h[v] == ' ')]], to = [[if (v <= hl && h[v] == ' ')]],
+    why = "h comes from lua_tolstring, which guarantees h[hl] == '\\0' (Lua manual, lua_tolstring): at v == hl "
+      .. "the test reads that NUL, never a space" },
+  { file = "csrc/xfer.c", from = [[x->pipewait = -1;]], to = [[x->pipewait = -2;]],
+    why = "-1 only means 'not set yet': the next request compares it with pw, which is 0 or 1, and sets "
+      .. "CURLOPT_PIPEWAIT either way" },
+  { file = "lua/konnect/transport/curl.lua", from = [[if #run > 0 then]], to = [[if #run >= 0 then]],
+    why = "with every item refused, run is empty: request_many({}) returns an empty table at once (its loop runs "
+      .. "while items are left or in flight) and the copy loop copies nothing; out is the same" },
 }

@@ -63,6 +63,45 @@ describe("konnect.audit", function()
     assert.same(reference.report(st, { now = now, system_accounts = false }), only_users)
   end)
 
+  it("at the thresholds' edges: a token expiring at `now` is expired, one at now + expiring_within is expiring, " ..
+    "one last used unused_for ago is unused; 0 for either threshold is allowed", function()
+    local st = fake.state()
+    local sat, pat
+    for _, a in ipairs(st.system_accounts) do
+      for _, t in ipairs(a.tokens) do
+        if t.expires_at and t.last_used_at and reference.epoch(t.last_used_at) < reference.epoch(t.expires_at) - 2 then
+          sat = sat or t
+        end
+      end
+    end
+    for _, u in ipairs(st.users) do
+      for _, t in ipairs(u.tokens) do
+        if t.state == "ACTIVE" and t.expires_at and t.last_used_at then pat = pat or t end
+      end
+    end
+    assert.is_table(sat, "a system-account token with an expiry and a last use")
+    assert.is_table(pat, "an active personal access token with an expiry and a last use")
+    local function flags_of(report, id)
+      for _, t in ipairs(report.tokens) do if t.id == id then return table.concat(t.flags, " ") end end
+    end
+    local exp, used = reference.epoch(sat.expires_at), reference.epoch(sat.last_used_at)
+    local cases = {
+      { now = exp, expiring_within = 0, unused_for = 0 },                    -- expired at its very second
+      { now = exp - 1, expiring_within = 1, unused_for = 0 },                -- one second left: expiring
+      { now = exp - 2, expiring_within = 1, unused_for = exp - 2 - used },   -- used exactly unused_for ago
+      { now = exp - 2, expiring_within = 1, unused_for = exp - 1 - used },   -- a second short of it
+      { now = reference.epoch(pat.expires_at) - 60, expiring_within = 60,
+        unused_for = reference.epoch(pat.expires_at) - 60 - reference.epoch(pat.last_used_at) },
+    }
+    local want_flags = { "expired_listed unused", "expiring unused", "unused", "" }
+    for i, o in ipairs(cases) do
+      local got = assert(audit.run(admin, o))
+      assert.same(reference.report(st, o), got, "case " .. i)
+      if want_flags[i] then assert.equal(want_flags[i], flags_of(got, sat.id), "case " .. i) end
+    end
+    assert.matches("expiring unused", flags_of(assert(audit.run(admin, cases[5])), pat.id), 1, true)
+  end)
+
   it("a 403 on one user's list is a row of failures, the audit goes on, the report says it is incomplete", function()
     local st, now = snapshot()
     local victim = st.users[7]

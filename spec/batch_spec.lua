@@ -13,6 +13,25 @@ describe("client:batch", function()
     client = fake.client()
   end)
 
+  it("a create refused for the quota (409) says the quota and how to free a slot; another failure does not", function()
+    local a = assert(client:create(ALICE, { name = "a1", ttl_seconds = 86400 }))
+    fake.fault { method = "POST", status = 409, count = 1 }
+    fake.fault { method = "PATCH", status = 409, count = 1 }
+    local results, failed = client:batch({
+      { "create", ALICE, { name = "q1", ttl_seconds = 86400 } },
+      { "update", ALICE, a.id, { name = "a2" } },
+    }, { concurrency = 1 })
+    assert.equal(2, failed)
+    local q, u = results[1].err, results[2].err
+    assert.equal("conflict", q.kind)
+    assert.same({ limit = 10 }, q.quota)
+    assert.matches("at most 10 personal access tokens", q.message, 1, true)
+    assert.matches("prune", q.message, 1, true)
+    assert.equal("conflict", u.kind)
+    assert.is_nil(u.quota)
+    assert.not_matches("personal access tokens", u.message, 1, true)
+  end)
+
   it("returns results in input order, mixing values and errors", function()
     local a = assert(client:create(ALICE, { name = "a1", ttl_seconds = 86400 }))
     local b = assert(client:create(ALICE, { name = "b1", ttl_seconds = 86400 }))

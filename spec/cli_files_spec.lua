@@ -365,4 +365,16 @@ describe("core.file_mode (the --token-file permission check, no shell)", functio
     assert.equal("ENOENT", errno)
     os.execute("rm -rf " .. q(dir))
   end)
+
+  it("refuses an empty path and one with a NUL byte (the file before the NUL is not the one asked for)", function()
+    local dir = h.tmpdir()
+    spit(dir .. "/token", "x\n")
+    for _, path in ipairs { "", dir .. "/token\0.bak", "\0" } do
+      local m, msg, errno = core.file_mode(path)
+      assert.is_nil(m, ("%q"):format(path))
+      assert.is_string(msg)
+      assert.equal("EINVAL", errno, ("%q"):format(path))
+    end
+    os.execute("rm -rf " .. q(dir))
+  end)
 end)

@@ -317,6 +317,10 @@ describe("konnect-pats --system-account", function()
       usage_error(cli({ "create", "--system-account", NAME, "--name", "ci3", "--ttl", "1d", "--secret-file", path }),
         "exists", "already exists")
       assert.equal(before, fake.requests().total)
+      -- an empty path: exit 2, the option named
+      usage_error(cli({ "create", "--system-account", NAME, "--name", "ci3", "--ttl", "1d", "--secret-file", "" }),
+        "needs a path", "--secret-file needs a path")
+      assert.equal(before, fake.requests().total)
       -- rotate into it with --force
       r = cli({ "rotate", "ci", "--system-account", NAME, "--secret-file", path, "--force" })
       assert.equal(0, r.code, r.err)

@@ -320,6 +320,15 @@ describe("konnect.core", function()
       assert.is_true(dt >= 0.045 and dt < 1, "slept " .. dt)
     end)
 
+    it("returns at once, and nothing, for a zero, negative or NaN time", function()
+      local t0 = core.monotime()
+      for _, s in ipairs { 0, -1, -1e300, 0 / 0 } do
+        assert.equal(0, select("#", core.sleep(s)), tostring(s))
+      end
+      assert.equal(0, select("#", core.sleep(0.001)))
+      assert.is_true(core.monotime() - t0 < 0.5)
+    end)
+
     it("does not follow redirects", function()
       local res = assert(c:request("GET", srv.http .. "/redirect"))
       assert.equal(302, res.status)

@@ -207,6 +207,7 @@ describe("the pipeline", function()
           { limit = 100, remaining = 99, reset = 7 } },
         { { 'RateLimit: "default";r=50;t=30', 'RateLimit-Policy: "default";q=100;w=60' },
           { limit = 100, remaining = 50, reset = 30 } },
+        { { "RateLimit: limit=100, remaining=42, reset=9" }, { limit = 100, remaining = 42, reset = 9 } },
         { { "X-RateLimit-Limit: 10", "X-RateLimit-Remaining: 4", "X-RateLimit-Reset: 2" },
           { limit = 10, remaining = 4, reset = 2 } },
         { { "X-RateLimit-Limit-Minute: 10", "X-RateLimit-Remaining-Minute: 3",

@@ -106,6 +106,126 @@ describe("konnect.redact", function()
     end
   end)
 
+  describe("base64 forms", function()
+    -- RFC 4648, section 10
+    local VECTORS = { [""] = "", f = "Zg==", fo = "Zm8=", foo = "Zm9v", foob = "Zm9vYg==", fooba = "Zm9vYmE=",
+                      foobar = "Zm9vYmFy" }
+
+    it("redact.base64 is RFC 4648 base64", function()
+      for plain, enc in pairs(VECTORS) do assert.equal(enc, redact.base64(plain), plain) end
+      assert.equal("AP8A/w==", redact.base64("\0\255\0\255"))
+    end)
+
+    -- the 4-character groups of base64(pre .. secret .. post) made of the secret's bytes alone
+    local function secret_groups(enc, npre, nsecret)
+      local g = {}
+      for j = 0, #enc / 4 - 1 do
+        if 3 * j >= npre and 3 * j + 3 <= npre + nsecret then g[#g + 1] = enc:sub(4 * j + 1, 4 * j + 4) end
+      end
+      return g
+    end
+    local function urlsafe(s) return (s:gsub("[+/]", { ["+"] = "-", ["/"] = "_" })) end
+
+    it("masks every group made of the secret's bytes alone, at each alignment, in both alphabets, " ..
+      "whatever bytes surround it, and keeps the text around the mask", function()
+      -- bytes chosen so that both alphabets' own digits (+ / - _) occur in the encodings; 8 bytes or more,
+      -- so that at every alignment two whole groups or more are the secret's (one alone is too common a
+      -- string to mask)
+      local secrets = { "\251\239\190ab\251\239\190", "kpat_fake_0123456789", "s3cr\255\254t>?~x",
+                        "0123456789abcdefgh" }
+      local checked = 0
+      for _, secret in ipairs(secrets) do
+        for npre = 0, 5 do
+          for _, post in ipairs { "", "Z", "\255\255" } do
+            local pre = ("\187\17\204"):rep(2):sub(1, npre) -- neither zeros nor the secret's bytes
+            local std = redact.base64(pre .. secret .. post)
+            for _, enc in ipairs { std, urlsafe(std) } do
+              local groups = secret_groups(enc, npre, #secret)
+              assert.is_true(#groups >= 2, enc)
+              local text = "<" .. enc .. ">"
+              local out = redact.string(text, secret)
+              for _, g in ipairs(groups) do
+                assert.is_nil(out:find(g, 1, true), ("%q at %d: %s left in %s"):format(secret, npre, g, out))
+              end
+              assert.truthy(out:find(MASK, 1, true), out)
+              assert.equal("<", out:sub(1, 1))
+              assert.equal(">", out:sub(-1))
+              -- what comes before the first secret group is the encoding's own, unmasked
+              local keep = enc:sub(1, enc:find(groups[1], 1, true) - 1)
+              assert.equal("<" .. keep, out:sub(1, #keep + 1), out)
+              checked = checked + 1
+            end
+          end
+        end
+      end
+      assert.equal(#secrets * 6 * 3 * 2, checked)
+    end)
+
+    it("leaves a lone group of four characters alone: too common a string to be the secret's", function()
+      -- "kpatX": at the first alignment one whole group ("a3Bh", of "kpa") is its bytes' alone
+      assert.equal("a3BhdFg=", redact.base64("kpatX"))
+      assert.equal("id a3Bh, a3BhdF", redact.string("id a3Bh, a3BhdF", "kpatX"))
+    end)
+
+    it("masks each occurrence when the secret's base64 form appears twice", function()
+      local secret = "kpat_fake_0123456789"
+      local b = redact.base64(secret)
+      local out = redact.string(b .. "|" .. b, secret)
+      assert.equal(MASK .. b:sub(#redact.base64(secret:sub(1, 18)) + 1) .. "|" .. MASK ..
+        b:sub(#redact.base64(secret:sub(1, 18)) + 1), out)
+    end)
+  end)
+
+  describe("headers()", function()
+    it("keeps a credential's scheme, letters, digits and dashes, and masks the rest", function()
+      local h = redact.headers({ Authorization = "Bearer kpat_fake_abc", ["Proxy-Authorization"] = "Basic dXNlcjpwYXNz",
+                                 authorization = "AWS4-HMAC-SHA256 Credential=x/y, Signature=z" }, nil)
+      assert.same({ Authorization = "Bearer " .. MASK, ["Proxy-Authorization"] = "Basic " .. MASK,
+                    authorization = "AWS4-HMAC-SHA256 " .. MASK }, h)
+    end)
+
+    it("masks a credential whole when it does not start with a scheme and a space", function()
+      -- a scheme is looked for at the start only: "0123abcd " inside the cookie is no scheme
+      local h = redact.headers({ Cookie = "sid=0123abcd rest", ["Set-Cookie"] = " x y", Authorization = "opaque" }, nil)
+      assert.same({ Cookie = MASK, ["Set-Cookie"] = MASK, Authorization = MASK }, h)
+    end)
+
+    it("gives other values back as strings, redacted", function()
+      local h = redact.headers({ ["Content-Length"] = 123, ["X-Echo"] = "kpat_fake_abc", ["X-Ok"] = "1" },
+        "kpat_fake_abc")
+      assert.same({ ["Content-Length"] = "123", ["X-Echo"] = MASK, ["X-Ok"] = "1" }, h)
+      assert.same({}, redact.headers(nil, "kpat_fake_abc"))
+    end)
+  end)
+
+  it("value() copies REDACT_MAX_DEPTH levels of tables and masks what is nested deeper", function()
+    local max = require("konnect.limits").REDACT_MAX_DEPTH
+    local function nest(n) -- n tables, the innermost holding a string
+      local t = { leaf = "x" }
+      for _ = 2, n do t = { t } end
+      return t
+    end
+    local function depth_of(v) -- the tables copied, and what sits below the last one
+      local n = 0
+      while type(v) == "table" and v[1] do n, v = n + 1, v[1] end
+      if type(v) == "table" then return n + 1, v.leaf end
+      return n, v
+    end
+    assert.same({ max + 1, "x" }, { depth_of(redact.value(nest(max + 1), nil)) })
+    assert.same({ max + 1, MASK }, { depth_of(redact.value(nest(max + 2), nil)) })
+  end)
+
+  it("body() gives back what is not a non-empty string as it was, with nothing to look at", function()
+    for _, v in ipairs { "", 42, false } do
+      local out, maybe = redact.body(v, { "kpat_fake_secret" })
+      assert.equal(v, out)
+      assert.is_false(maybe)
+    end
+    local out, maybe = redact.body(nil, "kpat_fake_secret")
+    assert.is_nil(out)
+    assert.is_false(maybe)
+  end)
+
   it("a client's error body, hook view and log line never hold the escaped secret", function()
     fake.reset()
     fake.fault { method = "GET", status = 502, content_type = "application/json",

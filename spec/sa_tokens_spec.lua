@@ -314,7 +314,11 @@ describe("system accounts and their tokens", function()
       assert.equal(3, #meta.calls)
       local before = fake.requests().total
       assert_err("invalid_argument", nil, admin:rotate_sa_token(SA, v2.id, { old = "keep" }))
-      assert_err("invalid_argument", nil, admin:rotate_sa_token(SA, v2.id, { old = "revoke" }))
+      local bad = assert_err("invalid_argument", nil, admin:rotate_sa_token(SA, v2.id, { old = "revoke" }))
+      assert.matches('old must be "delete" or "keep" (system-account tokens have no revoke), got "revoke"',
+        bad.message, 1, true)
+      bad = assert_err("invalid_argument", nil, admin:rotate_sa_token(SA, v2.id, { old = true }))
+      assert.matches("got boolean", bad.message, 1, true)
       assert_err("invalid_argument", nil, admin:rotate_sa_token(SA, v2.id, { name = "x", expires_at = "soon" }))
       assert.equal(before, fake.requests().total)
       local v3 = assert(admin:rotate_sa_token(SA, v2.id, { old = "keep", name = "v3" }))

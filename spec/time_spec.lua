@@ -76,6 +76,9 @@ describe("konnect.time", function()
         { 6.5 * DAY - 1, "in 6 days" }, { 730 * DAY - 1, "in 730 days" }, { 730 * DAY, "in 2 years" },
         { -59, "just now" }, { -60, "1 minute ago" }, { -7 * DAY + 1, "7 days ago" },
         { -2 * DAY + 1, "48 hours ago" },
+        -- the halfway points of an hour and a year
+        { 5399, "in 1 hour" }, { 5400, "in 2 hours" }, { -5399, "1 hour ago" },
+        { 912.5 * DAY - 1, "in 2 years" }, { 912.5 * DAY, "in 3 years" },
       } do
         assert.equal(c[2], time.relative(time.iso(NOW + c[1]), NOW), tostring(c[1]))
         assert.equal(c[2], time.relative(NOW + c[1], NOW), tostring(c[1]) .. " (epoch)")

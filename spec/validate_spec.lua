@@ -34,10 +34,10 @@ describe("konnect.validate", function()
         ["a"] = "at least 2 characters",
         ["-ci"] = "must start with a letter or digit",
         ["ci-"] = "must end with a letter or digit",
-        ["ci/token"] = "may only contain",
+        ["ci/token"] = 'may only contain letters, digits, space, _ - . and \' (found "/")',
+        ["a\226\128\128b"] = '(found "\226\128\128")', -- U+2000 (en quad), quoted whole
         ["a`b"] = "may only contain", ["a@b"] = "may only contain", ["a[b"] = "may only contain",
         ["a{b"] = "may only contain", ["a:b"] = "may only contain",
-        ["a\226\128\128b"] = "may only contain", -- U+2000 (en quad), the first of general punctuation
         ["a\226\129\175b"] = "may only contain", -- U+206F, its last
         ["a\227\128\128b"] = "may only contain", -- U+3000 (ideographic space)
         ["a\237\160\128b"] = "not valid UTF-8", -- U+D800, a surrogate

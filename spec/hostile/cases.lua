@@ -35,6 +35,9 @@ M.cases = {
   { name = "many_headers", expect = "too_large" },                   -- 200,000 short header lines
   { name = "status_line_1m", expect = "too_large" },                 -- a 1 MiB status line
   { name = "head_64k_exactly", expect = "value" },     -- a head of 65536 bytes (the cap) over two reads
+  -- the same head in one write, the body after a pause (curl: one header callback per line
+  -- still; cosocket: reads of lua_socket_buffer_size, 4 or 8 KiB by default)
+  { name = "head_64k_one_write", expect = "value" },
   { name = "head_64k_and_1", expect = "too_large" },   -- one byte more
   -- a head the size of the cap (no blank line yet) in two writes, then close: a dropped
   -- connection, not an oversized head (the cap is not exceeded)
@@ -54,6 +57,9 @@ M.cases = {
 
   -- framing
   { name = "two_content_lengths", expect = "network" },   -- Content-Length: 2 and Content-Length: 40
+  { name = "cl_list_repeated", expect = "value" },        -- "Content-Length: 99 ,<TAB>99 ": one value, repeated
+  { name = "cl_list_empty_element", expect = "network" }, -- "Content-Length: 99,": an empty element
+  { name = "cl_list_differing", expect = "network" },     -- "Content-Length: 99, 199"
   { name = "cl_and_chunked", expect = "value" },          -- chunked wins (RFC 9112 6.3)
   { name = "chunked_lf_only", expect = "value" },         -- chunk-size lines ended by a bare LF (RFC 9112 2.2)
   { name = "early_close_headers", expect = "network" },   -- half a header block, then close

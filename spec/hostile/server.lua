@@ -102,18 +102,26 @@ B.header_line_256m = flooding("HTTP/1.1 200 OK\r\nX-Big: ", string.rep("a", 6553
 B.many_headers = flooding("HTTP/1.1 200 OK\r\n", table.concat(HEADER_BLOCK), 200, "Content-Length: 2\r\n\r\n{}")
 -- a head of exactly `size` bytes (status line to the blank line), sent in two writes
 -- a moment apart, so that it spans reads; then the list
-local function head_of_size(size)
+-- a head of `size` bytes in two writes (40,000 bytes, then the rest with the body), or
+-- whole in one write and the body after a pause (`one_write`)
+local function head_of_size(size, one_write)
   return function(s)
     local start = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " .. #LIST_OK
       .. "\r\nX-Pad: "
     local block = start .. string.rep("p", size - #start - 4) .. "\r\n\r\n"
     assert(#block == size)
+    if one_write then
+      s:send(block)
+      ngx.sleep(0.05)
+      return s:send(LIST_OK)
+    end
     s:send(block:sub(1, 40000))
     ngx.sleep(0.05)
     s:send(block:sub(40001) .. LIST_OK)
   end
 end
 B.head_64k_exactly = head_of_size(65536)
+B.head_64k_one_write = head_of_size(65536, true)
 B.head_64k_and_1 = head_of_size(65537)
 B.head_64k_then_close = function(s)
   local start = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nX-Pad: "
@@ -143,6 +151,16 @@ B.two_content_lengths = function(s)
   s:send("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\nContent-Length: 40\r\n\r\n"
     .. '{}                                      ')
 end
+-- Content-Length as a list (RFC 9110 8.6: a list of one repeated value is that value)
+local function cl_list(value)
+  return function(s)
+    s:send("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " .. value:format(#LIST_OK, #LIST_OK)
+      .. "\r\n\r\n" .. LIST_OK)
+  end
+end
+B.cl_list_repeated = cl_list(" %d ,\t%d ")
+B.cl_list_empty_element = cl_list("%d,")
+B.cl_list_differing = cl_list("%d, 1%d")
 B.cl_and_chunked = function(s)
   s:send("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 5\r\n"
     .. "Transfer-Encoding: chunked\r\n\r\n" .. string.format("%x", #LIST_OK) .. "\r\n" .. LIST_OK .. "\r\n0\r\n\r\n")

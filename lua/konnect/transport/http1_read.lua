@@ -210,7 +210,7 @@ function _M.read_body(sock, method, status, headers, deadline, max_body, rest)
   end
   local te = headers["transfer-encoding"]
   if te then
-    if find(lower(te), "chunked[ \t]*$") then
+    if find(lower(te), "chunked$") then -- (parse_head trims a value's white space)
       local body, clean = read_chunked(sock, deadline, rest, max_body)
       if not body then return nil, clean end
       -- Transfer-Encoding and Content-Length together: answer, never reuse
