@@ -134,14 +134,20 @@ unsigned kc_generation(void)
 
 /* curl_global_init in the process that first needs it (not at luaopen:
  * nginx forks its workers after init_by_lua). */
+int kc_curl_stale_prevhead = 0;
+
 CURLcode kc_global_init(void)
 {
     CURLcode rc;
+    const curl_version_info_data *v;
     if (kc_curl_ready)
         return CURLE_OK;
     rc = curl_global_init(CURL_GLOBAL_DEFAULT);
-    if (rc == CURLE_OK)
+    if (rc == CURLE_OK) {
         kc_curl_ready = 1;
+        v = curl_version_info(CURLVERSION_NOW);
+        kc_curl_stale_prevhead = v != NULL && v->version_num >= 0x075300 && v->version_num < 0x080100;
+    }
     return rc;
 }
 

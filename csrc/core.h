@@ -157,6 +157,10 @@ typedef struct {
     int sends;                  /* times libcurl sent it in this transfer */
     int replay_blocked;         /* a replay was refused (see `once`) */
     int attached;               /* multi: added to the CURLM */
+    int used;                   /* the handle has been set up for a transfer */
+    CURLSH *share;              /* conn only, where kc_curl_stale_prevhead:
+                                   the connection, DNS and TLS session caches
+                                   that outlive each duplicated handle */
     int index;                  /* multi: position in the current batch */
     /* the handle's current per-request settings */
     int mstate;                 /* KC_M_* */
@@ -195,6 +199,14 @@ typedef struct {
 
 /* curl_global_init in the process that first needs it */
 KC_HIDDEN CURLcode kc_global_init(void);
+/* Set by kc_global_init: the running libcurl (7.83.0 up to 8.0.1; Debian 12
+ * has 7.88.1) keeps its headers store's pointer to the previous transfer's
+ * last header after freeing it, and a response whose first header line is
+ * folded then writes into freed memory: a double free (curl issue 11101,
+ * fixed in 8.1.0 by curl PR 11103).  Each transfer then gets a fresh
+ * duplicate of the handle (kc_xfer_prepare); a duplicate inherits no share
+ * (curl_easy_duphandle(3)), so conn's handles are given theirs again. */
+KC_HIDDEN extern int kc_curl_stale_prevhead;
 /* the fork generation: an object made in another one is never used here */
 KC_HIDDEN unsigned kc_generation(void);
 /* "konnect.core libcurl/x.y.z" */

@@ -88,6 +88,11 @@ void kc_xfer_release(kc_xfer *x, int ours)
     if (x->easy != NULL && ours)
         curl_easy_cleanup(x->easy);
     x->easy = NULL;
+    /* (its connections are the parent's too after a fork: left alone) */
+    if (x->share != NULL && ours)
+        curl_share_cleanup(x->share);
+    x->share = NULL;
+    x->used = 0;
     x->attached = 0;
     x->mstate = KC_M_NONE;
     x->cur_hdrs = NULL;
@@ -255,8 +260,10 @@ static size_t on_header(char *p, size_t size, size_t nmemb, void *ud)
     }
 
     if (is_blank(p[0])) {
-        /* obsolete line folding: continue the previous value, which is the
-         * last thing in the buffer */
+        /* obsolete line folding (RFC 9112 5.2: a user agent replaces it
+         * with a space): continue the previous value, which is the last
+         * thing in the buffer.  (One with no header before it never gets
+         * here from libcurl 7.83 on: its headers store refuses it first.) */
         if (x->nhdrs == 0)
             return n;
         v = p;
@@ -265,6 +272,8 @@ static size_t on_header(char *p, size_t size, size_t nmemb, void *ud)
             v++;
             vlen--;
         }
+        while (vlen > 0 && is_blank(v[vlen - 1]))
+            vlen--;
         if (vlen == 0)
             return n;
         h = &x->hdrs[x->nhdrs - 1];
@@ -399,6 +408,21 @@ const char *kc_xfer_open(kc_xfer *x, const kc_opts *o, int in_multi, kc_kind *ki
     if (o->str[KC_S_PROXY] == NULL)
         KC_SET(e, CURLOPT_PROXY, "");
     KC_SET(e, CURLOPT_NOPROXY, "");
+    if (!in_multi && kc_curl_stale_prevhead) {
+        /* each transfer gets a duplicate of the handle (kc_xfer_prepare):
+         * what a handle of curl_easy_perform caches goes into a share */
+        if (x->share == NULL && (x->share = curl_share_init()) == NULL) {
+            rc = CURLE_OUT_OF_MEMORY;
+            goto fail;
+        }
+        if (curl_share_setopt(x->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT) != CURLSHE_OK ||
+            curl_share_setopt(x->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS) != CURLSHE_OK ||
+            curl_share_setopt(x->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION) != CURLSHE_OK) {
+            rc = CURLE_FAILED_INIT;
+            goto fail;
+        }
+        KC_SET(e, CURLOPT_SHARE, x->share);
+    }
     KC_SET(e, CURLOPT_USERAGENT,
            o->str[KC_S_USER_AGENT] ? o->str[KC_S_USER_AGENT] : kc_default_user_agent());
     for (i = 0; i < KC_NSTR; i++) {
@@ -413,6 +437,10 @@ const char *kc_xfer_open(kc_xfer *x, const kc_opts *o, int in_multi, kc_kind *ki
 
 fail:
     curl_easy_cleanup(e);
+    if (x->share != NULL) {
+        curl_share_cleanup(x->share);
+        x->share = NULL;
+    }
     if (rc == CURLE_UNSUPPORTED_PROTOCOL || rc == CURLE_NOT_BUILT_IN ||
         rc == CURLE_UNKNOWN_OPTION) {
         *kind = KC_INVALID_ARGUMENT;
@@ -660,7 +688,7 @@ static long call_timeout_ms(lua_State *L, int idx, long dflt)
 const char *kc_xfer_prepare(lua_State *L, kc_xfer *x, int mi, int ui, int hi,
                                 int bi, int oi, int ti, kc_kind *kind)
 {
-    CURL *e = x->easy;
+    CURL *e;
     const char *method, *url, *body = NULL;
     size_t mlen, ulen, blen = 0, i, nh = 0;
     int with_fields, mstate;
@@ -668,6 +696,22 @@ const char *kc_xfer_prepare(lua_State *L, kc_xfer *x, int mi, int ui, int hi,
     kc_headers *prebuilt = NULL;
     const struct curl_slist *hdrs;
 
+    if (x->used && kc_curl_stale_prevhead) {
+        /* a fresh duplicate (same options, empty headers store) for every
+         * transfer: see kc_curl_stale_prevhead (core.h) */
+        CURL *d = curl_easy_duphandle(x->easy);
+        if (d == NULL || (x->share != NULL &&
+                          curl_easy_setopt(d, CURLOPT_SHARE, x->share) != CURLE_OK)) {
+            if (d != NULL)
+                curl_easy_cleanup(d);
+            *kind = KC_SYSTEM;
+            return "out of memory";
+        }
+        curl_easy_cleanup(x->easy);
+        x->easy = d;
+        x->used = 0;
+    }
+    e = x->easy;
     *kind = KC_INVALID_ARGUMENT;
     if (lua_type(L, mi) != LUA_TSTRING)
         return "method must be a string";
@@ -789,6 +833,7 @@ const char *kc_xfer_prepare(lua_State *L, kc_xfer *x, int mi, int ui, int hi,
         KC_OPT(CURLOPT_HTTPHEADER, hdrs);
         x->cur_hdrs = hdrs;
     }
+    x->used = 1;
     return NULL;
 
 fail:

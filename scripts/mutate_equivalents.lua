@@ -296,4 +296,27 @@ return {
   { file = "lua/konnect/transport/curl.lua", from = [[if #run > 0 then]], to = [[if #run >= 0 then]],
     why = "with every item refused, run is empty: request_many({}) returns an empty table at once (its loop runs "
       .. "while items are left or in flight) and the copy loop copies nothing; out is the same" },
+  { file = "csrc/xfer.c", from = [[KC_SET(e, CURLOPT_PROXY_SSL_VERIFYHOST, 2L);]],
+    to = [[KC_SET(e, CURLOPT_PROXY_SSL_VERIFYHOST, 1L);]],
+    why = "CURLOPT_PROXY_SSL_VERIFYHOST(3): from libcurl 7.66.0 on, 1 and 2 are treated the same (Debian 12: 7.88)" },
+  { file = "csrc/xfer.c", from = [[KC_SET(e, CURLOPT_SSL_VERIFYHOST, 2L);]], to = [[KC_SET(e, CURLOPT_SSL_VERIFYHOST, 1L);]],
+    why = "CURLOPT_SSL_VERIFYHOST(3): from libcurl 7.66.0 on, 1 and 2 are treated the same (Debian 12: 7.88)" },
+  { file = "csrc/xfer.c", from = [[KC_SET(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");]], to = [[{}]],
+    why = "CURLOPT_FOLLOWLOCATION is 0 on every handle: no redirect is ever followed, so the protocols a "
+      .. "redirect may use never apply (a 3xx comes back as an answer)" },
+  { file = "csrc/xfer.c", from = [[return -1;]], to = [[return -2;]], prev = [[if (d == NULL)]],
+    why = "buf_append's callers test its result against 0 only: any other value is the same failure" },
+  { file = "csrc/xfer.c", from = [[size_t ncap = x->hdrs_cap ? x->hdrs_cap * 2 : 16;]],
+    to = [[size_t ncap = x->hdrs_cap ? x->hdrs_cap * 3 : 16;]],
+    why = "only how fast the header index grows: the head's bytes are capped before (KC_MAX_HEADER_BYTES), "
+      .. "so the count of entries is bounded either way and every entry is kept" },
+  { file = "csrc/xfer.c", from = [[if (ncap > limit && limit >= need)]], to = [[if (ncap > limit && limit > need)]],
+    why = "only the size of an allocation: with limit == need the buffer is allocated at the doubled size "
+      .. "instead of exactly limit; what it holds, and every check against limit, is the same" },
+  { file = "csrc/xfer.c", from = [[if (b->cap > KC_BUF_KEEP)]], to = [[if (!(b->cap > KC_BUF_KEEP))]],
+    why = "only when a buffer's memory is given back: with the mutant a small buffer is freed and a large one kept "
+      .. "(still bounded by max_body or the head's cap); the next transfer starts from len 0 either way" },
+  { file = "csrc/xfer.c", from = [[xfer_reset(x);]], to = [[{}]], prev = [[if (err != NULL) {]],
+    why = "after a refused header list the partial x->slist is freed by the next request's xfer_reset or by "
+      .. "kc_xfer_release instead (no leak under valgrind); the handle's CURLOPT_HTTPHEADER never points at it" },
 }

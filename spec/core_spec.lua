@@ -987,6 +987,31 @@ CURLcode curl_easy_setopt(CURL *h, CURLoption o, ...) {
       assert.matches("^konnect%.core%.Connection: ", tostring(c))
     end)
 
+    it("close gives back the connection's socket at once, and so does a multi's close", function()
+      local function sockets() -- of this process (the shell's parent)
+        local n, p = 0, io.popen("ls -l /proc/$PPID/fd 2>/dev/null")
+        for l in p:lines() do if l:find("socket:", 1, true) then n = n + 1 end end
+        p:close()
+        return n
+      end
+      collectgarbage()
+      collectgarbage()
+      collectgarbage("stop") -- (no earlier test's conn may be collected, and its socket closed, meanwhile)
+      finally(function() collectgarbage("restart") end)
+      local before = sockets()
+      local c = assert(core.new())
+      local id = conn_id(assert(c:request("GET", srv.http .. "/conn")))
+      assert.equal(id, conn_id(assert(c:request("GET", srv.http .. "/conn"))), "kept alive")
+      assert.is_true(sockets() > before)
+      assert.is_true(c:close())
+      assert.equal(before, sockets())
+      local m = assert(core.multi())
+      m:request_many({ { "GET", srv.http .. "/conn" }, { "GET", srv.http .. "/conn" } }, 2)
+      assert.is_true(sockets() > before)
+      m:close()
+      assert.equal(before, sockets())
+    end)
+
     it("collects conns and multis, open or closed", function()
       for i = 1, 50 do
         local c = assert(core.new())

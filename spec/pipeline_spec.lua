@@ -200,6 +200,52 @@ describe("the pipeline", function()
       conn:close()
     end)
 
+    it("the C core joins an obsolete folded line to the header before it with one space (RFC 9112 5.2: a user " ..
+      "agent replaces each obs-fold with SP), trimmed; a line of white space only adds nothing", function()
+      local conn = assert(core.new { timeout = 5 })
+      srv:respond("HTTP/1.1 200 OK\r\nX-Folded: a\r\n  b\r\n\tc  \r\n   \r\n" ..
+        "Content-Type: application/json\r\nX-After: 1\r\nContent-Length: 2\r\n\r\n{}")
+      local res = assert(conn:request("GET", srv.url .. "/x", {}))
+      assert.equal(200, res.status)
+      assert.equal("a b c", res.headers["x-folded"])
+      assert.equal("1", res.headers["x-after"])
+      assert.equal("application/json", res.headers["content-type"])
+      assert.equal("{}", res.body)
+      conn:close()
+    end)
+
+    it("a folded line before any header, on a handle used before, is a network error and the process lives " ..
+      "(libcurl 7.83-8.0 unfolded it into the last transfer's freed header: a double free, curl issue 11101)",
+      function()
+      local orphan = "HTTP/1.1 200 OK\r\n  orphan: continuation\r\nContent-Type: application/json\r\n" ..
+        "Content-Length: 2\r\n\r\n{}"
+      local good = hostile.response("200 OK", { "Content-Type: application/json" }, '{"id":"' .. UUID .. '"}')
+      local conn = assert(core.new { timeout = 5 })
+      for _ = 1, 3 do
+        srv:respond(good)
+        assert.equal(200, assert(conn:request("GET", srv.url .. "/x", {})).status)
+        srv:respond(orphan)
+        local none, err = conn:request("GET", srv.url .. "/x", {})
+        assert.is_nil(none)
+        assert.equal("network", err.kind)
+      end
+      conn:close()
+      -- a client, its calls one after another and in a batch (pooled handles)
+      local c = assert(pats.new { token = fake.ALICE_TOKEN, server_url = srv.url, retries = false })
+      for _ = 1, 2 do
+        srv:respond(good)
+        assert.equal(UUID, assert(c:get(ALICE, UUID)).id)
+        srv:respond(orphan)
+        local v, err = c:get(ALICE, UUID)
+        assert.is_nil(v)
+        assert.equal("network", err.kind)
+        srv:respond_each { good, orphan, good, orphan }
+        local results = c:batch({ { "get", ALICE, UUID }, { "get", ALICE, UUID }, { "get", ALICE, UUID },
+                                  { "get", ALICE, UUID } }, { concurrency = 1 })
+        assert.equal(4, #results)
+      end
+    end)
+
     it("meta.rate_limit reads every family of a success's headers, with or without a hook", function()
       local c = assert(pats.new { token = fake.ALICE_TOKEN, server_url = srv.url, retries = false })
       local cases = {
