@@ -145,8 +145,8 @@ CURLcode kc_global_init(void)
     rc = curl_global_init(CURL_GLOBAL_DEFAULT);
     if (rc == CURLE_OK) {
         kc_curl_ready = 1;
-        v = curl_version_info(CURLVERSION_NOW);
-        kc_curl_stale_prevhead = v != NULL && v->version_num >= 0x075300 && v->version_num < 0x080100;
+        v = curl_version_info(CURLVERSION_NOW); /* (a static struct, never NULL) */
+        kc_curl_stale_prevhead = v->version_num >= 0x075300 && v->version_num < 0x080100;
     }
     return rc;
 }

@@ -319,4 +319,21 @@ return {
   { file = "csrc/xfer.c", from = [[xfer_reset(x);]], to = [[{}]], prev = [[if (err != NULL) {]],
     why = "after a refused header list the partial x->slist is freed by the next request's xfer_reset or by "
       .. "kc_xfer_release instead (no leak under valgrind); the handle's CURLOPT_HTTPHEADER never points at it" },
+  { file = "csrc/core.c", from = [[kc_curl_stale_prevhead = v->version_num >= 0x075300 && v->version_num < 0x080100;]], to = [[kc_curl_stale_prevhead = v->version_num > 0x075300 && v->version_num < 0x080100;]],
+    why = "the running libcurl is Debian 12's 7.88.1 (0x075801), far from both bounds of the affected range (7.83.0, the headers API, to 8.0.1; curl issue 11101): " .. "moving the lower bound by one version changes nothing here" },
+  { file = "csrc/core.c", from = [[kc_curl_stale_prevhead = v->version_num >= 0x075300 && v->version_num < 0x080100;]], to = [[kc_curl_stale_prevhead = v->version_num >= 0x75301 && v->version_num < 0x080100;]],
+    why = "the running libcurl is Debian 12's 7.88.1 (0x075801), far from both bounds of the affected range (7.83.0, the headers API, to 8.0.1; curl issue 11101): " .. "moving the lower bound by one version changes nothing here" },
+  { file = "csrc/core.c", from = [[kc_curl_stale_prevhead = v->version_num >= 0x075300 && v->version_num < 0x080100;]], to = [[kc_curl_stale_prevhead = v->version_num >= 0x752FF && v->version_num < 0x080100;]],
+    why = "the running libcurl is Debian 12's 7.88.1 (0x075801), far from both bounds of the affected range (7.83.0, the headers API, to 8.0.1; curl issue 11101): " .. "moving the lower bound by one version changes nothing here" },
+  { file = "csrc/core.c", from = [[kc_curl_stale_prevhead = v->version_num >= 0x075300 && v->version_num < 0x080100;]], to = [[kc_curl_stale_prevhead = v->version_num >= 0x075300 && v->version_num <= 0x080100;]],
+    why = "the running libcurl is Debian 12's 7.88.1 (0x075801), far from both bounds of the affected range (7.83.0, the headers API, to 8.0.1; curl issue 11101): " .. "moving the upper bound by one version changes nothing here" },
+  { file = "csrc/core.c", from = [[kc_curl_stale_prevhead = v->version_num >= 0x075300 && v->version_num < 0x080100;]], to = [[kc_curl_stale_prevhead = v->version_num >= 0x075300 && v->version_num < 0x80101;]],
+    why = "the running libcurl is Debian 12's 7.88.1 (0x075801), far from both bounds of the affected range (7.83.0, the headers API, to 8.0.1; curl issue 11101): " .. "moving the upper bound by one version changes nothing here" },
+  { file = "csrc/core.c", from = [[kc_curl_stale_prevhead = v->version_num >= 0x075300 && v->version_num < 0x080100;]], to = [[kc_curl_stale_prevhead = v->version_num >= 0x075300 && v->version_num < 0x800FF;]],
+    why = "the running libcurl is Debian 12's 7.88.1 (0x075801), far from both bounds of the affected range (7.83.0, the headers API, to 8.0.1; curl issue 11101): " .. "moving the upper bound by one version changes nothing here" },
+  { file = "csrc/core.c", from = [[kc_curl_stale_prevhead = v->version_num >= 0x075300 && v->version_num < 0x080100;]], to = [[kc_curl_stale_prevhead = v->version_num >= 0x075300 || v->version_num < 0x080100;]],
+    why = "the running libcurl is Debian 12's 7.88.1 (0x075801), far from both bounds of the affected range (7.83.0, the headers API, to 8.0.1; curl issue 11101): " .. "both comparisons hold here, so either joins them to true" },
+  { file = "csrc/core.c", from = [[int kc_curl_stale_prevhead = 0;]], to = [[int kc_curl_stale_prevhead = 1;]],
+    why = "kc_global_init sets it before the first handle is made (kc_xfer_open and core.multi call it first); "
+      .. "nothing reads it before" },
 }
