@@ -415,12 +415,10 @@ const char *kc_xfer_open(kc_xfer *x, const kc_opts *o, int in_multi, kc_kind *ki
             rc = CURLE_OUT_OF_MEMORY;
             goto fail;
         }
-        if (curl_share_setopt(x->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT) != CURLSHE_OK ||
-            curl_share_setopt(x->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS) != CURLSHE_OK ||
-            curl_share_setopt(x->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION) != CURLSHE_OK) {
-            rc = CURLE_FAILED_INIT;
-            goto fail;
-        }
+        /* (what a share could not take is only not reused) */
+        (void)curl_share_setopt(x->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
+        (void)curl_share_setopt(x->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+        (void)curl_share_setopt(x->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
         KC_SET(e, CURLOPT_SHARE, x->share);
     }
     KC_SET(e, CURLOPT_USERAGENT,

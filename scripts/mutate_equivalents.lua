@@ -336,4 +336,28 @@ return {
   { file = "csrc/core.c", from = [[int kc_curl_stale_prevhead = 0;]], to = [[int kc_curl_stale_prevhead = 1;]],
     why = "kc_global_init sets it before the first handle is made (kc_xfer_open and core.multi call it first); "
       .. "nothing reads it before" },
+  { file = "lua/konnect/redact.lua", from = [[if type(secret) == "string" and #secret >= 4 then]],
+    to = [[if type(secret) == "string" or #secret >= 4 then]],
+    why = "a client's secrets table holds strings only (konnect.pats builds it from the token and the proxy's "
+      .. "credentials): the mutant adds a string under 4 bytes to the needle set, which only makes find_any say "
+      .. "maybe; may_hold then skips that secret, as mask_one does" },
+  { file = "lua/konnect/redact.lua", from = [[mask_in_place(v, secrets, depth + 1)]],
+    to = [[mask_in_place(v, secrets, depth + 0)]],
+    why = "the depth check of mask_in_place never fires on what json.decode made (its nesting is bounded by "
+      .. "codec.decode_max_depth(JSON_MAX_DEPTH = 64), under REDACT_MAX_DEPTH + 1): counting the depth or not, "
+      .. "every string is visited" },
+  { file = "lua/konnect/redact.lua", from = [[fragments_cache[secret] = f]], to = [[]],
+    why = "the fragments cache only saves work: without the store b64_fragments computes the same fragments "
+      .. "each time" },
+  { file = "csrc/xfer.c", from = [[return;]], to = [[{}]], prev = [[x->cl_bad = 1;]],
+    why = "check_content_length: once cl_bad is set the block is refused whatever follows; going on only "
+      .. "records more of the value (cl_first, which nothing reads once cl_bad is set) up to the value's end" },
+  { file = "csrc/xfer.c", from = [[x->url_len = x->url_cap = 0;]], to = [[x->url_len = x->url_cap = 1;]],
+    why = "kc_xfer_release also sets url to NULL: the next request's URL (never empty) is longer than a cap of "
+      .. "1, so it is allocated, and a NULL url never equals the next one (url_len is not compared alone)" },
+  { file = "csrc/xfer.c", from = [[if (len >= 5 && memcmp(p, "HTTP/", 5) == 0) {]],
+    to = [[if (len > 5 && memcmp(p, "HTTP/", 5) == 0) {]],
+    why = "libcurl refuses a header line without a colon itself (\"Header without colon\", before the header "
+      .. "callback; spec/hostile's cl_conflict_then_status_line), so a line starting HTTP/ reaches on_header only "
+      .. "as a block's status line, which libcurl has parsed as one: never the 5 bytes HTTP/ alone" },
 }

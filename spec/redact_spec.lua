@@ -41,6 +41,17 @@ describe("konnect.redact", function()
       end
     end)
 
+    it("masks a secret whose first byte is a pattern character, in every form", function()
+      for _, first in ipairs { "^", "%", "]", "[", "-", ".", "(" } do
+        local secret = first .. "abcd1234"
+        local hex = ("%02X"):format(first:byte())
+        for _, form in ipairs { secret, "%" .. hex .. "abcd1234", "%" .. hex:lower() .. "abcd1234",
+                                "\\u00" .. hex .. "abcd1234" } do
+          assert.equal("x " .. MASK .. " y", redact.string("x " .. form .. " y", secret), first .. " as " .. form)
+        end
+      end
+    end)
+
     it("takes a backslash escape only for the byte it stands for", function()
       -- \" is a quote, \\ a backslash, \/ a slash: none stands for a letter, and a
       -- letter after a backslash (\n, \t: JSON's own escapes) is another string

@@ -161,6 +161,12 @@ end
 B.cl_list_repeated = cl_list(" %d ,\t%d ")
 B.cl_list_empty_element = cl_list("%d,")
 B.cl_list_differing = cl_list("%d, 1%d")
+-- conflicting Content-Lengths, then a line that looks like a status line inside the head:
+-- not a new header block (only a head's first line is its status line), so the conflict stands
+B.cl_conflict_then_status_line = function(s)
+  s:send("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\nContent-Length: 40\r\n"
+    .. "HTTP/1.1 100 Continue\r\n\r\n" .. '{}                                      ')
+end
 B.cl_and_chunked = function(s)
   s:send("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 5\r\n"
     .. "Transfer-Encoding: chunked\r\n\r\n" .. string.format("%x", #LIST_OK) .. "\r\n" .. LIST_OK .. "\r\n0\r\n\r\n")
