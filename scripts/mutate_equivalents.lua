@@ -360,4 +360,30 @@ return {
     why = "libcurl refuses a header line without a colon itself (\"Header without colon\", before the header "
       .. "callback; spec/hostile's cl_conflict_then_status_line), so a line starting HTTP/ reaches on_header only "
       .. "as a block's status line, which libcurl has parsed as one: never the 5 bytes HTTP/ alone" },
+  { file = "csrc/xfer.c", from = [[x->easy = NULL;]], to = [[{}]], prev = [[curl_easy_cleanup(x->easy);]],
+    why = "kc_xfer_release's callers never read x->easy again: conn_close sets closed first (every later call "
+      .. "is refused), the fork path calls kc_xfer_open next (which sets it), and a multi frees the struct" },
+  { file = "csrc/xfer.c", from = [[(void)curl_share_setopt(x->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);]],
+    to = [[{}]], why = "only a cache: without it each duplicated handle resolves the host again (loopback here)" },
+  { file = "csrc/xfer.c", from = [[(void)curl_share_setopt(x->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);]],
+    to = [[{}]], why = "only a cache: without it a new TLS connection of a duplicated handle makes a full handshake "
+      .. "instead of resuming a session; what is verified, and the answer, are the same" },
+  { file = "csrc/xfer.c", from = [[while (vlen > 0 && is_blank(v[vlen - 1]))]],
+    to = [[while (vlen > 1 && is_blank(v[vlen - 1]))]],
+    why = "the loop before it has taken the leading blanks: with vlen >= 1, v[0] is not blank, so the trailing "
+      .. "trim stops at 1 either way" },
+  { file = "csrc/xfer.c", from = [[memcmp(a, x->hdr.data + x->cl_first, x->cl_first_len) != 0) {]],
+    to = [[memcmp(x->hdr.data + x->cl_first, a, x->cl_first_len) != 0) {]],
+    why = "memcmp's result is only compared with 0, which does not depend on the order of its arguments" },
+  { file = "csrc/xfer.c", from = [[has_ct = 1;]], to = [[has_ct = 0;]],
+    why = "with the caller's Content-Type in the list, the extra \"Content-Type:\" entry only removes libcurl's "
+      .. "own header, which the caller's already replaces (libcurl finds the first entry of a name: "
+      .. "CURLOPT_HTTPHEADER(3)); the request sent is the same" },
+  { file = "csrc/xfer.c", from = [[x->cl_bad = 0;]], to = [[x->cl_bad = 1;]], prev = [[x->has_te = 0;]],
+    before = { [[x->has_te = 0;]], [[x->status = 0;]], [[x->head_done = 0;]] },
+    why = "xfer_reset's value is never read: every header block starts with its status line, which sets cl_bad "
+      .. "to 0 again before any Content-Length, and the check at the blank line follows a status line" },
+  { file = "csrc/xfer.c", from = [[if (x->nhdrs == 0)]], to = [[if (0)]],
+    why = "libcurl 7.83 and later refuse a folded line with no header before it in their headers store, before "
+      .. "the header callback (curl PR 8939; here: a network error), so on_header never sees one with nhdrs 0" },
 }

@@ -188,6 +188,31 @@ describe("konnect.core", function()
       m:close()
     end)
 
+    it("its objects' metamethods called on another value raise a Lua error naming the type, never crash", function()
+      local objects = { core.new(), core.multi(), core.headers({ "X-A: 1" }) }
+      for _, obj in ipairs(objects) do
+        local mt = getmetatable(obj)
+        for _, name in ipairs { "__gc", "__tostring", "__close" } do
+          if mt[name] then
+            for _, other in ipairs { 42, {}, "x", io.stdout } do
+              local ok, err = pcall(mt[name], other)
+              assert.is_false(ok, mt.__name .. "." .. name)
+              assert.matches(mt.__name .. " expected", err, 1, true)
+            end
+          end
+        end
+        for _, other in ipairs { 42, {} } do -- methods too
+          for mname, fn in pairs(mt.__index) do
+            local ok, err = pcall(fn, other)
+            assert.is_false(ok, mt.__name .. ":" .. mname)
+            assert.matches(mt.__name .. " expected", err, 1, true)
+          end
+        end
+      end
+      objects[1]:close()
+      objects[2]:close()
+    end)
+
     it("rejects bad options with nil, message, \"invalid_argument\"", function()
       local cases = {
         { "x", "options must be a table" },

@@ -60,6 +60,7 @@ M.cases = {
   { name = "cl_list_repeated", expect = "value" },        -- "Content-Length: 99 ,<TAB>99 ": one value, repeated
   { name = "cl_list_empty_element", expect = "network" }, -- "Content-Length: 99,": an empty element
   { name = "cl_list_differing", expect = "network" },     -- "Content-Length: 99, 199"
+  { name = "cl_list_differing_same_length", expect = "network" }, -- "Content-Length: 99, 98"
   { name = "cl_conflict_then_status_line", expect = "network" }, -- the same, then "HTTP/1.1 100 …" inside the head
   { name = "cl_and_chunked", expect = "value" },          -- chunked wins (RFC 9112 6.3)
   { name = "chunked_lf_only", expect = "value" },         -- chunk-size lines ended by a bare LF (RFC 9112 2.2)

@@ -161,6 +161,13 @@ end
 B.cl_list_repeated = cl_list(" %d ,\t%d ")
 B.cl_list_empty_element = cl_list("%d,")
 B.cl_list_differing = cl_list("%d, 1%d")
+-- two values of the same length that differ (the length alone cannot tell them apart)
+B.cl_list_differing_same_length = function(s)
+  local n = #LIST_OK
+  local other = n % 10 == 9 and n - 1 or n + 1
+  s:send("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " .. n .. ", " .. other
+    .. "\r\n\r\n" .. LIST_OK)
+end
 -- conflicting Content-Lengths, then a line that looks like a status line inside the head:
 -- not a new header block (only a head's first line is its status line), so the conflict stands
 B.cl_conflict_then_status_line = function(s)
