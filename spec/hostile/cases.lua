@@ -62,6 +62,9 @@ M.cases = {
   { name = "cl_list_differing", expect = "network" },     -- "Content-Length: 99, 199"
   { name = "cl_and_chunked", expect = "value" },          -- chunked wins (RFC 9112 6.3)
   { name = "chunked_lf_only", expect = "value" },         -- chunk-size lines ended by a bare LF (RFC 9112 2.2)
+  -- the whole list as one 40 KiB chunk: its data spans many reads (cosocket: reads of
+  -- lua_socket_buffer_size, 4 or 8 KiB), the first of them together with the head
+  { name = "chunk_over_many_reads", expect = "value" },
   { name = "early_close_headers", expect = "network" },   -- half a header block, then close
   { name = "early_close_body", expect = "network" },      -- Content-Length 100, 10 bytes, close
   { name = "empty_reply", expect = "network" },           -- close without a byte

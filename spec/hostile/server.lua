@@ -182,6 +182,10 @@ B.many_trailers = flooding(CHUNKED .. string.format("%x", #LIST_OK) .. "\r\n" ..
 B.chunked_lf_only = function(s)
   s:send(CHUNKED .. string.format("%x", #LIST_OK) .. "\n" .. LIST_OK .. "\r\n0\n\r\n")
 end
+B.chunk_over_many_reads = function(s)
+  local body = LIST_OK:sub(1, -2) .. string.rep(" ", 40000) .. "}" -- JSON white space: the same list
+  s:send(CHUNKED .. string.format("%x", #body) .. "\r\n" .. body .. "\r\n0\r\n\r\n")
+end
 B.early_close_headers = function(s) s:send("HTTP/1.1 200 OK\r\nContent-Type: appl") end
 B.early_close_body = function(s)
   s:send("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"data\":[")
