@@ -65,6 +65,12 @@ M.cases = {
   -- the whole list as one 40 KiB chunk: its data spans many reads (cosocket: reads of
   -- lua_socket_buffer_size, 4 or 8 KiB), the first of them together with the head
   { name = "chunk_over_many_reads", expect = "value" },
+  -- white space after a chunk size, before its extension or the line's end (RFC 9112 7.1.1
+  -- BWS; libcurl skips to the LF): "1a \t;ext=1", "0\t "; the list arrives whole
+  { name = "chunk_size_white_space", expect = "value" },
+  -- a chunk-size line without a size (" ;ext", after a whole first chunk; a "0" line after it):
+  -- bad framing, not the end of the body
+  { name = "chunk_size_missing", expect = "network" },
   { name = "early_close_headers", expect = "network" },   -- half a header block, then close
   { name = "early_close_body", expect = "network" },      -- Content-Length 100, 10 bytes, close
   { name = "empty_reply", expect = "network" },           -- close without a byte
