@@ -81,6 +81,15 @@ describe("cosocket transport, hostile server", function()
     assert.is_true(out.rss_after - out.rss_before < 16 * 1024)
   end)
 
+  it("a chunk-size line of 1024 bytes (its extension skipped) is read; of 1025, bad framing", function()
+    local out = raw { url = "/hostile/chunk_line_1024" }
+    assert.is_nil(out.terr)
+    assert.equal("{}", out.res.body)
+    out = raw { url = "/hostile/chunk_line_1025" }
+    assert.equal("network", kind(out))
+    assert.equal("bad chunked framing: a chunk-size line longer than 1024 bytes", out.terr.message)
+  end)
+
   it("a chunk size beyond max_body: too_large before its data is read", function()
     local out = raw { url = "/hostile/huge_chunk", timeout = 20 }
     assert.equal("too_large", kind(out))
