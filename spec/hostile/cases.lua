@@ -71,6 +71,12 @@ M.cases = {
   -- a chunk-size line without a size (" ;ext", after a whole first chunk; a "0" line after it):
   -- bad framing, not the end of the body
   { name = "chunk_size_missing", expect = "network" },
+  -- a CR after a chunk's data, then not an LF: bad framing (libcurl: CHUNKE_BAD_CHUNK)
+  { name = "chunk_cr_without_lf", expect = "network" },
+  -- a body whose last byte comes a moment after the rest (Content-Length; chunked): the
+  -- list arrives whole, not one byte short
+  { name = "cl_last_byte_late", expect = "value" },
+  { name = "chunk_last_byte_late", expect = "value" },
   { name = "early_close_headers", expect = "network" },   -- half a header block, then close
   { name = "early_close_body", expect = "network" },      -- Content-Length 100, 10 bytes, close
   { name = "empty_reply", expect = "network" },           -- close without a byte

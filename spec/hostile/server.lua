@@ -194,6 +194,20 @@ end
 B.chunk_size_missing = function(s)
   s:send(CHUNKED .. string.format("%x", #LIST_OK) .. "\r\n" .. LIST_OK .. "\r\n ;ext\r\n0\r\n\r\n")
 end
+B.chunk_cr_without_lf = function(s)
+  s:send(CHUNKED .. string.format("%x", #LIST_OK) .. "\r\n" .. LIST_OK .. "\rX0\r\n\r\n")
+end
+B.cl_last_byte_late = function(s)
+  s:send("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " .. #LIST_OK .. "\r\n\r\n"
+    .. LIST_OK:sub(1, -2))
+  ngx.sleep(0.05)
+  s:send(LIST_OK:sub(-1))
+end
+B.chunk_last_byte_late = function(s)
+  s:send(CHUNKED .. string.format("%x", #LIST_OK) .. "\r\n" .. LIST_OK:sub(1, -2))
+  ngx.sleep(0.05)
+  s:send(LIST_OK:sub(-1) .. "\r\n0\r\n\r\n")
+end
 B.early_close_headers = function(s) s:send("HTTP/1.1 200 OK\r\nContent-Type: appl") end
 B.early_close_body = function(s)
   s:send("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"data\":[")
