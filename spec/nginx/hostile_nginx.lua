@@ -161,6 +161,12 @@ describe("cosocket transport, hostile server", function()
   it("two different Content-Lengths: network", function()
     assert.equal("network", kind(raw { url = "/hostile/two_lengths" }))
   end)
+
+  it("a Content-Length that is not a number: network, quoting its first 40 bytes", function()
+    local out = raw { url = "/hostile/long_bad_length" }
+    assert.equal("network", kind(out))
+    assert.equal("bad Content-Length in the response: 12, abcdefghijabcdefghijabcdefghijabcdef", out.terr.message)
+  end)
 end)
 
 describe("cosocket transport, what it writes", function()
