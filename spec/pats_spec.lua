@@ -315,6 +315,18 @@ describe("konnect.pats", function()
       assert.equal("system", lerr.kind)
       assert.equal(0, fake.requests().total, "nothing sent")
     end)
+
+    it("transport cosocket outside nginx: invalid_context that says what it needs, nothing sent", function()
+      local c = fake.client { transport = "cosocket" }
+      local t, err = c:transport()
+      assert.is_nil(t)
+      assert.equal("invalid_context", err.kind)
+      assert.equal("transport cosocket is unavailable: konnect.transport.cosocket needs nginx with ngx_lua "
+        .. "(OpenResty): ngx.socket.tcp is missing", err.message)
+      local _, lerr = c:list(ALICE)
+      assert.equal("invalid_context", lerr.kind)
+      assert.equal(0, fake.requests().total, "nothing sent")
+    end)
   end)
 
   describe("client:close", function()
