@@ -215,12 +215,25 @@ describe("cosocket transport, what it writes", function()
     assert.equal(200, out.res.status)
   end)
 
-  it("an unparseable URL is invalid_argument, not connect", function()
-    for _, url in ipairs { "not a url", "ftp://example.test/", "http://", "http://exa mple.test/",
-                           "http://example.test:99999/", "http://example.test/a b", "http://example.test/\r\nX: 1" } do
-      local out = raw { url = url }
-      assert.equal("invalid_argument", out.terr and out.terr.kind, url)
+  it("an unparseable URL is invalid_argument, not connect, and says why", function()
+    local PATH = "the URL path contains spaces or control characters"
+    for _, c in ipairs {
+      { "not a url", "unparseable URL: not an absolute URL" },
+      { "ftp://example.test/", "unparseable URL: unsupported URL scheme ftp" },
+      -- RFC 3986 3.1: a scheme may hold "+", "-" and "."; these are well formed, just not http(s)
+      { "git+ssh://example.test/", "unparseable URL: unsupported URL scheme git+ssh" },
+      { "web-cal://example.test/", "unparseable URL: unsupported URL scheme web-cal" },
+      { "x.y://example.test/", "unparseable URL: unsupported URL scheme x.y" },
+      { "http://", "unparseable URL: no host in the URL" },
+      { "http://exa mple.test/" },
+      { "http://example.test:99999/", "unparseable URL: bad port in the URL" },
+      { "http://example.test/a b", PATH },
+      { "http://example.test/\r\nX: 1", PATH },
+    } do
+      local out = raw { url = c[1] }
+      assert.equal("invalid_argument", out.terr and out.terr.kind, c[1])
       assert.is_false(out.terr.sent)
+      if c[2] then assert.equal(c[2], out.terr.message, c[1]) end
     end
   end)
 end)
