@@ -48,6 +48,20 @@ describe("cosocket transport, hostile server", function()
     fake.reset()
   end)
 
+  it("a request body the server never reads: timeout while sending (sent), its socket closed at once", function()
+    -- a listener that never accepts: the kernel takes the connection, and the body fills the
+    -- socket buffers (16 MiB: more than loopback's net.ipv4.tcp_wmem/rmem let through unread)
+    local srv = assert(require("socket").bind("127.0.0.1", 0))
+    local _, port = srv:getsockname()
+    port = tonumber(port)
+    local out = raw { url = "http://127.0.0.1:" .. port .. "/", method = "POST", body_bytes = 16 * 1024 * 1024,
+                      timeout = 0.5, watch_port = port }
+    srv:close()
+    assert.same({ kind = "timeout", sent = true }, { kind = kind(out), sent = out.terr.sent })
+    assert.equal("sending the request timed out", out.terr.message)
+    assert.equal(0, out.left_open, "its socket left open")
+  end)
+
   it("a body trickled one byte every 0.1 s: timeout at the deadline", function()
     local out = raw { url = "/hostile/trickle_body", timeout = 1 }
     assert.equal("timeout", kind(out))
