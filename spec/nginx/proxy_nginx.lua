@@ -6,6 +6,7 @@ local fake = require "support.fake"
 local json = require "konnect.json"
 local socket = require "socket"
 local mime = require "mime"
+local proc = require "support.proc"
 
 local USER, PASS = "konnect-proxy-user", "pr0xy@pa55word"
 local USERINFO = USER .. ":" .. PASS:gsub("@", "%%40")  -- as written in a URL
@@ -63,6 +64,33 @@ describe("cosocket transport, proxy with credentials", function()
     assert.equal("Basic " .. BASIC, seen.headers["proxy-authorization"])
     assert.equal(2, #out.hooks) -- before_request and after_response saw the call
     assert_no_credentials(out)
+  end)
+
+  it("an https URL through a CONNECT proxy: a tunnel to the server, TLS inside it, the call succeeds", function()
+    local dir = os.tmpname()
+    os.remove(dir)
+    assert(os.execute("mkdir -p " .. dir))
+    local pid = proc.read_cmd("lua5.4 spec/support/connect_proxy.lua " .. dir .. "/port " .. dir .. "/log "
+      .. "> /dev/null 2>&1 & echo $!")
+    finally(function() os.execute("kill " .. pid .. " 2>/dev/null; rm -rf " .. dir) end)
+    local port
+    for _ = 1, 100 do
+      port = tonumber(proc.read_file(dir .. "/port") or "")
+      if port then break end
+      socket.sleep(0.05)
+    end
+    assert(port, "the CONNECT proxy did not start")
+    local out = nginx.call { op = "list", args = { fake.ALICE }, client = {
+      server = "https", retries = "off", proxy = "http://" .. USERINFO .. "@127.0.0.1:" .. port } }
+    assert.is_true(out.ok, out.err and out.err.text)
+    local authority = fake.https_localhost:match("^https://([^/]+)")
+    local head = proc.read_file(dir .. "/log") or ""
+    -- the proxy logs each head's lines (LuaSocket drops their CR), then a blank line
+    assert.equal("CONNECT " .. authority .. " HTTP/1.1\nHost: " .. authority .. "\nProxy-Authorization: Basic "
+      .. BASIC .. "\n\n", head)
+    local log = fake.requests().log
+    assert.equal("/v3/users/" .. fake.ALICE .. "/access-tokens", log[#log].path)
+    assert.is_nil(log[#log].headers["proxy-authorization"], "the credentials went past the proxy")
   end)
 
   it("a proxy with credentials that cannot be reached: the error names host:port only", function()
