@@ -80,6 +80,12 @@ describe("cosocket transport, proxy with credentials", function()
       socket.sleep(0.05)
     end
     assert(port, "the CONNECT proxy did not start")
+    -- a tunnel the proxy refuses (it only tunnels to loopback): connect, with the proxy's status
+    local no = nginx.call { op = "list", args = { fake.ALICE }, client = {
+      server = "https://konnect.example.test", retries = "off", proxy = "http://127.0.0.1:" .. port } }
+    assert.equal("connect", no.err and no.err.kind)
+    assert.matches("the proxy 127.0.0.1:" .. port .. " refused the tunnel: status 403", no.err.message, 1, true)
+    os.remove(dir .. "/log")
     local out = nginx.call { op = "list", args = { fake.ALICE }, client = {
       server = "https", retries = "off", proxy = "http://" .. USERINFO .. "@127.0.0.1:" .. port } }
     assert.is_true(out.ok, out.err and out.err.text)
