@@ -176,6 +176,15 @@ describe("cosocket transport, hostile server", function()
     assert.equal("network", kind(raw { url = "/hostile/two_lengths" }))
   end)
 
+  it("Transfer-Encoding with chunked not the final coding: the body runs until the server closes", function()
+    -- RFC 9112 6.3: "If a Transfer-Encoding header field is present in a response and the chunked
+    -- transfer coding is not the final encoding, the message body length is determined by reading
+    -- the connection until it is closed by the server."
+    local out = raw { url = "/hostile/te_chunked_not_last" }
+    assert.is_nil(out.terr, out.terr and out.terr.message)
+    assert.equal("2\r\n{}\r\n0\r\n\r\n", out.res.body)
+  end)
+
   it("a Content-Length that is not a number: network, quoting its first 40 bytes", function()
     local out = raw { url = "/hostile/long_bad_length" }
     assert.equal("network", kind(out))

@@ -183,6 +183,10 @@ local HOSTILE = {
   two_lengths = function(sock)
     sock:send(OK_HEAD .. "Content-Length: 2\r\nContent-Length: 3\r\n\r\n{}")
   end,
+  -- chunked, but not the final coding; then the server closes
+  te_chunked_not_last = function(sock)
+    sock:send(OK_HEAD .. "Transfer-Encoding: chunked, identity\r\n\r\n2\r\n{}\r\n0\r\n\r\n")
+  end,
   -- a Content-Length that is not a number, 60 bytes long
   long_bad_length = function(sock)
     sock:send(OK_HEAD .. "Content-Length: 12, " .. string.rep("abcdefghij", 6):sub(1, 56) .. "\r\n\r\n{}")
