@@ -45,6 +45,11 @@ describe("cosocket transport, hostile server", function()
       assert.is_table(out.terr, case[1] .. ": no error")
       assert.equal(0, out.left_open, case[1] .. ": its socket left open")
     end
+    -- and a complete exchange over such a connection (never pooled): closed too
+    local out = raw { url = url, timeout = 5, watch_port = port }
+    assert.is_nil(out.terr, out.terr and out.terr.message)
+    assert.equal(0, out.stats.pooled)
+    assert.equal(0, out.left_open, "a complete exchange: its socket left open")
     fake.reset()
   end)
 
