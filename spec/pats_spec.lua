@@ -341,13 +341,15 @@ describe("konnect.pats", function()
       return set
     end
 
-    it("closes the client's connection now, not when the client is collected", function()
+    it("closes the client's connections now (single calls and batches), not when the client is collected", function()
       collectgarbage("collect")
       collectgarbage("stop") -- (a collection would close a dropped connection too)
       local ok, err = pcall(function()
         local before = sockets()
         local c = fake.client()
         assert(c:me())
+        local results, failed = c:batch({ { "me" }, { "list", ALICE } }, { concurrency = 2 }) -- libcurl's multi
+        assert.equal(0, failed, results[1].err and tostring(results[1].err))
         local opened = {}
         for inode in pairs(sockets()) do
           if not before[inode] then opened[#opened + 1] = inode end
