@@ -246,6 +246,7 @@ describe("cosocket transport, what it writes", function()
   it("an unparseable URL is invalid_argument, not connect, and says why", function()
     local PATH = "the URL path contains spaces or control characters"
     for _, c in ipairs {
+      { 42, "unparseable URL: the URL must be a string" },
       { "not a url", "unparseable URL: not an absolute URL" },
       { "ftp://example.test/", "unparseable URL: unsupported URL scheme ftp" },
       -- RFC 3986 3.1: a scheme may hold "+", "-" and "."; these are well formed, just not http(s)
@@ -259,9 +260,9 @@ describe("cosocket transport, what it writes", function()
       { "http://example.test/\r\nX: 1", PATH },
     } do
       local out = raw { url = c[1] }
-      assert.equal("invalid_argument", out.terr and out.terr.kind, c[1])
+      assert.equal("invalid_argument", out.terr and out.terr.kind, tostring(c[1]))
       assert.is_false(out.terr.sent)
-      if c[2] then assert.equal(c[2], out.terr.message, c[1]) end
+      if c[2] then assert.equal(c[2], out.terr.message, tostring(c[1])) end
     end
   end)
 end)
