@@ -316,6 +316,29 @@ describe("konnect.pats", function()
       assert.equal(0, fake.requests().total, "nothing sent")
     end)
 
+    it("transport curl with a C core built for another interpreter: system, the loader's reason on one line",
+      function()
+      local jit = rawget(_G, "jit")
+      local other = (jit or _VERSION == "Lua 5.1") and "5.4" or "jit" -- (busted runs in the checkout)
+      local so = "build/" .. other .. "/konnect/core.so"
+      local f = io.open(so)
+      if not f then pending("needs " .. so); return end
+      f:close()
+      local cpath, core, curl = package.cpath, package.loaded["konnect.core"], package.loaded["konnect.transport.curl"]
+      finally(function()
+        package.cpath, package.loaded["konnect.core"], package.loaded["konnect.transport.curl"] = cpath, core, curl
+      end)
+      package.cpath = "build/" .. other .. "/?.so"
+      package.loaded["konnect.core"], package.loaded["konnect.transport.curl"] = nil, nil
+      local t, err = fake.client({ transport = "curl" }):transport()
+      assert.is_nil(t)
+      assert.equal("system", err.kind)
+      -- the loader's message ("…from file '…':\n\t…: undefined symbol: …") flattened to one line
+      assert.matches("the C core (konnect.core) could not be loaded: error loading module 'konnect.core' from file '"
+        .. so .. "': ", err.message, 1, true)
+      assert.is_nil(err.message:find("[\r\n\t]"), "not one line: " .. err.message)
+    end)
+
     it("transport cosocket outside nginx: invalid_context that says what it needs, nothing sent", function()
       local c = fake.client { transport = "cosocket" }
       local t, err = c:transport()
