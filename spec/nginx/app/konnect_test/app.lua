@@ -223,9 +223,11 @@ function _M.raw()
 end
 
 -- log phase: no cosockets there
+-- (?transport=curl: the same call with transport = "curl", recorded under "log_curl")
 function _M.call_in_log()
-  local out = run({ client = {}, op = "list", args = { ALICE } })
-  ngx.shared.konnect_test:set("log", cjson.encode(out))
+  local curl = ngx.var.arg_transport == "curl"
+  local out = run({ client = { transport = curl and "curl" or nil }, op = "list", args = { ALICE } })
+  ngx.shared.konnect_test:set(curl and "log_curl" or "log", cjson.encode(out))
 end
 
 -- the cosocket transport's User-Agent suffix for other ngx_lua versions: { versions = { n, … } }
