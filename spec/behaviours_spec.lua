@@ -305,6 +305,23 @@ describe("behaviours (issue 19)", function()
       assert.equal(599, err.status)
     end)
 
+    it("a caller's transport outside nginx: the wait before a retry really passes (the C core's sleep)", function()
+      local clock = require("konnect.core").monotime
+      local at = {}
+      local c = assert(pats.new { token = fake.ALICE_TOKEN, server_url = fake.http,
+        retries = { max_attempts = 2, initial = 0.01, max = 2, max_elapsed = 10 },
+        transport = function()
+          at[#at + 1] = clock()
+          if #at == 1 then return { status = 429, headers = { ["Retry-After"] = "1" }, body = "" } end
+          local json = { ["Content-Type"] = "application/json" }
+          return { status = 200, headers = json, body = '{"id":"' .. ALICE .. '"}' }
+        end })
+      assert(c:me())
+      assert.equal(2, #at)
+      -- Retry-After: 1 (a lower bound only: a sleep is never shorter than asked)
+      assert.is_true(at[2] - at[1] >= 0.9, "retried after " .. (at[2] - at[1]) .. " s")
+    end)
+
     it("a caller's transport answering an interim status (1xx) is refused: no final answer came", function()
       -- RFC 9110 15.2: a 1xx is interim, never the answer to a request
       for _, status in ipairs { 100, 103, 199 } do

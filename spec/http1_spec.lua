@@ -31,6 +31,12 @@ describe("konnect.transport.http1", function()
         { "http://example.test:0/", "bad port in the URL" },
         { "http://example.test:65536/", "bad port in the URL" },
         { "ftp://example.test/", "unsupported URL scheme ftp" },
+        -- RFC 3986 3.1: a scheme is a letter, then letters, digits, "+", "-" or "."
+        { "git+ssh://example.test/", "unsupported URL scheme git+ssh" },
+        { "web-cal://example.test/", "unsupported URL scheme web-cal" },
+        { "x.y://example.test/", "unsupported URL scheme x.y" },
+        -- a long scheme is named by its first 20 characters only
+        { string.rep("s", 30) .. "://example.test/", "unsupported URL scheme " .. string.rep("s", 20) },
         { "example.test/x", "not an absolute URL" },
       } do
         local v, why = http1.parse_url(c[1])
@@ -154,12 +160,12 @@ describe("konnect.transport.http1", function()
 
     it("parse_head: status, minor version, lower-cased names, trimmed values, repeats joined", function()
       local status, h, minor = http1.parse_head("HTTP/1.0 404 Not Found\r\nContent-Type :  text/plain \t\r\n"
-        .. "X-Multi: a\r\nx-multi: b\r\nX-Empty:\r\nX-Htab:\t\tv\t\r\n"
+        .. "X-Multi: a\r\nx-multi: b\r\nX-Empty:\r\nX-Htab:\t\tv\t\r\nX-Tab-Name\t \t: t\r\n"
         .. " folded continuation: ignored\r\nno colon here\r\n\tX-Tab: also a continuation\r\nX-Last: z\n\r\n")
       assert.equal(404, status)
       assert.equal(0, minor)
       assert.same({ ["content-type"] = "text/plain", ["x-multi"] = "a, b", ["x-empty"] = "",
-                    ["x-htab"] = "v", ["x-last"] = "z" }, h)
+                    ["x-htab"] = "v", ["x-tab-name"] = "t", ["x-last"] = "z" }, h)
       assert.equal(204, (http1.parse_head("HTTP/1.1 204 No Content\r\n\r\n")))
       assert.equal(599, (http1.parse_head("HTTP/1.1 599\r\n\r\n")))
       for _, bad in ipairs { "HTTP/1.1 099 Odd\r\n\r\n", "HTTP/1.1 600 Odd\r\n\r\n", "HTTP/1.1 2000 Odd\r\n\r\n",

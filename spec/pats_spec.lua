@@ -315,6 +315,41 @@ describe("konnect.pats", function()
       assert.equal("system", lerr.kind)
       assert.equal(0, fake.requests().total, "nothing sent")
     end)
+
+    it("transport curl with a C core built for another interpreter: system, the loader's reason on one line",
+      function()
+      local jit = rawget(_G, "jit")
+      local other = (jit or _VERSION == "Lua 5.1") and "5.4" or "jit" -- (busted runs in the checkout)
+      local so = "build/" .. other .. "/konnect/core.so"
+      local f = io.open(so)
+      if not f then pending("needs " .. so); return end
+      f:close()
+      local cpath, core, curl = package.cpath, package.loaded["konnect.core"], package.loaded["konnect.transport.curl"]
+      finally(function()
+        package.cpath, package.loaded["konnect.core"], package.loaded["konnect.transport.curl"] = cpath, core, curl
+      end)
+      package.cpath = "build/" .. other .. "/?.so"
+      package.loaded["konnect.core"], package.loaded["konnect.transport.curl"] = nil, nil
+      local t, err = fake.client({ transport = "curl" }):transport()
+      assert.is_nil(t)
+      assert.equal("system", err.kind)
+      -- the loader's message ("…from file '…':\n\t…: undefined symbol: …") flattened to one line
+      assert.matches("the C core (konnect.core) could not be loaded: error loading module 'konnect.core' from file '"
+        .. so .. "': ", err.message, 1, true)
+      assert.is_nil(err.message:find("[\r\n\t]"), "not one line: " .. err.message)
+    end)
+
+    it("transport cosocket outside nginx: invalid_context that says what it needs, nothing sent", function()
+      local c = fake.client { transport = "cosocket" }
+      local t, err = c:transport()
+      assert.is_nil(t)
+      assert.equal("invalid_context", err.kind)
+      assert.equal("transport cosocket is unavailable: konnect.transport.cosocket needs nginx with ngx_lua "
+        .. "(OpenResty): ngx.socket.tcp is missing", err.message)
+      local _, lerr = c:list(ALICE)
+      assert.equal("invalid_context", lerr.kind)
+      assert.equal(0, fake.requests().total, "nothing sent")
+    end)
   end)
 
   describe("client:close", function()
@@ -329,13 +364,15 @@ describe("konnect.pats", function()
       return set
     end
 
-    it("closes the client's connection now, not when the client is collected", function()
+    it("closes the client's connections now (single calls and batches), not when the client is collected", function()
       collectgarbage("collect")
       collectgarbage("stop") -- (a collection would close a dropped connection too)
       local ok, err = pcall(function()
         local before = sockets()
         local c = fake.client()
         assert(c:me())
+        local results, failed = c:batch({ { "me" }, { "list", ALICE } }, { concurrency = 2 }) -- libcurl's multi
+        assert.equal(0, failed, results[1].err and tostring(results[1].err))
         local opened = {}
         for inode in pairs(sockets()) do
           if not before[inode] then opened[#opened + 1] = inode end

@@ -64,6 +64,21 @@ M.cases = {
   { name = "cl_conflict_then_status_line", expect = "network" }, -- the same, then "HTTP/1.1 100 …" inside the head
   { name = "cl_and_chunked", expect = "value" },          -- chunked wins (RFC 9112 6.3)
   { name = "chunked_lf_only", expect = "value" },         -- chunk-size lines ended by a bare LF (RFC 9112 2.2)
+  -- the whole list as one 40 KiB chunk: its data spans many reads (cosocket: reads of
+  -- lua_socket_buffer_size, 4 or 8 KiB), the first of them together with the head
+  { name = "chunk_over_many_reads", expect = "value" },
+  -- white space after a chunk size, before its extension or the line's end (RFC 9112 7.1.1
+  -- BWS; libcurl skips to the LF): "1a \t;ext=1", "0\t "; the list arrives whole
+  { name = "chunk_size_white_space", expect = "value" },
+  -- a chunk-size line without a size (" ;ext", after a whole first chunk; a "0" line after it):
+  -- bad framing, not the end of the body
+  { name = "chunk_size_missing", expect = "network" },
+  -- a CR after a chunk's data, then not an LF: bad framing (libcurl: CHUNKE_BAD_CHUNK)
+  { name = "chunk_cr_without_lf", expect = "network" },
+  -- a body whose last byte comes a moment after the rest (Content-Length; chunked): the
+  -- list arrives whole, not one byte short
+  { name = "cl_last_byte_late", expect = "value" },
+  { name = "chunk_last_byte_late", expect = "value" },
   { name = "early_close_headers", expect = "network" },   -- half a header block, then close
   { name = "early_close_body", expect = "network" },      -- Content-Length 100, 10 bytes, close
   { name = "empty_reply", expect = "network" },           -- close without a byte

@@ -195,6 +195,32 @@ B.many_trailers = flooding(CHUNKED .. string.format("%x", #LIST_OK) .. "\r\n" ..
 B.chunked_lf_only = function(s)
   s:send(CHUNKED .. string.format("%x", #LIST_OK) .. "\n" .. LIST_OK .. "\r\n0\n\r\n")
 end
+B.chunk_over_many_reads = function(s)
+  local body = LIST_OK:sub(1, -2) .. string.rep(" ", 40000) .. "}" -- JSON white space: the same list
+  s:send(CHUNKED .. string.format("%x", #body) .. "\r\n" .. body .. "\r\n0\r\n\r\n")
+end
+B.chunk_size_white_space = function(s)
+  local a, b = LIST_OK:sub(1, 20), LIST_OK:sub(21)
+  s:send(CHUNKED .. string.format("%x \t;ext=1", #a) .. "\r\n" .. a .. "\r\n" .. string.format("%x\t ", #b) .. "\r\n"
+    .. b .. "\r\n0\t \r\n\r\n")
+end
+B.chunk_size_missing = function(s)
+  s:send(CHUNKED .. string.format("%x", #LIST_OK) .. "\r\n" .. LIST_OK .. "\r\n ;ext\r\n0\r\n\r\n")
+end
+B.chunk_cr_without_lf = function(s)
+  s:send(CHUNKED .. string.format("%x", #LIST_OK) .. "\r\n" .. LIST_OK .. "\rX0\r\n\r\n")
+end
+B.cl_last_byte_late = function(s)
+  s:send("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " .. #LIST_OK .. "\r\n\r\n"
+    .. LIST_OK:sub(1, -2))
+  ngx.sleep(0.05)
+  s:send(LIST_OK:sub(-1))
+end
+B.chunk_last_byte_late = function(s)
+  s:send(CHUNKED .. string.format("%x", #LIST_OK) .. "\r\n" .. LIST_OK:sub(1, -2))
+  ngx.sleep(0.05)
+  s:send(LIST_OK:sub(-1) .. "\r\n0\r\n\r\n")
+end
 B.early_close_headers = function(s) s:send("HTTP/1.1 200 OK\r\nContent-Type: appl") end
 B.early_close_body = function(s)
   s:send("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"data\":[")

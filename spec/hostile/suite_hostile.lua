@@ -29,8 +29,10 @@ local function rss_kb() -- of the process the transport runs in
   return tonumber(s:match("VmRSS:%s*(%d+)"))
 end
 
-local function run(c)
-  if TRANSPORT == "cosocket" then return json.decode(get("/run?case=" .. c.name .. "&rst=" .. (RST_PORT or ""))) end
+local function run(c, where)
+  if TRANSPORT == "cosocket" then
+    return json.decode(get((where or "/run") .. "?case=" .. c.name .. "&rst=" .. (RST_PORT or "")))
+  end
   return runner.run(c, { base = BASE, transport = "curl", clock = socket.gettime,
                          rst_base = RST_PORT and ("http://127.0.0.1:" .. RST_PORT) })
 end
@@ -46,6 +48,18 @@ describe("hostile server, transport " .. TRANSPORT .. ":", function()
       local problem = runner.verdict(c, o)
       assert(problem == nil, c.name .. " [" .. TRANSPORT .. "]: " .. tostring(problem))
     end)
+  end
+
+  if TRANSPORT == "cosocket" then
+    -- reads of up to 64 KiB (lua_socket_buffer_size 64k): a head of exactly the cap
+    -- arrives in the first read, a byte more is refused from there too
+    for _, name in ipairs { "head_64k_one_write", "head_64k_and_1" } do
+      local c = cases.by_name[name]
+      it(name .. " with 64 KiB reads -> " .. c.expect, function()
+        local problem = runner.verdict(c, run(c, "/run_64k"))
+        assert(problem == nil, c.name .. " [cosocket, 64 KiB reads]: " .. tostring(problem))
+      end)
+    end
   end
 
   it("memory stays bounded across the big cases (RSS)", function()

@@ -23,6 +23,8 @@ describe("cosocket transport errors", function()
     local out = list { server = "http://127.0.0.1:1" }
     assert.equal("connect", out.err.kind)
     assert.equal(3, out.err.attempts)
+    -- no proxy: the message names the server itself
+    assert.matches("cannot connect to 127.0.0.1:1: ", out.err.message, 1, true)
   end)
 
   it("timeout: the per-attempt timeout", function()

@@ -45,7 +45,26 @@ describe("cosocket transport, hostile server", function()
       assert.is_table(out.terr, case[1] .. ": no error")
       assert.equal(0, out.left_open, case[1] .. ": its socket left open")
     end
+    -- and a complete exchange over such a connection (never pooled): closed too
+    local out = raw { url = url, timeout = 5, watch_port = port }
+    assert.is_nil(out.terr, out.terr and out.terr.message)
+    assert.equal(0, out.stats.pooled)
+    assert.equal(0, out.left_open, "a complete exchange: its socket left open")
     fake.reset()
+  end)
+
+  it("a request body the server never reads: timeout while sending (sent), its socket closed at once", function()
+    -- a listener that never accepts: the kernel takes the connection, and the body fills the
+    -- socket buffers (16 MiB: more than loopback's net.ipv4.tcp_wmem/rmem let through unread)
+    local srv = assert(require("socket").bind("127.0.0.1", 0))
+    local _, port = srv:getsockname()
+    port = tonumber(port)
+    local out = raw { url = "http://127.0.0.1:" .. port .. "/", method = "POST", body_bytes = 16 * 1024 * 1024,
+                      timeout = 0.5, watch_port = port }
+    srv:close()
+    assert.same({ kind = "timeout", sent = true }, { kind = kind(out), sent = out.terr.sent })
+    assert.equal("sending the request timed out", out.terr.message)
+    assert.equal(0, out.left_open, "its socket left open")
   end)
 
   it("a body trickled one byte every 0.1 s: timeout at the deadline", function()
@@ -79,6 +98,15 @@ describe("cosocket transport, hostile server", function()
     local out = raw { url = "/hostile/long_chunk_line", timeout = 20 }
     assert.equal("network", kind(out))
     assert.is_true(out.rss_after - out.rss_before < 16 * 1024)
+  end)
+
+  it("a chunk-size line of 1024 bytes (its extension skipped) is read; of 1025, bad framing", function()
+    local out = raw { url = "/hostile/chunk_line_1024" }
+    assert.is_nil(out.terr)
+    assert.equal("{}", out.res.body)
+    out = raw { url = "/hostile/chunk_line_1025" }
+    assert.equal("network", kind(out))
+    assert.equal("bad chunked framing: a chunk-size line longer than 1024 bytes", out.terr.message)
   end)
 
   it("a chunk size beyond max_body: too_large before its data is read", function()
@@ -152,6 +180,21 @@ describe("cosocket transport, hostile server", function()
   it("two different Content-Lengths: network", function()
     assert.equal("network", kind(raw { url = "/hostile/two_lengths" }))
   end)
+
+  it("Transfer-Encoding with chunked not the final coding: the body runs until the server closes", function()
+    -- RFC 9112 6.3: "If a Transfer-Encoding header field is present in a response and the chunked
+    -- transfer coding is not the final encoding, the message body length is determined by reading
+    -- the connection until it is closed by the server."
+    local out = raw { url = "/hostile/te_chunked_not_last" }
+    assert.is_nil(out.terr, out.terr and out.terr.message)
+    assert.equal("2\r\n{}\r\n0\r\n\r\n", out.res.body)
+  end)
+
+  it("a Content-Length that is not a number: network, quoting its first 40 bytes", function()
+    local out = raw { url = "/hostile/long_bad_length" }
+    assert.equal("network", kind(out))
+    assert.equal("bad Content-Length in the response: 12, abcdefghijabcdefghijabcdefghijabcdef", out.terr.message)
+  end)
 end)
 
 describe("cosocket transport, what it writes", function()
@@ -200,12 +243,26 @@ describe("cosocket transport, what it writes", function()
     assert.equal(200, out.res.status)
   end)
 
-  it("an unparseable URL is invalid_argument, not connect", function()
-    for _, url in ipairs { "not a url", "ftp://example.test/", "http://", "http://exa mple.test/",
-                           "http://example.test:99999/", "http://example.test/a b", "http://example.test/\r\nX: 1" } do
-      local out = raw { url = url }
-      assert.equal("invalid_argument", out.terr and out.terr.kind, url)
+  it("an unparseable URL is invalid_argument, not connect, and says why", function()
+    local PATH = "the URL path contains spaces or control characters"
+    for _, c in ipairs {
+      { 42, "unparseable URL: the URL must be a string" },
+      { "not a url", "unparseable URL: not an absolute URL" },
+      { "ftp://example.test/", "unparseable URL: unsupported URL scheme ftp" },
+      -- RFC 3986 3.1: a scheme may hold "+", "-" and "."; these are well formed, just not http(s)
+      { "git+ssh://example.test/", "unparseable URL: unsupported URL scheme git+ssh" },
+      { "web-cal://example.test/", "unparseable URL: unsupported URL scheme web-cal" },
+      { "x.y://example.test/", "unparseable URL: unsupported URL scheme x.y" },
+      { "http://", "unparseable URL: no host in the URL" },
+      { "http://exa mple.test/" },
+      { "http://example.test:99999/", "unparseable URL: bad port in the URL" },
+      { "http://example.test/a b", PATH },
+      { "http://example.test/\r\nX: 1", PATH },
+    } do
+      local out = raw { url = c[1] }
+      assert.equal("invalid_argument", out.terr and out.terr.kind, tostring(c[1]))
       assert.is_false(out.terr.sent)
+      if c[2] then assert.equal(c[2], out.terr.message, tostring(c[1])) end
     end
   end)
 end)

@@ -40,6 +40,21 @@ describe("inside nginx", function()
     assert.equal(0, fake.count("GET /v3/users/" .. fake.ALICE .. "/access-tokens"))
   end)
 
+  it("transport = \"curl\" in the log phase works (the worker blocks, as asked)", function()
+    nginx.request("GET", "/logphase?transport=curl")
+    local out
+    for _ = 1, 50 do -- the log phase runs after the response went out
+      local _, v = nginx.request("GET", "/recorded?key=log_curl")
+      if type(v) == "table" then out = v break end
+      os.execute("sleep 0.05")
+    end
+    assert.is_table(out)
+    assert.equal("log", out.phase)
+    assert.is_true(out.ok, out.err and out.err.text)
+    assert.same({ "curl" }, out.transports)
+    assert.equal(1, fake.count("GET /v3/users/" .. fake.ALICE .. "/access-tokens"))
+  end)
+
   it("content uses the cosocket transport", function()
     local out = nginx.call { op = "list", args = { fake.ALICE } }
     assert.is_true(out.ok, out.err and out.err.text)

@@ -6,6 +6,7 @@ local fake = require "support.fake"
 local json = require "konnect.json"
 local socket = require "socket"
 local mime = require "mime"
+local proc = require "support.proc"
 
 local USER, PASS = "konnect-proxy-user", "pr0xy@pa55word"
 local USERINFO = USER .. ":" .. PASS:gsub("@", "%%40")  -- as written in a URL
@@ -65,6 +66,39 @@ describe("cosocket transport, proxy with credentials", function()
     assert_no_credentials(out)
   end)
 
+  it("an https URL through a CONNECT proxy: a tunnel to the server, TLS inside it, the call succeeds", function()
+    local dir = os.tmpname()
+    os.remove(dir)
+    assert(os.execute("mkdir -p " .. dir))
+    local pid = proc.read_cmd("lua5.4 spec/support/connect_proxy.lua " .. dir .. "/port " .. dir .. "/log "
+      .. "> /dev/null 2>&1 & echo $!")
+    finally(function() os.execute("kill " .. pid .. " 2>/dev/null; rm -rf " .. dir) end)
+    local port
+    for _ = 1, 100 do
+      port = tonumber(proc.read_file(dir .. "/port") or "")
+      if port then break end
+      socket.sleep(0.05)
+    end
+    assert(port, "the CONNECT proxy did not start")
+    -- a tunnel the proxy refuses (it only tunnels to loopback): connect, with the proxy's status
+    local no = nginx.call { op = "list", args = { fake.ALICE }, client = {
+      server = "https://konnect.example.test", retries = "off", proxy = "http://127.0.0.1:" .. port } }
+    assert.equal("connect", no.err and no.err.kind)
+    assert.matches("the proxy 127.0.0.1:" .. port .. " refused the tunnel: status 403", no.err.message, 1, true)
+    os.remove(dir .. "/log")
+    local out = nginx.call { op = "list", args = { fake.ALICE }, client = {
+      server = "https", retries = "off", proxy = "http://" .. USERINFO .. "@127.0.0.1:" .. port } }
+    assert.is_true(out.ok, out.err and out.err.text)
+    local authority = fake.https_localhost:match("^https://([^/]+)")
+    local head = proc.read_file(dir .. "/log") or ""
+    -- the proxy logs each head's lines (LuaSocket drops their CR), then a blank line
+    assert.equal("CONNECT " .. authority .. " HTTP/1.1\nHost: " .. authority .. "\nProxy-Authorization: Basic "
+      .. BASIC .. "\n\n", head)
+    local log = fake.requests().log
+    assert.equal("/v3/users/" .. fake.ALICE .. "/access-tokens", log[#log].path)
+    assert.is_nil(log[#log].headers["proxy-authorization"], "the credentials went past the proxy")
+  end)
+
   it("a proxy with credentials that cannot be reached: the error names host:port only", function()
     local out = nginx.call { op = "list", args = { fake.ALICE }, client = {
       retries = "off", record_hooks = true, proxy = "http://" .. USERINFO .. "@127.0.0.1:1" } }
@@ -118,14 +152,18 @@ describe("cosocket transport, per-call timeouts", function()
     assert.is_true(r.elapsed >= 0.35 and r.elapsed < 1.5, "took " .. r.elapsed)
   end)
 
-  it("req.connect_timeout shorter than the transport's: the TLS handshake gives up near it", function()
-    local srv, port = silent_listener()
-    local r = raw { url = "https://localhost:" .. port .. "/", timeout = 20, connect_timeout = 0.4,
-                    opts = { timeout = 20, connect_timeout = 20 } }
-    srv:close()
-    assert.equal("timeout", r.terr.kind)
-    assert.equal(false, r.terr.sent)
-    assert.matches("TLS handshake with localhost timed out", r.terr.message, 1, true)
-    assert.is_true(r.elapsed >= 0.35 and r.elapsed < 1.5, "took " .. r.elapsed)
+  it("connect_timeout (per call, or the transport's) bounds the TLS handshake, not the whole timeout", function()
+    for _, c in ipairs {
+      { "req.connect_timeout shorter than the transport's", 0.4, { timeout = 20, connect_timeout = 20 } },
+      { "the transport's connect_timeout", nil, { timeout = 20, connect_timeout = 0.4 } },
+    } do
+      local srv, port = silent_listener()
+      local r = raw { url = "https://localhost:" .. port .. "/", timeout = 20, connect_timeout = c[2], opts = c[3] }
+      srv:close()
+      assert.equal("timeout", r.terr.kind, c[1])
+      assert.equal(false, r.terr.sent, c[1])
+      assert.matches("TLS handshake with localhost timed out", r.terr.message, 1, true)
+      assert.is_true(r.elapsed >= 0.35 and r.elapsed < 1.5, c[1] .. ": took " .. r.elapsed)
+    end
   end)
 end)

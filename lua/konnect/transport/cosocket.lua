@@ -273,7 +273,7 @@ function _M.new(opts)
   for k, v in pairs(opts or {}) do o[k] = v end
   o.timeout = o.timeout or limits.TIMEOUT
   o.connect_timeout = o.connect_timeout or limits.CONNECT_TIMEOUT
-  if o.proxy == "env" then o.proxy = nil end -- konnect.pats resolves "env" to a URL before
+  -- o.proxy: a URL or nil, never "env" (konnect.pats resolves it; HACKING.md, "Proxies")
   if o.proxy ~= nil then
     local phost, pport, auth = parse_proxy(o.proxy)
     if phost then

@@ -175,7 +175,7 @@ local function sockets_to(port)
   return out
 end
 
--- the cosocket transport on its own: { url =, method =, headers =, body =,
+-- the cosocket transport on its own: { url =, method =, headers =, body = (or body_bytes = n: n "x"),
 -- opts = {…}, cache = name, lines = true (send headers as the transport's
 -- prebuilt block), timeout =, connect_timeout =, once = } -> { res = { status, headers, body }, terr,
 -- stats, elapsed, rss_before, rss_after (KiB), lines_err, origins, left_open (with watch_port =) }
@@ -190,7 +190,8 @@ function _M.raw()
   end
   local url = spec.url
   if type(url) == "string" and url:sub(1, 1) == "/" then url = "http://127.0.0.1:" .. ngx.var.server_port .. url end
-  local req = { method = spec.method or "GET", url = url, headers = spec.headers or {}, body = spec.body,
+  local body = spec.body or (spec.body_bytes and string.rep("x", spec.body_bytes))
+  local req = { method = spec.method or "GET", url = url, headers = spec.headers or {}, body = body,
                 timeout = spec.timeout, connect_timeout = spec.connect_timeout, once = spec.once }
   local lines_err
   if spec.lines then req.header_lines, lines_err = cosocket.header_lines(req.headers) end
@@ -222,9 +223,11 @@ function _M.raw()
 end
 
 -- log phase: no cosockets there
+-- (?transport=curl: the same call with transport = "curl", recorded under "log_curl")
 function _M.call_in_log()
-  local out = run({ client = {}, op = "list", args = { ALICE } })
-  ngx.shared.konnect_test:set("log", cjson.encode(out))
+  local curl = ngx.var.arg_transport == "curl"
+  local out = run({ client = { transport = curl and "curl" or nil }, op = "list", args = { ALICE } })
+  ngx.shared.konnect_test:set(curl and "log_curl" or "log", cjson.encode(out))
 end
 
 -- the cosocket transport's User-Agent suffix for other ngx_lua versions: { versions = { n, … } }

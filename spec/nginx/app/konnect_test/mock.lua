@@ -42,6 +42,10 @@ local BLOCK = string.rep("a", 64 * 1024)
 local OK_HEAD = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
 
 -- send `total` bytes of "a" (in 64 KiB pieces) until done or the peer is gone
+local function chunk_line(n) -- "2;e=xxx…\r" of n bytes, then "\n{}\r\n0\r\n\r\n"
+  return OK_HEAD .. "Transfer-Encoding: chunked\r\n\r\n2;e=" .. string.rep("x", n - 5) .. "\r\n{}\r\n0\r\n\r\n"
+end
+
 local function flood(sock, total)
   local sent = 0
   while sent < total do
@@ -105,6 +109,10 @@ local HOSTILE = {
     sock:send(OK_HEAD .. "Transfer-Encoding: chunked\r\n\r\n2;ext=")
     flood(sock, 16 * 1024 * 1024)
   end,
+  -- a chunk-size line of n bytes before its LF (MAX_CHUNK_LINE is 1024), in one write with
+  -- the rest of the body: the read that finds the LF holds the whole line
+  chunk_line_1024 = function(sock) sock:send(chunk_line(1024)) end,
+  chunk_line_1025 = function(sock) sock:send(chunk_line(1025)) end,
   huge_chunk = function(sock)
     sock:send(OK_HEAD .. "Transfer-Encoding: chunked\r\n\r\nfffffffffff\r\n")
     flood(sock, 16 * 1024 * 1024)
@@ -174,6 +182,14 @@ local HOSTILE = {
   -- two different Content-Lengths
   two_lengths = function(sock)
     sock:send(OK_HEAD .. "Content-Length: 2\r\nContent-Length: 3\r\n\r\n{}")
+  end,
+  -- chunked, but not the final coding; then the server closes
+  te_chunked_not_last = function(sock)
+    sock:send(OK_HEAD .. "Transfer-Encoding: chunked, identity\r\n\r\n2\r\n{}\r\n0\r\n\r\n")
+  end,
+  -- a Content-Length that is not a number, 60 bytes long
+  long_bad_length = function(sock)
+    sock:send(OK_HEAD .. "Content-Length: 12, " .. string.rep("abcdefghij", 6):sub(1, 56) .. "\r\n\r\n{}")
   end,
 }
 
