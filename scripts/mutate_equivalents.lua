@@ -7,6 +7,7 @@
 -- whose text no longer occurs simply stops matching: drop it when you see it.
 local PROTOCOLS_ELSE = "inside the #else of LIBCURL_VERSION_NUM >= 0x075500: not compiled with libcurl 7.85 or later "
   .. "(Debian 12 has 7.88), where CURLOPT_PROTOCOLS_STR / CURLOPT_REDIR_PROTOCOLS_STR say http,https"
+local FIND0_B = "string.find reads an init of 0 as 1 (Lua 5.2+: posrelat maps 0 to 1; Lua 5.1/LuaJIT: a negative offset clamps to the start): the same search, checked on lua5.1/5.3/5.4/luajit"
 return {
   { file = "lua/konnect/transport/http1_read.lua",
     from = [[if e > MAX_HEADER_BYTES then return nil, "too_large", true end]],
@@ -386,4 +387,85 @@ return {
   { file = "csrc/xfer.c", from = [[if (x->nhdrs == 0)]], to = [[if (0)]],
     why = "libcurl 7.83 and later refuse a folded line with no header before it in their headers store, before "
       .. "the header callback (curl PR 8939; here: a network error), so on_header never sees one with nhdrs 0" },
+  -- (helper B)
+  { file = "lua/konnect/transport/cosocket.lua",
+    from = [[elseif not find(herr, "mismatch", 1, true) and (find(herr, "^%d+: ") or find(herr, "certificate", 1, true)) then]],
+    to = [[elseif not find(herr, "mismatch", 0, true) and (find(herr, "^%d+: ") or find(herr, "certificate", 1, true)) then]],
+    why = FIND0_B },
+  { file = "lua/konnect/transport/cosocket.lua",
+    from = [[elseif not find(herr, "mismatch", 1, true) and (find(herr, "^%d+: ") or find(herr, "certificate", 1, true)) then]],
+    to = [[elseif not find(herr, "mismatch", 1, true) and (find(herr, "^%d+: ") or find(herr, "certificate", 0, true)) then]],
+    why = FIND0_B },
+  { file = "lua/konnect/transport/cosocket.lua",
+    from = [[if is_ip(host) and (find(herr, "mismatch", 1, true) or find(herr, "verification failed", 1, true)) then]],
+    to = [[if is_ip(host) and (find(herr, "mismatch", 0, true) or find(herr, "verification failed", 1, true)) then]],
+    why = FIND0_B },
+  { file = "lua/konnect/transport/cosocket.lua",
+    from = [[if is_ip(host) and (find(herr, "mismatch", 1, true) or find(herr, "verification failed", 1, true)) then]],
+    to = [[if is_ip(host) and (find(herr, "mismatch", 1, true) or find(herr, "verification failed", 0, true)) then]],
+    why = FIND0_B },
+  { file = "lua/konnect/transport/http1.lua",
+    from = [[local hash = find(target, "#", 1, true)]],
+    to = [[local hash = find(target, "#", 0, true)]],
+    why = FIND0_B },
+  { file = "lua/konnect/transport/http1.lua",
+    from = [[if find(authority, "@", 1, true) then return nil, "user info in URLs is not supported" end]],
+    to = [[if find(authority, "@", 0, true) then return nil, "user info in URLs is not supported" end]],
+    why = FIND0_B },
+  { file = "lua/konnect/transport/http1.lua",
+    from = [[if find(c, "close", 1, true) then return true end]],
+    to = [[if find(c, "close", 0, true) then return true end]],
+    why = FIND0_B },
+  { file = "lua/konnect/transport/http1.lua",
+    from = [[local _, e = find(buf, "\n\r\n", 1, true)]],
+    to = [[local _, e = find(buf, "\n\r\n", 0, true)]],
+    why = FIND0_B },
+  { file = "lua/konnect/transport/http1.lua",
+    from = [[local _, e2 = find(buf, "\n\n", 1, true)]],
+    to = [[local _, e2 = find(buf, "\n\n", 0, true)]],
+    why = FIND0_B },
+  { file = "lua/konnect/transport/http1.lua",
+    from = [[return minor == 0 and not find(c, "keep-alive", 1, true)]],
+    to = [[return minor == 0 and not find(c, "keep-alive", 0, true)]],
+    why = FIND0_B },
+  { file = "lua/konnect/transport/init.lua",
+    from = [[if why:find("module 'konnect.core' not found", 1, true) then]],
+    to = [[if why:find("module 'konnect.core' not found", 0, true) then]],
+    why = FIND0_B },
+  { file = "lua/konnect/transport/http1.lua", from = [[if e2 and (not e or e2 < e) then return e2 end]],
+    to = [[if e2 and (not e or e2 <= e) then return e2 end]],
+    why = "e ends a \"\\n\\r\\n\" and e2 a \"\\n\\n\": equal ends would need the byte before it to be both \"\\r\" "
+      .. "and \"\\n\", so e2 == e never happens" },
+  { file = "lua/konnect/transport/init.lua",
+    from = [[return nil, errors.invalid_argument("cannot use the request headers: " .. tostring(err))]], to = [[]],
+    why = "unreachable: every header in a set passed konnect.limits at pats.new (header_name/header_value/"
+      .. "request_header, token: no white space or control character, at most TOKEN_MAX 4096 bytes; user_agent), "
+      .. "the same rules http1.build_block and the C core's check_header_line apply, so header_lines only fails on "
+      .. "out of memory in curl_slist_append; were it to fail, each call would still be refused with "
+      .. "invalid_argument before any I/O (curl.lua lines_of, http1.request_head)" },
+  { file = "lua/konnect/transport/curl.lua", from = [[for i = 1, #reqs do out[i] = setup_error(err, kind) end]],
+    to = [[for i = 0, #reqs do out[i] = setup_error(err, kind) end]],
+    why = "an extra out[0] beside out[1..n]: #out and every index the one caller reads (konnect.batch: results[k] "
+      .. "for k = 1 .. #reqs) are the same" },
+  { file = "lua/konnect/transport/curl.lua", from = [[for i = 1, #items do]], to = [[for i = 0, #items do]],
+    why = "i = 0: failed is a table only with a refused item, failed[0] is nil, so it adds run[#run + 1] = items[0] "
+      .. "(nil: no slot) and map[#run] = 0 for the index no loop reads (k runs 1 .. #run): the same runs and results" },
+  { file = "lua/konnect/transport/curl.lua", from = [[return true]], to = [[]],
+    prev = [[if self.multi then self.multi:close(); self.multi = false end]],
+    why = "transport:close()'s value: the transport contract (HACKING.md) gives :close() none, and its one caller, "
+      .. "konnect.transport.close, ignores it (client:close returns that function's own true)" },
+  { file = "lua/konnect/transport/init.lua",
+    from = [[if not ok then return bad_answer("raised: " .. (tostring(res):match("^[^\n]*") or "?")) end]],
+    to = [[if not ok then return bad_answer("raised: " .. (tostring(res):match("[^\n]*") or "?")) end]],
+    why = "[^\n]* matches (possibly empty) at position 1 of any string, so the unanchored match always returns "
+      .. "the same first line as the anchored one" },
+  { file = "lua/konnect/transport/init.lua",
+    from = [[return bad_answer("failed: " .. (tostring(terr):match("^[^\n]*") or "?"))]],
+    to = [[return bad_answer("failed: " .. (tostring(terr):match("[^\n]*") or "?"))]],
+    why = "[^\n]* matches (possibly empty) at position 1 of any string: the same first line, anchored or not" },
+  { file = "lua/konnect/transport/init.lua", from = [[if why:find("module 'konnect.core' not found", 1, true) then]],
+    to = [[if why:find("module 'konnect.core' not found", 2, true) then]],
+    why = "why is the error of require \"konnect.transport.curl\", raised by the require of konnect.core inside "
+      .. "curl.lua's main chunk, so it begins with curl.lua's position (\"…/curl.lua:N: module 'konnect.core' not "
+      .. "found: …\"): the phrase never starts at byte 1" },
 }
