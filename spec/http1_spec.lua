@@ -161,11 +161,14 @@ describe("konnect.transport.http1", function()
     it("parse_head: status, minor version, lower-cased names, trimmed values, repeats joined", function()
       local status, h, minor = http1.parse_head("HTTP/1.0 404 Not Found\r\nContent-Type :  text/plain \t\r\n"
         .. "X-Multi: a\r\nx-multi: b\r\nX-Empty:\r\nX-Htab:\t\tv\t\r\nX-Tab-Name\t \t: t\r\n"
-        .. " folded continuation: ignored\r\nno colon here\r\n\tX-Tab: also a continuation\r\nX-Last: z\n\r\n")
+        .. "  folded  continuation \r\nno colon here\r\n\tand: another\r\n \t \r\nX-Last: z\n\r\n")
       assert.equal(404, status)
       assert.equal(0, minor)
+      -- an obsolete folded line continues the field before it, after one space (RFC 9112 5.2), as in the
+      -- C core; a line of white space adds nothing; a line without a colon is skipped
       assert.same({ ["content-type"] = "text/plain", ["x-multi"] = "a, b", ["x-empty"] = "",
-                    ["x-htab"] = "v", ["x-tab-name"] = "t", ["x-last"] = "z" }, h)
+                    ["x-htab"] = "v", ["x-tab-name"] = "t folded  continuation and: another", ["x-last"] = "z" }, h)
+      assert.is_nil(http1.parse_head("HTTP/1.1 200 OK\r\n folded: before any field\r\nX-A: 1\r\n\r\n"))
       assert.equal(204, (http1.parse_head("HTTP/1.1 204 No Content\r\n\r\n")))
       assert.equal(599, (http1.parse_head("HTTP/1.1 599\r\n\r\n")))
       for _, bad in ipairs { "HTTP/1.1 099 Odd\r\n\r\n", "HTTP/1.1 600 Odd\r\n\r\n", "HTTP/1.1 2000 Odd\r\n\r\n",

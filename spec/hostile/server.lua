@@ -174,6 +174,15 @@ B.cl_conflict_then_status_line = function(s)
   s:send("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\nContent-Length: 40\r\n"
     .. "HTTP/1.1 100 Continue\r\n\r\n" .. '{}                                      ')
 end
+-- obsolete line folding (RFC 9112 5.2): a continuation of the field before it, or one with none before
+B.fold_continues_field = function(s)
+  s:send("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nX-Folded: a\r\n b\r\n\tc\r\nContent-Length: "
+    .. #LIST_OK .. "\r\n\r\n" .. LIST_OK)
+end
+B.fold_before_any_field = function(s)
+  s:send("HTTP/1.1 200 OK\r\n Content-Type: application/json\r\nContent-Length: " .. #LIST_OK .. "\r\n\r\n"
+    .. LIST_OK)
+end
 B.cl_and_chunked = function(s)
   s:send("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 5\r\n"
     .. "Transfer-Encoding: chunked\r\n\r\n" .. string.format("%x", #LIST_OK) .. "\r\n" .. LIST_OK .. "\r\n0\r\n\r\n")

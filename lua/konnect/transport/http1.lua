@@ -174,13 +174,23 @@ end
 function _M.parse_head(head)
   local mi, code, pos = match(head, "^HTTP/1%.(%d) ([1-5]%d%d)%f[ \r\n][^\n]*\n()")
   if not mi then return nil end
-  local headers, len, colon = {}, #head, 0
+  local headers, len, colon, last = {}, #head, 0, nil
   while pos <= len do
     local eol = find(head, "\n", pos, true) or len + 1
     if colon < pos then colon = find(head, ":", pos, true) or len + 1 end
     local c = byte(head, pos)
-    -- a field line (not the blank line, not an obsolete folded continuation)
-    if colon < eol and colon > pos and c ~= 32 and c ~= 9 then
+    if c == 32 or c == 9 then
+      -- an obsolete folded line (RFC 9112 5.2: a user agent replaces the fold with a space): the
+      -- previous field's value goes on; with no field before it, the head is malformed (as libcurl says)
+      if not last then return nil end
+      local vs, ve = pos, eol - 1
+      c = byte(head, vs)
+      while vs <= ve and (c == 32 or c == 9) do vs = vs + 1; c = byte(head, vs) end
+      c = byte(head, ve)
+      while ve >= vs and (c == 13 or c == 32 or c == 9) do ve = ve - 1; c = byte(head, ve) end
+      if ve >= vs then headers[last] = headers[last] .. " " .. sub(head, vs, ve) end
+    -- a field line (not the blank line)
+    elseif colon < eol and colon > pos then
       local ne = colon - 1
       c = byte(head, ne)
       while c == 32 or c == 9 do ne = ne - 1; c = byte(head, ne) end
@@ -193,6 +203,7 @@ function _M.parse_head(head)
       local value = sub(head, vs, ve)
       local old = headers[name]
       headers[name] = old and (old .. ", " .. value) or value
+      last = name
     end
     pos = eol + 1
   end

@@ -271,7 +271,8 @@ function _M.read_response_head(sock, deadline, buf)
     end
     local status, headers, minor = parse_head(head)
     if not status then
-      return nil, terr("network", "bad status line in the response", true), true
+      return nil, terr("network", "malformed response head (its status line, or a folded line before any field)",
+        true), true
     end
     if status >= 200 or status == 101 then return status, headers, minor, rest end
     -- an interim response (100 Continue, 103 Early Hints): the real one follows.  A
