@@ -280,6 +280,23 @@ describe("behaviours (issue 19)", function()
       assert.equal("ok", v.data[1].name)
     end)
 
+    it("JSON media types are told by type and subtype (any case, parameters allowed), not by a +json anywhere",
+      function()
+        for _, ct in ipairs { "Application/VND.Konnect.V3+JSON; charset=utf-8", " application/x+json",
+                              "APPLICATION/JSON" } do
+          fake.fault { method = "GET", content_type = ct, body = list_json('"ok"') }
+          local v, err = fake.client { retries = false }:list(ALICE)
+          assert.is_table(v, ct .. ": " .. tostring(err))
+          assert.equal("ok", v.data[1].name)
+        end
+        for _, ct in ipairs { "text/application/x+json", "application/x+jsonp", "text/x+json", "application/+json" } do
+          fake.fault { method = "GET", content_type = ct, body = list_json('"ok"') }
+          local v, err = fake.client { retries = false }:list(ALICE)
+          assert.is_nil(v, ct)
+          assert.matches("expected a JSON response, got '" .. ct .. "'", err.message, 1, true)
+        end
+      end)
+
     it("a 4-byte proxy password, once percent-decoded, is a secret too", function()
       local srv = hostile.start()
       srv:respond(hostile.response("200 OK", { "Content-Type: application/json" }, list_json('"p@s!"')))
