@@ -283,6 +283,17 @@ describe("limits' own rules, exact verdicts", function()
     for _, n in ipairs { 1 / 0, -1 / 0, 0 / 0, "1" } do assert.is_false(limits.is_number(n), tostring(n)) end
   end)
 
+  it("proxy: the URL must start with its scheme; NO_PROXY entries match in any case", function()
+    for _, bad in ipairs { " http://proxy.example:3128", "xhttp://proxy.example:3128", "proxy.example:3128" } do
+      local v, err = limits.proxy(bad)
+      assert.is_nil(v, bad)
+      assert.matches("^proxy must be an http:// or https:// URL", err)
+    end
+    assert.is_true(limits.no_proxy("API.Example.COM", "api.example.com"))
+    assert.is_true(limits.no_proxy("EXAMPLE.com", "Api.Example.com"))
+    assert.is_true(limits.no_proxy("a.example,b.example", "b.example"), "a comma without spaces separates too")
+  end)
+
   it("request_header: a bad name is refused with the option's name in front", function()
     local k, err = limits.request_header("bad name", "v", "headers")
     assert.is_nil(k)
