@@ -248,7 +248,8 @@ describe("limits' own rules, exact verdicts", function()
     for _, h in ipairs { "localhost", "a.localhost", "127.0.0.1", "127.9.8.7", "[::1]" } do
       assert.is_true(limits.loopback(h), h)
     end
-    for _, h in ipairs { "localhost.example.com", "xlocalhost", "128.0.0.1", "1.127.0.0.1", "[::2]" } do
+    for _, h in ipairs { "localhost.example.com", "a.localhost.example.com", "xlocalhost", "128.0.0.1", "1.127.0.0.1",
+                        "[::2]" } do
       assert.is_false(limits.loopback(h), h)
     end
   end)
