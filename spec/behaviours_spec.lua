@@ -297,6 +297,19 @@ describe("behaviours (issue 19)", function()
         end
       end)
 
+    it("a caller's transport may hand the content type with white space before it (as a raw header line has)",
+      function()
+        for _, ct in ipairs { " application/json", "\tapplication/vnd.x+json ; charset=utf-8" } do
+          local c = assert(pats.new { token = fake.ALICE_TOKEN, server_url = fake.http, retries = false,
+            transport = function()
+              return { status = 200, headers = { ["Content-Type"] = ct }, body = list_json('"ok"') }
+            end })
+          local v, err = c:list(ALICE)
+          assert.is_table(v, ct .. ": " .. tostring(err))
+          assert.equal("ok", v.data[1].name)
+        end
+      end)
+
     it("a 4-byte proxy password, once percent-decoded, is a secret too", function()
       local srv = hostile.start()
       srv:respond(hostile.response("200 OK", { "Content-Type: application/json" }, list_json('"p@s!"')))
