@@ -280,6 +280,36 @@ describe("behaviours (issue 19)", function()
       assert.equal("ok", v.data[1].name)
     end)
 
+    it("JSON media types are told by type and subtype (any case, parameters allowed), not by a +json anywhere",
+      function()
+        for _, ct in ipairs { "Application/VND.Konnect.V3+JSON; charset=utf-8", " application/x+json",
+                              "APPLICATION/JSON" } do
+          fake.fault { method = "GET", content_type = ct, body = list_json('"ok"') }
+          local v, err = fake.client { retries = false }:list(ALICE)
+          assert.is_table(v, ct .. ": " .. tostring(err))
+          assert.equal("ok", v.data[1].name)
+        end
+        for _, ct in ipairs { "text/application/x+json", "application/x+jsonp", "text/x+json", "application/+json" } do
+          fake.fault { method = "GET", content_type = ct, body = list_json('"ok"') }
+          local v, err = fake.client { retries = false }:list(ALICE)
+          assert.is_nil(v, ct)
+          assert.matches("expected a JSON response, got '" .. ct .. "'", err.message, 1, true)
+        end
+      end)
+
+    it("a caller's transport may hand the content type with white space before it (as a raw header line has)",
+      function()
+        for _, ct in ipairs { " application/json", "\tapplication/vnd.x+json ; charset=utf-8" } do
+          local c = assert(pats.new { token = fake.ALICE_TOKEN, server_url = fake.http, retries = false,
+            transport = function()
+              return { status = 200, headers = { ["Content-Type"] = ct }, body = list_json('"ok"') }
+            end })
+          local v, err = c:list(ALICE)
+          assert.is_table(v, ct .. ": " .. tostring(err))
+          assert.equal("ok", v.data[1].name)
+        end
+      end)
+
     it("a 4-byte proxy password, once percent-decoded, is a secret too", function()
       local srv = hostile.start()
       srv:respond(hostile.response("200 OK", { "Content-Type: application/json" }, list_json('"p@s!"')))
@@ -436,5 +466,48 @@ describe("behaviours (issue 19)", function()
         assert.equal("konnect-pats: usage: " .. case[2], t.err:match("^(.-) %(see '[^']*%-%-help'%)\n$"), t.err)
       end)
     end
+  end)
+
+  -----------------------------------------------------------------------------
+  -- what pats.new adds to a client's secret set beside the token itself
+  describe("a client's secrets beyond the token", function()
+    it("the part after kpat_ or spat_ is masked when a server echoes it alone", function()
+      for _, prefix in ipairs { "kpat_", "spat_" } do
+        local tail = "fake_Tail" .. prefix:sub(1, 1) .. "9x3Q7w"
+        fake.fault { method = "GET", status = 502, content_type = "text/plain",
+                     body = "upstream said: unknown credential " .. tail .. " (end)" }
+        local c = assert(pats.new { token = prefix .. tail, server_url = fake.http, retries = false })
+        local v, err = c:list(ALICE)
+        assert.is_nil(v)
+        assert.equal("upstream said: unknown credential " .. MASK .. " (end)", err.body, prefix)
+        assert_no_part_of(tail, err, "err")
+        -- and the whole token, echoed, is masked whole
+        fake.fault { method = "GET", status = 502, content_type = "text/plain",
+                     body = "upstream said: unknown credential " .. prefix .. tail .. " (end)" }
+        v, err = c:list(ALICE)
+        assert.is_nil(v)
+        assert.equal("upstream said: unknown credential " .. MASK .. " (end)", err.body, prefix)
+      end
+      -- the shortest tail kept apart: 8 bytes (kpat_fake_abc)
+      fake.fault { method = "GET", status = 502, content_type = "text/plain", body = "saw fake_abc (end)" }
+      local c = assert(pats.new { token = "kpat_fake_abc", server_url = fake.http, retries = false })
+      local v, err = c:list(ALICE)
+      assert.is_nil(v)
+      assert.equal("saw " .. MASK .. " (end)", err.body)
+    end)
+
+    it("a proxy's password is masked in its %XX form and decoded (it travels decoded)", function()
+      -- the proxy is never reached: the hook's failure, logged, is what is looked at
+      local lines = {}
+      local c = assert(pats.new { token = fake.ALICE_TOKEN, server_url = fake.http, retries = false, timeout = 2,
+        proxy = "http://proxyuser:pr%4Fxy%2Fpa55@127.0.0.1:1",
+        log = function(l) lines[#lines + 1] = l end,
+        hooks = { before_request = function() error("saw pr%4Fxy%2Fpa55 and prOxy/pa55", 0) end } })
+      c:list(ALICE)
+      assert.equal("konnect: hook failed: saw " .. MASK .. " and " .. MASK, lines[1])
+      for _, l in ipairs(lines) do
+        assert.is_nil(l:find("pa55", 1, true), "no log line holds the password")
+      end
+    end)
   end)
 end)

@@ -154,4 +154,21 @@ describe("konnect.errors", function()
     assert.is_false(yes)
     assert.equal("unknown error kind 'zzzzzz'", why)
   end)
+
+  it("cap_body cuts before a character whose last byte is 0xBF (U+00BF, U+FFFF's kin), never inside it", function()
+    local cap = require("konnect.limits").ERROR_BODY_CAP
+    for _, ch in ipairs { "\194\191", "\239\191\191", "\224\191\128" } do -- U+00BF, U+FFFF, U+0FC0
+      local body = ("a"):rep(cap - 1) .. ch .. "tail"
+      local got = errors.cap_body(body)
+      assert.equal(("a"):rep(cap - 1) .. "\226\128\166", got)
+      assert.is_true(valid_utf8(got))
+    end
+  end)
+
+  it("a request id that is only white space or controls is dropped, not kept empty", function()
+    for _, id in ipairs { "", "   ", "\r\n", "\t \0" } do
+      assert.is_nil(errors.scrub({ request_id = id }).request_id, ("%q"):format(id))
+    end
+    assert.equal("abc def", errors.scrub({ request_id = " abc\r\ndef " }).request_id)
+  end)
 end)

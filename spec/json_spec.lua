@@ -31,8 +31,17 @@ describe("konnect.json", function()
       local inner = t
       for _ = 1, limits.JSON_MAX_DEPTH + 5 do inner[1] = {}; inner = inner[1] end
       local s = json.encode_sorted(t)
+      assert.equal(64, limits.JSON_MAX_DEPTH) -- the literal: a change of the cap must show here
       assert.equal(limits.JSON_MAX_DEPTH, select(2, s:gsub("%[", "")))
       assert.matches("%[null%]+$", s)
+    end)
+
+    it("decodes a document nested 64 deep, and refuses one nested 65 deep with nil, err", function()
+      local ok64 = json.decode(("["):rep(64) .. ("]"):rep(64))
+      assert.is_table(ok64)
+      local v, err = json.decode(("["):rep(65) .. ("]"):rep(65))
+      assert.is_nil(v)
+      assert.is_string(err)
     end)
   end)
 end)

@@ -35,6 +35,17 @@ describe("token lifecycle", function()
       assert(fake.client { token = tok.konnect_token }:me())
     end)
 
+    it("a token whose lifetime cannot be read is replaced by one that lives 30 days", function()
+      local time = require "konnect.time"
+      local old = assert(client:create(ALICE, { name = "forever", ttl_seconds = DAY }))
+      -- the server answers the old token without an expiry (the contract's expires_at is not required)
+      fake.fault { method = "GET", path = (old.id:gsub("%-", "%%-")) .. "$", count = 1,
+        body = ('{"id":"%s","name":"forever","created_at":"%s","updated_at":"%s","expires_at":null,"state":"ACTIVE"}')
+          :format(old.id, old.created_at, old.created_at) }
+      local new = assert(client:rotate(ALICE, old.id))
+      assert.equal(30 * DAY, time.rfc3339(new.expires_at) - time.rfc3339(new.created_at))
+    end)
+
     it("old = \"revoke\" keeps the old token listed as REVOKED; \"keep\" leaves it ACTIVE", function()
       local a = assert(client:create(ALICE, { name = "a1", ttl_seconds = DAY }))
       local b = assert(client:rotate(ALICE, a.id, { old = "revoke" }))

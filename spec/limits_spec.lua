@@ -222,3 +222,82 @@ describe("limits.lua and konnect.core agree", function()
     end
   end)
 end)
+
+describe("limits' own rules, exact verdicts", function()
+  it("host: IPv4 octets up to 255, IPv6 only when bracketed whole, RFC 1123 labels, no all-digit name", function()
+    for _, good in ipairs { "255.255.255.255", "0.0.0.0", "[::1]", "a-b.example", "x1.example.", "A.Example" } do
+      assert.equal(good:lower(), (limits.host(good)), good)
+    end
+    local cases = {
+      { nil, "no host" }, { "", "no host" }, { 42, "no host" },
+      { "256.1.1.1", "invalid IPv4 address 256.1.1.1" }, { "1.256.1.1", "invalid IPv4 address 1.256.1.1" },
+      { "1.1.256.1", "invalid IPv4 address 1.1.256.1" }, { "1.1.1.256", "invalid IPv4 address 1.1.1.256" },
+      { "[::1]x", 'invalid host name "[::1]x"' },
+      { "-a.example", 'invalid host name "-a.example"' }, { "a-.example", 'invalid host name "a-.example"' },
+      { "a_b.example", 'invalid host name "a_b.example"' }, { "a..example", 'invalid host name "a..example"' },
+      { "1.2.3", "invalid host name 1.2.3" }, { "1.2.3.4.5", "invalid host name 1.2.3.4.5" },
+    }
+    for _, c in ipairs(cases) do
+      local v, err = limits.host(c[1])
+      assert.is_nil(v, tostring(c[1]))
+      assert.equal(c[2], err, tostring(c[1]))
+    end
+  end)
+
+  it("loopback: localhost and its subdomains, 127.0.0.0/8, [::1]; nothing that merely contains them", function()
+    for _, h in ipairs { "localhost", "a.localhost", "127.0.0.1", "127.9.8.7", "[::1]" } do
+      assert.is_true(limits.loopback(h), h)
+    end
+    for _, h in ipairs { "localhost.example.com", "a.localhost.example.com", "xlocalhost", "128.0.0.1", "1.127.0.0.1",
+                        "[::2]" } do
+      assert.is_false(limits.loopback(h), h)
+    end
+  end)
+
+  it("path: up to PATH_MAX bytes", function()
+    local max = limits.PATH_MAX
+    assert.equal(max, #limits.path(("p"):rep(max), "ca_file"))
+    local v, err = limits.path(("p"):rep(max + 1), "ca_file")
+    assert.is_nil(v)
+    assert.equal("ca_file is longer than " .. max .. " bytes", err)
+  end)
+
+  it("ttl: says the number it got when out of range, or that it was out of any range", function()
+    local v, err = limits.ttl(5)
+    assert.is_nil(v)
+    assert.equal("ttl_seconds must be between 86400 (1 day) and 31536000 (365 days), got 5", err)
+    v, err = limits.ttl(-2 ^ 60)
+    assert.is_nil(v)
+    assert.equal("ttl_seconds must be between 86400 (1 day) and 31536000 (365 days), got a number out of range", err)
+  end)
+
+  it("token: a Bearer prefix in any case is named as such", function()
+    for _, t in ipairs { "Bearer kpat_fake_x", "BEARER kpat_fake_x", "bearer\tkpat_fake_x", "bEaReR kpat_fake_x" } do
+      local v, err = limits.token(t)
+      assert.is_nil(v)
+      assert.equal("token must be the bare secret: drop the \"Bearer \" prefix (the library adds it)", err)
+    end
+  end)
+
+  it("is_number: finite numbers only, negative ones too", function()
+    for _, n in ipairs { 0, -1, 1, -1e300, 1e300 } do assert.is_true(limits.is_number(n), tostring(n)) end
+    for _, n in ipairs { 1 / 0, -1 / 0, 0 / 0, "1" } do assert.is_false(limits.is_number(n), tostring(n)) end
+  end)
+
+  it("proxy: the URL must start with its scheme; NO_PROXY entries match in any case", function()
+    for _, bad in ipairs { " http://proxy.example:3128", "xhttp://proxy.example:3128", "proxy.example:3128" } do
+      local v, err = limits.proxy(bad)
+      assert.is_nil(v, bad)
+      assert.matches("^proxy must be an http:// or https:// URL", err)
+    end
+    assert.is_true(limits.no_proxy("API.Example.COM", "api.example.com"))
+    assert.is_true(limits.no_proxy("EXAMPLE.com", "Api.Example.com"))
+    assert.is_true(limits.no_proxy("a.example,b.example", "b.example"), "a comma without spaces separates too")
+  end)
+
+  it("request_header: a bad name is refused with the option's name in front", function()
+    local k, err = limits.request_header("bad name", "v", "headers")
+    assert.is_nil(k)
+    assert.matches("^headers: ", err)
+  end)
+end)

@@ -81,6 +81,19 @@ describe("resilience", function()
       end
     end)
 
+    it("a delete answered 500 or 503 may have been done: a retry's 404 then means it succeeded", function()
+      for _, status in ipairs { 500, 503 } do
+        fake.reset()
+        local c = fake.client { retries = { max_attempts = 3, initial = 0.01, max = 0.01 } }
+        local tok = assert(c:create(ALICE, { name = "gone", ttl_seconds = 86400 }))
+        fake.fault { method = "DELETE", status = status, count = 1 }
+        fake.fault { method = "DELETE", status = 404, count = 1 }
+        local ok, err = c:delete(ALICE, tok.id)
+        assert.is_nil(err, status)
+        assert.is_true(ok)
+      end
+    end)
+
     it("a plain 404 on delete is still an error", function()
       local v, err = client:delete(ALICE, "00000000-0000-4000-8000-00000000f00d")
       assert.is_nil(v)

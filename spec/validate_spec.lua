@@ -61,6 +61,24 @@ describe("konnect.validate", function()
     end)
   end)
 
+  describe("name's letters and digits (the boundaries of what Lua can tell without Unicode tables)", function()
+    it("takes A-Z, a-z, 0-9 and letters from U+00C0 up, and refuses the punctuation blocks inside a name", function()
+      -- U+00C0 À, U+00D8 Ø, U+00F8 ø, U+2070 superscript zero, U+3040: the first code points past each refused block
+      for _, good in ipairs { "Ab", "AZ", "az", "09", "a\195\128", "a\195\152", "a\195\184", "a\226\129\176",
+                              "a\227\129\128" } do
+        assert.equal(good, (validate.name(good)), good)
+      end
+      -- U+00A0 no-break space, U+00BF ¿, U+00D7 ×, U+00F7 ÷, U+2000, U+206F, U+3000, U+303F, U+FEFF
+      for _, bad in ipairs { "a\194\160b", "a\194\191b", "a\195\151b", "a\195\183b", "a\226\128\128b",
+                             "a\226\129\175b", "a\227\128\128b", "a\227\128\191b", "a\239\187\191b" } do
+        local v, err = validate.name(bad)
+        assert.is_nil(v, bad)
+        assert.equal(("name may only contain letters, digits, space, _ - . and ' (found %q)"):format(bad:sub(2, -2)),
+          err, bad)
+      end
+    end)
+  end)
+
   describe("sa_name", function()
     it("takes 1 to 256 characters (not bytes) of UTF-8 without control characters", function()
       for _, good in ipairs { "x", "-", ("n"):rep(256), ("é"):rep(256), ("令"):rep(256), "a/b c" } do
@@ -78,6 +96,17 @@ describe("konnect.validate", function()
         assert.is_nil(v, input)
         assert.matches(want, err, 1, true)
       end
+    end)
+  end)
+
+  describe("sa_name's control characters", function()
+    it("refuses a tab anywhere, and the C1 controls U+0080..U+009F, but takes U+00A0", function()
+      for _, bad in ipairs { "\tab", "a\tb", "ab\t", "\194\128", "a\194\159" } do
+        local v, err = validate.sa_name(bad)
+        assert.is_nil(v, bad)
+        assert.equal("name must not contain control characters", err)
+      end
+      assert.equal("a\194\160b", (validate.sa_name("a\194\160b")))
     end)
   end)
 
@@ -256,6 +285,104 @@ describe("konnect.validate", function()
         local v, err = validate.server_url(bad)
         assert.is_nil(v, bad)
         assert.equal("server_url port out of range", err)
+      end
+    end)
+  end)
+
+  describe("server_url's exact refusals", function()
+    it("says what is wrong with each malformed URL", function()
+      local cases = {
+        { 42, "server_url must be a string" },
+        { false, "server_url must be a string" },
+        { " https://gw.example.com", "server_url must be an absolute http(s) URL" },
+        { "1https://gw.example.com", "server_url must be an absolute http(s) URL" },
+        { "web+https://gw.example.com", "server_url must use https (or http to a loopback host)" },
+        { "a.b://gw.example.com", "server_url must use https (or http to a loopback host)" },
+        { "https://@gw.example.com", "server_url must not carry credentials; use the token option" },
+        { "https://gw.example.com#frag", "server_url must not have a query or fragment" },
+        { "https://gw.example.com:443x", "server_url has no valid host" },
+        { "https://x[::1]:443", "server_url has no valid host" },
+        { "https://gw.example.com/a b", "server_url must not contain spaces" },
+        { "https://gw.example.com/a\127", "server_url must not contain spaces" },
+      }
+      for _, c in ipairs(cases) do
+        local v, err = validate.server_url(c[1])
+        assert.is_nil(v, tostring(c[1]))
+        assert.equal(c[2], err, tostring(c[1]))
+      end
+    end)
+  end)
+
+  describe("expires_at", function()
+    it("takes epoch seconds from 0 to 9999-12-31T23:59:59Z and nothing past", function()
+      assert.equal("1970-01-01T00:00:00Z", validate.expires_at(0))
+      assert.equal("9999-12-31T23:59:59Z", validate.expires_at(253402300799))
+      for _, bad in ipairs { -1, 253402300800, 1 / 0, 0 / 0 } do
+        local v, err = validate.expires_at(bad)
+        assert.is_nil(v, tostring(bad))
+        assert.equal("expires_at is not a valid epoch time", err)
+      end
+    end)
+    it("names the type it got when given neither a string nor a number", function()
+      for _, bad in ipairs { true, {} } do
+        local v, err = validate.expires_at(bad)
+        assert.is_nil(v)
+        assert.equal("expires_at must be an ISO-8601 date-time string or epoch seconds, got " .. type(bad), err)
+      end
+    end)
+  end)
+
+  describe("user_id", function()
+    it("tells \"ME\" (any case but lower) apart from a malformed UUID", function()
+      for _, v in ipairs { "ME", "Me", "mE" } do
+        local ok, err = validate.user_id(v)
+        assert.is_nil(ok)
+        assert.equal('user_id must be a UUID or "me" (lower case), got "' .. v .. '"', err)
+      end
+      local ok, err = validate.user_id("MEE")
+      assert.is_nil(ok)
+      assert.equal("user_id must be a UUID (8-4-4-4-12 hex digits)", err)
+    end)
+  end)
+
+  describe("sa_update_body", function()
+    it("needs a name, and checks it", function()
+      local v, err = validate.sa_update_body({})
+      assert.is_nil(v)
+      assert.equal("update_sa_token needs name", err)
+      v, err = validate.sa_update_body({ name = "" })
+      assert.is_nil(v)
+      assert.equal("name must not be empty", err)
+      assert.same({ name = "ci" }, validate.sa_update_body({ name = "ci" }))
+    end)
+  end)
+
+  describe("query", function()
+    local F = { name = "string" }
+    it("names an unknown key, or its type when it is not a string", function()
+      local v, err = validate.query({ bogus = 1 }, F, "list_x", { page_number = true })
+      assert.is_nil(v)
+      assert.equal("list_x: unknown query key bogus (expected filter, page_number, page_size)", err)
+      v, err = validate.query({ [1] = 1 }, F, "list_x")
+      assert.is_nil(v)
+      assert.equal("list_x: unknown query key (a number) (expected filter, page_size)", err)
+    end)
+    it("takes page_number from 1 to 2^31 and max_pages from 1 to the ceiling", function()
+      local limits = require "konnect.limits"
+      assert.equal(1, validate.query({ page_number = 1 }, F, "x", { page_number = true }).page_number)
+      assert.equal(2 ^ 31, validate.query({ page_number = 2 ^ 31 }, F, "x", { page_number = true }).page_number)
+      for _, bad in ipairs { 0, 2 ^ 31 + 1, 1.5, "1" } do
+        local v, err = validate.query({ page_number = bad }, F, "x", { page_number = true })
+        assert.is_nil(v, tostring(bad))
+        assert.equal("x: page_number must be a whole number from 1 to 2147483648", err)
+      end
+      local top = limits.MAX_PAGES_CEILING
+      assert.equal(1, validate.query({ max_pages = 1 }, F, "x", { max_pages = true }).max_pages)
+      assert.equal(top, validate.query({ max_pages = top }, F, "x", { max_pages = true }).max_pages)
+      for _, bad in ipairs { 0, top + 1 } do
+        local v, err = validate.query({ max_pages = bad }, F, "x", { max_pages = true })
+        assert.is_nil(v, tostring(bad))
+        assert.equal(("x: max_pages must be a whole number from 1 to %d"):format(top), err)
       end
     end)
   end)
