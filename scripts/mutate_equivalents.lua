@@ -8,6 +8,7 @@
 local PROTOCOLS_ELSE = "inside the #else of LIBCURL_VERSION_NUM >= 0x075500: not compiled with libcurl 7.85 or later "
   .. "(Debian 12 has 7.88), where CURLOPT_PROTOCOLS_STR / CURLOPT_REDIR_PROTOCOLS_STR say http,https"
 local FIND0_B = "string.find reads an init of 0 as 1 (Lua 5.2+: posrelat maps 0 to 1; Lua 5.1/LuaJIT: a negative offset clamps to the start): the same search, checked on lua5.1/5.3/5.4/luajit"
+
 return {
   { file = "lua/konnect/transport/http1_read.lua",
     from = [[if e > MAX_HEADER_BYTES then return nil, "too_large", true end]],
@@ -468,4 +469,41 @@ return {
     why = "why is the error of require \"konnect.transport.curl\", raised by the require of konnect.core inside "
       .. "curl.lua's main chunk, so it begins with curl.lua's position (\"…/curl.lua:N: module 'konnect.core' not "
       .. "found: …\"): the phrase never starts at byte 1" },
+  -- (helper C)
+  { file = "lua/konnect/validate.lua", from = [[if find(authority, "@", 1, true) then]],
+    to = [[if find(authority, "@", 0, true) then]],
+    why = "string.find's init 0 means 1 on every Lua we run: 5.1's str_find_aux clamps posrelat(0) - 1 = -1 to 0, "
+      .. "5.3/5.4's posrelat/posrelatI turn 0 into 1 (lstrlib.c): the search starts at the first byte either way" },
+  { file = "lua/konnect/validate.lua", from = [[local uuid_seen, uuid_seen_n = {}, 0]],
+    to = [[local uuid_seen, uuid_seen_n = {}, 1]],
+    why = "uuid_seen is a cache of UUIDs that passed the pattern (a string that passed always passes again): "
+      .. "starting the count at 1 only empties it one entry sooner; every answer is the same (performance only)" },
+  { file = "lua/konnect/pats.lua", from = [[local tail = token:match("^[ks]pat_(.+)$")]],
+    to = [[local tail = token:match("^[ks]pat_(.+)")]],
+    why = "(.+) is greedy and . matches every byte (newlines too): the capture always runs to the end of the "
+      .. "string, so the $ anchor never changes a match" },
+  { file = "lua/konnect/pats.lua", from = [[if not want:find(type(v), 1, true) then]],
+    to = [[if not want:find(type(v), 0, true) then]],
+    why = "string.find's init 0 means 1 on every Lua we run (5.1's str_find_aux clamps it to the start, "
+      .. "5.3/5.4's posrelat/posrelatI turn 0 into 1): the same search" },
+  { file = "lua/konnect/retry.lua", from = [[if cap > policy.max then cap = policy.max end]],
+    to = [[if cap >= policy.max then cap = policy.max end]],
+    why = "when cap == policy.max the assignment stores the value cap already has" },
+  { file = "lua/konnect/limits.lua", from = [[return nil, "invalid host name " .. format("%q", h:sub(1, 80))]],
+    to = [[return nil, "invalid host name " .. format("%q", h:sub(0, 80))]],
+    why = "string.sub's start 0 is clamped to 1 on every Lua we run (5.1's str_sub: if (start < 1) start = 1; "
+      .. "5.3/5.4's posrelatI turns 0 into 1): the same substring" },
+  { file = "lua/konnect/limits.lua", from = [[return false]], to = [[]],
+    before = { [[end]], [[if (c < 32 and c ~= 9) or c == 127 then return true end]] },
+    why = "has_ctl then answers nil instead of false for a clean string; every caller (limits.header_value, "
+      .. "limits.path, limits.proxy, validate.sa_name) only tests its truth, and nil and false are both false" },
+  { file = "lua/konnect/limits.lua", from = [[local bare = host:match("^%[(.*)%]$") or host]],
+    to = [[local bare = host:match("^%[(.*)]$") or host]],
+    why = "outside a set a ] is an ordinary character in a Lua pattern (Lua manual, 6.4.1): %] and ] match "
+      .. "the same byte" },
+  { file = "lua/konnect/limits.lua", from = [[local bare = host:match("^%[(.*)%]$") or host]],
+    to = [[local bare = host:match("^%[(.*)%]") or host]],
+    why = "no_proxy's only caller is proxy_from_env, whose host is server.host from validate.server_url, "
+      .. "i.e. limits.host's answer: a host starting with [ matched ^%[[%x:.]+%]$, so it ends with its ]; "
+      .. "the greedy (.*) then reaches the last ] either way" },
 }
