@@ -212,8 +212,8 @@ return {
       .. "and caps it at the limit the same way: every append keeps the same bytes, no result differs" },
   { file = "csrc/conn.c", from = [[c->closed = 1;]], to = [[c->closed = 2;]],
     why = "closed is only read as a truth value (if (!c->closed), if (c->closed)) and never reset" },
-  { file = "lua/konnect/transport/http1.lua", from = [[local headers, len, colon = {}, #head, 0]],
-    to = [[local headers, len, colon = {}, #head, 1]],
+  { file = "lua/konnect/transport/http1.lua", from = [[local headers, len, colon, last = {}, #head, 0, nil]],
+    to = [[local headers, len, colon, last = {}, #head, 1, nil]],
     why = "parse_head's loop starts past the status line (pos > 13), so colon < pos holds on the first turn with 0 "
       .. "or 1 and the first colon is searched for either way; colon is not read before that" },
   { file = "lua/konnect/cli/commands.lua",
