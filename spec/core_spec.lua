@@ -713,6 +713,19 @@ describe("konnect.core", function()
       end
     end)
 
+    it("res.headers holds every header of the head, empty values as \"\" wherever they stand, last included", function()
+      for _, case in ipairs {
+        { "Content-Length: 2\r\nX-Empty:\r\n", { ["content-length"] = "2", ["x-empty"] = "" } },
+        { "Content-Length: 2\r\nX-Empty:   \r\n", { ["content-length"] = "2", ["x-empty"] = "" } },
+        { "X-Empty:\r\nContent-Length: 2\r\n", { ["content-length"] = "2", ["x-empty"] = "" } },
+        { "Content-Length: 2\r\nX-E: a\r\nX-E:\r\n", { ["content-length"] = "2", ["x-e"] = "a, " } },
+        { "Content-Length: 2\r\nA:\r\nB:\r\n", { ["content-length"] = "2", a = "", b = "" } },
+      } do
+        local res = assert(fetch(c, "HTTP/1.1 200 OK\r\n" .. case[1] .. "\r\n{}"))
+        assert.same(case[2], res.headers, case[1])
+      end
+    end)
+
     it("fails differing Content-Length values as network (RFC 9112 6.3), accepts repeats of one", function()
       local bad = {
         "Content-Length: 2\r\nContent-Length: 40\r\n",
