@@ -828,6 +828,7 @@ describe("konnect.core", function()
     local SHIM = [[
 #define _GNU_SOURCE
 #include <dlfcn.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -852,6 +853,18 @@ CURLMcode curl_multi_add_handle(CURLM *m, CURL *e) {
   return failing("multi_add") ? CURLM_OUT_OF_MEMORY : REAL(curl_multi_add_handle)(m, e); }
 struct curl_slist *curl_slist_append(struct curl_slist *l, const char *s) {
   return failing("slist") && strncmp(s, "X-Fail", 6) == 0 ? NULL : REAL(curl_slist_append)(l, s); }
+/* KC_MULTI_FAIL_IF=<path>: curl_multi_perform fails while that file exists, with
+ * CURLM_OUT_OF_MEMORY if it holds "oom", else CURLM_INTERNAL_ERROR (the codes that
+ * curl_multi_perform(3) can return besides CURLM_OK) */
+CURLMcode curl_multi_perform(CURLM *m, int *running) {
+  const char *flag = getenv("KC_MULTI_FAIL_IF");
+  char what[4] = "";
+  FILE *f = flag ? fopen(flag, "r") : NULL;
+  if (f == NULL) return REAL(curl_multi_perform)(m, running);
+  if (fread(what, 1, 3, f) != 3) what[0] = '\0';
+  fclose(f);
+  *running = 0;
+  return strncmp(what, "oom", 3) == 0 ? CURLM_OUT_OF_MEMORY : CURLM_INTERNAL_ERROR; }
 /* "perform": every transfer after the first runs out of memory before it starts */
 CURLcode curl_easy_perform(CURL *e) {
   static int calls;
@@ -984,6 +997,42 @@ CURLcode curl_easy_setopt(CURL *h, CURLoption o, ...) {
       os.remove(flag)
       assert.equal("1 system false curl_easy_init failed\n2 system false curl_easy_init failed\n"
         .. "3 invalid_argument false an item must be a table { method, url, headers, body, once, timeout }\n", out)
+    end)
+
+    it("a multi handle that fails mid-run fails each item in flight (system for out of memory, else network), "
+      .. "never hangs, and works again once it recovers", function()
+      local flag = tmpfile("multi-fails", "")
+      os.remove(flag)
+      -- (timeout: a run loop that lost track of its transfers would spin forever)
+      local out = child_run("KC_MULTI_FAIL_IF=" .. flag .. " LD_PRELOAD=" .. shim_lib() .. " timeout 30 env", ([[
+        local core = require "konnect.core"
+        local flag, url = %q, %q
+        local m = assert(core.multi())
+        local function run(n, conc)
+          local items = {}
+          for i = 1, n do items[i] = { "GET", url } end
+          local r = m:request_many(items, conc)
+          for i = 1, n do
+            local t = r[i]
+            io.write(i, " ", t.status and ("ok " .. t.body) or (t.kind .. " " .. tostring(t.sent) .. " " .. t.message), "\n")
+          end
+        end
+        run(2, 2)                                -- connections made
+        for _, what in ipairs { "oom", "internal" } do
+          local f = assert(io.open(flag, "w")); f:write(what); f:close()
+          io.write(what, "\n")
+          run(3, 2)
+          os.remove(flag)
+          run(3, 2)
+        end
+      ]]):format(flag, srv.http .. "/json"))
+      os.remove(flag)
+      local ok = "1 ok {\"ok\":true}\n2 ok {\"ok\":true}\n"
+      local ok3 = ok .. "3 ok {\"ok\":true}\n"
+      assert.equal(ok
+        .. "oom\n1 system true Out of memory\n2 system true Out of memory\n3 system true Out of memory\n" .. ok3
+        .. "internal\n1 network true Internal error\n2 network true Internal error\n3 network true Internal error\n"
+        .. ok3, out)
     end)
   end)
 
