@@ -999,6 +999,34 @@ CURLcode curl_easy_setopt(CURL *h, CURLoption o, ...) {
         .. "3 invalid_argument false an item must be a table { method, url, headers, body, once, timeout }\n", out)
     end)
 
+    it("an option that cannot be copied (out of memory) fails core.new and core.multi as system", function()
+      -- a shim of its own: malloc of exactly KC_MALLOC_FAIL bytes fails (what malloc(3) does when memory
+      -- runs out: NULL); every other size goes to glibc's own allocator (__libc_malloc).  Lua 5.4 allocates
+      -- with realloc, so only the copy of a string option of KC_MALLOC_FAIL - 1 bytes meets it.
+      local src = tmpfile("malloc.c", [[
+#include <stdlib.h>
+extern void *__libc_malloc(size_t);
+void *malloc(size_t n) {
+  static long fail = -1;
+  if (fail < 0) { const char *f = getenv("KC_MALLOC_FAIL"); fail = f ? atol(f) : 0; }
+  return fail > 0 && n == (size_t)fail ? NULL : __libc_malloc(n);
+}
+]])
+      local lib = tmpdir .. "/malloc.so"
+      assert(server.sh(("cc -shared -fPIC -o %s %s"):format(lib, src)), "cannot compile the malloc shim")
+      local out = child_run("KC_MALLOC_FAIL=3001 LD_PRELOAD=" .. lib, [[
+        local core = require "konnect.core"
+        local ua = ("u"):rep(3000)
+        for _, make in ipairs { core.new, core.multi } do
+          local v, msg, kind = make { user_agent = ua }
+          io.write(tostring(v), " ", tostring(kind), " ", tostring(msg), "\n")
+        end
+        local v, msg, kind = core.new { user_agent = ua:sub(2) } -- another size: no failure
+        io.write(tostring(v and "conn"), " ", tostring(kind), " ", tostring(msg), "\n")
+      ]])
+      assert.equal("nil system out of memory\nnil system out of memory\nconn nil nil\n", out)
+    end)
+
     it("a multi handle that fails mid-run fails each item in flight (system for out of memory, else network), "
       .. "never hangs, and works again once it recovers", function()
       local flag = tmpfile("multi-fails", "")
@@ -1014,7 +1042,8 @@ CURLcode curl_easy_setopt(CURL *h, CURLoption o, ...) {
           local r = m:request_many(items, conc)
           for i = 1, n do
             local t = r[i]
-            io.write(i, " ", t.status and ("ok " .. t.body) or (t.kind .. " " .. tostring(t.sent) .. " " .. t.message), "\n")
+            local what = t.status and ("ok " .. t.body) or (t.kind .. " " .. tostring(t.sent) .. " " .. t.message)
+            io.write(i, " ", what, "\n")
           end
         end
         run(2, 2)                                -- connections made
