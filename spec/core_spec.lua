@@ -1040,28 +1040,37 @@ void *malloc(size_t n) {
           local items = {}
           for i = 1, n do items[i] = { "GET", url } end
           local r = m:request_many(items, conc)
+          local count = 0
+          for _ in pairs(r) do count = count + 1 end
           for i = 1, n do
             local t = r[i]
-            local what = t.status and ("ok " .. t.body) or (t.kind .. " " .. tostring(t.sent) .. " " .. t.message)
+            local what = t.status and ("ok " .. t.body)
+              or (t.kind .. " " .. tostring(t.sent) .. " " .. tostring(t.code) .. " " .. t.message)
             io.write(i, " ", what, "\n")
           end
+          io.write("= ", count, "\n")
         end
-        run(2, 2)                                -- connections made
+        run(2, 2)                                -- connections made, two transfer slots
         for _, what in ipairs { "oom", "internal" } do
           local f = assert(io.open(flag, "w")); f:write(what); f:close()
           io.write(what, "\n")
           run(3, 2)
+          run(1, 1)                              -- one slot idle: only the item in flight fails
           os.remove(flag)
           run(3, 2)
         end
       ]]):format(flag, srv.http .. "/json"))
       os.remove(flag)
-      local ok = "1 ok {\"ok\":true}\n2 ok {\"ok\":true}\n"
-      local ok3 = ok .. "3 ok {\"ok\":true}\n"
-      assert.equal(ok
-        .. "oom\n1 system true Out of memory\n2 system true Out of memory\n3 system true Out of memory\n" .. ok3
-        .. "internal\n1 network true Internal error\n2 network true Internal error\n3 network true Internal error\n"
-        .. ok3, out)
+      local function lines(n, line)
+        local t = {}
+        for i = 1, n do t[i] = i .. " " .. line .. "\n" end
+        return table.concat(t) .. "= " .. n .. "\n"
+      end
+      local ok = '{"ok":true}'
+      local oom, internal = "system true nil Out of memory", "network true nil Internal error"
+      assert.equal(lines(2, "ok " .. ok)
+        .. "oom\n" .. lines(3, oom) .. lines(1, oom) .. lines(3, "ok " .. ok)
+        .. "internal\n" .. lines(3, internal) .. lines(1, internal) .. lines(3, "ok " .. ok), out)
     end)
   end)
 
