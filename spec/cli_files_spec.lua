@@ -243,6 +243,19 @@ end
       assert.equal("big.lua\n", listing(dir), "no file, no temporary left behind")
     end)
 
+    it("a program started while secret files are open inherits none of their descriptors", function()
+      local held = { assert(core.secret_file(dir .. "/r", true)), assert(core.secret_file(dir .. "/n", false)) }
+      local rp = io.popen("readlink -f " .. q(dir))
+      local real = rp:read("*l")
+      rp:close()
+      local p = io.popen("ls -l /proc/self/fd/ 2>&1")   -- the descriptors `ls` itself was started with
+      local fds = p:read("*a")
+      p:close()
+      assert.matches("/proc/%d+/fd", fds, 1, false) -- (ls -l shows a link's target; the listing is real)
+      assert.is_nil(fds:find(real, 1, true), fds)
+      for _, sf in ipairs(held) do assert(sf:abort()) end
+    end)
+
     it("refuses an empty path and a path with a NUL byte (EINVAL) and creates nothing", function()
       for _, path in ipairs { "", dir .. "/f\0", dir .. "/f\0x", "\0" .. dir .. "/f" } do
         local sf, msg, errno = core.secret_file(path, true)
