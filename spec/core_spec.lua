@@ -329,6 +329,17 @@ describe("konnect.core", function()
       assert.is_true(core.monotime() - t0 < 0.5)
     end)
 
+    it("sleeps a time beyond a day for a day (capped), not for no time at all", function()
+      -- a child asked to sleep 1e300 s is still asleep when `timeout` ends it (exit 124);
+      -- an uncapped time would overflow time_t and return at once.  (Correct code can never
+      -- finish within the second, whatever the load: no timing assumption.)
+      local script = tmpfile("sleep.lua", [[require("konnect.core").sleep(1e300) io.write("returned")]])
+      local p = assert(io.popen(child_env() .. "timeout 1 " .. LUA .. " " .. script .. "; echo \" $?\""))
+      local out = p:read("*a")
+      p:close()
+      assert.equal(" 124\n", out)
+    end)
+
     it("does not follow redirects", function()
       local res = assert(c:request("GET", srv.http .. "/redirect"))
       assert.equal(302, res.status)
