@@ -39,8 +39,8 @@ static char *kc_strdup(const char *s, size_t n)
     return d;
 }
 
-/* Fill `o` from the options table at `idx`.  Returns 0, or 1 with an error
- * message pushed. */
+/* Fill `o` from the options table at `idx`.  Returns 0, or with an error
+ * message pushed 1 (a bad option) or 2 (out of memory). */
 int kc_parse_opts(lua_State *L, int idx, kc_opts *o)
 {
     o->timeout_ms = KC_DEFAULT_TIMEOUT_MS;
@@ -123,7 +123,7 @@ int kc_parse_opts(lua_State *L, int idx, kc_opts *o)
                 o->str[i] = kc_strdup(s, n);
                 if (o->str[i] == NULL) {
                     lua_pushliteral(L, "out of memory");
-                    return 1;
+                    return 2;
                 }
             }
         }
@@ -181,6 +181,7 @@ static int core_new(lua_State *L)
     kc_conn *c;
     const char *err;
     kc_kind kind;
+    int bad;
 
     lua_settop(L, 1);
     c = (kc_conn *)lua_newuserdata(L, sizeof *c);
@@ -188,8 +189,9 @@ static int core_new(lua_State *L)
     lua_pushvalue(L, KC_UV_CONN);
     lua_setmetatable(L, -2);            /* from here on __gc owns c */
 
-    if (kc_parse_opts(L, 1, &c->opts) != 0)
-        return kc_return_fail(L, lua_tostring(L, -1), KC_INVALID_ARGUMENT);
+    bad = kc_parse_opts(L, 1, &c->opts);
+    if (bad != 0)
+        return kc_return_fail(L, lua_tostring(L, -1), bad == 2 ? KC_SYSTEM : KC_INVALID_ARGUMENT);
     c->gen = kc_generation();
     err = kc_xfer_open(&c->x, &c->opts, 0, &kind);
     if (err != NULL)

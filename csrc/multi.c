@@ -84,6 +84,7 @@ static int core_multi(lua_State *L)
     kc_multi *m;
     const char *err;
     kc_kind kind;
+    int bad;
 
     lua_settop(L, 1);
     m = (kc_multi *)lua_newuserdata(L, sizeof *m);
@@ -91,8 +92,9 @@ static int core_multi(lua_State *L)
     lua_pushvalue(L, KC_UV_MULTI);
     lua_setmetatable(L, -2);
 
-    if (kc_parse_opts(L, 1, &m->opts) != 0)
-        return kc_return_fail(L, lua_tostring(L, -1), KC_INVALID_ARGUMENT);
+    bad = kc_parse_opts(L, 1, &m->opts);
+    if (bad != 0)
+        return kc_return_fail(L, lua_tostring(L, -1), bad == 2 ? KC_SYSTEM : KC_INVALID_ARGUMENT);
     kind = KC_SYSTEM;
     err = multi_open(m);
     if (err == NULL) {

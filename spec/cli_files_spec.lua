@@ -197,6 +197,65 @@ describe("konnect-pats --secret-file, hostile names", function()
       assert.equal("f\n", listing(dir))
     end)
 
+    it("looks a name right under / up in /, and a name under a one-letter directory in that directory", function()
+      -- (names that exist already, so a wrong directory creates nothing anywhere)
+      local sf, msg, errno = core.secret_file("/tmp", false)
+      assert.is_nil(sf)
+      assert.equal("cannot create the file: File exists", msg)
+      assert.equal("EEXIST", errno)
+      assert.equal("EISDIR", select(3, core.secret_file("/tmp", true)))
+      -- relative to the working directory of a process of its own
+      assert(os.execute("mkdir " .. q(dir .. "/d")))
+      local script = dir .. "/one.lua"
+      spit(script, [[
+local core = require "konnect.core"
+local sf = assert(core.secret_file("d/tmp", false))
+assert(sf:commit("x\n"))
+assert(sf:close())
+io.write("done")
+]])
+      local p = io.popen("cd " .. q(dir) .. " && LUA_CPATH=" .. q(package.cpath) .. " " .. h.LUA .. " "
+        .. q(script) .. " 2>&1")
+      local out = p:read("*a")
+      p:close()
+      assert.equal("done", out)
+      assert.equal("x\n", slurp(dir .. "/d/tmp"))
+    end)
+
+    it("a write the system refuses (file size limit: EFBIG) fails the commit; abort leaves nothing", function()
+      -- a process of its own under `ulimit -f 0` with SIGXFSZ ignored, so write(2) fails with EFBIG
+      -- (setrlimit(2): RLIMIT_FSIZE), as a full disk (ENOSPC) or a quota (EDQUOT) would fail it
+      local script = dir .. "/big.lua"
+      spit(script, [[
+local core = require "konnect.core"
+for _, replace in ipairs { true, false } do
+  local sf = assert(core.secret_file(arg[1], replace))
+  local ok, msg, errno = sf:commit("data\n")
+  io.write(tostring(ok), " ", tostring(msg), " ", tostring(errno), "\n")
+  assert(sf:abort())
+end
+]])
+      local p = io.popen("cd " .. q(dir) .. " && trap '' XFSZ && ulimit -f 0 && LUA_CPATH=" .. q(package.cpath)
+        .. " " .. h.LUA .. " " .. q(script) .. " " .. q(dir .. "/secret") .. " 2>&1")
+      local out = p:read("*a")
+      p:close()
+      assert.equal(("nil cannot write the file: File too large EFBIG\n"):rep(2), out)
+      assert.equal("big.lua\n", listing(dir), "no file, no temporary left behind")
+    end)
+
+    it("a program started while secret files are open inherits none of their descriptors", function()
+      local held = { assert(core.secret_file(dir .. "/r", true)), assert(core.secret_file(dir .. "/n", false)) }
+      local rp = io.popen("readlink -f " .. q(dir))
+      local real = rp:read("*l")
+      rp:close()
+      local p = io.popen("ls -l /proc/self/fd/ 2>&1")   -- the descriptors `ls` itself was started with
+      local fds = p:read("*a")
+      p:close()
+      assert.matches("/proc/%d+/fd", fds, 1, false) -- (ls -l shows a link's target; the listing is real)
+      assert.is_nil(fds:find(real, 1, true), fds)
+      for _, sf in ipairs(held) do assert(sf:abort()) end
+    end)
+
     it("refuses an empty path and a path with a NUL byte (EINVAL) and creates nothing", function()
       for _, path in ipairs { "", dir .. "/f\0", dir .. "/f\0x", "\0" .. dir .. "/f" } do
         local sf, msg, errno = core.secret_file(path, true)

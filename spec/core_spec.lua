@@ -354,6 +354,17 @@ describe("konnect.core", function()
       assert.is_true(core.monotime() - t0 < 0.5)
     end)
 
+    it("sleeps a time beyond a day for a day (capped), not for no time at all", function()
+      -- a child asked to sleep 1e300 s is still asleep when `timeout` ends it (exit 124);
+      -- an uncapped time would overflow time_t and return at once.  (Correct code can never
+      -- finish within the second, whatever the load: no timing assumption.)
+      local script = tmpfile("sleep.lua", [[require("konnect.core").sleep(1e300) io.write("returned")]])
+      local p = assert(io.popen(child_env() .. "timeout 1 " .. LUA .. " " .. script .. "; echo \" $?\""))
+      local out = p:read("*a")
+      p:close()
+      assert.equal(" 124\n", out)
+    end)
+
     it("does not follow redirects", function()
       local res = assert(c:request("GET", srv.http .. "/redirect"))
       assert.equal(302, res.status)
@@ -738,6 +749,19 @@ describe("konnect.core", function()
       end
     end)
 
+    it("res.headers holds every header of the head, empty values as \"\" wherever they stand, last included", function()
+      for _, case in ipairs {
+        { "Content-Length: 2\r\nX-Empty:\r\n", { ["content-length"] = "2", ["x-empty"] = "" } },
+        { "Content-Length: 2\r\nX-Empty:   \r\n", { ["content-length"] = "2", ["x-empty"] = "" } },
+        { "X-Empty:\r\nContent-Length: 2\r\n", { ["content-length"] = "2", ["x-empty"] = "" } },
+        { "Content-Length: 2\r\nX-E: a\r\nX-E:\r\n", { ["content-length"] = "2", ["x-e"] = "a, " } },
+        { "Content-Length: 2\r\nA:\r\nB:\r\n", { ["content-length"] = "2", a = "", b = "" } },
+      } do
+        local res = assert(fetch(c, "HTTP/1.1 200 OK\r\n" .. case[1] .. "\r\n{}"))
+        assert.same(case[2], res.headers, case[1])
+      end
+    end)
+
     it("fails differing Content-Length values as network (RFC 9112 6.3), accepts repeats of one", function()
       local bad = {
         "Content-Length: 2\r\nContent-Length: 40\r\n",
@@ -840,6 +864,7 @@ describe("konnect.core", function()
     local SHIM = [[
 #define _GNU_SOURCE
 #include <dlfcn.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -864,6 +889,18 @@ CURLMcode curl_multi_add_handle(CURLM *m, CURL *e) {
   return failing("multi_add") ? CURLM_OUT_OF_MEMORY : REAL(curl_multi_add_handle)(m, e); }
 struct curl_slist *curl_slist_append(struct curl_slist *l, const char *s) {
   return failing("slist") && strncmp(s, "X-Fail", 6) == 0 ? NULL : REAL(curl_slist_append)(l, s); }
+/* KC_MULTI_FAIL_IF=<path>: curl_multi_perform fails while that file exists, with
+ * CURLM_OUT_OF_MEMORY if it holds "oom", else CURLM_INTERNAL_ERROR (the codes that
+ * curl_multi_perform(3) can return besides CURLM_OK) */
+CURLMcode curl_multi_perform(CURLM *m, int *running) {
+  const char *flag = getenv("KC_MULTI_FAIL_IF");
+  char what[4] = "";
+  FILE *f = flag ? fopen(flag, "r") : NULL;
+  if (f == NULL) return REAL(curl_multi_perform)(m, running);
+  if (fread(what, 1, 3, f) != 3) what[0] = '\0';
+  fclose(f);
+  *running = 0;
+  return strncmp(what, "oom", 3) == 0 ? CURLM_OUT_OF_MEMORY : CURLM_INTERNAL_ERROR; }
 /* "perform": every transfer after the first runs out of memory before it starts */
 CURLcode curl_easy_perform(CURL *e) {
   static int calls;
@@ -996,6 +1033,80 @@ CURLcode curl_easy_setopt(CURL *h, CURLoption o, ...) {
       os.remove(flag)
       assert.equal("1 system false curl_easy_init failed\n2 system false curl_easy_init failed\n"
         .. "3 invalid_argument false an item must be a table { method, url, headers, body, once, timeout }\n", out)
+    end)
+
+    it("an option that cannot be copied (out of memory) fails core.new and core.multi as system", function()
+      -- a shim of its own: malloc of exactly KC_MALLOC_FAIL bytes fails (what malloc(3) does when memory
+      -- runs out: NULL); every other size goes to glibc's own allocator (__libc_malloc).  Lua 5.4 allocates
+      -- with realloc, so only the copy of a string option of KC_MALLOC_FAIL - 1 bytes meets it.
+      local src = tmpfile("malloc.c", [[
+#include <stdlib.h>
+extern void *__libc_malloc(size_t);
+void *malloc(size_t n) {
+  static long fail = -1;
+  if (fail < 0) { const char *f = getenv("KC_MALLOC_FAIL"); fail = f ? atol(f) : 0; }
+  return fail > 0 && n == (size_t)fail ? NULL : __libc_malloc(n);
+}
+]])
+      local lib = tmpdir .. "/malloc.so"
+      assert(server.sh(("cc -shared -fPIC -o %s %s"):format(lib, src)), "cannot compile the malloc shim")
+      local out = child_run("KC_MALLOC_FAIL=3001 LD_PRELOAD=" .. lib, [[
+        local core = require "konnect.core"
+        local ua = ("u"):rep(3000)
+        for _, make in ipairs { core.new, core.multi } do
+          local v, msg, kind = make { user_agent = ua }
+          io.write(tostring(v), " ", tostring(kind), " ", tostring(msg), "\n")
+        end
+        local v, msg, kind = core.new { user_agent = ua:sub(2) } -- another size: no failure
+        io.write(tostring(v and "conn"), " ", tostring(kind), " ", tostring(msg), "\n")
+      ]])
+      assert.equal("nil system out of memory\nnil system out of memory\nconn nil nil\n", out)
+    end)
+
+    it("a multi handle that fails mid-run fails each item in flight (system for out of memory, else network), "
+      .. "never hangs, and works again once it recovers", function()
+      local flag = tmpfile("multi-fails", "")
+      os.remove(flag)
+      -- (timeout: a run loop that lost track of its transfers would spin forever)
+      local out = child_run("KC_MULTI_FAIL_IF=" .. flag .. " LD_PRELOAD=" .. shim_lib() .. " timeout 30 env", ([[
+        local core = require "konnect.core"
+        local flag, url = %q, %q
+        local m = assert(core.multi())
+        local function run(n, conc)
+          local items = {}
+          for i = 1, n do items[i] = { "GET", url } end
+          local r = m:request_many(items, conc)
+          local count = 0
+          for _ in pairs(r) do count = count + 1 end
+          for i = 1, n do
+            local t = r[i]
+            local what = t.status and ("ok " .. t.body)
+              or (t.kind .. " " .. tostring(t.sent) .. " " .. tostring(t.code) .. " " .. t.message)
+            io.write(i, " ", what, "\n")
+          end
+          io.write("= ", count, "\n")
+        end
+        run(2, 2)                                -- connections made, two transfer slots
+        for _, what in ipairs { "oom", "internal" } do
+          local f = assert(io.open(flag, "w")); f:write(what); f:close()
+          io.write(what, "\n")
+          run(3, 2)
+          run(1, 1)                              -- one slot idle: only the item in flight fails
+          os.remove(flag)
+          run(3, 2)
+        end
+      ]]):format(flag, srv.http .. "/json"))
+      os.remove(flag)
+      local function lines(n, line)
+        local t = {}
+        for i = 1, n do t[i] = i .. " " .. line .. "\n" end
+        return table.concat(t) .. "= " .. n .. "\n"
+      end
+      local ok = '{"ok":true}'
+      local oom, internal = "system true nil Out of memory", "network true nil Internal error"
+      assert.equal(lines(2, "ok " .. ok)
+        .. "oom\n" .. lines(3, oom) .. lines(1, oom) .. lines(3, "ok " .. ok)
+        .. "internal\n" .. lines(3, internal) .. lines(1, internal) .. lines(3, "ok " .. ok), out)
     end)
   end)
 

@@ -170,6 +170,8 @@ describe("mutants (library)", function()
     assert.equal(1, fake.count("POST /v3/users/" .. ALICE .. "/access-tokens"), "the create was sent twice")
     assert.is_table(out[1].err, "a create the server acted on but never answered cannot be a success")
     assert.equal("network", out[1].err.kind)
+    assert.equal("the connection closed before any response; the request may have been processed, "
+      .. "so it was not sent again", out[1].err.message)
   end)
 
   -- mutant 34: the curl batch runner retrying without its wait

@@ -55,6 +55,9 @@ describe("resilience", function()
       local v, err = client:create(ALICE, { name = "ambiguous", ttl_seconds = 86400 })
       assert.is_nil(v)
       assert.equal("network", err.kind, tostring(err))
+      -- what the user reads: why it failed, and why it was not simply retried
+      assert.equal("the connection closed before any response; the request may have been processed, "
+        .. "so it was not sent again", err.message)
       assert.equal(1, err.attempts)
       assert.equal(1, fake.count("POST " .. TOKENS))
       assert.equal(1, #assert(client:list(ALICE)).data, "exactly one token exists, not two")
