@@ -51,9 +51,6 @@ return {
     why = "CURLMOPT_MAX_TOTAL_CONNECTIONS is set to the same conc on the next line, and a host's connections "
       .. "are some of all connections: whenever the per-host cap would bind the total cap binds too (libcurl "
       .. "checks both before opening one); the run loop never has more than conc transfers in flight" },
-  { file = "csrc/multi.c", from = [[if (mc != CURLM_OK) {]], to = [[if (0) {]],
-    why = "curl_multi_perform(3) fails only on out-of-memory or an internal/bad-handle error: no suite can "
-      .. "make it fail" },
   { file = "csrc/fs.c", from = [[return 1;]], to = [[return 2;]], prev = [[lua_pushboolean(L, 1);]],
     why = "sf:commit(), sf:abort() and sf:close() (and __gc/__close) then return the sf userdata after true: "
       .. "every caller reads what follows true only when there is no true (the CLI's commands.lua, pcall)" },
@@ -132,10 +129,6 @@ return {
     to = [[drain(c, jobs, out, { next = 0 }, on_done)]],
     why = "jobs is an array from 1 (execute fills jobs[1..n]): drain takes index 0 first, finds jobs[0] nil, "
       .. "skips it and goes on from 1; the same calls in the same order" },
-  { file = "csrc/multi.c", from = [[lua_rawseti(L, 4, x->index);]], to = [[{}]],
-    prev = [[curl_multi_strerror(mc), 0, 0, 1);]],
-    why = "inside the mc != CURLM_OK branch of request_many: curl_multi_perform(3) fails only on out-of-memory "
-      .. "or an internal/bad-handle error, which no suite can cause (core.c's entry for the same branch)" },
   { file = "csrc/xfer.c", from = [[else if (mstate == KC_M_GET || mstate == KC_M_HEAD)]],
     to = [[else if (mstate == KC_M_GET && mstate == KC_M_HEAD)]],
     why = "method then stays \"GET\" or \"HEAD\" instead of \"\": it is only stored in x->mcustom beside "
@@ -506,4 +499,113 @@ return {
     why = "no_proxy's only caller is proxy_from_env, whose host is server.host from validate.server_url, "
       .. "i.e. limits.host's answer: a host starting with [ matched ^%[[%x:.]+%]$, so it ends with its ]; "
       .. "the greedy (.*) then reaches the last ] either way" },
+  -- (helper A)
+  { file = "csrc/response.c", from = [[code = code || rc == CURLE_TOO_LARGE;]], to = [[{}]],
+    why = "inside #if LIBCURL_VERSION_NUM >= 0x080600: not compiled with libcurl before 8.6 (Debian 12 has 7.88)" },
+  { file = "csrc/response.c", from = [[code = code || rc == CURLE_TOO_LARGE;]], to = [[code = code && rc == CURLE_TOO_LARGE;]],
+    why = "inside #if LIBCURL_VERSION_NUM >= 0x080600: not compiled with libcurl before 8.6 (Debian 12 has 7.88)" },
+  { file = "csrc/response.c", from = [[code = code || rc == CURLE_TOO_LARGE;]], to = [[code = code || rc != CURLE_TOO_LARGE;]],
+    why = "inside #if LIBCURL_VERSION_NUM >= 0x080600: not compiled with libcurl before 8.6 (Debian 12 has 7.88)" },
+  { file = "csrc/response.c", from = [[if (x->framing != NULL)]], to = [[if (0)]], prev = [[return KC_SYSTEM;]],
+    why = "x->framing is set only (a) in the header callback, which then returns 0, so libcurl ends the transfer "
+      .. "with CURLE_WRITE_ERROR (CURLOPT_HEADERFUNCTION(3)), or (b) in kc_push_outcome with rc == CURLE_OK; "
+      .. "neither code is CURLE_UNSUPPORTED_PROTOCOL nor in kc_errmap, so the lines below give KC_NETWORK too" },
+  { file = "csrc/multi.c", from = [[x->attached = 0;]], to = [[{}]], before = { [[curl_multi_remove_handle(m->multi, x->easy);]],
+               [[if (ours && x->attached && m->multi != NULL && x->easy != NULL)]] },
+    why = "in multi_release: a dead store; every pooled x is then passed to kc_xfer_release (which sets "
+      .. "attached = 0 itself) and freed; nothing reads the field in between (curl_multi_cleanup does not see x)" },
+  { file = "csrc/multi.c", from = [[return -1;]], to = [[return -2;]], prev = [[if (x == NULL)]],
+    why = "multi_grow's only caller tests `!= 0`: any non-zero failure value is the same" },
+  { file = "csrc/multi.c", from = [[curl_multi_setopt(m->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)conc);]], to = [[{}]],
+    why = "the loop starts an item only while inflight < conc, so at most conc transfers are ever added and each "
+      .. "uses at most one connection; CURLMOPT_MAX_TOTAL_CONNECTIONS(3) only queues transfers once the limit is "
+      .. "reached, which cannot happen; the cache of idle connections is capped by CURLMOPT_MAXCONNECTS" },
+  { file = "csrc/core.c", from = [[if (kc_curl_ready)]], to = [[if (0)]],
+    why = "performance only: a second curl_global_init call does nothing but increase libcurl's init counter "
+      .. "(D. Stenberg, curl-library 2015-11/0052; lib/easy.c keeps `initialized` as a counter) and returns "
+      .. "CURLE_OK; no curl_global_cleanup is ever called, so the counter's value is never seen" },
+  { file = "csrc/conn.c", from = [[kc_xfer_finish(&c->x);]], to = [[{}]], prev = [[ok = kc_push_outcome(L, &c->x, rc);]],
+    why = "memory only: kc_xfer_finish resets the transfer state and frees the request's header list and any "
+      .. "body buffer over KC_BUF_KEEP now; without it kc_xfer_prepare's xfer_reset does the same before the next "
+      .. "transfer (and kc_xfer_release at close); the response was already copied into Lua by kc_push_outcome, "
+      .. "nothing reads c->x in between, and a changed header list is always set again (prebuilt == NULL or "
+      .. "hdrs != cur_hdrs)" },
+  { file = "csrc/fs.c",
+    from = [[fd = openat(sf->dirfd, sf->tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);]],
+    to = [[fd = openat(sf->dirfd, sf->tmp, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);]],
+    why = "O_EXCL only matters when the temporary name already exists: a collision of KC_SF_RANDOM random "
+      .. "characters, which no test (or attacker) can cause (as the entries for `fd < 0 && errno != EEXIST`)" },
+  { file = "csrc/fs.c",
+    from = [[fd = openat(sf->dirfd, sf->tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);]],
+    to = [[fd = openat(sf->dirfd, sf->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);]],
+    why = "with O_CREAT|O_EXCL, open(2) fails with EEXIST on any existing name, a symbolic link included "
+      .. "(\"symbolic links are not followed\"): O_NOFOLLOW adds nothing; and the name is KC_SF_RANDOM random characters" },
+  { file = "csrc/response.c", from = [[kc_push_terr(L, kind, msg, 0, 0, 0);]], to = [[kc_push_terr(L, kind, msg, 0, 1, 0);]],
+    why = "the code argument is read only when has_code (the argument before it, 0 here) is true: terr.code is "
+      .. "absent either way" },
+  { file = "csrc/fs.c",
+    from = [[fd = openat(sf->dirfd, sf->base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);]],
+    to = [[fd = openat(sf->dirfd, sf->base, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);]],
+    why = "open(2): with O_CREAT and O_EXCL a symbolic link at the name counts as existing (\"symbolic links are "
+      .. "not followed\"): the call fails with EEXIST with or without O_NOFOLLOW, the same errno and message" },
+  { file = "csrc/multi.c", from = [[kc_xfer_finish(x);]], to = [[{}]],
+    before = { [[lua_rawseti(L, 4, x->index);]], [[curl_multi_strerror(mc), 0, 0, 1);]] },
+    why = "memory only (as conn.c's kc_xfer_finish after a request): the slot is detached and its terr pushed; "
+      .. "kc_xfer_prepare's xfer_reset resets the same fields before the slot's next transfer, kc_xfer_release "
+      .. "at close, and nothing reads them in between" },
+  { file = "csrc/multi.c", from = [[curl_multi_strerror(mc), 0, 0, 1);]], to = [[curl_multi_strerror(mc), 0, 0, 2);]],
+    why = "sent is pushed with lua_pushboolean, which makes any non-zero int true" },
+  { file = "csrc/multi.c", from = [[curl_multi_strerror(mc), 0, 0, 1);]], to = [[curl_multi_strerror(mc), 0, 1, 1);]],
+    why = "the code argument is read only when has_code (the argument before it, 0 here) is true: terr.code is "
+      .. "absent either way" },
+  { file = "csrc/fs.c", from = [[fd = -1;]], to = [[fd = -2;]], prev = [[sf->tmp = sf->base + baselen + 1;]],
+    why = "fd is only read by the loop's `fd < 0` (true for both) before openat assigns it" },
+  { file = "csrc/fs.c", from = [[for (tries = 0; tries < KC_SF_TRIES && fd < 0; tries++) {]],
+    to = [[for (tries = 0; tries < KC_SF_TRIES && fd <= 0; tries++) {]],
+    why = "the temporary's openat never returns 0: the directory was opened just before in the same call and "
+      .. "open(2) hands out the lowest free descriptor, so sf->dirfd holds 0 whenever 0 was free" },
+  { file = "csrc/fs.c", from = [[got = 0;]], to = [[{}]], prev = [[return -1;]],
+    why = "the /dev/urandom fallback runs only when getrandom failed, and getrandom(2) of at most 256 bytes "
+      .. "(KC_SF_RANDOM = 16) never returns fewer bytes than asked: it fails (-1) on its first call, so got is "
+      .. "already 0 here" },
+  { file = "csrc/fs.c", from = [[sf->committed = 1;]], to = [[sf->committed = 0;]], prev = [[}]],
+    why = "every path after it closes sf->dirfd (kc_sf_release: on success and on each failure), and both "
+      .. "readers of committed (kc_sf_unlink_created, sf_commit) also stop when dirfd < 0" },
+  { file = "csrc/fs.c", from = [[if (w < 0) {]], to = [[if (w <= 0) {]],
+    why = "write(2) to a regular file with a count > 0 (the loop runs while off < len) returns -1 or at least 1, "
+      .. "never 0" },
+  { file = "csrc/conn.c", from = [[{ "proxy",      CURLOPT_PROXY,     0, CURLOPT_PROXY },]],
+    to = [[{ "proxy",      CURLOPT_PROXY,     1, CURLOPT_PROXY },]],
+    why = "the row's proxy_opt is CURLOPT_PROXY itself: with has_proxy_opt = 1, kc_xfer_open sets CURLOPT_PROXY "
+      .. "a second time to the same string, which changes nothing" },
+  { file = "csrc/conn.c", from = [[{ "user_agent", CURLOPT_USERAGENT, 0, CURLOPT_USERAGENT },]],
+    to = [[{ "user_agent", CURLOPT_USERAGENT, 1, CURLOPT_USERAGENT },]],
+    why = "kc_xfer_open's loop skips KC_S_USER_AGENT (it sets CURLOPT_USERAGENT itself), so this row's "
+      .. "has_proxy_opt is never read" },
+  { file = "csrc/search.c", from = [[if (m < 3)]], to = [[if (0)]],
+    why = "performance only: the shift table is then also filled for a needle of 1 or 2 bytes, which needle_in "
+      .. "never reads (memchr / memmem answer those)" },
+  { file = "csrc/search.c", from = [[if (m > n)]], to = [[if (0)]],
+    why = "a fast path: with m > n, memchr of n bytes (m == 1, n == 0) and memmem with a shorter haystack "
+      .. "(m == 2) find nothing, and for m >= 3 the loop starts at pos = m - 1 >= n and returns 0" },
+  { file = "csrc/search.c", from = [[if (s != 0) {]], to = [[if (0) {]],
+    why = "performance only: the Horspool skip is left out, so every window is compared (memcmp) until the "
+      .. "budget sends the rest to memmem: the same answer for every haystack" },
+  { file = "csrc/search.c", from = [[return 1;]], to = [[return 2;]],
+    prev = [[if (needle_in(nd, (const unsigned char *)s, n))]],
+    why = "find_any's result is only pushed with lua_pushboolean, which makes any non-zero int true" },
+  { file = "csrc/core.c", from = [[static volatile unsigned kc_fork_gen = 0;]], to = [[static volatile unsigned kc_fork_gen = 1;]],
+    why = "the generation's value is never shown: objects only compare it for equality with kc_generation(), "
+      .. "and the atfork handler changes it at each fork whatever it starts from" },
+  { file = "csrc/core.c", from = [[lua_pushfstring(L, "libcurl/%s", vi && vi->version ? vi->version : "unknown");]],
+    to = [[lua_pushfstring(L, "libcurl/%s", vi || vi->version ? vi->version : "unknown");]],
+    why = "curl_version_info(3) returns a pointer to libcurl's static struct (never NULL), so both conditions "
+      .. "are true and vi->version is printed" },
+  { file = "csrc/core.c", from = [[const char *cv = vi && vi->version ? vi->version : "unknown";]],
+    to = [[const char *cv = vi || vi->version ? vi->version : "unknown";]],
+    why = "curl_version_info(3) returns a pointer to libcurl's static struct (never NULL), so both conditions "
+      .. "are true and vi->version is used" },
+  { file = "csrc/core.c", from = [[if (n > sizeof ua - sizeof prefix)]], to = [[if (n >= sizeof ua - sizeof prefix)]],
+    why = "differs only for a libcurl version string of exactly 74 bytes (sizeof ua - sizeof prefix), where the "
+      .. "cap gives the same n; libcurl's is a few bytes (\"7.88.1\")" },
 }
