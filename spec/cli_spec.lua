@@ -664,6 +664,31 @@ describe("konnect-pats", function()
       end
     end)
 
+    it("each command's own request refused (409): the server's error line, exit 1, nothing on stdout", function()
+      local t = assert(client:create(ALICE, { name = "refused", ttl_seconds = DAY }))
+      local cases = {
+        { { "whoami" }, "GET", "/users/me$" },
+        { { "list" }, "GET", "/access%-tokens$" },
+        { { "find", "me", "refused" }, "GET", "/access%-tokens$" },
+        { { "get", "me", t.id }, "GET", "/access%-tokens/" },
+        { { "rename", "me", t.id, "new name" }, "PATCH", "/access%-tokens/" },
+        { { "revoke", "me", t.id }, "PATCH", "/revoke$" },
+        { { "delete", "me", t.id }, "GET", "/access%-tokens/" },
+        { { "delete", "me", t.id }, "DELETE", "/access%-tokens/" },
+      }
+      for _, c in ipairs(cases) do
+        fake.fault { method = c[2], path = c[3], status = 409 }
+        local r = cli(c[1])
+        local what = table.concat(c[1], " ") .. " <- " .. c[2] .. " 409"
+        assert.equal(1, r.code, what .. ": " .. r.err)
+        assert.equal("", r.out, what)
+        assert.matches("^konnect%-pats: conflict %(409%): [^\n]+\n$", r.err, what)
+      end
+      local now = assert(client:get(ALICE, t.id))
+      assert.equal("refused", now.name)
+      assert.equal("ACTIVE", now.state)
+    end)
+
     it("create whose answer carries no secret: exit 1, the secret file removed", function()
       local path = dir .. "/secret"
       fake.fault { method = "POST", path = "/access%-tokens$", status = 201,
