@@ -1108,6 +1108,12 @@ describe("konnect-pats v2", function()
     end)
 
     it("pass on a Retry-After only from the answers the library retries (429, 5xx), not 409 or 499", function()
+      for _, status in ipairs { 429, 500 } do
+        fake.fault { method = "GET", path = "^/v3/users/me$", status = status, count = 1, retry_after = "0" }
+        local r = ok(cli({ "whoami", "-v" }))
+        assert.matches("-> " .. status .. " attempt=1", r.err, 1, true)
+        assert.matches("konnect: get-users-me: the server asks to retry after 0\n", r.err, 1, true)
+      end
       for _, status in ipairs { 409, 499 } do
         fake.fault { method = "GET", path = "^/v3/users/me$", status = status, count = 1, retry_after = "1" }
         local r = cli({ "whoami", "-v" })
