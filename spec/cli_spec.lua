@@ -252,7 +252,8 @@ describe("konnect-pats", function()
     end)
 
     it("refuses TTLs outside 1 day .. 365 days, or unreadable, with exit 2 and no request", function()
-      for _, ttl in ipairs { "86399", "23h", "1h", "366d", "2y", "53w", "0", "abc", "10m", "-1d", "", "1.5d" } do
+      for _, ttl in ipairs { "86399", "23h", "1h", "366d", "2y", "53w", "0", "abc", "10m", "-1d", "", "1.5d",
+                            "30d!", "36h x", "1d1" } do -- nothing may follow the unit
         local r = cli({ "create", "--name", "bad", "--ttl", ttl })
         assert.equal(2, r.code, "--ttl " .. ttl)
         assert.equal("", r.out)
