@@ -720,6 +720,21 @@ describe("konnect-pats", function()
       assert.equal(0, fake.requests().total)
     end)
 
+    it("an unexpected Lua error that only mentions \"interrupted!\" is no Ctrl-C: internal error, exit 1", function()
+      local errb = {}
+      local code = require("konnect.cli").main({ "whoami" }, {
+        stdout = { write = function() end },
+        stderr = { write = function(_, ...) errb[#errb + 1] = table.concat({ ... }) end },
+        getenv = function(k)
+          if k == "KONNECT_TOKEN" then return fake.ALICE_TOKEN end
+          error("read interrupted! (a bug, not a signal)")
+        end,
+      })
+      assert.equal(1, code)
+      assert.matches("^konnect%-pats: system: internal error: [^\n]*interrupted! %(a bug, not a signal%)\n$",
+        table.concat(errb))
+    end)
+
     it("an argument vector that is not strings, or none at all, is no crash", function()
       assert.equal(2, cli({}).code)
       local r = cli({ "list", 42 })
@@ -1106,6 +1121,14 @@ describe("konnect-pats v2", function()
       assert.equal(2, #waits, r.err)
       for _, w in ipairs(waits) do assert.is_true(w >= 0.9 and w < 10, "wait " .. w) end
       assert.not_matches(fake.ALICE_TOKEN, r.err, 1, true)
+    end)
+
+    it("no wait shown before the first attempt of a command's later requests (delete: me, get, delete)", function()
+      local t = assert(client:create(ALICE, { name = "two", ttl_seconds = DAY }))
+      local r = ok(cli({ "delete", "me", t.id, "-v" }))
+      assert.matches("GET /v3/users/[^/]+/access%-tokens/[^\n]* %-> 200 attempt=1", r.err)
+      assert.matches("DELETE /v3/users/[^/]+/access%-tokens/[^\n]* %-> 204 attempt=1", r.err)
+      assert.not_matches("waited", r.err, 1, true)
     end)
 
     it("pass on a Retry-After only from the answers the library retries (429, 5xx), not 409 or 499", function()
