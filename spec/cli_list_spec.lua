@@ -127,6 +127,32 @@ describe("konnect-pats list", function()
     assert.equal(0, fake.requests().total)
   end)
 
+  it("\"did you mean\": the edit distance, and a suggestion only when close (at most 2 edits, under half the word)",
+    function()
+      local suggest = require "konnect.cli.suggest"
+      for _, c in ipairs {
+        { "", "", 0 }, { "", "abc", 3 }, { "abc", "", 3 }, { "abc", "abc", 0 },
+        { "abc", "ab", 1 }, { "ab", "abc", 1 }, { "abc", "abd", 1 }, -- a deletion, an insertion, a substitution
+        { "ab", "cd", 2 }, { "ab", "ba", 1 }, { "expries", "expires", 1 }, -- a swap of neighbours is one edit
+        { "abcd", "acbd", 1 }, { "kitten", "sitting", 3 },
+      } do
+        assert.equal(c[3], suggest.distance(c[1], c[2]), c[1] .. " -> " .. c[2])
+      end
+      local CMDS = { "create", "delete", "find", "get", "list", "prune", "rename", "revoke", "rotate" }
+      for _, c in ipairs {
+        { "gte", "get" }, { "delte", "delete" }, { "PRUNE", "prune" }, { "rotat", "rotate" },
+        { "prunexyz", nil }, -- 3 edits: too far, even under half the word
+        { "lst", "list" }, { "gt", nil }, -- 1 edit is under half of 3 letters, not of 2
+        { "rena", "rename" }, -- the start of exactly one
+        { "re", nil }, -- too short to be a start
+      } do
+        assert.equal(c[2], suggest.suggest(c[1], CMDS), c[1])
+      end
+      -- a tie: the first in sorted order, whatever the candidates' order
+      assert.equal("abce", suggest.suggest("abcd", { "abcf", "abce" }))
+      assert.equal("abce", suggest.suggest("abcd", { "abce", "abcf" }))
+    end)
+
   it("bash completion offers list's options and their values", function()
     local script = h.ROOT .. "/completion/konnect-pats.bash"
     local function complete(...)
