@@ -699,6 +699,19 @@ describe("konnect-pats", function()
       assert.matches("no usable secret", r.err, 1, true)
       assert.is_nil(slurp(path))
     end)
+
+    it("create whose secret holds white space or a control character: no usable secret, exit 1, none printed",
+      function()
+        for _, secret in ipairs { "kpat_fake one two", "kpat_fake\tx", "kpat_fake\nx", "", 42 } do
+          fake.fault { method = "POST", path = "/access%-tokens$", status = 201,
+                       body = cjson.encode { id = "00000000-0000-4000-8000-000000000001", name = "x",
+                                             konnect_token = secret } }
+          local r = cli({ "create", "--name", "badsecret", "--ttl", "1d" })
+          assert.equal(1, r.code, tostring(secret))
+          assert.equal("", r.out, tostring(secret))
+          assert.matches("no usable secret (konnect_token)", r.err, 1, true)
+        end
+      end)
   end)
 
   describe("never raises", function()
