@@ -1179,6 +1179,18 @@ describe("konnect-pats v2", function()
     end)
   end)
 
+  it("a server's string on the terminal: C0, DEL and C1 controls (U+0080..U+009F) shown as ?, other text kept",
+    function()
+      local clean = require("konnect.cli.render").clean
+      for _, c in ipairs {
+        { "plain", "plain" }, { "x\27[31m", "x?[31m" }, { "a\0b\127c", "a?b?c" }, { "l1\nl2\tx", "l1?l2?x" },
+        { "\194\128", "?" }, { "n\194\133l", "n?l" }, { "\194\155" .. "31m", "?31m" }, { "\194\159", "?" },
+        { "\194\160", "\194\160" }, { "caf\195\169", "caf\195\169" }, { "a-b", "a-b" }, { 42, "42" },
+      } do
+        assert.equal(c[2], clean(c[1]), tostring(c[1]))
+      end
+    end)
+
   describe("relative times", function()
     local relative = require("konnect.cli.render").relative
     local iso = require("konnect.time").iso
