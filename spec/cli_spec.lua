@@ -367,6 +367,24 @@ describe("konnect-pats", function()
   end)
 
   describe("rename, revoke, delete, find", function()
+    it("get and whoami: one LABEL  value line each, the values in one column two spaces past the longest label",
+      function()
+        local t = assert(client:create(ALICE, { name = "ci", ttl_seconds = DAY }))
+        for _, c in ipairs { { { "get", "me", t.id }, "LAST USED", 8 }, { { "whoami" }, "PREFERRED NAME", 7 } } do
+          local r = ok(cli(c[1]))
+          local col = #c[2] + 3
+          local n = 0
+          for line in r.out:gmatch("([^\n]*)\n") do
+            n = n + 1
+            local label, gap = line:match("^(%u[%u ]-)(  +)%S")
+            assert(label, "a LABEL  value line: " .. line)
+            assert.equal(col, #label + #gap + 1, line)
+          end
+          assert.equal(c[3], n, r.out)
+          assert.matches("\n" .. c[2] .. "  %S", r.out)
+        end
+      end)
+
     it("rename: --json is the updated object", function()
       local t = assert(client:create(ALICE, { name = "before", ttl_seconds = DAY }))
       local r = ok(cli({ "rename", "me", t.id, "after name" }))
