@@ -110,6 +110,21 @@ describe("konnect-pats list", function()
     assert.equal("bb cc aa", names_of(cli({ "list", "--json" })))
   end)
 
+  it("the same second: the fraction of the stamp decides before the name (expires and created)", function()
+    local function tok(n, name, stamp)
+      return { id = "00000000-0000-4000-8000-0000000000d" .. n, user_id = ALICE, name = name, state = "ACTIVE",
+               created_at = stamp, updated_at = stamp, expires_at = stamp:gsub("^2026", "2097") }
+    end
+    local body = cjson.encode { data = {
+      tok(1, "aa", "2026-01-01T00:00:00.900Z"), tok(2, "bb", "2026-01-01T00:00:00.100Z"),
+      tok(3, "cc", "2026-01-01T00:00:00.500Z"),
+    }, meta = { page = { number = 1, size = 10, total = 3 } } }
+    fake.fault { method = "GET", path = "/access%-tokens$", status = 200, body = body, count = 3 }
+    assert.equal("bb cc aa", names_of(cli({ "list", "--json" })))
+    assert.equal("bb cc aa", names_of(cli({ "list", "--sort", "created", "--json" })))
+    assert.equal("aa bb cc", names_of(cli({ "list", "--sort", "name", "--json" })))
+  end)
+
   it("refuses a state, sort or age it does not know before any request, suggesting what was meant", function()
     for _, c in ipairs {
       { { "list", "--state", "activ" }, "did you mean active?" },

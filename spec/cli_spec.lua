@@ -694,6 +694,7 @@ describe("konnect-pats", function()
         { { "revoke", "me", t.id }, "PATCH", "/revoke$" },
         { { "delete", "me", t.id }, "GET", "/access%-tokens/" },
         { { "delete", "me", t.id }, "DELETE", "/access%-tokens/" },
+        { { "prune" }, "GET", "/access%-tokens$" },
       }
       for _, c in ipairs(cases) do
         fake.fault { method = c[2], path = c[3], status = 409 }
@@ -717,6 +718,18 @@ describe("konnect-pats", function()
       assert.matches("no usable secret", r.err, 1, true)
       assert.is_nil(slurp(path))
     end)
+
+    it("rotate whose new token's answer carries no secret: exit 1, the error says so, no \"old token\" note",
+      function()
+        local old = assert(client:create(ALICE, { name = "ci", ttl_seconds = DAY }))
+        fake.fault { method = "POST", path = "/access%-tokens$", status = 201,
+                     body = '{"id":"00000000-0000-4000-8000-000000000001","name":"ci"}' }
+        local r = cli({ "rotate", "me", old.id })
+        assert.equal(1, r.code, r.err)
+        assert.equal("", r.out)
+        assert.matches("^konnect%-pats: decode: the response carried no usable secret %(konnect_token%)", r.err)
+        assert.not_matches("old token", r.err, 1, true)
+      end)
 
     it("create whose secret holds white space or a control character: no usable secret, exit 1, none printed",
       function()
