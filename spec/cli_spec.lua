@@ -241,7 +241,7 @@ describe("konnect-pats", function()
 
     it("accepts TTLs as seconds, hours, days, weeks and years", function()
       local cases = { { "86400", DAY }, { "36h", 36 * 3600 }, { "30d", 30 * DAY }, { "2w", 14 * DAY },
-                      { "1y", 365 * DAY }, { "31536000", 365 * DAY }, { "365d", 365 * DAY },
+                      { "1y", 365 * DAY }, { "31536000", 365 * DAY }, { "365d", 365 * DAY }, { "172800s", 2 * DAY },
                       { " 2 D ", 2 * DAY }, { "3W", 21 * DAY } } -- case and spaces, as a shell quote may keep them
       for i, c in ipairs(cases) do
         local r = ok(cli({ "create", "--name", "ttl" .. i, "--ttl", c[1], "--json" }))

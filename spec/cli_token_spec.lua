@@ -127,6 +127,18 @@ describe("konnect-pats: a secret pasted on the command line", function()
     assert.matches("now in your shell history", e.message, 1, true)
   end)
 
+  it("main(arg) as a Lua script passes it: arg[0] and below (the script, the interpreter) are no arguments",
+    function()
+      local outb, errb = {}, {}
+      local code = require("konnect.cli").main({ [-1] = "lua5.4", [0] = "/srv/" .. PASTED .. "/run.lua", "whoami" }, {
+        stdout = { write = function(_, ...) outb[#outb + 1] = table.concat({ ... }) end },
+        stderr = { write = function(_, ...) errb[#errb + 1] = table.concat({ ... }) end },
+        getenv = function(k) return ({ KONNECT_TOKEN = fake.ALICE_TOKEN, KONNECT_SERVER_URL = fake.http })[k] end,
+      })
+      assert.equal(0, code, table.concat(errb))
+      assert.matches(ALICE, table.concat(outb), 1, true)
+    end)
+
   it("--token with a token-shaped value: refused with the rotation advice too", function()
     for _, args in ipairs { { "list", "--token", PASTED }, { "--token=" .. PASTED, "list" } } do
       local r = cli(args)
