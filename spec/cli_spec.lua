@@ -608,6 +608,11 @@ describe("konnect-pats", function()
         assert.equal("", r.out)
         assert.matches("^konnect%-pats: [^\n]+\n$", r.err)
       end
+      -- an option's missing value: the option named first, then where to read more
+      for _, o in ipairs { "--timeout", "-o", "--user" } do
+        assert.equal("konnect-pats: usage: " .. o .. " needs a value (see 'konnect-pats --help')\n",
+          cli({ "list", o }).err)
+      end
       assert.equal(0, fake.requests().total)
     end)
   end)
