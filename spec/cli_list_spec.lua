@@ -125,6 +125,25 @@ describe("konnect-pats list", function()
     assert.equal("aa bb cc", names_of(cli({ "list", "--sort", "name", "--json" })))
   end)
 
+  it("everything else equal (expiry, creation, name): the id decides, whatever the server's order", function()
+    local function tok(n)
+      return { id = "00000000-0000-4000-8000-0000000000e" .. n, user_id = ALICE, name = "same", state = "ACTIVE",
+               created_at = "2026-01-01T00:00:00.000Z", expires_at = "2097-01-01T00:00:00.000Z" }
+    end
+    for _, order in ipairs { { 2, 1 }, { 1, 2 } } do
+      local body = cjson.encode { data = { tok(order[1]), tok(order[2]) },
+                                  meta = { page = { number = 1, size = 10, total = 2 } } }
+      for _, by in ipairs { "expires", "created", "name" } do
+        fake.fault { method = "GET", path = "/access%-tokens$", status = 200, body = body }
+        local r = cli({ "list", "--sort", by, "--json" })
+        assert.equal(0, r.code, r.err)
+        local got = cjson.decode(r.out)
+        assert.equal(tok(1).id, got[1].id, by)
+        assert.equal(tok(2).id, got[2].id, by)
+      end
+    end
+  end)
+
   it("refuses a state, sort or age it does not know before any request, suggesting what was meant", function()
     for _, c in ipairs {
       { { "list", "--state", "activ" }, "did you mean active?" },

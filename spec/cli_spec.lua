@@ -608,6 +608,9 @@ describe("konnect-pats", function()
         assert.equal("", r.out)
         assert.matches("^konnect%-pats: [^\n]+\n$", r.err)
       end
+      -- too few arguments: the command's usage line
+      assert.matches("^konnect%-pats: usage: too few arguments: get TOKEN ", cli({ "get" }).err)
+      assert.matches("^konnect%-pats: usage: too few arguments: rename TOKEN NEWNAME ", cli({ "rename", "x1" }).err)
       -- an option's missing value: the option named first, then where to read more
       for _, o in ipairs { "--timeout", "-o", "--user" } do
         assert.equal("konnect-pats: usage: " .. o .. " needs a value (see 'konnect-pats --help')\n",
