@@ -576,6 +576,16 @@ describe("konnect-pats", function()
       assert.matches("^konnect%-pats: timeout: [^\n]+\n$", r.err)
     end)
 
+    it("an empty KONNECT_SERVER_URL or KONNECT_CA_FILE (a CI variable set to nothing) is as if unset", function()
+      -- no request is made: the new name is refused first, so the client must have been made
+      for _, env in ipairs { { KONNECT_SERVER_URL = "" }, { KONNECT_CA_FILE = "" } } do
+        local r = cli({ "rename", NO_SUCH, "bad!" }, { env = env })
+        assert.equal(2, r.code, r.err)
+        assert.matches("^konnect%-pats: invalid_argument: name may only contain ", r.err)
+      end
+      assert.equal(0, fake.requests().total)
+    end)
+
     it("usage errors: exit 2, before any request", function()
       local cases = {
         { "frobnicate" },
