@@ -308,6 +308,20 @@ io.write(during, "\n", tostring(fd0()), "\n")
       end
     end)
 
+    it("the mode is read as all three digits: a file only others may read (0004) is readable by others", function()
+      local file_mode = require("konnect.cli.args").file_mode
+      for _, mode in ipairs { "004", "040", "000", "600", "644", "750" } do
+        local path = token_file("m" .. mode, mode)
+        assert.equal(mode, file_mode(path))
+      end
+      local path = token_file("only-others", "004")
+      if h.sh("test -r " .. q(path)) == 0 then -- as root: the file reads, so the warning shows
+        local r = cli({ "whoami", "--token-file", path }, { env = { KONNECT_TOKEN = false } })
+        assert.equal(0, r.code, r.err)
+        assert.matches("can be read by others (mode 0004); chmod 600 " .. path .. " fixes it", r.err, 1, true)
+      end
+    end)
+
     it("a private file (0600, 0400, or group/others with write or execute but no read): no warning", function()
       for _, mode in ipairs { "600", "400", "630", "603", "620", "622" } do
         local path = token_file("private" .. mode, mode)
