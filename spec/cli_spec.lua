@@ -618,6 +618,9 @@ describe("konnect-pats", function()
         assert.equal("", r.out)
         assert.matches("^konnect%-pats: [^\n]+\n$", r.err)
       end
+      -- a bad option value: the command's own --help named
+      assert.equal("konnect-pats: usage: --sort takes expires, name or created, got size " ..
+        "(see 'konnect-pats list --help')\n", cli({ "list", "--sort", "size" }).err)
       -- too few arguments: the command's usage line
       assert.matches("^konnect%-pats: usage: too few arguments: get TOKEN ", cli({ "get" }).err)
       assert.matches("^konnect%-pats: usage: too few arguments: rename TOKEN NEWNAME ", cli({ "rename", "x1" }).err)
@@ -764,6 +767,25 @@ describe("konnect-pats", function()
   end)
 
   describe("never raises", function()
+    it("main closes its client: runs in one process leave no connection or descriptor open", function()
+      -- this process's open descriptors (popen's shell is its child: $PPID); the
+      -- collector stopped, so that only main's own close can free them
+      local function fds()
+        local p = io.popen("ls /proc/$PPID/fd | wc -l")
+        local n = p:read("*n")
+        p:close()
+        return n
+      end
+      collectgarbage()
+      collectgarbage("stop")
+      local before = fds()
+      for _ = 1, 5 do ok(cli({ "whoami" })) end
+      assert.equal(1, cli({ "get", "me", NO_SUCH }).code) -- a 404: closed on the error path too
+      local after = fds()
+      collectgarbage("restart")
+      assert.equal(before, after)
+    end)
+
     it("an unexpected Lua error is one line and exit 1, without the token", function()
       local outb, errb = {}, {}
       local code = require("konnect.cli").main({ "whoami" }, {
