@@ -168,7 +168,7 @@ describe("konnect-pats list", function()
         { "", "", 0 }, { "", "abc", 3 }, { "abc", "", 3 }, { "abc", "abc", 0 },
         { "abc", "ab", 1 }, { "ab", "abc", 1 }, { "abc", "abd", 1 }, -- a deletion, an insertion, a substitution
         { "ab", "cd", 2 }, { "ab", "ba", 1 }, { "expries", "expires", 1 }, -- a swap of neighbours is one edit
-        { "abcd", "acbd", 1 }, { "kitten", "sitting", 3 },
+        { "abcd", "acbd", 1 }, { "kitten", "sitting", 3 }, { "a", "a", 0 }, { "a", "ab", 1 }, { "a", "xyz", 3 },
       } do
         assert.equal(c[3], suggest.distance(c[1], c[2]), c[1] .. " -> " .. c[2])
       end
