@@ -248,7 +248,7 @@ describe("konnect-pats delete and prune, as a process", function()
     assert.equal(0, deletes())
   end)
 
-  it("stdin a terminal, stdout redirected to a file: still asks, on the terminal; no deletes nothing", function()
+  it("stdin a terminal, stdout redirected to a file: still asks, on the terminal; no: nothing deleted", function()
     local tok = assert(client:create(ALICE, { name = "ci", ttl_seconds = DAY }))
     local r = h.pty({ "delete", "ci" }, { input = "no\n", stderr_tty = true })
     assert.equal(2, r.code, r.err)
