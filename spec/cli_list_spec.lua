@@ -125,6 +125,16 @@ describe("konnect-pats list", function()
     assert.equal("aa bb cc", names_of(cli({ "list", "--sort", "name", "--json" })))
   end)
 
+  it("a token listed several times (pages that shifted between reads): listed as given, no error", function()
+    local t = { id = "00000000-0000-4000-8000-0000000000f1", user_id = ALICE, name = "twice", state = "ACTIVE",
+                created_at = "2026-01-01T00:00:00.000Z", expires_at = "2097-01-01T00:00:00.000Z" }
+    local body = cjson.encode { data = { t, t, t, t, t }, meta = { page = { number = 1, size = 10, total = 5 } } }
+    for _, by in ipairs { "expires", "created", "name" } do
+      fake.fault { method = "GET", path = "/access%-tokens$", status = 200, body = body }
+      assert.equal("twice twice twice twice twice", names_of(cli({ "list", "--sort", by, "--json" })))
+    end
+  end)
+
   it("everything else equal (expiry, creation, name): the id decides, whatever the server's order", function()
     local function tok(n)
       return { id = "00000000-0000-4000-8000-0000000000e" .. n, user_id = ALICE, name = "same", state = "ACTIVE",

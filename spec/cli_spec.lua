@@ -768,10 +768,12 @@ describe("konnect-pats", function()
 
   describe("never raises", function()
     it("main closes its client: runs in one process leave no connection or descriptor open", function()
-      -- this process's open descriptors (popen's shell is its child: $PPID); the
+      -- this process's sockets and event descriptors (popen's shell is its
+      -- child: $PPID; not its pipes: popen's own may show one end, both, or a
+      -- vanishing one, as the fork races the parent closing the write end); the
       -- collector stopped, so that only main's own close can free them
       local function fds()
-        local p = io.popen("ls /proc/$PPID/fd | wc -l")
+        local p = io.popen("ls -l /proc/$PPID/fd | grep -c -e socket: -e anon_inode:")
         local n = p:read("*n")
         p:close()
         return n
@@ -1493,6 +1495,16 @@ describe("konnect-pats v2", function()
       assert.equal(tok.id, e.new_token_id)
       assert.equal("REVOKED", assert(client:get(ALICE, old.id)).state)
       assert.not_matches(tok.konnect_token, r.err, 1, true)
+    end)
+
+    it("a create refused otherwise (400, 403, 500): the server's error, without the prune advice", function()
+      for _, c in ipairs { { 400, "bad_request", 1 }, { 403, "forbidden", 1 }, { 500, "server", 3 } } do
+        fake.fault { method = "POST", path = "/access%-tokens$", status = c[1], count = c[3], retry_after = "0" }
+        local r = cli({ "create", "--name", "refused", "--ttl", "1d" })
+        assert.equal("", r.out)
+        local line = error_line(r, c[2], c[1])
+        assert.not_matches("prune", line, 1, true)
+      end
     end)
 
     it("the ten-token limit: the error says how many are held and points at prune", function()
