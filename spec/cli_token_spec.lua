@@ -116,6 +116,12 @@ describe("konnect-pats: a secret pasted on the command line", function()
   it("names the argument by its position, not its value; --json: kind invalid_argument", function()
     local r = cli({ "get", PASTED })
     assert.matches("^konnect%-pats: usage: argument 2 looks like an access token", r.err)
+    -- the shortest token shape: kpat_ or spat_ and 20 letters, digits or _
+    for _, shortest in ipairs { "kpat_" .. ("Ab_1"):rep(5), "spat_" .. ("Ab_1"):rep(5) } do
+      r = cli({ "find", shortest })
+      assert.equal(2, r.code, shortest)
+      assert.matches("^konnect%-pats: usage: argument 2 looks like an access token", r.err)
+    end
     -- "--token=" inside an argument is no --token option: the argument itself is refused
     r = cli({ "find", "ci--token=" .. PASTED })
     refused(r, "find ci--token=…")
