@@ -348,7 +348,8 @@ io.write(during, "\n", tostring(fd0()), "\n")
     end
 
     it("readable by others or by the group: one warning line with the chmod that fixes it; the command runs", function()
-      for _, c in ipairs { { "644", "others" }, { "604", "others" }, { "640", "its group" }, { "664", "others" } } do
+      for _, c in ipairs { { "644", "others" }, { "604", "others" }, { "640", "its group" }, { "664", "others" },
+                         { "643", "its group" } } do -- others may write, not read
         local path = token_file("token" .. c[1], c[1])
         local r = cli({ "whoami", "--json", "--token-file", path }, { env = { KONNECT_TOKEN = false } })
         assert.equal(0, r.code, r.err)
@@ -363,6 +364,20 @@ io.write(during, "\n", tostring(fd0()), "\n")
         assert.matches("^konnect%-pats: warning: the token file ", r.err)
         assert.matches("chmod 600 " .. path, r.err, 1, true)
         no_secret(r.err, "the warning")
+      end
+    end)
+
+    it("the mode is read as all three digits: a file only others may read (0004) is readable by others", function()
+      local file_mode = require("konnect.cli.args").file_mode
+      for _, mode in ipairs { "004", "040", "000", "600", "644", "750" } do
+        local path = token_file("m" .. mode, mode)
+        assert.equal(mode, file_mode(path))
+      end
+      local path = token_file("only-others", "004")
+      if h.sh("test -r " .. q(path)) == 0 then -- as root: the file reads, so the warning shows
+        local r = cli({ "whoami", "--token-file", path }, { env = { KONNECT_TOKEN = false } })
+        assert.equal(0, r.code, r.err)
+        assert.matches("can be read by others (mode 0004); chmod 600 " .. path .. " fixes it", r.err, 1, true)
       end
     end)
 
@@ -383,6 +398,10 @@ io.write(during, "\n", tostring(fd0()), "\n")
       assert.equal("chmod 600 '" .. dir .. "/my token'\\''s file'", cmd)
       assert.equal(0, h.sh(cmd))
       assert.equal("600", h.file_mode(path))
+      -- a name of the shell's plain characters (letters, digits, . / _ - + = : , @) stays as it is
+      local plain = token_file("ci-token_v2.1+a=b:c,d@e", "644")
+      r = cli({ "whoami", "--token-file", plain }, { env = { KONNECT_TOKEN = false } })
+      assert.equal("chmod 600 " .. plain, r.err:match("; (chmod 600 .-) fixes it\n$"))
       os.execute("ln -s " .. q(path) .. " " .. q(dir .. "/link"))
       assert.equal("", cli({ "whoami", "--token-file", dir .. "/link" }, { env = { KONNECT_TOKEN = false } }).err)
     end)

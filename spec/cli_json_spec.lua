@@ -261,6 +261,15 @@ describe("konnect-pats --json", function()
       end
     end)
 
+    it("--json after \"--\" is an argument, not the option: plain output and plain errors", function()
+      local r = cli({ "find", "--", "--json" })
+      assert.equal(0, r.code, r.err)
+      assert.equal('(no tokens named "--json")\n', r.out)
+      r = cli({ "list", "x", "--", "--json" })
+      assert.equal(2, r.code)
+      assert.matches("^konnect%-pats: usage: too many arguments: list ", r.err)
+    end)
+
     it("an internal error is kind system, still one object", function()
       local errb = {}
       local code = require("konnect.cli").main({ "whoami", "--json" }, {

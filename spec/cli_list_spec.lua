@@ -110,6 +110,50 @@ describe("konnect-pats list", function()
     assert.equal("bb cc aa", names_of(cli({ "list", "--json" })))
   end)
 
+  it("the same second: the fraction of the stamp decides before the name (expires and created)", function()
+    local function tok(n, name, stamp)
+      return { id = "00000000-0000-4000-8000-0000000000d" .. n, user_id = ALICE, name = name, state = "ACTIVE",
+               created_at = stamp, updated_at = stamp, expires_at = stamp:gsub("^2026", "2097") }
+    end
+    local body = cjson.encode { data = {
+      tok(1, "aa", "2026-01-01T00:00:00.900Z"), tok(2, "bb", "2026-01-01T00:00:00.100Z"),
+      tok(3, "cc", "2026-01-01T00:00:00.500Z"),
+    }, meta = { page = { number = 1, size = 10, total = 3 } } }
+    fake.fault { method = "GET", path = "/access%-tokens$", status = 200, body = body, count = 3 }
+    assert.equal("bb cc aa", names_of(cli({ "list", "--json" })))
+    assert.equal("bb cc aa", names_of(cli({ "list", "--sort", "created", "--json" })))
+    assert.equal("aa bb cc", names_of(cli({ "list", "--sort", "name", "--json" })))
+  end)
+
+  it("a token listed several times (pages that shifted between reads): listed as given, no error", function()
+    local t = { id = "00000000-0000-4000-8000-0000000000f1", user_id = ALICE, name = "twice", state = "ACTIVE",
+                created_at = "2026-01-01T00:00:00.000Z", expires_at = "2097-01-01T00:00:00.000Z" }
+    local body = cjson.encode { data = { t, t, t, t, t }, meta = { page = { number = 1, size = 10, total = 5 } } }
+    for _, by in ipairs { "expires", "created", "name" } do
+      fake.fault { method = "GET", path = "/access%-tokens$", status = 200, body = body }
+      assert.equal("twice twice twice twice twice", names_of(cli({ "list", "--sort", by, "--json" })))
+    end
+  end)
+
+  it("everything else equal (expiry, creation, name): the id decides, whatever the server's order", function()
+    local function tok(n)
+      return { id = "00000000-0000-4000-8000-0000000000e" .. n, user_id = ALICE, name = "same", state = "ACTIVE",
+               created_at = "2026-01-01T00:00:00.000Z", expires_at = "2097-01-01T00:00:00.000Z" }
+    end
+    for _, order in ipairs { { 2, 1 }, { 1, 2 } } do
+      local body = cjson.encode { data = { tok(order[1]), tok(order[2]) },
+                                  meta = { page = { number = 1, size = 10, total = 2 } } }
+      for _, by in ipairs { "expires", "created", "name" } do
+        fake.fault { method = "GET", path = "/access%-tokens$", status = 200, body = body }
+        local r = cli({ "list", "--sort", by, "--json" })
+        assert.equal(0, r.code, r.err)
+        local got = cjson.decode(r.out)
+        assert.equal(tok(1).id, got[1].id, by)
+        assert.equal(tok(2).id, got[2].id, by)
+      end
+    end
+  end)
+
   it("refuses a state, sort or age it does not know before any request, suggesting what was meant", function()
     for _, c in ipairs {
       { { "list", "--state", "activ" }, "did you mean active?" },
@@ -126,6 +170,32 @@ describe("konnect-pats list", function()
     end
     assert.equal(0, fake.requests().total)
   end)
+
+  it("\"did you mean\": the edit distance, and a suggestion only when close (at most 2 edits, under half the word)",
+    function()
+      local suggest = require "konnect.cli.suggest"
+      for _, c in ipairs {
+        { "", "", 0 }, { "", "abc", 3 }, { "abc", "", 3 }, { "abc", "abc", 0 },
+        { "abc", "ab", 1 }, { "ab", "abc", 1 }, { "abc", "abd", 1 }, -- a deletion, an insertion, a substitution
+        { "ab", "cd", 2 }, { "ab", "ba", 1 }, { "expries", "expires", 1 }, -- a swap of neighbours is one edit
+        { "abcd", "acbd", 1 }, { "kitten", "sitting", 3 }, { "a", "a", 0 }, { "a", "ab", 1 }, { "a", "xyz", 3 },
+      } do
+        assert.equal(c[3], suggest.distance(c[1], c[2]), c[1] .. " -> " .. c[2])
+      end
+      local CMDS = { "create", "delete", "find", "get", "list", "prune", "rename", "revoke", "rotate" }
+      for _, c in ipairs {
+        { "gte", "get" }, { "delte", "delete" }, { "PRUNE", "prune" }, { "rotat", "rotate" },
+        { "prunexyz", nil }, -- 3 edits: too far, even under half the word
+        { "lst", "list" }, { "gt", nil }, -- 1 edit is under half of 3 letters, not of 2
+        { "rena", "rename" }, -- the start of exactly one
+        { "re", nil }, -- too short to be a start
+      } do
+        assert.equal(c[2], suggest.suggest(c[1], CMDS), c[1])
+      end
+      -- a tie: the first in sorted order, whatever the candidates' order
+      assert.equal("abce", suggest.suggest("abcd", { "abcf", "abce" }))
+      assert.equal("abce", suggest.suggest("abcd", { "abce", "abcf" }))
+    end)
 
   it("bash completion offers list's options and their values", function()
     local script = h.ROOT .. "/completion/konnect-pats.bash"

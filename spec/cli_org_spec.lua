@@ -227,6 +227,7 @@ describe("konnect-pats audit", function()
     for _, c in ipairs {
       { nil, "" }, { "plain", "plain" }, { 42, "42" }, { "a,b", '"a,b"' }, { 'say "hi"', '"say ""hi"""' },
       { "l1\nl2", '"l1\nl2"' }, { "t\tab", "t\tab" }, { "x\27[31m", "x?[31m" }, { "n\194\133l", "n?l" },
+      { "cr\rcr", '"cr\rcr"' }, -- a lone CR ends a record too (RFC 4180): quoted
     } do
       assert.equal(c[2], csv_field(c[1]))
     end
@@ -295,6 +296,30 @@ describe("konnect-pats audit", function()
     assert.equal(5, r.code)
     assert.equal(2, #read_csv(r.out))
     assert.equal(3, #lines(r.err))
+  end)
+
+  it("the summary names the thresholds in days, hours or seconds, one or several", function()
+    for _, c in ipairs {
+      { "1d", "1 day" }, { "2w", "14 days" }, { "3600", "1 hour" }, { "36h", "36 hours" }, { "1", "1 second" },
+      { "90", "90 seconds" },
+    } do
+      local r = ok(cli({ "audit", "--expiring-within", c[1], "--unused-for", c[1] }))
+      local out = lines(r.out)
+      assert.matches(", expiring %d+ %(within " .. c[2] .. "%), ", out[#out], 1, false, c[1])
+      assert.matches(", unused %d+ %(for " .. c[2] .. "%), ", out[#out], 1, false, c[1])
+    end
+  end)
+
+  it("nothing to audit (no users, no system accounts): no table, \"(no token has a finding)\", exit 0", function()
+    local empty = '{"data":[],"meta":{"page":{"number":1,"size":100,"total":0}}}'
+    fake.fault { method = "GET", path = "^/v3/users$", status = 200, body = empty }
+    fake.fault { method = "GET", path = "^/v3/system%-accounts$", status = 200, body = empty }
+    local r = ok(cli({ "audit" }))
+    local out = lines(r.out)
+    assert.equal("(no token has a finding)", out[1])
+    assert.equal("audited 0 users and 0 system accounts: 0 tokens (0 personal, 0 of system accounts), 0 with findings",
+      out[2])
+    assert.equal(3, #out)
   end)
 
   it("one user's list refused (403) among an admin's: exit 5, that user named; a retry-worthy 5xx retried", function()

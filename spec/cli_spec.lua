@@ -241,7 +241,7 @@ describe("konnect-pats", function()
 
     it("accepts TTLs as seconds, hours, days, weeks and years", function()
       local cases = { { "86400", DAY }, { "36h", 36 * 3600 }, { "30d", 30 * DAY }, { "2w", 14 * DAY },
-                      { "1y", 365 * DAY }, { "31536000", 365 * DAY }, { "365d", 365 * DAY },
+                      { "1y", 365 * DAY }, { "31536000", 365 * DAY }, { "365d", 365 * DAY }, { "172800s", 2 * DAY },
                       { " 2 D ", 2 * DAY }, { "3W", 21 * DAY } } -- case and spaces, as a shell quote may keep them
       for i, c in ipairs(cases) do
         local r = ok(cli({ "create", "--name", "ttl" .. i, "--ttl", c[1], "--json" }))
@@ -252,7 +252,8 @@ describe("konnect-pats", function()
     end)
 
     it("refuses TTLs outside 1 day .. 365 days, or unreadable, with exit 2 and no request", function()
-      for _, ttl in ipairs { "86399", "23h", "1h", "366d", "2y", "53w", "0", "abc", "10m", "-1d", "", "1.5d" } do
+      for _, ttl in ipairs { "86399", "23h", "1h", "366d", "2y", "53w", "0", "abc", "10m", "-1d", "", "1.5d",
+                            "30d!", "36h x", "1d1" } do -- nothing may follow the unit
         local r = cli({ "create", "--name", "bad", "--ttl", ttl })
         assert.equal(2, r.code, "--ttl " .. ttl)
         assert.equal("", r.out)
@@ -366,6 +367,24 @@ describe("konnect-pats", function()
   end)
 
   describe("rename, revoke, delete, find", function()
+    it("get and whoami: one LABEL  value line each, the values in one column two spaces past the longest label",
+      function()
+        local t = assert(client:create(ALICE, { name = "ci", ttl_seconds = DAY }))
+        for _, c in ipairs { { { "get", "me", t.id }, "LAST USED", 8 }, { { "whoami" }, "PREFERRED NAME", 7 } } do
+          local r = ok(cli(c[1]))
+          local col = #c[2] + 3
+          local n = 0
+          for line in r.out:gmatch("([^\n]*)\n") do
+            n = n + 1
+            local label, gap = line:match("^(%u[%u ]-)(  +)%S")
+            assert(label, "a LABEL  value line: " .. line)
+            assert.equal(col, #label + #gap + 1, line)
+          end
+          assert.equal(c[3], n, r.out)
+          assert.matches("\n" .. c[2] .. "  %S", r.out)
+        end
+      end)
+
     it("rename: --json is the updated object", function()
       local t = assert(client:create(ALICE, { name = "before", ttl_seconds = DAY }))
       local r = ok(cli({ "rename", "me", t.id, "after name" }))
@@ -557,6 +576,16 @@ describe("konnect-pats", function()
       assert.matches("^konnect%-pats: timeout: [^\n]+\n$", r.err)
     end)
 
+    it("an empty KONNECT_SERVER_URL or KONNECT_CA_FILE (a CI variable set to nothing) is as if unset", function()
+      -- no request is made: the new name is refused first, so the client must have been made
+      for _, env in ipairs { { KONNECT_SERVER_URL = "" }, { KONNECT_CA_FILE = "" } } do
+        local r = cli({ "rename", NO_SUCH, "bad!" }, { env = env })
+        assert.equal(2, r.code, r.err)
+        assert.matches("^konnect%-pats: invalid_argument: name may only contain ", r.err)
+      end
+      assert.equal(0, fake.requests().total)
+    end)
+
     it("usage errors: exit 2, before any request", function()
       local cases = {
         { "frobnicate" },
@@ -588,6 +617,17 @@ describe("konnect-pats", function()
         assert.equal(2, r.code, table.concat(args, " ") .. ": " .. r.err)
         assert.equal("", r.out)
         assert.matches("^konnect%-pats: [^\n]+\n$", r.err)
+      end
+      -- a bad option value: the command's own --help named
+      assert.equal("konnect-pats: usage: --sort takes expires, name or created, got size " ..
+        "(see 'konnect-pats list --help')\n", cli({ "list", "--sort", "size" }).err)
+      -- too few arguments: the command's usage line
+      assert.matches("^konnect%-pats: usage: too few arguments: get TOKEN ", cli({ "get" }).err)
+      assert.matches("^konnect%-pats: usage: too few arguments: rename TOKEN NEWNAME ", cli({ "rename", "x1" }).err)
+      -- an option's missing value: the option named first, then where to read more
+      for _, o in ipairs { "--timeout", "-o", "--user" } do
+        assert.equal("konnect-pats: usage: " .. o .. " needs a value (see 'konnect-pats --help')\n",
+          cli({ "list", o }).err)
       end
       assert.equal(0, fake.requests().total)
     end)
@@ -664,6 +704,32 @@ describe("konnect-pats", function()
       end
     end)
 
+    it("each command's own request refused (409): the server's error line, exit 1, nothing on stdout", function()
+      local t = assert(client:create(ALICE, { name = "refused", ttl_seconds = DAY }))
+      local cases = {
+        { { "whoami" }, "GET", "/users/me$" },
+        { { "list" }, "GET", "/access%-tokens$" },
+        { { "find", "me", "refused" }, "GET", "/access%-tokens$" },
+        { { "get", "me", t.id }, "GET", "/access%-tokens/" },
+        { { "rename", "me", t.id, "new name" }, "PATCH", "/access%-tokens/" },
+        { { "revoke", "me", t.id }, "PATCH", "/revoke$" },
+        { { "delete", "me", t.id }, "GET", "/access%-tokens/" },
+        { { "delete", "me", t.id }, "DELETE", "/access%-tokens/" },
+        { { "prune" }, "GET", "/access%-tokens$" },
+      }
+      for _, c in ipairs(cases) do
+        fake.fault { method = c[2], path = c[3], status = 409 }
+        local r = cli(c[1])
+        local what = table.concat(c[1], " ") .. " <- " .. c[2] .. " 409"
+        assert.equal(1, r.code, what .. ": " .. r.err)
+        assert.equal("", r.out, what)
+        assert.matches("^konnect%-pats: conflict %(409%): [^\n]+\n$", r.err, what)
+      end
+      local now = assert(client:get(ALICE, t.id))
+      assert.equal("refused", now.name)
+      assert.equal("ACTIVE", now.state)
+    end)
+
     it("create whose answer carries no secret: exit 1, the secret file removed", function()
       local path = dir .. "/secret"
       fake.fault { method = "POST", path = "/access%-tokens$", status = 201,
@@ -673,9 +739,55 @@ describe("konnect-pats", function()
       assert.matches("no usable secret", r.err, 1, true)
       assert.is_nil(slurp(path))
     end)
+
+    it("rotate whose new token's answer carries no secret: exit 1, the error says so, no \"old token\" note",
+      function()
+        local old = assert(client:create(ALICE, { name = "ci", ttl_seconds = DAY }))
+        fake.fault { method = "POST", path = "/access%-tokens$", status = 201,
+                     body = '{"id":"00000000-0000-4000-8000-000000000001","name":"ci"}' }
+        local r = cli({ "rotate", "me", old.id })
+        assert.equal(1, r.code, r.err)
+        assert.equal("", r.out)
+        assert.matches("^konnect%-pats: decode: the response carried no usable secret %(konnect_token%)", r.err)
+        assert.not_matches("old token", r.err, 1, true)
+      end)
+
+    it("create whose secret holds white space or a control character: no usable secret, exit 1, none printed",
+      function()
+        for _, secret in ipairs { "kpat_fake one two", "kpat_fake\tx", "kpat_fake\nx", "", 42 } do
+          fake.fault { method = "POST", path = "/access%-tokens$", status = 201,
+                       body = cjson.encode { id = "00000000-0000-4000-8000-000000000001", name = "x",
+                                             konnect_token = secret } }
+          local r = cli({ "create", "--name", "badsecret", "--ttl", "1d" })
+          assert.equal(1, r.code, tostring(secret))
+          assert.equal("", r.out, tostring(secret))
+          assert.matches("no usable secret (konnect_token)", r.err, 1, true)
+        end
+      end)
   end)
 
   describe("never raises", function()
+    it("main closes its client: runs in one process leave no connection or descriptor open", function()
+      -- this process's sockets and event descriptors (popen's shell is its
+      -- child: $PPID; not its pipes: popen's own may show one end, both, or a
+      -- vanishing one, as the fork races the parent closing the write end); the
+      -- collector stopped, so that only main's own close can free them
+      local function fds()
+        local p = io.popen("ls -l /proc/$PPID/fd | grep -c -e socket: -e anon_inode:")
+        local n = p:read("*n")
+        p:close()
+        return n
+      end
+      collectgarbage()
+      collectgarbage("stop")
+      local before = fds()
+      for _ = 1, 5 do ok(cli({ "whoami" })) end
+      assert.equal(1, cli({ "get", "me", NO_SUCH }).code) -- a 404: closed on the error path too
+      local after = fds()
+      collectgarbage("restart")
+      assert.equal(before, after)
+    end)
+
     it("an unexpected Lua error is one line and exit 1, without the token", function()
       local outb, errb = {}, {}
       local code = require("konnect.cli").main({ "whoami" }, {
@@ -692,6 +804,21 @@ describe("konnect-pats", function()
       assert.matches("^konnect%-pats: system: internal error: [^\n]+\n$", err)
       assert.not_matches(fake.ALICE_TOKEN, err, 1, true)
       assert.equal(0, fake.requests().total)
+    end)
+
+    it("an unexpected Lua error that only mentions \"interrupted!\" is no Ctrl-C: internal error, exit 1", function()
+      local errb = {}
+      local code = require("konnect.cli").main({ "whoami" }, {
+        stdout = { write = function() end },
+        stderr = { write = function(_, ...) errb[#errb + 1] = table.concat({ ... }) end },
+        getenv = function(k)
+          if k == "KONNECT_TOKEN" then return fake.ALICE_TOKEN end
+          error("read interrupted! (a bug, not a signal)")
+        end,
+      })
+      assert.equal(1, code)
+      assert.matches("^konnect%-pats: system: internal error: [^\n]*interrupted! %(a bug, not a signal%)\n$",
+        table.concat(errb))
     end)
 
     it("an argument vector that is not strings, or none at all, is no crash", function()
@@ -1082,7 +1209,21 @@ describe("konnect-pats v2", function()
       assert.not_matches(fake.ALICE_TOKEN, r.err, 1, true)
     end)
 
+    it("no wait shown before the first attempt of a command's later requests (delete: me, get, delete)", function()
+      local t = assert(client:create(ALICE, { name = "two", ttl_seconds = DAY }))
+      local r = ok(cli({ "delete", "me", t.id, "-v" }))
+      assert.matches("GET /v3/users/[^/]+/access%-tokens/[^\n]* %-> 200 attempt=1", r.err)
+      assert.matches("DELETE /v3/users/[^/]+/access%-tokens/[^\n]* %-> 204 attempt=1", r.err)
+      assert.not_matches("waited", r.err, 1, true)
+    end)
+
     it("pass on a Retry-After only from the answers the library retries (429, 5xx), not 409 or 499", function()
+      for _, status in ipairs { 429, 500 } do
+        fake.fault { method = "GET", path = "^/v3/users/me$", status = status, count = 1, retry_after = "0" }
+        local r = ok(cli({ "whoami", "-v" }))
+        assert.matches("-> " .. status .. " attempt=1", r.err, 1, true)
+        assert.matches("konnect: get-users-me: the server asks to retry after 0\n", r.err, 1, true)
+      end
       for _, status in ipairs { 409, 499 } do
         fake.fault { method = "GET", path = "^/v3/users/me$", status = status, count = 1, retry_after = "1" }
         local r = cli({ "whoami", "-v" })
@@ -1110,6 +1251,18 @@ describe("konnect-pats v2", function()
       assert.equal("not_found", lines[#lines].kind)
     end)
   end)
+
+  it("a server's string on the terminal: C0, DEL and C1 controls (U+0080..U+009F) shown as ?, other text kept",
+    function()
+      local clean = require("konnect.cli.render").clean
+      for _, c in ipairs {
+        { "plain", "plain" }, { "x\27[31m", "x?[31m" }, { "a\0b\127c", "a?b?c" }, { "l1\nl2\tx", "l1?l2?x" },
+        { "\194\128", "?" }, { "n\194\133l", "n?l" }, { "\194\155" .. "31m", "?31m" }, { "\194\159", "?" },
+        { "\194\160", "\194\160" }, { "caf\195\169", "caf\195\169" }, { "a-b", "a-b" }, { 42, "42" },
+      } do
+        assert.equal(c[2], clean(c[1]), tostring(c[1]))
+      end
+    end)
 
   describe("relative times", function()
     local relative = require("konnect.cli.render").relative
@@ -1342,6 +1495,16 @@ describe("konnect-pats v2", function()
       assert.equal(tok.id, e.new_token_id)
       assert.equal("REVOKED", assert(client:get(ALICE, old.id)).state)
       assert.not_matches(tok.konnect_token, r.err, 1, true)
+    end)
+
+    it("a create refused otherwise (400, 403, 500): the server's error, without the prune advice", function()
+      for _, c in ipairs { { 400, "bad_request", 1 }, { 403, "forbidden", 1 }, { 500, "server", 3 } } do
+        fake.fault { method = "POST", path = "/access%-tokens$", status = c[1], count = c[3], retry_after = "0" }
+        local r = cli({ "create", "--name", "refused", "--ttl", "1d" })
+        assert.equal("", r.out)
+        local line = error_line(r, c[2], c[1])
+        assert.not_matches("prune", line, 1, true)
+      end
     end)
 
     it("the ten-token limit: the error says how many are held and points at prune", function()

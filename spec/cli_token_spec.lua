@@ -116,12 +116,34 @@ describe("konnect-pats: a secret pasted on the command line", function()
   it("names the argument by its position, not its value; --json: kind invalid_argument", function()
     local r = cli({ "get", PASTED })
     assert.matches("^konnect%-pats: usage: argument 2 looks like an access token", r.err)
+    -- the shortest token shape: kpat_ or spat_ and 20 letters, digits or _
+    for _, shortest in ipairs { "kpat_" .. ("Ab_1"):rep(5), "spat_" .. ("Ab_1"):rep(5) } do
+      r = cli({ "find", shortest })
+      assert.equal(2, r.code, shortest)
+      assert.matches("^konnect%-pats: usage: argument 2 looks like an access token", r.err)
+    end
+    -- "--token=" inside an argument is no --token option: the argument itself is refused
+    r = cli({ "find", "ci--token=" .. PASTED })
+    refused(r, "find ci--token=…")
+    assert.matches("^konnect%-pats: usage: argument 2 looks like an access token", r.err)
     r = cli({ "--json", "get", PASTED })
     refused(r, "--json get")
     local e = cjson.decode(r.err)
     assert.equal("invalid_argument", e.kind)
     assert.matches("now in your shell history", e.message, 1, true)
   end)
+
+  it("main(arg) as a Lua script passes it: arg[0] and below (the script, the interpreter) are no arguments",
+    function()
+      local outb, errb = {}, {}
+      local code = require("konnect.cli").main({ [-1] = "lua5.4", [0] = "/srv/" .. PASTED .. "/run.lua", "whoami" }, {
+        stdout = { write = function(_, ...) outb[#outb + 1] = table.concat({ ... }) end },
+        stderr = { write = function(_, ...) errb[#errb + 1] = table.concat({ ... }) end },
+        getenv = function(k) return ({ KONNECT_TOKEN = fake.ALICE_TOKEN, KONNECT_SERVER_URL = fake.http })[k] end,
+      })
+      assert.equal(0, code, table.concat(errb))
+      assert.matches(ALICE, table.concat(outb), 1, true)
+    end)
 
   it("--token with a token-shaped value: refused with the rotation advice too", function()
     for _, args in ipairs { { "list", "--token", PASTED }, { "--token=" .. PASTED, "list" } } do

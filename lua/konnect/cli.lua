@@ -175,7 +175,6 @@ local function verbose_options(st, o)
       end
     end,
   }
-  return o
 end
 
 ---------------------------------------------------------------------------

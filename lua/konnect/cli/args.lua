@@ -267,13 +267,13 @@ local function shell_quote(s)
   return "'" .. s:gsub("'", "'\\''") .. "'"
 end
 
--- The permission bits of the file at path (links followed), as an octal
--- string like "644", or nil when they cannot be read (core.file_mode: a
--- stat(2), no shell).
+-- The permission bits of the file at path (links followed), as three octal
+-- digits like "644" or "004", or nil when they cannot be read
+-- (core.file_mode: a stat(2), no shell).
 local function file_mode(path)
   local ok, core = pcall(require, "konnect.core")
   local m = ok and core.file_mode(path)
-  return m and format("%o", m % 512) or nil
+  return m and format("%03o", m % 512) or nil
 end
 _M.file_mode = file_mode
 
@@ -307,7 +307,7 @@ function _M.token(opts, getenv)
     s = trim(s)
     if s == "" then return nil, usage(what .. " " .. clean(path) .. " is empty", "") end
     local mode, warning = file_mode(path), nil
-    if mode and #mode >= 2 and (tonumber(mode:sub(-2, -2)) >= 4 or tonumber(mode:sub(-1)) >= 4) then
+    if mode and (tonumber(mode:sub(-2, -2)) >= 4 or tonumber(mode:sub(-1)) >= 4) then
       warning = format("the token file %s (%s) can be read by %s (mode %04d); chmod 600 %s fixes it",
         clean(path), what, tonumber(mode:sub(-1)) >= 4 and "others" or "its group", tonumber(mode),
         clean(shell_quote(path)))

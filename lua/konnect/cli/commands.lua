@@ -342,7 +342,7 @@ function run.rotate(st, client, opts, args, extra)
   if not tok then make_failed(st, err) end
   local delivered = require("konnect.cli.secret").deliver(st, tok, opts, "new", METHODS[st.owner.kind].secret)
   if err then
-    st.report_error(EXIT_API, err, { new_token_id = type(tok) == "table" and tok.id or nil })
+    st.report_error(EXIT_API, err) -- with its new_token_id (render.error_object)
     return EXIT_API
   end
   if not delivered then return EXIT_API end

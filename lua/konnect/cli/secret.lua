@@ -39,7 +39,6 @@ end
 local function export_line(secret)
   return "export KONNECT_TOKEN='" .. secret:gsub("'", "'\\''") .. "'\n"
 end
-_M.export_line = export_line
 
 -- Hand over a new token's secret: once, to stdout (alone, or with -o env as
 -- an export line), or to the secret file.  field: the token object's field
