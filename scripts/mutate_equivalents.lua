@@ -608,4 +608,107 @@ return {
   { file = "csrc/core.c", from = [[if (n > sizeof ua - sizeof prefix)]], to = [[if (n >= sizeof ua - sizeof prefix)]],
     why = "differs only for a libcurl version string of exactly 74 bytes (sizeof ua - sizeof prefix), where the "
       .. "cap gives the same n; libcurl's is a few bytes (\"7.88.1\")" },
+  -- (helper D)
+  { file = "lua/konnect/cli/args.lua",
+    from = [=[local value = a:match("^%-%-token=(.*)$") or argv[i + 1]]=],
+    to = [=[local value = a:match("%-%-token=(.*)$") or argv[i + 1]]=],
+    why = "runs only when a:match(\"^%-%-([^=]+)\") == \"token\": a is \"--token\" (no \"=\": neither pattern "
+      .. "matches) or starts with \"--token=\", where the unanchored search finds that first occurrence at 1" },
+  { file = "lua/konnect/cli/suggest.lua",
+    from = [[if i > 1 and j > 1 and ca == b:sub(j - 1, j - 1) and a:sub(i - 1, i - 1) == b:sub(j, j) then]],
+    to = [[if i > 1 and j >= 1 and ca == b:sub(j - 1, j - 1) and a:sub(i - 1, i - 1) == b:sub(j, j) then]],
+    why = "the one extra case, j = 1, compares ca (a:sub(i, i) with 1 <= i <= #a: one character) with b:sub(0, 0), "
+      .. "which is \"\": never equal, so the swap branch is taken exactly as before" },
+  { file = "lua/konnect/cli/suggest.lua",
+    from = [[if i > 1 and j > 1 and ca == b:sub(j - 1, j - 1) and a:sub(i - 1, i - 1) == b:sub(j, j) then]],
+    to = [[if i > 0 and j > 1 and ca == b:sub(j - 1, j - 1) and a:sub(i - 1, i - 1) == b:sub(j, j) then]],
+    why = "the one extra case, i = 1, compares a:sub(0, 0), which is \"\", with b:sub(j, j), one character "
+      .. "(1 <= j <= #b): never equal, so the swap branch is taken exactly as before" },
+  { file = "lua/konnect/cli/suggest.lua", from = [[if la == 0 then return lb end]],
+    to = [[if false then return lb end]],
+    why = "a fast path: with #a == 0 the loop over i never runs and the function returns prev[lb], "
+      .. "set to lb by the first loop: the same answer" },
+  { file = "lua/konnect/cli/suggest.lua", from = [[if la == 0 then return lb end]], to = [[if la == 0 then  end]],
+    why = "a fast path: with #a == 0 the loop over i never runs and the function returns prev[lb], "
+      .. "set to lb by the first loop: the same answer" },
+  { file = "lua/konnect/cli/suggest.lua", from = [[if lb == 0 then return la end]],
+    to = [[if false then return la end]],
+    why = "a fast path: with #b == 0 each row is { [0] = i } (the inner loop never runs), so the function "
+      .. "returns prev[0] = #a: the same answer" },
+  { file = "lua/konnect/cli/suggest.lua", from = [[if lb == 0 then return la end]], to = [[if lb == 0 then  end]],
+    why = "a fast path: with #b == 0 each row is { [0] = i } (the inner loop never runs), so the function "
+      .. "returns prev[0] = #a: the same answer" },
+  { file = "lua/konnect/cli/audit.lua", from = [[if shown > 0 then st.err("\r", (" "):rep(shown), "\r") end]],
+    to = [[if shown > 1 then st.err("\r", (" "):rep(shown), "\r") end]],
+    why = "shown is 0 until a progress line is written, then the longest line written, each at least "
+      .. "#\"auditing: 0/0 users, about 0s left\" (35) long: never 1" },
+  { file = "lua/konnect/cli/commands.lua", from = [[return err]], to = [[]], prev = [[end]],
+    why = "quota_hint's last line: its one caller, st.die(st.owner.kind == \"user\" and quota_hint(err) or err), "
+      .. "gets err either way (quota_hint changes err's message in place; a nil result falls to \"or err\")" },
+  { file = "lua/konnect/cli/commands.lua", from = [[want_object(st, a, "a system account object")]], to = [[]],
+    why = "given is no UUID here, so client:find_system_account takes its by-name path (accounts.find), which "
+      .. "returns only a listed element whose .name equals given: a table with a string key, from a JSON object, "
+      .. "never a list (a[1] ~= nil): the check cannot fail (want_object refuses non-tables and lists only)" },
+  { file = "lua/konnect/cli/args.lua",
+    from = [[(why:find("such as", 1, true) and "" or "; give an RFC 3339 date-time such as 2030-01-31T00:00:00Z")]],
+    to = [[(why:find("such as", 2, true) and "" or "; give an RFC 3339 date-time such as 2030-01-31T00:00:00Z")]],
+    why = "why is one of konnect.time.rfc3339's messages; the one holding \"such as\" (\"not an RFC 3339 date-time "
+      .. "such as ...\") has it far past position 2, none starts with it: a search from 2 finds what one from 1 does" },
+  { file = "lua/konnect/cli/args.lua",
+    from = [[(why:find("such as", 1, true) and "" or "; give an RFC 3339 date-time such as 2030-01-31T00:00:00Z")]],
+    to = [[(why:find("such as", 0, true) and "" or "; give an RFC 3339 date-time such as 2030-01-31T00:00:00Z")]],
+    why = "string.find takes an init below 1 as 1 (Lua 5.1 to 5.4 manuals, string.find; lstrlib.c clamps it)" },
+  { file = "lua/konnect/cli/commands.lua", from = [[want_object(st, a, "a system account object")]],
+    to = [[want_object(a, st, "a system account object")]],
+    why = "the check cannot fail here (see the entry deleting this line); with the arguments swapped it checks st, "
+      .. "a table without [1], and passes as well" },
+  { file = "lua/konnect/cli/render.lua", from = [[local w = 0]], to = [[local w = 1]],
+    prev = [[local function fields(out, list)]],
+    why = "fields' w becomes the longest label among the lines printed; every label (token_fields, user_fields) is "
+      .. "2 or more characters long, so starting from 1 or 0 gives the same width, and with no line printed "
+      .. "w is unused" },
+  { file = "lua/konnect/cli/commands.lua", from = [[if type(list) ~= "table" then decode_error(st, what) end]],
+    to = [[if false then decode_error(st, what) end]],
+    why = "want_tokens' callers pass lists the library built or checked: client:list/list_sa_tokens/list_users "
+      .. "data (konnect.pages: a table it fills, or a page whose data the row check took as an array) and "
+      .. "client:prune's deleted list (a table lifecycle.prune fills): never a non-table. NOTE (helper D): argued "
+      .. "from the code paths, not from a test; a lead may prefer to keep it drawn" },
+  { file = "lua/konnect/cli/audit.lua", from = [[for i = 1, #CSV_COLUMNS do row[i] = csv_field(row[i]) end]],
+    to = [[for i = 2, #CSV_COLUMNS do row[i] = csv_field(row[i]) end]],
+    why = "row[1] is the token's kind, which konnect.audit sets to \"pat\" or \"sat\" only (audit.lua, the job's "
+      .. "name == \"list\" and \"pat\" or \"sat\"): csv_field leaves both as they are" },
+  { file = "lua/konnect/cli/audit.lua", from = [[if type(o) ~= "table" then return "?" end]],
+    to = [[if type(o) ~= "table" then  end]],
+    why = "owner_label gets a report token's owner, which konnect.audit always makes a table ({ type = \"user\", ... } "
+      .. "or { type = \"system_account\", ... }, the job's owner): the guard never fires" },
+  { file = "lua/konnect/cli/suggest.lua", from = [[local d = distance(word, c)]], to = [[local d = distance(c, word)]],
+    why = "distance (insertions, deletions, substitutions, adjacent swaps, each costing 1: the optimal string "
+      .. "alignment distance) is symmetric: reading a edit script backwards turns b into a at the same cost" },
+  { file = "lua/konnect/cli/suggest.lua", from = [[for i = 1, la do]], to = [[for i = 0, la do]],
+    why = "the extra row i = 0 compares \"\" (a:sub(0, 0)) with each b character, cost 1, and recomputes "
+      .. "prev[j] = min(j + 1, j, j) = j, the row it already holds; rows 1..la and prev2 come out the same" },
+  { file = "lua/konnect/cli/suggest.lua",
+    from = [[if #word >= 3 and c:sub(1, #word) == word then prefixed, nprefixed = c, nprefixed + 1 end]],
+    to = [[if #word >= 3 and c:sub(0, #word) == word then prefixed, nprefixed = c, nprefixed + 1 end]],
+    why = "string.sub corrects a start below 1 to 1 (Lua 5.1 to 5.4 manuals, string.sub)" },
+  { file = "lua/konnect/cli/args.lua", from = [[word = word:match("^%s*(.-)%s*$"):lower()]],
+    to = [[word = word:match("%s*(.-)%s*$"):lower()]],
+    why = "string.match tries the start positions in order, and at position 1 this pattern always matches (%s* and "
+      .. ".- may take nothing, .- grows to the end): the unanchored search returns the anchored one's capture" },
+  { file = "lua/konnect/cli/commands.lua", from = [[if type(list[i]) ~= "table" then decode_error(st, what) end]],
+    to = [[if false then decode_error(st, what) end]],
+    why = "as for want_tokens' type(list) check: its callers' lists come from the library, whose row check takes "
+      .. "only an array of objects as a page's data (a list holding a non-object is kind decode before the CLI "
+      .. "sees it; spec/cli_spec.lua's wrong-shape test, '{\"data\":[1,2]}'), or from lifecycle.prune's own list. "
+      .. "NOTE (helper D): argued from the code paths, not from a test" },
+  { file = "lua/konnect/cli/args.lua", from = [[if not name then return nil, unknown_option(a) end]],
+    to = [[if not name then  end]], prev = [[name = short(a)]],
+    why = "a short option short() does not know leaves name nil; OPTIONS has no metatable, so OPTIONS[nil] is nil "
+      .. "and the chain below (name == \"token\", o and o.value, o and value == nil) falls to its else: "
+      .. "return nil, unknown_option(a), the same answer" },
+  { file = "lua/konnect/cli/args.lua", from = [[if not name then return nil, unknown_option(a) end]],
+    to = [[if false then return nil, unknown_option(a) end]], prev = [[name = short(a)]],
+    why = "a short option short() does not know leaves name nil; OPTIONS has no metatable, so OPTIONS[nil] is nil "
+      .. "and the chain below (name == \"token\", o and o.value, o and value == nil) falls to its else: "
+      .. "return nil, unknown_option(a), the same answer" },
 }
