@@ -344,7 +344,7 @@ describe("konnect-pats --system-account", function()
       end
     end)
 
-    it("--json: the secret in token, nowhere else; an answer whose secret is unusable: exit 1, never printed",
+    it("--json: the secret in token, nowhere else; an answer whose secret is unusable: exit 3, never printed",
       function()
         local r = cli({ "create", "--system-account", NAME, "--name", "ci", "--ttl", "1d", "--json" })
         assert.equal(0, r.code, r.err)
@@ -359,9 +359,10 @@ describe("konnect-pats --system-account", function()
               '{"id":"00000000-0000-4000-8000-000000000001","name":"esc","expires_at":"2031-01-31T00:00:00Z",' ..
               '"created_at":"2026-01-01T00:00:00Z","updated_at":"2026-01-01T00:00:00Z","token":' .. tok .. '}' }
             r = cli(with({ "create", "--system-account", SA, "--name", "esc", "--ttl", "1d" }, extra[1], extra[2]))
-            assert.equal(1, r.code, r.err)
+            assert.equal(3, r.code, r.err)
             assert.equal("", r.out)
-            assert.matches("no usable secret (token) for token 00000000-0000-4000-8000-000000000001", r.err, 1, true)
+            assert.matches("the server created a token (00000000-0000-4000-8000-000000000001) but its token (the " ..
+              "secret) is missing or unusable", r.err, 1, true)
             assert.is_nil(r.err:find("\27", 1, true))
             assert.is_nil(h.file_type(dir .. "/bad"))
           end

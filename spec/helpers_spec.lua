@@ -186,6 +186,27 @@ describe("client helpers", function()
       assert.equal("unauthorized", select(2, revoked:me()).kind)
     end)
 
+    it("a created token that came back without its secret is a decode error, and the old token stays", function()
+      local old = assert(client:create(ALICE, { name = "keep me", ttl_seconds = DAY }))
+      local id = "00000000-0000-4000-8000-00000000c0de"
+      local body = '{"id":"' .. id .. '","name":"keep me","state":"ACTIVE","user_id":"' .. ALICE .. '",' ..
+        '"created_at":"2026-01-01T00:00:00Z","expires_at":"2027-01-01T00:00:00Z"}'
+      for _, call in ipairs {
+        function() return client:create(ALICE, { name = "x1", ttl_seconds = DAY }) end,
+        function() return client:rotate(ALICE, old.id) end,
+      } do
+        fake.fault { method = "POST", status = 201, body = body, count = 1 }
+        local v, err = call()
+        assert.is_nil(v)
+        assert.equal("decode", err.kind)
+        assert.equal(201, err.status)
+        assert.equal("the server created a token (" .. id .. ") but its konnect_token (the secret) is missing or " ..
+          "unusable, so the token cannot be used: delete it and create another", err.message)
+      end
+      assert.equal("ACTIVE", assert(client:get(ALICE, old.id)).state)
+      assert.equal(0, fake.count("PATCH /v3/users/" .. ALICE .. "/access-tokens/" .. old.id .. "/revoke"))
+    end)
+
     it("returns the new token AND the error when the revoke is refused (403)", function()
       local old = assert(client:create(ALICE, { name = "keep me", ttl_seconds = DAY }))
       fake.fault { method = "PATCH", path = "/revoke$", status = 403 }

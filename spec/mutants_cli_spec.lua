@@ -35,8 +35,8 @@ describe("mutants (CLI)", function()
       local args = { "create", "--name", "esc", "--ttl", "1d" }
       if to_file then args[#args + 1] = "--secret-file"; args[#args + 1] = path end
       local r = cli(args)
-      assert.equal(1, r.code)
-      assert.matches("no usable secret", r.err, 1, true)
+      assert.equal(3, r.code) -- (decode: konnect.operations refuses an unusable secret)
+      assert.matches("konnect_token (the secret) is missing or unusable", r.err, 1, true)
       assert.is_nil(r.out:find("\27", 1, true), "the escape reached stdout")
       assert.is_nil(r.err:find("\27", 1, true), "the escape reached stderr")
       assert.is_nil(slurp(path), "the secret file was written or left behind")

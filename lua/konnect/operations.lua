@@ -17,6 +17,7 @@
 --   secret    the field of the answer that carries a new token's secret
 
 local validate = require "konnect.validate"
+local limits   = require "konnect.limits"
 
 local type, pairs, ipairs, floor = type, pairs, ipairs, math.floor
 
@@ -36,6 +37,18 @@ local function check_list(v)
   return nil
 end
 
+-- A created token's answer must carry its secret (the contract's PersonalAccessTokenCreated
+-- requires konnect_token; SystemAccountAccessTokenCreated has token): without it the new token
+-- cannot be used, and a rotation must not retire the old one for it.
+local function check_created(field)
+  return function(v)
+    if limits.token(v[field]) then return nil end -- (a string a client could send as its token)
+    local id = validate.uuid(v.id, "id")
+    return "the server created a token" .. (id and (" (" .. id .. ")") or "") .. " but its " .. field ..
+      " (the secret) is missing or unusable, so the token cannot be used: delete it and create another"
+  end
+end
+
 -- The filters each paged list takes (the contract's `filter` deepObject):
 -- "string" = eq or contains (LegacyStringFieldFilter), "eq" = eq only
 -- (StringFieldEqualsFilter), "boolean" = true or false (BooleanFieldFilter).
@@ -53,7 +66,8 @@ local OPS = {
              check = check_list },
   create = { id = "create-personal-access-token", method = "POST",
              path = "/v3/users/%s/access-tokens", params = { "user_id" },
-             body = validate.create_body, idempotent = false, secret = "konnect_token" },
+             body = validate.create_body, idempotent = false, secret = "konnect_token",
+             check = check_created("konnect_token") },
   get    = { id = "get-personal-access-token-details", method = "GET",
              path = "/v3/users/%s/access-tokens/%s", params = { "user_id", "token_id" }, idempotent = true },
   update = { id = "update-personal-access-token-details", method = "PATCH",
@@ -83,7 +97,7 @@ local OPS = {
                       params = { "account_id" }, idempotent = true, query = SA_TOKEN_FILTERS, check = check_list },
   create_sa_token = { id = "post-system-accounts-id-access-tokens", method = "POST", path = SAT,
                       params = { "account_id" }, body = validate.sa_create_body, idempotent = false,
-                      secret = "token" },
+                      secret = "token", check = check_created("token") },
   get_sa_token    = { id = "get-system-accounts-id-access-tokens-id", method = "GET", path = SAT .. "/%s",
                       params = { "account_id", "token_id" }, idempotent = true },
   update_sa_token = { id = "patch-system-accounts-id-access-tokens-id", method = "PATCH", path = SAT .. "/%s",
