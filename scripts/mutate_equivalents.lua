@@ -711,4 +711,8 @@ return {
     why = "a short option short() does not know leaves name nil; OPTIONS has no metatable, so OPTIONS[nil] is nil "
       .. "and the chain below (name == \"token\", o and o.value, o and value == nil) falls to its else: "
       .. "return nil, unknown_option(a), the same answer" },
+  { file = "csrc/response.c", from = [[if (len[0] > (size_t)(end - p) || len[1] > (size_t)(end - p) - len[0])]],
+    to = [[if (0)]],
+    why = "raw_head is a userdata with the core's own metatable (kc_to_udata refuses any other value) and only "
+      .. "push_head writes it: its lengths always fit its size, so the check against damage never fires" },
 }

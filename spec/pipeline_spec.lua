@@ -191,6 +191,12 @@ describe("the pipeline", function()
       srv:respond(hostile.response("200 OK", plain, "{}"))
       local res = assert(conn:request("GET", srv.url .. "/x", {}))
       assert.is_true(res.no_rate_limit)
+      -- names one letter short of a family's, their value starting with that letter: still none
+      for _, h in ipairs { "Ratelimi: t", "X-Ratelimi: t" } do
+        srv:respond(hostile.response("200 OK", { plain[1], h }, "{}"))
+        res = assert(conn:request("GET", srv.url .. "/x", {}))
+        assert.is_true(res.no_rate_limit, h)
+      end
       for _, h in ipairs { "RateLimit-Remaining: 3", "ratelimit: limit=10, remaining=3", "X-RateLimit-Limit: 10",
                            "X-RATELIMIT-REMAINING-MINUTE: 3" } do
         srv:respond(hostile.response("200 OK", { plain[1], h }, "{}"))
