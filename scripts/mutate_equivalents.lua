@@ -715,4 +715,6 @@ return {
     to = [[if (0)]],
     why = "raw_head is a userdata with the core's own metatable (kc_to_udata refuses any other value) and only "
       .. "push_head writes it: its lengths always fit its size, so the check against damage never fires" },
+  { file = "csrc/response.c", from = [[return 1;]], to = [[return 2;]], prev = [[push_response(L, x);]],
+    why = "kc_push_outcome's result is only tested for truth (conn.c: if (ok) return 1; multi.c ignores it)" },
 }
