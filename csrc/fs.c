@@ -3,8 +3,9 @@
  *
  *   core.secret_file(path, replace) -> sf | nil, message, errno_name
  *   sf:commit(data) -> true | nil, message, errno_name
- *   sf:abort()      -> true
- *   sf:close()      -> true   (also __gc and, on 5.4, __close)
+ *   sf:abort()      -> true   (also __gc and, on 5.4, __close: a file dropped
+ *                              or left by an error is removed, never a half-made one)
+ *   sf:close()      -> true   (closes only)
  *   core.file_mode(path) -> permission bits (links followed) | nil, message, errno_name
  *
  * The file that will hold a secret is created once, before the secret exists,
@@ -388,9 +389,9 @@ void kc_fs_register(lua_State *L)
     if (luaL_newmetatable(L, KC_SF_MT)) {
         lua_pushstring(L, KC_SF_MT);
         lua_setfield(L, -2, "__name");
-        lua_pushcfunction(L, sf_close);
+        lua_pushcfunction(L, sf_abort);
         lua_setfield(L, -2, "__gc");
-        lua_pushcfunction(L, sf_close);
+        lua_pushcfunction(L, sf_abort);
         lua_setfield(L, -2, "__close");
         lua_pushcfunction(L, sf_tostring);
         lua_setfield(L, -2, "__tostring");

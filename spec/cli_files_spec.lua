@@ -183,6 +183,39 @@ describe("konnect-pats --secret-file, hostile names", function()
       assert.is_true(sf:close())
     end)
 
+    it("one dropped uncommitted is removed when collected (or, on Lua 5.4, when its <close> scope ends); " ..
+      "a committed one stays", function()
+      for _, replace in ipairs { false, true } do
+        do
+          assert(core.secret_file(dir .. "/gone", replace))
+          assert.is_true(#listing(dir) > 0)
+        end
+        collectgarbage()
+        collectgarbage()
+        assert.equal("", listing(dir), tostring(replace))
+        do
+          local sf = assert(core.secret_file(dir .. "/kept", replace))
+          assert.is_true(sf:commit("data\n"))
+        end
+        collectgarbage()
+        collectgarbage()
+        assert.equal("kept\n", listing(dir))
+        os.remove(dir .. "/kept")
+      end
+      if _VERSION == "Lua 5.4" then
+        local run = assert(load([[
+          local core, path = ...
+          local ok = pcall(function()
+            local sf <close> = assert(core.secret_file(path, false))
+            error("the API call failed")
+          end)
+          return ok
+        ]]))
+        assert.is_false(run(core, dir .. "/scoped"))
+        assert.equal("", listing(dir))
+      end
+    end)
+
     it("commit writes, syncs and closes; abort after commit removes nothing; a closed file refuses", function()
       local path = dir .. "/f"
       local sf = assert(core.secret_file(path, true))
