@@ -256,4 +256,18 @@ describe("konnect.redact", function()
       assert.is_nil(s:find("9q", 1, true), s)
     end
   end)
+
+  it("a value decoded from a body that held the secret escaped twice carries the mask, not the secret's escaped form", function()
+    fake.reset()
+    -- escaped twice (a server that JSON-encodes an already encoded string): decodes once to ESCAPED
+    local twice = ESCAPED:gsub("[\\\"/]", "\\%0")
+    fake.fault { method = "GET", status = 200, content_type = "application/json",
+                 body = '{"data":[{"id":"00000000-0000-4000-8000-00000000000f","name":"' .. twice .. '",' ..
+                        '"created_at":"2026-01-01T00:00:00Z","expires_at":"2027-01-01T00:00:00Z"}],' ..
+                        '"meta":{"page":{"number":1,"size":1,"total":1}}}' }
+    local c = assert(pats.new { token = SECRET, server_url = fake.http, retries = false })
+    local v, err = c:list(fake.ALICE)
+    assert.is_nil(err)
+    assert.equal(MASK, v.data[1].name)
+  end)
 end)
