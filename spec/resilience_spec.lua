@@ -230,6 +230,20 @@ describe("resilience", function()
       assert.equal("decode", err.kind)
       assert.equal(200, err.status)
       assert.is_string(err.body)
+      -- the message says what the decoder found wrong, where
+      assert.equal("invalid JSON: Expected object key string but found T_END at character 71", err.message)
+    end)
+
+    it("a JSON success that is not an object is a decode error saying so", function()
+      for _, case in ipairs { { '"a string"', "expected a JSON object" }, { "42", "expected a JSON object" },
+                              { "true", "expected a JSON object" }, { "null", "JSON null" } } do
+        local body = case[1]
+        fake.fault { method = "GET", malformed = true, body = body }
+        local v, err = client:list(ALICE)
+        assert.is_nil(v, body)
+        assert.equal("decode", err.kind, body)
+        assert.equal(case[2], err.message, body)
+      end
     end)
 
     it("a truncated body is a network error", function()
