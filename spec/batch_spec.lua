@@ -205,6 +205,31 @@ describe("client:batch", function()
     assert.equal("batch", seen.update["x-batch"])
   end)
 
+  it("a call's own options hold without batch options", function()
+    local results, failed = client:batch({
+      { "create", ALICE, { name = "own", ttl_seconds = 86400 }, { headers = { ["X-Call"] = "own" } } },
+    })
+    assert.equal(0, failed, results[1].err and tostring(results[1].err))
+    assert.equal("own", results[1].value.name)
+    local seen
+    for _, e in ipairs(fake.requests().log) do
+      if e.method == "POST" then seen = e.headers end
+    end
+    assert.equal("own", seen["x-call"])
+  end)
+
+  it("on a transport that cannot run, every call gets its error, and a malformed call keeps its own", function()
+    local c = fake.client { transport = "cosocket" } -- outside nginx: unavailable
+    local results, failed = c:batch({ { "get", ALICE, NO_SUCH }, { "nope" }, { "list", ALICE } })
+    assert.equal(3, failed)
+    for _, i in ipairs { 1, 3 } do
+      assert.equal("invalid_context", results[i].err.kind)
+      assert.matches("transport cosocket is unavailable", results[i].err.message, 1, true)
+    end
+    assert.equal("invalid_argument", results[2].err.kind)
+    assert.equal(0, #fake.requests().log)
+  end)
+
   it("refuses bad arguments", function()
     assert.equal("invalid_argument", select(2, client:batch("get")).kind)
     assert.equal("invalid_argument", select(2, client:batch({}, { concurrency = 0 })).kind)
