@@ -270,4 +270,17 @@ describe("konnect.redact", function()
     assert.is_nil(err)
     assert.equal(MASK, v.data[1].name)
   end)
+
+  it("a request's hook view masks the client's token also in a header of the caller's own", function()
+    fake.reset()
+    local views = {}
+    local c = assert(pats.new { token = SECRET, server_url = fake.http, retries = false,
+                                hooks = { before_request = function(v) views[#views + 1] = v end } })
+    -- a gateway that wants the credential twice: the caller's own header holds it
+    local _, err = c:list(fake.ALICE, { headers = { ["X-Upstream-Auth"] = "Bearer " .. SECRET } })
+    assert.equal("unauthorized", err.kind) -- (the fake knows no such token)
+    assert.equal(1, #views)
+    assert.equal("Bearer " .. MASK, views[1].headers["X-Upstream-Auth"])
+    assert.equal("Bearer " .. MASK, views[1].headers.Authorization)
+  end)
 end)
