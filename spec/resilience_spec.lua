@@ -169,6 +169,25 @@ describe("resilience", function()
       assert.equal(1, fake.count("GET " .. TOKENS))
     end)
 
+    it("elapsed (meta's, an error's) counts from the first attempt: earlier attempts and waits included", function()
+      -- (lower bounds only: the fake holds each refused answer 0.4 s, so the first attempt alone took that long)
+      local c
+      for _, hooks in ipairs { false, { before_request = function() end } } do -- (a hook marks the start itself)
+        fake.fault { method = "GET", status = 503, count = 2, delay = 0.4 }
+        c = fake.client { retries = { max_attempts = 3, initial = 0.01, max = 0.01 }, hooks = hooks or nil }
+        local v, _, meta = c:list(ALICE)
+        assert.is_table(v)
+        assert.equal(3, meta.attempts)
+        assert.is_true(meta.elapsed >= 0.8, "meta.elapsed " .. meta.elapsed)
+      end
+      c = fake.client { retries = { max_attempts = 2, initial = 0.01, max = 0.01 } }
+      fake.fault { method = "GET", status = 503, count = 2, delay = 0.4 }
+      local v, err = c:list(ALICE)
+      assert.is_nil(v)
+      assert.equal(2, err.attempts)
+      assert.is_true(err.elapsed >= 0.8, "err.elapsed " .. err.elapsed)
+    end)
+
     it("max_elapsed bounds the whole call, waits included", function()
       fake.fault { method = "GET", status = 503, count = 20 }
       local c = fake.client { retries = { max_attempts = 20, initial = 0.3, max = 0.3, max_elapsed = 0.5 } }
