@@ -185,6 +185,33 @@ describe("client:batch", function()
     assert.same({ 4, 1, 3 }, rounds)
   end)
 
+  it("after a hold for a closed window, the next round holds what RateLimit-Limit said a window takes", function()
+    -- a server of our own: the first wave of 4 hears "0 of 3 left, new window in 1 s", the next ones 9 left
+    local hostile = require "support.hostile"
+    local srv = hostile.start()
+    local function answer(limit, left)
+      return hostile.response("200 OK", { "Content-Type: application/json", "RateLimit-Limit: " .. limit,
+        "RateLimit-Remaining: " .. left, "RateLimit-Reset: 1" },
+        '{"data":[],"meta":{"page":{"number":1,"size":10,"total":0}}}')
+    end
+    srv:respond_each { answer(3, 0), answer(3, 0), answer(3, 0), answer(3, 0) }
+    srv:respond(answer(10, 9))
+    local events = {}
+    local c = assert(require("konnect.pats").new { token = fake.ALICE_TOKEN, server_url = srv.url,
+      retries = { max_attempts = 1 }, -- (its max, 30 s, caps a hold; retries = false would leave none)
+      hooks = { before_request = function() events[#events + 1] = "b" end,
+                after_response = function() events[#events + 1] = "a" end } })
+    local calls = {}
+    for i = 1, 8 do calls[i] = { "list", ALICE } end
+    local _, failed = c:batch(calls, { concurrency = 4 })
+    srv:stop()
+    assert.equal(0, failed)
+    local rounds = {}
+    for run in table.concat(events):gmatch("b+") do rounds[#rounds + 1] = #run end
+    -- 4 (nothing heard yet: one wave), 3 (the new window's limit), 1 (the rest)
+    assert.same({ 4, 3, 1 }, rounds)
+  end)
+
   it("a create and an update take per-call options, their own or the batch's (a call's own keys win)", function()
     local tok = assert(client:create(ALICE, { name = "upd", ttl_seconds = 86400 }))
     local results, failed = client:batch({
