@@ -91,9 +91,14 @@ describe("resilience", function()
         local tok = assert(c:create(ALICE, { name = "gone", ttl_seconds = 86400 }))
         fake.fault { method = "DELETE", status = status, count = 1 }
         fake.fault { method = "DELETE", status = 404, count = 1 }
-        local ok, err = c:delete(ALICE, tok.id)
+        local ok, err, meta = c:delete(ALICE, tok.id)
         assert.is_nil(err, status)
         assert.is_true(ok)
+        -- its meta tells the story: two attempts, the last answered 404, and how long the whole call took
+        assert.equal(2, meta.attempts)
+        assert.equal(404, meta.status)
+        assert.equal("delete-personal-access-token", meta.operation)
+        assert.is_true(type(meta.elapsed) == "number" and meta.elapsed > 0, tostring(meta.elapsed))
       end
     end)
 
