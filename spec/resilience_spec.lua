@@ -84,6 +84,18 @@ describe("resilience", function()
       end
     end)
 
+    it("a GET on a kept-alive connection the server dropped is sent again on a fresh one, even with retries off",
+      function()
+      local c = fake.client { retries = "off" }
+      assert(c:list(ALICE)) -- a kept-alive connection now
+      fake.fault { method = "GET", drop = "before_body", count = 1 }
+      local v, err, meta = c:list(ALICE)
+      assert.is_nil(err)
+      assert.is_table(v)
+      assert.equal(1, meta.attempts) -- (the transport's own resend: one attempt of the call)
+      assert.equal(3, fake.count("GET " .. TOKENS))
+    end)
+
     it("a delete answered 500 or 503 may have been done: a retry's 404 then means it succeeded", function()
       for _, status in ipairs { 500, 503 } do
         fake.reset()
