@@ -227,6 +227,19 @@ describe("konnect.audit", function()
       assert.equal(reference.requests(st) + 6, run.requests)
     end)
 
+    it("the gate, not the call's retry policy, says when a refused call goes again: a Retry-After past max_elapsed",
+      function()
+      local st, now = snapshot()
+      -- the client's policy would give up on a wait of 1 s (max_elapsed 0.5); the audit's gate waits it out
+      fake.fault { method = "GET", status = 429, retry_after = "1", count = 1 }
+      local c = fake.client { token = fake.ADMIN_TOKEN, hooks = check.hooks,
+                              retries = { max_attempts = 3, max_elapsed = 0.5 } }
+      local report, _, run = audit.run(c, { now = now })
+      assert.same(reference.report(st, { now = now }), report)
+      assert.equal(1, run.rate_limited)
+      assert.equal(reference.requests(st) + 1, run.requests)
+    end)
+
     it("a hold longer than rate_limit_max_wait ends the run: the rest are failures, nothing more is sent", function()
       local _, now = snapshot()
       -- one window of an hour, aligned on the clock: not one about to end
