@@ -212,6 +212,25 @@ describe("client:batch", function()
     assert.same({ 4, 3, 1 }, rounds)
   end)
 
+  it("a client that last heard a 429 (and no RateLimit figures) starts its next batch with one probing call",
+    function()
+    local events = {}
+    local c = fake.client { retries = "off",
+      hooks = { before_request = function() events[#events + 1] = "b" end,
+                after_response = function() events[#events + 1] = "a" end } }
+    fake.fault { method = "GET", plain_429 = true, count = 1 }
+    assert.equal("rate_limited", select(2, c:list(ALICE)).kind)
+    events = {}
+    local calls = {}
+    for i = 1, 4 do calls[i] = { "list", ALICE } end
+    local _, failed = c:batch(calls, { concurrency = 4 })
+    assert.equal(0, failed)
+    local rounds = {}
+    for run in table.concat(events):gmatch("b+") do rounds[#rounds + 1] = #run end
+    -- 1 (the probe), 3 (it went through: the rest at once)
+    assert.same({ 1, 3 }, rounds)
+  end)
+
   it("a create and an update take per-call options, their own or the batch's (a call's own keys win)", function()
     local tok = assert(client:create(ALICE, { name = "upd", ttl_seconds = 86400 }))
     local results, failed = client:batch({
