@@ -257,7 +257,7 @@ describe("konnect.redact", function()
     end
   end)
 
-  it("a value decoded from a body that held the secret escaped twice carries the mask, not the secret's escaped form", function()
+  it("a value decoded from a body holding the secret escaped twice carries the mask, not its escaped form", function()
     fake.reset()
     -- escaped twice (a server that JSON-encodes an already encoded string): decodes once to ESCAPED
     local twice = ESCAPED:gsub("[\\\"/]", "\\%0")
