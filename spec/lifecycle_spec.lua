@@ -108,6 +108,16 @@ describe("token lifecycle", function()
       assert.equal(0, fake.requests().total)
     end)
 
+    it("refuses a misspelt option before any I/O, naming it (a typo never rotates with the defaults)", function()
+      local tok = assert(client:create(ALICE, { name = "typo", ttl_seconds = DAY }))
+      local before = fake.requests().total
+      local new, err = client:rotate(ALICE, tok.id, { nmae = "renamed" })
+      assert.is_nil(new)
+      assert.equal("invalid_argument", err.kind)
+      assert.matches("nmae", err.message, 1, true)
+      assert.equal(before, fake.requests().total)
+    end)
+
     it("returns meta: the last call's, with every call listed", function()
       local old = assert(client:create(ALICE, { name = "meta", ttl_seconds = DAY }))
       local _, err, meta = client:rotate(ALICE, old.id)
@@ -252,6 +262,16 @@ describe("token lifecycle", function()
         assert.equal("invalid_argument", err.kind)
       end
       assert.equal(0, fake.requests().total)
+    end)
+
+    it("a failed list is the error, and nothing is deleted", function()
+      local t = assert(client:create(ALICE, { name = "gone", ttl_seconds = DAY }))
+      assert(client:revoke(ALICE, t.id))
+      fake.fault { method = "GET", status = 403, count = 1 }
+      local deleted, err = client:prune(ALICE)
+      assert.is_nil(deleted)
+      assert.equal("forbidden", err.kind)
+      assert.equal(0, fake.count("DELETE " .. TOKENS .. "/" .. t.id))
     end)
 
     it("stops at the first failed delete and returns what it deleted with the error", function()
