@@ -271,6 +271,8 @@ describe("konnect.audit", function()
       { nil, {} }, { {}, {} }, { admin, { expiring_within = -1 } }, { admin, { near_quota = 11 } },
       { admin, { users = false, system_accounts = false } }, { admin, { concurency = 2 } },
       { admin, { progress = "yes" } }, { admin, { rate_limit_wait = 0 } }, { admin, "fast" },
+      { admin, { near_quota = 0 } }, { admin, { near_quota = 2.5 } }, { admin, { unused_for = -1 } },
+      { admin, { now = -1 } }, { admin, { rate_limit_wait = 5, rate_limit_max_wait = 4 } },
     }
     for i, c in ipairs(cases) do
       local r, err = audit.run(c[1], c[2])
@@ -278,5 +280,15 @@ describe("konnect.audit", function()
       assert.is_true(errors.is(err, "invalid_argument"), i .. ": " .. tostring(err))
     end
     assert.equal(0, fake.requests().total)
+  end)
+
+  it("takes near_quota at both ends of 1 to the quota (10)", function()
+    local _, now = snapshot()
+    for _, n in ipairs { 1, 10 } do
+      local report, err = audit.run(admin, { now = now, near_quota = n })
+      assert.is_nil(err, n)
+      assert.is_true(report.complete, n)
+      assert.equal(n, report.settings.near_quota)
+    end
   end)
 end)
