@@ -356,6 +356,19 @@ describe("system accounts and their tokens", function()
       assert.equal("rename", rerr.step)
       assert.matches("rotating", rerr.message, 1, true)
     end)
+
+    it("refuses options that are no table and a bad name before any request; a missing token is not_found", function()
+      local old = assert(admin:create_sa_token(SA, { name = "stays", expires_at = FUTURE }))
+      local before = fake.requests().total
+      local bad = assert_err("invalid_argument", nil, admin:rotate_sa_token(SA, old.id, "fast"))
+      assert.matches("rotate_sa_token options must be a table", bad.message, 1, true)
+      bad = assert_err("invalid_argument", nil, admin:rotate_sa_token(SA, old.id, { name = "" }))
+      assert.matches("name must not be empty", bad.message, 1, true)
+      assert.equal(before, fake.requests().total)
+      -- the look-up of the old token fails: that is the error, nothing is created
+      assert_err("not_found", 404, admin:rotate_sa_token(SA, fake.MISSING))
+      assert.equal(1, #assert(admin:list_sa_tokens(SA)).data)
+    end)
   end)
 
   describe("prune_sa_tokens", function()
