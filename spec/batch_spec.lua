@@ -276,6 +276,16 @@ describe("client:batch", function()
     assert.equal(0, #fake.requests().log)
   end)
 
+  it("a call with a bad query gets its own invalid_argument; the others run", function()
+    local admin = fake.client { token = fake.ADMIN_TOKEN }
+    local results, failed = admin:batch({ { "users_page", { bogus = 1 } }, { "users_page", { page_size = 2 } } })
+    assert.equal(1, failed)
+    assert.equal("invalid_argument", results[1].err.kind)
+    assert.equal("users_page: unknown query key bogus (expected filter, page_number, page_size)",
+      results[1].err.message)
+    assert.equal(2, #results[2].value.data)
+  end)
+
   it("refuses bad arguments", function()
     assert.equal("invalid_argument", select(2, client:batch("get")).kind)
     local _, err = client:batch({}, "fast")

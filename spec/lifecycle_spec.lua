@@ -250,6 +250,8 @@ describe("token lifecycle", function()
       local deleted, err = client:prune("me")
       assert.is_nil(deleted)
       assert.equal("forbidden", err.kind)
+      assert.is_nil(err.hint) -- (the spat_ hint is for system-account tokens only)
+      assert.is_nil(err.message:find("spat_", 1, true))
       assert.equal(0, fake.count("GET /v3/users/" .. ALICE .. "/access-tokens"))
     end)
 
