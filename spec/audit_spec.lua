@@ -240,6 +240,16 @@ describe("konnect.audit", function()
       assert.equal(reference.requests(st) + 1, run.requests)
     end)
 
+    it("a 429 that says nothing of when to come back holds the run rate_limit_wait, then goes on", function()
+      local st, now = snapshot()
+      fake.fault { method = "GET", plain_429 = true, count = 1 } -- no Retry-After, no RateLimit headers
+      local report, _, run = audit.run(admin, { now = now, rate_limit_wait = 0.2 })
+      assert.same(reference.report(st, { now = now }), report)
+      assert.equal(1, run.rate_limited)
+      assert.equal(0.2, run.waited)
+      assert.equal(reference.requests(st) + 1, run.requests)
+    end)
+
     it("a hold longer than rate_limit_max_wait ends the run: the rest are failures, nothing more is sent", function()
       local _, now = snapshot()
       -- one window of an hour, aligned on the clock: not one about to end
