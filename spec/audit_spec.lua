@@ -154,6 +154,24 @@ describe("konnect.audit", function()
     assert.equal(fake.requests().total - before, run.requests)
   end)
 
+  it("a server that ignores page[number] is a decode failure of that list, not a walk to the page ceiling", function()
+    local _, now = snapshot()
+    -- every page of users is the same one (one user a page, five in all)
+    fake.fault { method = "GET", path = "^/v3/users$", status = 200, count = 10,
+      body = '{"data":[{"id":"' .. fake.BOB .. '",' ..
+      '"email":"bob@example.test","full_name":"Bob","active":true,"created_at":"2026-01-01T00:00:00Z",' ..
+      '"updated_at":"2026-01-01T00:00:00Z"}],"meta":{"page":{"number":1,"size":1,"total":5}}}' }
+    local before = fake.requests().total
+    local report, _, run = audit.run(fake.client { token = fake.ADMIN_TOKEN }, { now = now })
+    assert.is_false(report.complete)
+    assert.equal(1, #report.failures)
+    assert.equal("decode", report.failures[1].kind)
+    assert.equal("list-users", report.failures[1].operation)
+    assert.equal("page 2 starts with the same item as page 1: the server seems to ignore page[number]",
+      report.failures[1].message)
+    assert.equal(fake.requests().total - before, run.requests)
+  end)
+
   it("calls progress once per user, up to the total, with an estimate of the time left", function()
     local st, now = snapshot()
     local seen = {}
