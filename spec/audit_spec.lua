@@ -154,6 +154,24 @@ describe("konnect.audit", function()
     assert.equal(fake.requests().total - before, run.requests)
   end)
 
+  it("a server that ignores page[number] is a decode failure of that list, not a walk to the page ceiling", function()
+    local _, now = snapshot()
+    -- every page of users is the same one (one user a page, five in all)
+    fake.fault { method = "GET", path = "^/v3/users$", status = 200, count = 10,
+      body = '{"data":[{"id":"' .. fake.BOB .. '",' ..
+      '"email":"bob@example.test","full_name":"Bob","active":true,"created_at":"2026-01-01T00:00:00Z",' ..
+      '"updated_at":"2026-01-01T00:00:00Z"}],"meta":{"page":{"number":1,"size":1,"total":5}}}' }
+    local before = fake.requests().total
+    local report, _, run = audit.run(fake.client { token = fake.ADMIN_TOKEN }, { now = now })
+    assert.is_false(report.complete)
+    assert.equal(1, #report.failures)
+    assert.equal("decode", report.failures[1].kind)
+    assert.equal("list-users", report.failures[1].operation)
+    assert.equal("page 2 starts with the same item as page 1: the server seems to ignore page[number]",
+      report.failures[1].message)
+    assert.equal(fake.requests().total - before, run.requests)
+  end)
+
   it("calls progress once per user, up to the total, with an estimate of the time left", function()
     local st, now = snapshot()
     local seen = {}
@@ -227,6 +245,29 @@ describe("konnect.audit", function()
       assert.equal(reference.requests(st) + 6, run.requests)
     end)
 
+    it("the gate, not the call's retry policy, says when a refused call goes again: a Retry-After past max_elapsed",
+      function()
+      local st, now = snapshot()
+      -- the client's policy would give up on a wait of 1 s (max_elapsed 0.5); the audit's gate waits it out
+      fake.fault { method = "GET", status = 429, retry_after = "1", count = 1 }
+      local c = fake.client { token = fake.ADMIN_TOKEN, hooks = check.hooks,
+                              retries = { max_attempts = 3, max_elapsed = 0.5 } }
+      local report, _, run = audit.run(c, { now = now })
+      assert.same(reference.report(st, { now = now }), report)
+      assert.equal(1, run.rate_limited)
+      assert.equal(reference.requests(st) + 1, run.requests)
+    end)
+
+    it("a 429 that says nothing of when to come back holds the run rate_limit_wait, then goes on", function()
+      local st, now = snapshot()
+      fake.fault { method = "GET", plain_429 = true, count = 1 } -- no Retry-After, no RateLimit headers
+      local report, _, run = audit.run(admin, { now = now, rate_limit_wait = 0.2 })
+      assert.same(reference.report(st, { now = now }), report)
+      assert.equal(1, run.rate_limited)
+      assert.equal(0.2, run.waited)
+      assert.equal(reference.requests(st) + 1, run.requests)
+    end)
+
     it("a hold longer than rate_limit_max_wait ends the run: the rest are failures, nothing more is sent", function()
       local _, now = snapshot()
       -- one window of an hour, aligned on the clock: not one about to end
@@ -236,10 +277,20 @@ describe("konnect.audit", function()
       assert.is_false(report.complete)
       assert.equal(6, run.requests, "five served, one refused")
       assert.equal(1, fake.ratelimit_report().limited_total)
+      local answered = 0
       for _, f in ipairs(report.failures) do
         assert.equal("rate_limited", f.kind)
         assert.matches("more than the 30 s this run waits", f.message, 1, true)
+        -- the one the server refused says so (its 429); every other one says it was not sent
+        if f.status == 429 then
+          answered = answered + 1
+          assert.is_nil(f.message:find("not sent", 1, true), f.message)
+        else
+          assert.is_nil(f.status)
+          assert.matches("^not sent: the server asks to wait", f.message)
+        end
       end
+      assert.equal(1, answered)
     end)
   end)
 
@@ -248,6 +299,8 @@ describe("konnect.audit", function()
       { nil, {} }, { {}, {} }, { admin, { expiring_within = -1 } }, { admin, { near_quota = 11 } },
       { admin, { users = false, system_accounts = false } }, { admin, { concurency = 2 } },
       { admin, { progress = "yes" } }, { admin, { rate_limit_wait = 0 } }, { admin, "fast" },
+      { admin, { near_quota = 0 } }, { admin, { near_quota = 2.5 } }, { admin, { unused_for = -1 } },
+      { admin, { now = -1 } }, { admin, { rate_limit_wait = 5, rate_limit_max_wait = 4 } },
     }
     for i, c in ipairs(cases) do
       local r, err = audit.run(c[1], c[2])
@@ -255,5 +308,15 @@ describe("konnect.audit", function()
       assert.is_true(errors.is(err, "invalid_argument"), i .. ": " .. tostring(err))
     end
     assert.equal(0, fake.requests().total)
+  end)
+
+  it("takes near_quota at both ends of 1 to the quota (10)", function()
+    local _, now = snapshot()
+    for _, n in ipairs { 1, 10 } do
+      local report, err = audit.run(admin, { now = now, near_quota = n })
+      assert.is_nil(err, n)
+      assert.is_true(report.complete, n)
+      assert.equal(n, report.settings.near_quota)
+    end
   end)
 end)

@@ -185,6 +185,52 @@ describe("client:batch", function()
     assert.same({ 4, 1, 3 }, rounds)
   end)
 
+  it("after a hold for a closed window, the next round holds what RateLimit-Limit said a window takes", function()
+    -- a server of our own: the first wave of 4 hears "0 of 3 left, new window in 1 s", the next ones 9 left
+    local hostile = require "support.hostile"
+    local srv = hostile.start()
+    local function answer(limit, left)
+      return hostile.response("200 OK", { "Content-Type: application/json", "RateLimit-Limit: " .. limit,
+        "RateLimit-Remaining: " .. left, "RateLimit-Reset: 1" },
+        '{"data":[],"meta":{"page":{"number":1,"size":10,"total":0}}}')
+    end
+    srv:respond_each { answer(3, 0), answer(3, 0), answer(3, 0), answer(3, 0) }
+    srv:respond(answer(10, 9))
+    local events = {}
+    local c = assert(require("konnect.pats").new { token = fake.ALICE_TOKEN, server_url = srv.url,
+      retries = { max_attempts = 1 }, -- (its max, 30 s, caps a hold; retries = false would leave none)
+      hooks = { before_request = function() events[#events + 1] = "b" end,
+                after_response = function() events[#events + 1] = "a" end } })
+    local calls = {}
+    for i = 1, 8 do calls[i] = { "list", ALICE } end
+    local _, failed = c:batch(calls, { concurrency = 4 })
+    srv:stop()
+    assert.equal(0, failed)
+    local rounds = {}
+    for run in table.concat(events):gmatch("b+") do rounds[#rounds + 1] = #run end
+    -- 4 (nothing heard yet: one wave), 3 (the new window's limit), 1 (the rest)
+    assert.same({ 4, 3, 1 }, rounds)
+  end)
+
+  it("a client that last heard a 429 (and no RateLimit figures) starts its next batch with one probing call",
+    function()
+    local events = {}
+    local c = fake.client { retries = "off",
+      hooks = { before_request = function() events[#events + 1] = "b" end,
+                after_response = function() events[#events + 1] = "a" end } }
+    fake.fault { method = "GET", plain_429 = true, count = 1 }
+    assert.equal("rate_limited", select(2, c:list(ALICE)).kind)
+    events = {}
+    local calls = {}
+    for i = 1, 4 do calls[i] = { "list", ALICE } end
+    local _, failed = c:batch(calls, { concurrency = 4 })
+    assert.equal(0, failed)
+    local rounds = {}
+    for run in table.concat(events):gmatch("b+") do rounds[#rounds + 1] = #run end
+    -- 1 (the probe), 3 (it went through: the rest at once)
+    assert.same({ 1, 3 }, rounds)
+  end)
+
   it("a create and an update take per-call options, their own or the batch's (a call's own keys win)", function()
     local tok = assert(client:create(ALICE, { name = "upd", ttl_seconds = 86400 }))
     local results, failed = client:batch({
@@ -205,8 +251,46 @@ describe("client:batch", function()
     assert.equal("batch", seen.update["x-batch"])
   end)
 
+  it("a call's own options hold without batch options", function()
+    local results, failed = client:batch({
+      { "create", ALICE, { name = "own", ttl_seconds = 86400 }, { headers = { ["X-Call"] = "own" } } },
+    })
+    assert.equal(0, failed, results[1].err and tostring(results[1].err))
+    assert.equal("own", results[1].value.name)
+    local seen
+    for _, e in ipairs(fake.requests().log) do
+      if e.method == "POST" then seen = e.headers end
+    end
+    assert.equal("own", seen["x-call"])
+  end)
+
+  it("on a transport that cannot run, every call gets its error, and a malformed call keeps its own", function()
+    local c = fake.client { transport = "cosocket" } -- outside nginx: unavailable
+    local results, failed = c:batch({ { "get", ALICE, NO_SUCH }, { "nope" }, { "list", ALICE } })
+    assert.equal(3, failed)
+    for _, i in ipairs { 1, 3 } do
+      assert.equal("invalid_context", results[i].err.kind)
+      assert.matches("transport cosocket is unavailable", results[i].err.message, 1, true)
+    end
+    assert.equal("invalid_argument", results[2].err.kind)
+    assert.equal(0, #fake.requests().log)
+  end)
+
+  it("a call with a bad query gets its own invalid_argument; the others run", function()
+    local admin = fake.client { token = fake.ADMIN_TOKEN }
+    local results, failed = admin:batch({ { "users_page", { bogus = 1 } }, { "users_page", { page_size = 2 } } })
+    assert.equal(1, failed)
+    assert.equal("invalid_argument", results[1].err.kind)
+    assert.equal("users_page: unknown query key bogus (expected filter, page_number, page_size)",
+      results[1].err.message)
+    assert.equal(2, #results[2].value.data)
+  end)
+
   it("refuses bad arguments", function()
     assert.equal("invalid_argument", select(2, client:batch("get")).kind)
+    local _, err = client:batch({}, "fast")
+    assert.equal("invalid_argument", err.kind)
+    assert.equal("batch options must be a table", err.message)
     assert.equal("invalid_argument", select(2, client:batch({}, { concurrency = 0 })).kind)
     assert.equal("invalid_argument", select(2, client:batch({}, { concurrency = 1.5 })).kind)
     local results, failed = client:batch({})

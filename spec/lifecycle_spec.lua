@@ -108,6 +108,16 @@ describe("token lifecycle", function()
       assert.equal(0, fake.requests().total)
     end)
 
+    it("refuses a misspelt option before any I/O, naming it (a typo never rotates with the defaults)", function()
+      local tok = assert(client:create(ALICE, { name = "typo", ttl_seconds = DAY }))
+      local before = fake.requests().total
+      local new, err = client:rotate(ALICE, tok.id, { nmae = "renamed" })
+      assert.is_nil(new)
+      assert.equal("invalid_argument", err.kind)
+      assert.equal("rotate: unknown option nmae (expected name, old, ttl_seconds)", err.message)
+      assert.equal(before, fake.requests().total)
+    end)
+
     it("returns meta: the last call's, with every call listed", function()
       local old = assert(client:create(ALICE, { name = "meta", ttl_seconds = DAY }))
       local _, err, meta = client:rotate(ALICE, old.id)
@@ -240,6 +250,8 @@ describe("token lifecycle", function()
       local deleted, err = client:prune("me")
       assert.is_nil(deleted)
       assert.equal("forbidden", err.kind)
+      assert.is_nil(err.hint) -- (the spat_ hint is for system-account tokens only)
+      assert.is_nil(err.message:find("spat_", 1, true))
       assert.equal(0, fake.count("GET /v3/users/" .. ALICE .. "/access-tokens"))
     end)
 
@@ -251,7 +263,28 @@ describe("token lifecycle", function()
         assert.is_nil(v)
         assert.equal("invalid_argument", err.kind)
       end
+      -- what the message says, where the caller reads it
+      for _, case in ipairs {
+        { ALICE, { states = { 5 } }, 'prune: states must be an array of state names such as "REVOKED"' },
+        { ALICE, { states = { "REVOKED", "" } }, 'prune: states must be an array of state names such as "REVOKED"' },
+        { "../x", nil, "user_id must be a UUID (8-4-4-4-12 hex digits)" },
+      } do
+        local v, err = client:prune(case[1], case[2])
+        assert.is_nil(v)
+        assert.equal("invalid_argument", err.kind)
+        assert.equal(case[3], err.message)
+      end
       assert.equal(0, fake.requests().total)
+    end)
+
+    it("a failed list is the error, and nothing is deleted", function()
+      local t = assert(client:create(ALICE, { name = "gone", ttl_seconds = DAY }))
+      assert(client:revoke(ALICE, t.id))
+      fake.fault { method = "GET", status = 403, count = 1 }
+      local deleted, err = client:prune(ALICE)
+      assert.is_nil(deleted)
+      assert.equal("forbidden", err.kind)
+      assert.equal(0, fake.count("DELETE " .. TOKENS .. "/" .. t.id))
     end)
 
     it("stops at the first failed delete and returns what it deleted with the error", function()

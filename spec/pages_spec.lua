@@ -185,6 +185,10 @@ describe("paged lists", function()
       assert.equal(404, err.status)
       local _, bad = admin:get_user("../me")
       assert.equal("invalid_argument", bad.kind)
+      -- a second id where the per-call options go (both ids already seen): refused, not a URL of two ids
+      _, bad = admin:get_user(fake.BOB, fake.MISSING)
+      assert.equal("invalid_argument", bad.kind)
+      assert.matches("per-call options must be a table", bad.message, 1, true)
       assert.equal(1, fake.count("GET /v3/users/" .. fake.MISSING))
     end)
 

@@ -256,4 +256,31 @@ describe("konnect.redact", function()
       assert.is_nil(s:find("9q", 1, true), s)
     end
   end)
+
+  it("a value decoded from a body holding the secret escaped twice carries the mask, not its escaped form", function()
+    fake.reset()
+    -- escaped twice (a server that JSON-encodes an already encoded string): decodes once to ESCAPED
+    local twice = ESCAPED:gsub("[\\\"/]", "\\%0")
+    fake.fault { method = "GET", status = 200, content_type = "application/json",
+                 body = '{"data":[{"id":"00000000-0000-4000-8000-00000000000f","name":"' .. twice .. '",' ..
+                        '"created_at":"2026-01-01T00:00:00Z","expires_at":"2027-01-01T00:00:00Z"}],' ..
+                        '"meta":{"page":{"number":1,"size":1,"total":1}}}' }
+    local c = assert(pats.new { token = SECRET, server_url = fake.http, retries = false })
+    local v, err = c:list(fake.ALICE)
+    assert.is_nil(err)
+    assert.equal(MASK, v.data[1].name)
+  end)
+
+  it("a request's hook view masks the client's token also in a header of the caller's own", function()
+    fake.reset()
+    local views = {}
+    local c = assert(pats.new { token = SECRET, server_url = fake.http, retries = false,
+                                hooks = { before_request = function(v) views[#views + 1] = v end } })
+    -- a gateway that wants the credential twice: the caller's own header holds it
+    local _, err = c:list(fake.ALICE, { headers = { ["X-Upstream-Auth"] = "Bearer " .. SECRET } })
+    assert.equal("unauthorized", err.kind) -- (the fake knows no such token)
+    assert.equal(1, #views)
+    assert.equal("Bearer " .. MASK, views[1].headers["X-Upstream-Auth"])
+    assert.equal("Bearer " .. MASK, views[1].headers.Authorization)
+  end)
 end)

@@ -84,6 +84,18 @@ describe("resilience", function()
       end
     end)
 
+    it("a GET on a kept-alive connection the server dropped is sent again on a fresh one, even with retries off",
+      function()
+      local c = fake.client { retries = "off" }
+      assert(c:list(ALICE)) -- a kept-alive connection now
+      fake.fault { method = "GET", drop = "before_body", count = 1 }
+      local v, err, meta = c:list(ALICE)
+      assert.is_nil(err)
+      assert.is_table(v)
+      assert.equal(1, meta.attempts) -- (the transport's own resend: one attempt of the call)
+      assert.equal(3, fake.count("GET " .. TOKENS))
+    end)
+
     it("a delete answered 500 or 503 may have been done: a retry's 404 then means it succeeded", function()
       for _, status in ipairs { 500, 503 } do
         fake.reset()
@@ -91,9 +103,14 @@ describe("resilience", function()
         local tok = assert(c:create(ALICE, { name = "gone", ttl_seconds = 86400 }))
         fake.fault { method = "DELETE", status = status, count = 1 }
         fake.fault { method = "DELETE", status = 404, count = 1 }
-        local ok, err = c:delete(ALICE, tok.id)
+        local ok, err, meta = c:delete(ALICE, tok.id)
         assert.is_nil(err, status)
         assert.is_true(ok)
+        -- its meta tells the story: two attempts, the last answered 404, and how long the whole call took
+        assert.equal(2, meta.attempts)
+        assert.equal(404, meta.status)
+        assert.equal("delete-personal-access-token", meta.operation)
+        assert.is_true(type(meta.elapsed) == "number" and meta.elapsed > 0, tostring(meta.elapsed))
       end
     end)
 
@@ -169,6 +186,25 @@ describe("resilience", function()
       assert.equal(1, fake.count("GET " .. TOKENS))
     end)
 
+    it("elapsed (meta's, an error's) counts from the first attempt: earlier attempts and waits included", function()
+      -- (lower bounds only: the fake holds each refused answer 0.4 s, so the first attempt alone took that long)
+      local c
+      for _, hooks in ipairs { false, { before_request = function() end } } do -- (a hook marks the start itself)
+        fake.fault { method = "GET", status = 503, count = 2, delay = 0.4 }
+        c = fake.client { retries = { max_attempts = 3, initial = 0.01, max = 0.01 }, hooks = hooks or nil }
+        local v, _, meta = c:list(ALICE)
+        assert.is_table(v)
+        assert.equal(3, meta.attempts)
+        assert.is_true(meta.elapsed >= 0.8, "meta.elapsed " .. meta.elapsed)
+      end
+      c = fake.client { retries = { max_attempts = 2, initial = 0.01, max = 0.01 } }
+      fake.fault { method = "GET", status = 503, count = 2, delay = 0.4 }
+      local v, err = c:list(ALICE)
+      assert.is_nil(v)
+      assert.equal(2, err.attempts)
+      assert.is_true(err.elapsed >= 0.8, "err.elapsed " .. err.elapsed)
+    end)
+
     it("max_elapsed bounds the whole call, waits included", function()
       fake.fault { method = "GET", status = 503, count = 20 }
       local c = fake.client { retries = { max_attempts = 20, initial = 0.3, max = 0.3, max_elapsed = 0.5 } }
@@ -230,6 +266,20 @@ describe("resilience", function()
       assert.equal("decode", err.kind)
       assert.equal(200, err.status)
       assert.is_string(err.body)
+      -- the message says what the decoder found wrong, where
+      assert.equal("invalid JSON: Expected object key string but found T_END at character 71", err.message)
+    end)
+
+    it("a JSON success that is not an object is a decode error saying so", function()
+      for _, case in ipairs { { '"a string"', "expected a JSON object" }, { "42", "expected a JSON object" },
+                              { "true", "expected a JSON object" }, { "null", "JSON null" } } do
+        local body = case[1]
+        fake.fault { method = "GET", malformed = true, body = body }
+        local v, err = client:list(ALICE)
+        assert.is_nil(v, body)
+        assert.equal("decode", err.kind, body)
+        assert.equal(case[2], err.message, body)
+      end
     end)
 
     it("a truncated body is a network error", function()
