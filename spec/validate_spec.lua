@@ -22,6 +22,17 @@ describe("konnect.validate", function()
     end)
   end)
 
+  it("remembers at most limits.UUIDS_REMEMBERED valid ids (then starts afresh), however many it sees", function()
+    local limits = require "konnect.limits"
+    for i = 1, limits.UUIDS_REMEMBERED * 3 + 7 do
+      local id = ("%08x-0000-4000-8000-000000000000"):format(i)
+      assert.equal(id, validate.uuid(id, "id"))
+      local n = 0
+      for _ in pairs(validate.uuid_seen) do n = n + 1 end
+      assert.truthy(n <= limits.UUIDS_REMEMBERED, n)
+    end
+  end)
+
   describe("name", function()
     it("follows the contract's PATName pattern", function()
       -- U+E000 and U+D7FF: beside the surrogates
@@ -236,6 +247,13 @@ describe("konnect.validate", function()
       assert.equal("https://gw.example.com/konnect", s.base)
       assert.equal(443, s.port)
     end)
+    it("reads the scheme in any case (RFC 3986 3.1: schemes are case-insensitive)", function()
+      for _, url in ipairs { "HTTPS://gw.example.com", "Https://gw.example.com", "HTTP://127.0.0.1:8080" } do
+        local s, err = validate.server_url(url)
+        assert.is_table(s, err)
+        assert.equal(url:sub(1, 5):lower() == "https" and "https" or "http", s.scheme, url)
+      end
+    end)
     it("refuses plain http except to loopback or when allowed", function()
       assert.is_table(validate.server_url("http://127.0.0.1:8080"))
       assert.is_table(validate.server_url("http://localhost:8080"))
@@ -345,6 +363,28 @@ describe("konnect.validate", function()
     end)
   end)
 
+  describe("sa_create_body", function()
+    it("needs an options table, and takes ttl_seconds as a whole number from 1 to SA_TTL_MAX", function()
+      local limits = require "konnect.limits"
+      local v, err = validate.sa_create_body("ci")
+      assert.is_nil(v)
+      assert.equal("create_sa_token needs an options table { name =, expires_at = }", err)
+      for _, ttl in ipairs { 1, limits.SA_TTL_MAX } do
+        local before = os.time()
+        local b = assert(validate.sa_create_body({ name = "ci", ttl_seconds = ttl }))
+        assert.equal("ci", b.name)
+        assert.is_string(b.expires_at)
+        local at = require("konnect.time").rfc3339(b.expires_at)
+        assert.truthy(at and at >= before + ttl and at <= os.time() + ttl, b.expires_at)
+      end
+      for _, bad in ipairs { 0, limits.SA_TTL_MAX + 1, 1.5, "60" } do
+        v, err = validate.sa_create_body({ name = "ci", ttl_seconds = bad })
+        assert.is_nil(v, tostring(bad))
+        assert.equal("ttl_seconds must be a whole number of seconds from 1 to " .. limits.SA_TTL_MAX, err)
+      end
+    end)
+  end)
+
   describe("sa_update_body", function()
     it("needs a name, and checks it", function()
       local v, err = validate.sa_update_body({})
@@ -383,6 +423,19 @@ describe("konnect.validate", function()
         local v, err = validate.query({ max_pages = bad }, F, "x", { max_pages = true })
         assert.is_nil(v, tostring(bad))
         assert.equal(("x: max_pages must be a whole number from 1 to %d"):format(top), err)
+      end
+    end)
+    it("takes one filter operator with a non-empty string of at most FILTER_MAX bytes, and says so otherwise", function()
+      local limits = require "konnect.limits"
+      local q = validate.query({ filter = { name = { contains = "ci" } } }, F, "list_x")
+      assert.same({ { field = "name", op = "contains", value = "ci" } }, q.filters)
+      local max = string.rep("a", limits.FILTER_MAX)
+      assert.equal(max, validate.query({ filter = { name = { eq = max } } }, F, "list_x").filters[1].value)
+      for _, bad in ipairs { "", max .. "a", 5, true } do
+        local v, err = validate.query({ filter = { name = { eq = bad } } }, F, "list_x")
+        assert.is_nil(v, tostring(bad))
+        assert.equal(("list_x: filter.name.eq must be a non-empty string of at most %d bytes")
+          :format(limits.FILTER_MAX), err)
       end
     end)
   end)
