@@ -425,7 +425,7 @@ describe("konnect.validate", function()
         assert.equal(("x: max_pages must be a whole number from 1 to %d"):format(top), err)
       end
     end)
-    it("takes one filter operator with a non-empty string of at most FILTER_MAX bytes, and says so otherwise", function()
+    it("takes one filter operator, its value a non-empty string of at most FILTER_MAX bytes, or says why", function()
       local limits = require "konnect.limits"
       local q = validate.query({ filter = { name = { contains = "ci" } } }, F, "list_x")
       assert.same({ { field = "name", op = "contains", value = "ci" } }, q.filters)
