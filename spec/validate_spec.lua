@@ -247,6 +247,12 @@ describe("konnect.validate", function()
       assert.equal("https://gw.example.com/konnect", s.base)
       assert.equal(443, s.port)
     end)
+    it("refuses an IPv6 literal followed by anything but a port", function()
+      for _, url in ipairs { "http://[::1]:80x", "http://[::1]x", "http://[::1]:8080:1" } do
+        assert.is_nil(validate.server_url(url), url)
+      end
+      assert.equal(8080, validate.server_url("http://[::1]:8080").port)
+    end)
     it("reads the scheme in any case (RFC 3986 3.1: schemes are case-insensitive)", function()
       for _, url in ipairs { "HTTPS://gw.example.com", "Https://gw.example.com", "HTTP://127.0.0.1:8080" } do
         local s, err = validate.server_url(url)
@@ -424,6 +430,35 @@ describe("konnect.validate", function()
         assert.is_nil(v, tostring(bad))
         assert.equal(("x: max_pages must be a whole number from 1 to %d"):format(top), err)
       end
+    end)
+    it("takes no query, or a table whose page_size is whole, 1 to PAGE_SIZE_MAX, and says why not", function()
+      local limits = require "konnect.limits"
+      assert.same({ filters = {} }, validate.query(nil, F, "list_x"))
+      local v, err = validate.query("page_size=5", F, "list_x")
+      assert.is_nil(v)
+      assert.equal("list_x: the query must be a table { filter =, page_size = }, got string", err)
+      assert.equal(1, validate.query({ page_size = 1 }, F, "list_x").page_size)
+      assert.equal(limits.PAGE_SIZE_MAX, validate.query({ page_size = limits.PAGE_SIZE_MAX }, F, "list_x").page_size)
+      for _, bad in ipairs { 0, limits.PAGE_SIZE_MAX + 1, 2.5, "10" } do
+        v, err = validate.query({ page_size = bad }, F, "list_x")
+        assert.is_nil(v, tostring(bad))
+        assert.equal("list_x: page_size must be a whole number from 1 to " .. limits.PAGE_SIZE_MAX, err)
+      end
+    end)
+    it("names the fields a list filters on, and the operators an eq-only field takes", function()
+      local F2 = { id = "eq", name = "string" }
+      local v, err = validate.query({ filter = { nmae = { eq = "x" } } }, F2, "list_x")
+      assert.is_nil(v)
+      assert.equal("list_x: cannot filter on nmae (this list filters on id, name)", err)
+      v, err = validate.query({ filter = { [1] = { eq = "x" } } }, F2, "list_x")
+      assert.is_nil(v)
+      assert.equal("list_x: cannot filter on (a number) (this list filters on id, name)", err)
+      v, err = validate.query({ filter = { id = { contains = "x" } } }, F2, "list_x")
+      assert.is_nil(v)
+      assert.equal('list_x: filter.id must be { eq = "…" }', err)
+      v, err = validate.query({ filter = { name = { like = "x" } } }, F2, "list_x")
+      assert.is_nil(v)
+      assert.equal('list_x: filter.name must be { eq = "…" } or { contains = "…" }', err)
     end)
     it("takes one filter operator, its value a non-empty string of at most FILTER_MAX bytes, or says why", function()
       local limits = require "konnect.limits"
