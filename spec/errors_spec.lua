@@ -77,6 +77,14 @@ describe("konnect.errors", function()
     assert.equal("server", e.kind)
     assert.equal("HTTP 502 (text/html body)", e.message)
     assert.equal("<html>bad gateway</html>", e.body)
+    -- a content type with no media type before its parameters is no content type
+    e = errors.from_http(502, { ["content-type"] = "; charset=utf-8" }, "oops", nil, ctx)
+    assert.equal("HTTP 502 (no content type body)", e.message)
+    -- a JSON message that is not a string is not a message (and raises nothing)
+    for _, m in ipairs { 42, true, { "x" } } do
+      e = errors.from_http(500, { ["content-type"] = "application/json" }, '{"message":42}', { message = m }, ctx)
+      assert.equal("HTTP 500 (application/json body)", e.message)
+    end
     e = errors.from_http(418, {}, "", nil, ctx)
     assert.equal("http", e.kind)
     assert.equal("HTTP 418 with an empty body", e.message)
@@ -126,6 +134,23 @@ describe("konnect.errors", function()
     end
   end)
 
+  it("a transport failure without a usable message is told by its kind (an unknown kind is network)", function()
+    for _, case in ipairs {
+      { { kind = "timeout" }, "timeout", "timeout" },
+      { { kind = "connect", message = 42 }, "connect", "connect" },
+      { { kind = "tls", message = " \n " }, "tls", "tls" },
+      { { kind = "tls", message = "bad\ncert " }, "tls", "bad cert" },
+      { { kind = "bogus", message = "x" }, "network", "x" },
+      { "boom", "network", "network" },
+      { nil, "network", "network" },
+    } do
+      local e = errors.from_transport(case[1], ctx)
+      assert.equal(case[2], e.kind)
+      assert.equal(case[3], e.message)
+      assert.equal(ctx.operation, e.operation)
+    end
+  end)
+
   it("passes an existing error through new()", function()
     local e = errors.new("timeout", { message = "took too long" })
     assert.equal(e, errors.new(e))
@@ -144,7 +169,9 @@ describe("konnect.errors", function()
     local e = errors.new("timeout", { message = "slow" })
     for typo, want in pairs {
       timout = "timeout", conflcit = "conflict", forbiden = "forbidden", htts = "http", -- http 1 edit, tls 2
-      ["Not-Fuond"] = "not_found", tl = "tls",
+      ["Not-Fuond"] = "not_found", tl = "tls", NotFound = "not_found", ["NOT FOUND"] = "not_found",
+      Connected = "connect", unauthoriz = "unauthorized", ratelimit = "rate_limited", Timeouted = "timeout",
+      ["conflict!"] = "conflict",
     } do
       local yes, why = errors.is(e, typo)
       assert.is_false(yes, typo)
@@ -153,6 +180,12 @@ describe("konnect.errors", function()
     local yes, why = errors.is(e, "zzzzzz")
     assert.is_false(yes)
     assert.equal("unknown error kind 'zzzzzz'", why)
+    -- a status number names the kind that stands for it; one that stands for none gets no hint
+    yes, why = errors.is(e, 404)
+    assert.is_false(yes)
+    assert.equal("unknown error kind 404 (did you mean not_found?)", why)
+    assert.same({ false, "unknown error kind 429 (did you mean rate_limited?)" }, { errors.is(e, 429) })
+    assert.same({ false, "unknown error kind 500" }, { errors.is(e, 500) })
   end)
 
   it("cap_body cuts before a character whose last byte is 0xBF (U+00BF, U+FFFF's kin), never inside it", function()

@@ -300,4 +300,37 @@ describe("limits' own rules, exact verdicts", function()
     assert.is_nil(k)
     assert.matches("^headers: ", err)
   end)
+
+  it("request_header: a bad value is refused too, and a good pair comes back as given", function()
+    local k, err = limits.request_header("X-Ok", "a\r\nInjected: 1", "headers")
+    assert.is_nil(k)
+    assert.is_string(err)
+    assert.same({ "X-Ok", "fine" }, { limits.request_header("X-Ok", "fine", "headers") })
+  end)
+
+  it("path: nothing, an empty string or a non-string is no path; token: at most TOKEN_MAX bytes", function()
+    for _, bad in ipairs { false, "", 5 } do
+      assert.same({ nil, "ca_file must be a non-empty path" }, { limits.path(bad, "ca_file") })
+    end
+    local max = "kpat_fake_" .. string.rep("x", limits.TOKEN_MAX - 10)
+    assert.equal(max, limits.token(max))
+    assert.same({ nil, "token is longer than " .. limits.TOKEN_MAX .. " bytes" }, { limits.token(max .. "x") })
+  end)
+
+  it("proxy: an IPv6 literal may hold an IPv4 tail; a bracketed NO_PROXY entry matches that IPv6 host", function()
+    local p = assert(limits.proxy("http://[::ffff:127.0.0.1]:3128"))
+    assert.equal("[::ffff:127.0.0.1]", p.host)
+    assert.equal(3128, p.port)
+    assert.is_true(limits.no_proxy("[::1]", "[::1]"))
+    assert.is_true(limits.no_proxy("example.com, [fe80::1]", "[FE80::1]"))
+    assert.is_false(limits.no_proxy("[::2]", "[::1]"))
+  end)
+
+  it("proxy_from_env: a value without a scheme is http://, one with a scheme is kept as it is", function()
+    local function env(t) return function(name) return t[name] end end
+    local function from(t, scheme) return limits.proxy_from_env(env(t), scheme, "k.example") end
+    assert.equal("http://127.0.0.1:3128", from({ HTTPS_PROXY = "127.0.0.1:3128" }, "https"))
+    assert.equal("https://p.example:8443", from({ https_proxy = "https://p.example:8443" }, "https"))
+    assert.equal("socks5://p.example:1080", from({ ALL_PROXY = "socks5://p.example:1080" }, "http"))
+  end)
 end)

@@ -253,6 +253,8 @@ describe("konnect.pats", function()
         { { token = "kpat_x", headers = { ["user-agent"] = "mine" } }, "use the user_agent option" },
         { { token = "kpat_x", max_body = 10 }, "max_body" },
         { { token = "kpat_x", http_version = "3" }, "http_version" },
+        { { token = "kpat_x", hooks = { before_request = 42 } }, "hooks.before_request must be a function" },
+        { { token = "kpat_x", hooks = { after_response = "log" } }, "hooks.after_response must be a function" },
       }
       for _, case in ipairs(cases) do
         local c, err = pats.new(case[1])
@@ -261,6 +263,17 @@ describe("konnect.pats", function()
         assert.matches(case[2], err.message, 1, true)
       end
       assert.equal("invalid_argument", select(2, pats.new("kpat_x")).kind)
+      -- a bad proxy URL given by the caller is reported as konnect.limits words it, with no
+      -- "from the environment" (that prefix is for proxy = "env" only)
+      local limits = require "konnect.limits"
+      for _, url in ipairs { "ftp://127.0.0.1:1", "http://", "not a url" } do
+        local _, want = limits.proxy(url)
+        assert.is_string(want, url)
+        local c, err = pats.new({ token = "kpat_x", proxy = url })
+        assert.is_nil(c)
+        assert.equal("invalid_argument", err.kind)
+        assert.equal(want, err.message)
+      end
     end)
   end)
 

@@ -30,6 +30,25 @@ describe("konnect.retry", function()
     assert.is_nil(retry.policy("yes"))
   end)
 
+  it("a call's policy starts from its client's (unless the client's is off); every policy is the caller's own table",
+    function()
+      local client = retry.policy({ max_attempts = 5, max = 2 })
+      assert.same({ max_attempts = 5, initial = 1, max = 2, max_elapsed = 60 }, retry.policy({ initial = 1 }, client))
+      assert.equal(client, retry.policy(nil, client))
+      local off = retry.policy(false)
+      assert.same({ max_attempts = 3, initial = 0.5, max = 8, max_elapsed = 60 }, retry.policy({}, off))
+      local mine = retry.policy(nil)
+      mine.max_attempts = 9
+      assert.equal(3, retry.policy(nil).max_attempts)
+      assert.equal(3, retry.DEFAULTS.max_attempts)
+      assert.equal(1, retry.policy({ max_attempts = 1 }).max_attempts)
+      assert.equal(1, retry.policy({ max_attempts = 1.9 }).max_attempts)
+      assert.same({ nil, "retries.max_attempts must be at least 1" }, { retry.policy({ max_attempts = 0.5 }) })
+      for _, bad in ipairs { "1", 0 / 0, -0.5, 1 / 0, true } do
+        assert.same({ nil, "retries.initial must be a non-negative number" }, { retry.policy({ initial = bad }) })
+      end
+    end)
+
   it("retries what is safe to retry, and a create only when nothing was sent", function()
     for _, status in ipairs { 429, 500, 502, 503, 504 } do
       assert.is_true(retry.retryable(true, { status = status }))

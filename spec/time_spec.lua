@@ -31,6 +31,18 @@ describe("konnect.time", function()
         assert.is_string(why)
       end
     end)
+    it("knows leap years (Gregorian: every 4th, not every 100th, every 400th) and offsets up to 23:59", function()
+      for s, want in pairs {
+        ["2024-02-29T00:00:00Z"] = 1709164800, ["2000-02-29T00:00:00Z"] = 951782400,
+        ["2030-01-31T00:00:00+00:59"] = 1896048000 - 59 * 60, ["2030-01-31T00:00:00-23:59"] = 1896048000 + 86340,
+      } do
+        assert.equal(want, time.rfc3339(s), s)
+      end
+      for _, s in ipairs { "2023-02-29T00:00:00Z", "1900-02-29T00:00:00Z", "2100-02-29T00:00:00Z",
+                           "2030-01-31T00:00:00+00:60", "x2030-01-31T00:00:00Z" } do
+        assert.is_nil(time.rfc3339(s), s)
+      end
+    end)
 
     it("is UTC whatever TZ says: os.time{…} (local time) would be off by the zone's offset", function()
       local script = [[

@@ -22,6 +22,17 @@ describe("konnect.validate", function()
     end)
   end)
 
+  it("remembers at most limits.UUIDS_REMEMBERED valid ids (then starts afresh), however many it sees", function()
+    local limits = require "konnect.limits"
+    for i = 1, limits.UUIDS_REMEMBERED * 3 + 7 do
+      local id = ("%08x-0000-4000-8000-000000000000"):format(i)
+      assert.equal(id, validate.uuid(id, "id"))
+      local n = 0
+      for _ in pairs(validate.uuid_seen) do n = n + 1 end
+      assert.truthy(n <= limits.UUIDS_REMEMBERED, n)
+    end
+  end)
+
   describe("name", function()
     it("follows the contract's PATName pattern", function()
       -- U+E000 and U+D7FF: beside the surrogates
@@ -236,6 +247,19 @@ describe("konnect.validate", function()
       assert.equal("https://gw.example.com/konnect", s.base)
       assert.equal(443, s.port)
     end)
+    it("refuses an IPv6 literal followed by anything but a port", function()
+      for _, url in ipairs { "http://[::1]:80x", "http://[::1]x", "http://[::1]:8080:1" } do
+        assert.is_nil(validate.server_url(url), url)
+      end
+      assert.equal(8080, validate.server_url("http://[::1]:8080").port)
+    end)
+    it("reads the scheme in any case (RFC 3986 3.1: schemes are case-insensitive)", function()
+      for _, url in ipairs { "HTTPS://gw.example.com", "Https://gw.example.com", "HTTP://127.0.0.1:8080" } do
+        local s, err = validate.server_url(url)
+        assert.is_table(s, err)
+        assert.equal(url:sub(1, 5):lower() == "https" and "https" or "http", s.scheme, url)
+      end
+    end)
     it("refuses plain http except to loopback or when allowed", function()
       assert.is_table(validate.server_url("http://127.0.0.1:8080"))
       assert.is_table(validate.server_url("http://localhost:8080"))
@@ -345,6 +369,28 @@ describe("konnect.validate", function()
     end)
   end)
 
+  describe("sa_create_body", function()
+    it("needs an options table, and takes ttl_seconds as a whole number from 1 to SA_TTL_MAX", function()
+      local limits = require "konnect.limits"
+      local v, err = validate.sa_create_body("ci")
+      assert.is_nil(v)
+      assert.equal("create_sa_token needs an options table { name =, expires_at = }", err)
+      for _, ttl in ipairs { 1, limits.SA_TTL_MAX } do
+        local before = os.time()
+        local b = assert(validate.sa_create_body({ name = "ci", ttl_seconds = ttl }))
+        assert.equal("ci", b.name)
+        assert.is_string(b.expires_at)
+        local at = require("konnect.time").rfc3339(b.expires_at)
+        assert.truthy(at and at >= before + ttl and at <= os.time() + ttl, b.expires_at)
+      end
+      for _, bad in ipairs { 0, limits.SA_TTL_MAX + 1, 1.5, "60" } do
+        v, err = validate.sa_create_body({ name = "ci", ttl_seconds = bad })
+        assert.is_nil(v, tostring(bad))
+        assert.equal("ttl_seconds must be a whole number of seconds from 1 to " .. limits.SA_TTL_MAX, err)
+      end
+    end)
+  end)
+
   describe("sa_update_body", function()
     it("needs a name, and checks it", function()
       local v, err = validate.sa_update_body({})
@@ -354,6 +400,12 @@ describe("konnect.validate", function()
       assert.is_nil(v)
       assert.equal("name must not be empty", err)
       assert.same({ name = "ci" }, validate.sa_update_body({ name = "ci" }))
+      v, err = validate.sa_update_body({ name = "ci", ttl = 5 })
+      assert.is_nil(v)
+      assert.matches("unknown option ttl", err, 1, true)
+      v, err = validate.update_body({ name = "" })
+      assert.is_nil(v)
+      assert.equal("name must not be empty", err)
     end)
   end)
 
@@ -383,6 +435,48 @@ describe("konnect.validate", function()
         local v, err = validate.query({ max_pages = bad }, F, "x", { max_pages = true })
         assert.is_nil(v, tostring(bad))
         assert.equal(("x: max_pages must be a whole number from 1 to %d"):format(top), err)
+      end
+    end)
+    it("takes no query, or a table whose page_size is whole, 1 to PAGE_SIZE_MAX, and says why not", function()
+      local limits = require "konnect.limits"
+      assert.same({ filters = {} }, validate.query(nil, F, "list_x"))
+      local v, err = validate.query("page_size=5", F, "list_x")
+      assert.is_nil(v)
+      assert.equal("list_x: the query must be a table { filter =, page_size = }, got string", err)
+      assert.equal(1, validate.query({ page_size = 1 }, F, "list_x").page_size)
+      assert.equal(limits.PAGE_SIZE_MAX, validate.query({ page_size = limits.PAGE_SIZE_MAX }, F, "list_x").page_size)
+      for _, bad in ipairs { 0, limits.PAGE_SIZE_MAX + 1, 2.5, "10" } do
+        v, err = validate.query({ page_size = bad }, F, "list_x")
+        assert.is_nil(v, tostring(bad))
+        assert.equal("list_x: page_size must be a whole number from 1 to " .. limits.PAGE_SIZE_MAX, err)
+      end
+    end)
+    it("names the fields a list filters on, and the operators an eq-only field takes", function()
+      local F2 = { id = "eq", name = "string" }
+      local v, err = validate.query({ filter = { nmae = { eq = "x" } } }, F2, "list_x")
+      assert.is_nil(v)
+      assert.equal("list_x: cannot filter on nmae (this list filters on id, name)", err)
+      v, err = validate.query({ filter = { [1] = { eq = "x" } } }, F2, "list_x")
+      assert.is_nil(v)
+      assert.equal("list_x: cannot filter on (a number) (this list filters on id, name)", err)
+      v, err = validate.query({ filter = { id = { contains = "x" } } }, F2, "list_x")
+      assert.is_nil(v)
+      assert.equal('list_x: filter.id must be { eq = "…" }', err)
+      v, err = validate.query({ filter = { name = { like = "x" } } }, F2, "list_x")
+      assert.is_nil(v)
+      assert.equal('list_x: filter.name must be { eq = "…" } or { contains = "…" }', err)
+    end)
+    it("takes one filter operator, its value a non-empty string of at most FILTER_MAX bytes, or says why", function()
+      local limits = require "konnect.limits"
+      local q = validate.query({ filter = { name = { contains = "ci" } } }, F, "list_x")
+      assert.same({ { field = "name", op = "contains", value = "ci" } }, q.filters)
+      local max = string.rep("a", limits.FILTER_MAX)
+      assert.equal(max, validate.query({ filter = { name = { eq = max } } }, F, "list_x").filters[1].value)
+      for _, bad in ipairs { "", max .. "a", 5, true } do
+        local v, err = validate.query({ filter = { name = { eq = bad } } }, F, "list_x")
+        assert.is_nil(v, tostring(bad))
+        assert.equal(("list_x: filter.name.eq must be a non-empty string of at most %d bytes")
+          :format(limits.FILTER_MAX), err)
       end
     end)
   end)

@@ -44,9 +44,7 @@ local function describe(e)
 end
 
 mt.__tostring = describe
-mt.__concat = function(a, b)
-  if getmetatable(a) == mt then a = describe(a) end
-  if getmetatable(b) == mt then b = describe(b) end
+mt.__concat = function(a, b) -- tostring uses __tostring (describe) for an error
   return tostring(a) .. tostring(b)
 end
 
@@ -58,8 +56,8 @@ local function guess(kind)
   local best, best_d
   for k in pairs(KINDS) do
     local kk = k:gsub("_", "")
-    if kk == squashed or kk == squashed .. "ed" or kk .. "ed" == squashed then return k end
-    -- edit distance, small strings only
+    -- edit distance (the kind itself is 0 away, "connected" or "unauthoriz" 2), small strings only:
+    -- the longest kind has 15 letters, so nothing much longer is within 2 edits of one
     local a, b = squashed, kk
     if #a <= 32 then
       local prev = {}
