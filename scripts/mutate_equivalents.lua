@@ -8,7 +8,9 @@
 local PROTOCOLS_ELSE = "inside the #else of LIBCURL_VERSION_NUM >= 0x075500: not compiled with libcurl 7.85 or later "
   .. "(Debian 12 has 7.88), where CURLOPT_PROTOCOLS_STR / CURLOPT_REDIR_PROTOCOLS_STR say http,https"
 local FIND0_B = "string.find reads an init of 0 as 1 (Lua 5.2+: posrelat maps 0 to 1; Lua 5.1/LuaJIT: a negative offset clamps to the start): the same search, checked on lua5.1/5.3/5.4/luajit"
-
+local GUESS_CAP_F = "errors.lua guess(): the cap only saves work; squashed is letters only and the longest kind has "
+  .. "15 (invalidargument), so a string of 31 to 33 letters is at least 16 edits from every kind and never a hint "
+  .. "(prev[#b] <= 2 fails) either way"
 return {
   { file = "lua/konnect/transport/http1_read.lua",
     from = [[if e > MAX_HEADER_BYTES then return nil, "too_large", true end]],
@@ -726,4 +728,70 @@ return {
   { file = "csrc/fs.c", from = [[fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC | O_NOFOLLOW);]],
     to = [[fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);]],
     why = "the /dev/urandom fallback runs only when getrandom(2) fails, and it does not here (Linux 3.17+, the syscall is compiled in on Debian 12): " .. "the open that would follow a link is never made" },
+  -- (helper E)
+  { file = "lua/konnect/batch.lua",
+    from = [[size = gate.remaining > 0 and gate.remaining or 1]],
+    to = [[size = gate.remaining > 1 and gate.remaining or 1]],
+    why = "they differ only for 0 < remaining <= 1, where the real code's size is remaining and the mutant's 1: "
+      .. "the round takes calls while #ready < size, so one call either way (gate.first >= 1 cannot lower it)" },
+  { file = "lua/konnect/batch.lua",
+    from = [[if at and at > tnow and (not soonest or at < soonest) then soonest = at end]],
+    to = [[if at and at >= tnow and (not soonest or at < soonest) then soonest = at end]],
+    why = "soonest is read only when the round is empty (#ready == 0); round_size is always >= 1 (>0 for a "
+      .. "fractional remaining), so a call with at == tnow (at <= tnow) would have been taken: no empty round "
+      .. "has one" },
+  { file = "lua/konnect/batch.lua",
+    from = [[local tnow = t0 and t0.now() or 0]], to = [[local tnow = t0 and t0.now() or 1]],
+    why = "t0 is nil only when transport.select fails; execute then selects again, fails the same way (outside "
+      .. "nginx the failure is not remembered but is the same; inside, the phase is the same) and gives every "
+      .. "call that error without reading the gate, which this value only feeds" },
+  { file = "lua/konnect/batch.lua",
+    from = [[if on_done then on_done(i, out[i]) end]], to = [[if false then on_done(i, out[i]) end]],
+    before = { [[jobs[i] = false]], [["%s"):format(i, _M.names())) }]] },
+    why = "the unknown-operation branch of execute: the only caller passing on_done is the audit's walk "
+      .. "(konnect.audit), whose calls always name users_page, system_accounts_page, sa_tokens_page or list; "
+      .. "client:batch, which takes a caller's names, passes no on_done" },
+  { file = "lua/konnect/http.lua", from = [[if a > 0 then t.sleep(a) end]], to = [[if a >= 0 then t.sleep(a) end]],
+    why = "adds only a sleep of 0 s before a retry the policy or the strict gate wants at once: a no-op for "
+      .. "the curl transport's sleep (core.sleep: csrc/core.c core_sleep returns at once unless s > 0), a yield to other light threads for the cosocket one (ngx.sleep(0)); "
+      .. "nothing else reads the time or the state between" },
+  { file = "lua/konnect/http.lua", from = [[if rl.limit then gate.limit = rl.limit end]],
+    to = [[if not (rl.limit) then gate.limit = rl.limit end]],
+    before = { [[if rl then]], [[local function strict_note(gate, res, rl, now)]] },
+    why = "in strict_note: a strict gate's limit is never read (the one reader, konnect.batch run_multi after a "
+      .. "hold, sets remaining = nil for a strict gate and limit only for the others; round_size's strict branch "
+      .. "reads remaining and probe; the audit reads hold, limited, waited)" },
+  { file = "lua/konnect/http.lua", from = [[if rl.limit then gate.limit = rl.limit end]],
+    to = [[if false then gate.limit = rl.limit end]],
+    before = { [[if rl then]], [[local function strict_note(gate, res, rl, now)]] },
+    why = "as the entry above: a store nothing reads for a strict gate" },
+  { file = "lua/konnect/ops.lua", from = [[return c.base .. op.p1 .. a1 .. op.p2, nil, nil, a1]], to = [[]],
+    why = "a fast path (a cache of checked ids): without it the general path of build runs for the same call "
+      .. "(one parameter, seen as a valid UUID, no body, query, options or extra argument) and returns the same "
+      .. "url_of(c.base, op, a1) .. , nil, nil, a1; a seen UUID is never \"me\"" },
+  { file = "lua/konnect/batch.lua", from = [[return left < size and left or size]],
+    to = [[return left <= size and left or size]],
+    why = "they differ only when left == size, where both return that same number" },
+  { file = "lua/konnect/batch.lua",
+    from = [[if gate.first and size > gate.first then size = gate.first end -- nothing heard yet: see _M.run]],
+    to = [[if gate.first and size >= gate.first then size = gate.first end -- nothing heard yet: see _M.run]],
+    why = "they differ only when size == gate.first, where the mutant assigns size the value it already holds" },
+  -- (helper F)
+  { file = "lua/konnect/errors.lua", from = [[if #a <= 32 then]], to = [[if #a <= 33 then]], why = GUESS_CAP_F },
+  { file = "lua/konnect/errors.lua", from = [[if #a <= 32 then]], to = [[if #a <= 31 then]], why = GUESS_CAP_F },
+  { file = "lua/konnect/errors.lua", from = [[if #a <= 32 then]], to = [[if #a < 32 then]], why = GUESS_CAP_F },
+  { file = "lua/konnect/validate.lua", from = [[if cp < 32 or cp == 127 or (cp >= 0x80 and cp <= 0x9F) then]],
+    to = [[if cp < 32 or cp == 127 or (cp >= 0x7F and cp <= 0x9F) then]],
+    why = "the range gains only cp = 0x7F = 127, which `cp == 127` just before already refuses: the same set" },
+  { file = "lua/konnect/validate.lua", from = [[_M.uuid_seen = uuid_seen]], to = "", prev = [[uuid_seen, uuid_seen_n = {}, 0]],
+    why = "performance only: validate.uuid_seen is konnect.ops's fast path (an id in it skips the pattern); without "
+      .. "the update it keeps the first full table (bounded, UUIDS_REMEMBERED entries, every one a valid UUID), so "
+      .. "ops still accepts exactly those ids and sends every other one through validate.uuid: the same answers" },
+  { file = "lua/konnect/json.lua", from = [[elseif v == floor(v) and v > -2 ^ 53 and v < 2 ^ 53 then]],
+    to = [[elseif v == floor(v) and v > -2 ^ 52 and v < 2 ^ 53 then]],
+    why = "an integral double of at most 16 digits prints the same under %.17g as under %d (fixed notation, every "
+      .. "digit: checked for -2^52-1, -2^52, -2^53+1 on lua5.4), so the band moved to the %.17g branch writes the same text" },
+  { file = "lua/konnect/json.lua", from = [[elseif v == floor(v) and v > -2 ^ 53 and v < 2 ^ 53 then]],
+    to = [[elseif v == floor(v) and v > -2 ^ 53 and v <= 2 ^ 53 then]],
+    why = "2^53 = 9007199254740992 prints as 9007199254740992 under both %d and %.17g (checked on lua5.4)" },
 }
