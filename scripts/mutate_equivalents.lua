@@ -794,4 +794,21 @@ return {
   { file = "lua/konnect/json.lua", from = [[elseif v == floor(v) and v > -2 ^ 53 and v < 2 ^ 53 then]],
     to = [[elseif v == floor(v) and v > -2 ^ 53 and v <= 2 ^ 53 then]],
     why = "2^53 = 9007199254740992 prints as 9007199254740992 under both %d and %.17g (checked on lua5.4)" },
+  { file = "csrc/xfer.c", from = [[size_t ncap = x->hdrs_cap ? x->hdrs_cap * 2 : 16;]],
+    to = [[size_t ncap = x->hdrs_cap ? x->hdrs_cap * 2 : 17;]],
+    why = "only the header index's first size: every entry is kept either way, the head's bytes being capped" },
+  { file = "csrc/xfer.c", from = [[x->used = 0;]], to = [[{}]],
+    why = "used only decides whether kc_xfer_prepare duplicates the handle first: after kc_xfer_release the "
+      .. "struct is freed or reopened (a stale 1 duplicates a fresh handle once more: the same options, an empty "
+      .. "headers store), and after a duplicate the same prepare sets it to 1 before it returns" },
+  { file = "lua/konnect/json.lua", from = [[elseif v == floor(v) and v > -2 ^ 53 and v < 2 ^ 53 then]],
+    to = [[elseif v == floor(v) and v > -1 ^ 53 and v < 2 ^ 53 then]],
+    why = "negative integers then go to %.17g, which prints an integral double of at most 16 digits exactly as "
+      .. "%d does (the entries above for the other bounds)" },
+  { file = "lua/konnect/json.lua",
+    from = [[if type(v) == "table" and (tointeger or find(s, "null", 1, true)) and not json_clean(v, NULL) then]],
+    to = [[if type(v) == "table" and (tointeger or find(s, "null", 1, true)) and json_clean(v, NULL) then]],
+    why = "core.json_clean fails only past KC_CLEAN_MAX_DEPTH (200) or lua_checkstack, and a decoded document is "
+      .. "at most JSON_MAX_DEPTH (64) deep: the mutant runs clean_lua over a table json_clean has already "
+      .. "cleaned, which changes nothing (performance only)" },
 }

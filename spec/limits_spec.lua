@@ -290,6 +290,12 @@ describe("limits' own rules, exact verdicts", function()
       assert.is_nil(v, bad)
       assert.matches("^proxy must be an http:// or https:// URL", err)
     end
+    -- another scheme is named, lower-cased, by its first 16 characters
+    for scheme, shown in pairs { SOCKS5 = "socks5", ["Socks5h-Over-Something"] = "socks5h-over-som" } do
+      local v, err = limits.proxy(scheme .. "://proxy.example:1080")
+      assert.is_nil(v)
+      assert.equal("proxy must be an http:// or https:// URL (got scheme " .. shown .. ")", err)
+    end
     assert.is_true(limits.no_proxy("API.Example.COM", "api.example.com"))
     assert.is_true(limits.no_proxy("EXAMPLE.com", "Api.Example.com"))
     assert.is_true(limits.no_proxy("a.example,b.example", "b.example"), "a comma without spaces separates too")

@@ -260,6 +260,8 @@ describe("the pipeline", function()
         { { 'RateLimit: "default";r=50;t=30', 'RateLimit-Policy: "default";q=100;w=60' },
           { limit = 100, remaining = 50, reset = 30 } },
         { { "RateLimit: limit=100, remaining=42, reset=9" }, { limit = 100, remaining = 42, reset = 9 } },
+        { { "RateLimit-Limit: 100" }, { limit = 100 } }, -- one of the family alone
+        { { "RateLimit-Reset: 5" }, { reset = 5 } },
         { { "X-RateLimit-Limit: 10", "X-RateLimit-Remaining: 4", "X-RateLimit-Reset: 2" },
           { limit = 10, remaining = 4, reset = 2 } },
         { { "X-RateLimit-Limit-Minute: 10", "X-RateLimit-Remaining-Minute: 3",

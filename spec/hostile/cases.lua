@@ -64,6 +64,7 @@ M.cases = {
   { name = "cl_conflict_then_status_line", expect = "network" }, -- the same, then "HTTP/1.1 100 …" inside the head
   { name = "fold_continues_field", expect = "value" },    -- "X-Folded: a", " b", "\tc": one field, "a b c"
   { name = "fold_before_any_field", expect = "network" }, -- a folded line right after the status line
+  { name = "chunk_size_leading_zeros", expect = "value" }, -- "000000c5": 8 hex digits, a small size
   { name = "cl_and_chunked", expect = "value" },          -- chunked wins (RFC 9112 6.3)
   { name = "chunked_lf_only", expect = "value" },         -- chunk-size lines ended by a bare LF (RFC 9112 2.2)
   -- the whole list as one 40 KiB chunk: its data spans many reads (cosocket: reads of

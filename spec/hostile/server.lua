@@ -183,6 +183,10 @@ B.fold_before_any_field = function(s)
   s:send("HTTP/1.1 200 OK\r\n Content-Type: application/json\r\nContent-Length: " .. #LIST_OK .. "\r\n\r\n"
     .. LIST_OK)
 end
+-- a chunk size written with leading zeros to 8 hex digits (RFC 9112 7.1: chunk-size = 1*HEXDIG)
+B.chunk_size_leading_zeros = function(s)
+  s:send(CHUNKED .. string.format("%08x", #LIST_OK) .. "\r\n" .. LIST_OK .. "\r\n0\r\n\r\n")
+end
 B.cl_and_chunked = function(s)
   s:send("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 5\r\n"
     .. "Transfer-Encoding: chunked\r\n\r\n" .. string.format("%x", #LIST_OK) .. "\r\n" .. LIST_OK .. "\r\n0\r\n\r\n")
