@@ -6,6 +6,24 @@ local ALICE = fake.ALICE
 local TOKENS = "/v3/users/" .. ALICE .. "/access-tokens"
 local NO_SUCH = "00000000-0000-4000-8000-00000000f00d"
 
+-- Eight lists in one batch of concurrency 4 against `srv` (a support.hostile server, stopped
+-- after) -> the sizes of its rounds: a round's calls all start (before_request) before any of
+-- them answers (after_response)
+local function rounds_of(srv, retries)
+  local events = {}
+  local c = assert(require("konnect.pats").new { token = fake.ALICE_TOKEN, server_url = srv.url, retries = retries,
+    hooks = { before_request = function() events[#events + 1] = "b" end,
+              after_response = function() events[#events + 1] = "a" end } })
+  local calls = {}
+  for i = 1, 8 do calls[i] = { "list", ALICE } end
+  local _, failed = c:batch(calls, { concurrency = 4 })
+  srv:stop()
+  assert.equal(0, failed)
+  local rounds = {}
+  for run in table.concat(events):gmatch("b+") do rounds[#rounds + 1] = #run end
+  return rounds
+end
+
 describe("client:batch", function()
   local client
   before_each(function()
@@ -169,20 +187,8 @@ describe("client:batch", function()
     end
     srv:respond_each { answer(1), answer(1), answer(1), answer(1), answer(9) }
     srv:respond(answer(9))
-    local events = {}
-    local c = assert(require("konnect.pats").new { token = fake.ALICE_TOKEN, server_url = srv.url,
-      retries = false,
-      hooks = { before_request = function() events[#events + 1] = "b" end,
-                after_response = function() events[#events + 1] = "a" end } })
-    local calls = {}
-    for i = 1, 8 do calls[i] = { "list", ALICE } end
-    local _, failed = c:batch(calls, { concurrency = 4 })
-    srv:stop()
-    assert.equal(0, failed)
-    local rounds = {}
-    for run in table.concat(events):gmatch("b+") do rounds[#rounds + 1] = #run end
     -- 4 (nothing heard yet: one wave), 1 (one left), 3 (nine left: all the rest)
-    assert.same({ 4, 1, 3 }, rounds)
+    assert.same({ 4, 1, 3 }, rounds_of(srv, false))
   end)
 
   it("after a hold for a closed window, the next round holds what RateLimit-Limit said a window takes", function()
@@ -196,20 +202,9 @@ describe("client:batch", function()
     end
     srv:respond_each { answer(3, 0), answer(3, 0), answer(3, 0), answer(3, 0) }
     srv:respond(answer(10, 9))
-    local events = {}
-    local c = assert(require("konnect.pats").new { token = fake.ALICE_TOKEN, server_url = srv.url,
-      retries = { max_attempts = 1 }, -- (its max, 30 s, caps a hold; retries = false would leave none)
-      hooks = { before_request = function() events[#events + 1] = "b" end,
-                after_response = function() events[#events + 1] = "a" end } })
-    local calls = {}
-    for i = 1, 8 do calls[i] = { "list", ALICE } end
-    local _, failed = c:batch(calls, { concurrency = 4 })
-    srv:stop()
-    assert.equal(0, failed)
-    local rounds = {}
-    for run in table.concat(events):gmatch("b+") do rounds[#rounds + 1] = #run end
     -- 4 (nothing heard yet: one wave), 3 (the new window's limit), 1 (the rest)
-    assert.same({ 4, 3, 1 }, rounds)
+    -- (retries: their max, 30 s, caps a hold; retries = false would leave none)
+    assert.same({ 4, 3, 1 }, rounds_of(srv, { max_attempts = 1 }))
   end)
 
   it("a client that last heard a 429 (and no RateLimit figures) starts its next batch with one probing call",
